@@ -1,0 +1,4 @@
+//! One module per subcommand, each with one entry function taking its own
+//! `Args` struct from [`crate::cli`].
+
+pub mod ls;

@@ -1,0 +1,310 @@
+//! The catalogue of process columns shared by `ls` (and any command that
+//! shows process fields): each column's key (also its JSON field name), its
+//! header, what it must read, and how to get its value from a [`Process`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::output::table::Align;
+use crate::output::value::Value;
+use crate::proc::tty::Ttys;
+use crate::proc::{Field, Need, Process, System};
+use crate::sys::users::Names;
+
+macro_rules! columns {
+    ($($variant:ident $key:literal $header:literal $align:ident $need:expr, $doc:literal;)*) => {
+        /// A process column.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Column { $($variant,)* }
+
+        impl Column {
+            /// Every column, in documentation order.
+            pub const ALL: &'static [Column] = &[$(Column::$variant,)*];
+
+            /// The key used by `-o`, `--sort` and as the JSON field name.
+            pub fn key(self) -> &'static str {
+                match self { $(Column::$variant => $key,)* }
+            }
+
+            pub fn header(self) -> &'static str {
+                match self { $(Column::$variant => $header,)* }
+            }
+
+            pub fn align(self) -> Align {
+                match self { $(Column::$variant => Align::$align,)* }
+            }
+
+            /// What must be read, beyond `stat`, to fill this column.
+            pub fn need(self) -> Need {
+                match self { $(Column::$variant => $need,)* }
+            }
+
+            /// One line for `--help` and the README.
+            pub fn doc(self) -> &'static str {
+                match self { $(Column::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+columns! {
+    Pid "pid" "PID" Right Need::STAT, "process ID";
+    Tid "tid" "TID" Right Need::STAT, "thread ID (with --threads)";
+    Ppid "ppid" "PPID" Right Need::STAT, "parent process ID";
+    Pgid "pgid" "PGID" Right Need::STAT, "process group ID";
+    Sid "sid" "SID" Right Need::STAT, "session ID";
+    User "user" "USER" Left Need::OWNER, "effective user name (uid when it has none)";
+    Uid "uid" "UID" Right Need::OWNER, "effective user ID";
+    Gid "gid" "GID" Right Need::OWNER, "effective group ID";
+    State "state" "STATE" Left Need::STAT, "R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle";
+    Nice "nice" "NI" Right Need::STAT, "nice value, -20 (favoured) to 19";
+    Pri "pri" "PRI" Right Need::STAT, "kernel priority (stat field 18)";
+    Threads "threads" "THR" Right Need::STAT, "number of threads";
+    Cpu "cpu" "%CPU" Right Need::STAT, "CPU use in percent: lifetime average, or over --sample";
+    Mem "mem" "%MEM" Right Need::STAT, "resident memory as a percentage of RAM";
+    Rss "rss" "RSS" Right Need::STAT, "resident memory, bytes";
+    Vsz "vsz" "VSZ" Right Need::STAT, "virtual memory size, bytes";
+    Start "start" "START" Right Need::STAT, "start time (JSON: Unix seconds)";
+    Elapsed "elapsed" "ELAPSED" Right Need::STAT, "time since start (JSON: seconds)";
+    Time "time" "TIME" Right Need::STAT, "CPU time used, user + system (JSON: seconds)";
+    Tty "tty" "TTY" Left Need::STAT, "controlling terminal";
+    Name "name" "NAME" Left Need::STAT, "process name (comm, at most 15 bytes)";
+    Cmd "cmd" "COMMAND" Left Need::CMDLINE, "command line; [name] when it has none";
+    Exe "exe" "EXE" Left Need::EXE, "path of the executable";
+    Cwd "cwd" "CWD" Left Need::CWD, "current working directory";
+}
+
+/// The `ps aux`-like default columns of `ls`.
+pub const DEFAULT: &[Column] = &[
+    Column::Pid,
+    Column::User,
+    Column::Cpu,
+    Column::Mem,
+    Column::Rss,
+    Column::State,
+    Column::Start,
+    Column::Time,
+    Column::Cmd,
+];
+
+impl FromStr for Column {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Column, String> {
+        let key = text.trim().to_ascii_lowercase();
+        let alias = match key.as_str() {
+            "command" | "args" | "cmdline" => "cmd",
+            "comm" => "name",
+            "stat" | "s" => "state",
+            "ni" => "nice",
+            "nlwp" | "thr" => "threads",
+            "%cpu" | "pcpu" => "cpu",
+            "%mem" | "pmem" => "mem",
+            "etime" => "elapsed",
+            "lwp" | "spid" => "tid",
+            "pgrp" => "pgid",
+            "sess" | "session" => "sid",
+            "vsize" => "vsz",
+            other => other,
+        };
+        Column::ALL
+            .iter()
+            .copied()
+            .find(|c| c.key() == alias)
+            .ok_or_else(|| {
+                format!(
+                    "unknown column '{}' (columns: {})",
+                    crate::output::sanitize::escape_str(text),
+                    Column::ALL
+                        .iter()
+                        .map(|c| c.key())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// A sort key: a column, ascending or (with a leading `-`) descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub column: Column,
+    pub descending: bool,
+}
+
+impl FromStr for SortKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SortKey, String> {
+        let (descending, key) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        Ok(SortKey {
+            column: key.parse()?,
+            descending,
+        })
+    }
+}
+
+/// What column values are computed against: the system snapshot, name caches
+/// and, with `--sample`, the measured CPU use per (pid, tid).
+#[derive(Debug)]
+pub struct Context {
+    pub sys: System,
+    pub names: Names,
+    pub ttys: Option<Ttys>,
+    pub sampled_cpu: Option<HashMap<(i32, Option<i32>), f64>>,
+}
+
+impl Context {
+    pub fn new(sys: System) -> Context {
+        Context {
+            sys,
+            names: Names::default(),
+            ttys: None,
+            sampled_cpu: None,
+        }
+    }
+
+    /// The value of `column` for `p`.
+    pub fn value(&mut self, column: Column, p: &Process) -> Value {
+        let s = &p.stat;
+        let sys = &self.sys;
+        match column {
+            Column::Pid => Value::Int(p.pid.into()),
+            Column::Tid => Value::Int(p.tid.unwrap_or(p.pid).into()),
+            Column::Ppid => Value::Int(s.ppid.into()),
+            Column::Pgid => Value::Int(s.pgid.into()),
+            Column::Sid => Value::Int(s.sid.into()),
+            Column::User => match p.uid() {
+                Some(uid) => match self.names.user(uid) {
+                    Some(name) => Value::Bytes(name.as_bytes().to_vec()),
+                    None => Value::Bytes(uid.to_string().into_bytes()),
+                },
+                None => Value::None,
+            },
+            Column::Uid => p.uid().map_or(Value::None, |u| Value::Int(u.into())),
+            Column::Gid => p.owner.map_or(Value::None, |o| Value::Int(o.gid.into())),
+            Column::State => Value::Text(char::from(s.state).to_string()),
+            Column::Nice => Value::Int(s.nice),
+            Column::Pri => Value::Int(s.priority),
+            Column::Threads => Value::Int(s.threads),
+            Column::Cpu => {
+                let sampled = self
+                    .sampled_cpu
+                    .as_ref()
+                    .map(|m| m.get(&(p.pid, p.tid)).copied().unwrap_or(0.0));
+                Value::Percent(sampled.unwrap_or_else(|| lifetime_cpu(p, sys)))
+            }
+            Column::Mem => Value::Percent(if sys.mem_total == 0 {
+                0.0
+            } else {
+                (s.rss_pages * sys.page_size) as f64 * 100.0 / sys.mem_total as f64
+            }),
+            Column::Rss => Value::Size(s.rss_pages * sys.page_size),
+            Column::Vsz => Value::Size(s.vsize),
+            Column::Start => Value::Time {
+                unix: sys.start_time(s.start_ticks),
+                now: sys.now,
+            },
+            Column::Elapsed => Value::Span(sys.age(s.start_ticks)),
+            Column::Time => Value::CpuTime(sys.ticks_to_secs(s.cpu_ticks())),
+            Column::Tty => {
+                let ttys = self.ttys.get_or_insert_with(Ttys::read);
+                ttys.name(s.tty_nr).map_or(Value::None, Value::Text)
+            }
+            Column::Name => Value::Bytes(s.name.clone()),
+            Column::Cmd => match p.command_line() {
+                Some(cmd) => Value::Bytes(cmd),
+                // Like ps: kernel threads and zombies show their name.
+                None => {
+                    let mut text = b"[".to_vec();
+                    text.extend_from_slice(&s.name);
+                    text.push(b']');
+                    if p.is_zombie() {
+                        text.extend_from_slice(b" <defunct>");
+                    }
+                    Value::Shown(text)
+                }
+            },
+            Column::Exe => field(p.exe.as_ref()),
+            Column::Cwd => field(p.cwd.as_ref()),
+        }
+    }
+}
+
+/// `ps`'s %CPU: CPU time over the time since the process started.
+fn lifetime_cpu(p: &Process, sys: &System) -> f64 {
+    let age = sys.age(p.stat.start_ticks);
+    if age <= 0.0 {
+        return 0.0;
+    }
+    sys.ticks_to_secs(p.stat.cpu_ticks()) * 100.0 / age
+}
+
+fn field(f: Option<&Field<Vec<u8>>>) -> Value {
+    match f {
+        Some(Field::Value(v)) => Value::Bytes(v.clone()),
+        Some(Field::Denied) => Value::Denied,
+        _ => Value::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_parse_back() {
+        for c in Column::ALL {
+            assert_eq!(c.key().parse::<Column>(), Ok(*c));
+        }
+        assert_eq!("COMMAND".parse::<Column>(), Ok(Column::Cmd));
+        assert_eq!("%cpu".parse::<Column>(), Ok(Column::Cpu));
+        assert!(
+            "bogus"
+                .parse::<Column>()
+                .unwrap_err()
+                .contains("unknown column 'bogus'")
+        );
+    }
+
+    #[test]
+    fn sort_keys() {
+        assert_eq!(
+            "-rss".parse::<SortKey>(),
+            Ok(SortKey {
+                column: Column::Rss,
+                descending: true
+            })
+        );
+        assert!(
+            !"pid"
+                .parse::<SortKey>()
+                .map(|k| k.descending)
+                .unwrap_or(true)
+        );
+    }
+
+    #[test]
+    fn only_cmd_exe_cwd_and_owner_read_more_than_stat() {
+        for c in Column::ALL {
+            let need = c.need();
+            let extra = need != Need::STAT;
+            let expected = matches!(
+                c,
+                Column::User | Column::Uid | Column::Gid | Column::Cmd | Column::Exe | Column::Cwd
+            );
+            assert_eq!(extra, expected, "{c}");
+            assert!(!need.status, "{c} must not need status");
+        }
+    }
+}

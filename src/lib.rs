@@ -1,0 +1,54 @@
+//! ptool: inspect and control Linux processes.
+//!
+//! Data flows one way: [`proc`] reads the system into plain structs,
+//! [`select`] picks processes, [`cmd`] acts (sorts, signals, waits) and
+//! [`output`] renders. Raw OS calls live in [`sys`].
+
+pub mod cli;
+pub mod cmd;
+pub mod columns;
+pub mod duration;
+pub mod exit;
+pub mod output;
+pub mod proc;
+pub mod select;
+pub mod signal;
+pub mod sys;
+
+use std::io::{BufWriter, Write};
+
+use cli::{Cli, ColorChoice, Command, GlobalArgs};
+use exit::Exit;
+use output::Out;
+
+/// Run a parsed command line; the caller maps the result to an exit code.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let out = output_settings(&cli.global);
+    let stdout = std::io::stdout();
+    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let exit = match cli.command {
+        Command::Ls(args) => cmd::ls::run(args, &out, &mut w)?,
+    };
+    w.flush()?;
+    Ok(exit)
+}
+
+/// Decide colour, width and line style from the flags and the environment.
+pub fn output_settings(global: &GlobalArgs) -> Out {
+    let width = sys::term::stdout_width();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => width.is_some() && !no_color && !dumb,
+    };
+    Out {
+        json: global.json,
+        quiet: global.quiet,
+        color,
+        width,
+        unicode: width.is_some() && sys::term::locale_is_utf8(),
+        stderr_terminal: sys::term::stderr_is_terminal(),
+    }
+}

@@ -1,0 +1,53 @@
+//! The `ptool` binary: parse, run, report one error line, exit with a code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use ptool::cli::Cli;
+use ptool::exit::{self, Exit};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
+    match ptool::run(cli) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            if !exit::is_broken_pipe(&err) {
+                report(&format!("{err:#}"));
+            }
+            exit::for_error(&err).into()
+        }
+    }
+}
+
+/// Help and version go to stdout with success; every other clap error becomes
+/// one line on stderr and exit 2.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            Exit::Success.into()
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            Exit::Usage.into()
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            report(&format!("{message} (see --help)"));
+            Exit::Usage.into()
+        }
+    }
+}
+
+fn report(message: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "ptool: {message}");
+}

@@ -1,0 +1,265 @@
+//! Typed cell values: one value gives both the human text of a table cell and
+//! the JSON value of a field, so the two can never disagree.
+
+use std::cmp::Ordering;
+
+use serde_json::Value as Json;
+
+use super::sanitize;
+use crate::sys::time::LocalTime;
+
+/// A value read from a process, before formatting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    /// A percentage or ratio, shown with one decimal.
+    Percent(f64),
+    /// Untrusted bytes (names, command lines, paths): escaped for display.
+    Bytes(Vec<u8>),
+    /// Trusted text (state letters, user names we looked up are still
+    /// untrusted and go in `Bytes`).
+    Text(String),
+    /// A size in bytes: human units in tables, a number in JSON.
+    Size(u64),
+    /// A span of time in seconds: `[[d-]hh:]mm:ss` in tables (like `ps`'s
+    /// elapsed time), seconds in JSON.
+    Span(f64),
+    /// CPU time in seconds: `m:ss` or `h:mm:ss`.
+    CpuTime(f64),
+    /// A moment, Unix seconds: `HH:MM` today, `MonDD` this year, else the year.
+    Time {
+        unix: f64,
+        now: f64,
+    },
+    /// A stand-in shown in tables but `null` in JSON: the `[name]` that
+    /// takes the place of an empty command line.
+    Shown(Vec<u8>),
+    /// Absent (no tty, unreadable path): `-` in tables, `null` in JSON.
+    None,
+    /// Present but unreadable for lack of privilege: `-` in tables, `null` in
+    /// JSON; `info` spells it out.
+    Denied,
+}
+
+impl Value {
+    /// The text for a table cell.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Percent(p) => format!("{p:.1}"),
+            Value::Bytes(b) | Value::Shown(b) => sanitize::escape(b).into_owned(),
+            Value::Text(t) => sanitize::escape_str(t).into_owned(),
+            Value::Size(n) => human_size(*n),
+            Value::Span(secs) => span(*secs),
+            Value::CpuTime(secs) => cpu_time(*secs),
+            Value::Time { unix, now } => start_time(*unix, *now),
+            Value::None | Value::Denied => "-".to_string(),
+        }
+    }
+
+    /// The JSON value: numbers as numbers, text as (valid UTF-8) strings.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Int(n) => Json::from(*n),
+            Value::Percent(p) => Json::from((p * 10.0).round() / 10.0),
+            Value::Bytes(b) => Json::from(sanitize::to_json_string(b)),
+            Value::Text(t) => Json::from(t.as_str()),
+            Value::Size(n) => Json::from(*n),
+            Value::Span(secs) | Value::CpuTime(secs) => Json::from((secs * 100.0).round() / 100.0),
+            Value::Time { unix, .. } => Json::from(unix.floor() as i64),
+            Value::Shown(_) | Value::None | Value::Denied => Json::Null,
+        }
+    }
+
+    /// Ordering for `--sort`: numbers numerically, text bytewise, absent
+    /// values last.
+    pub fn compare(&self, other: &Value) -> Ordering {
+        match (self.sort_number(), other.sort_number()) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            _ => match (self, other) {
+                (Value::None | Value::Denied, Value::None | Value::Denied) => Ordering::Equal,
+                (Value::None | Value::Denied, _) => Ordering::Greater,
+                (_, Value::None | Value::Denied) => Ordering::Less,
+                (a, b) => a.sort_bytes().cmp(b.sort_bytes()),
+            },
+        }
+    }
+
+    fn sort_number(&self) -> Option<f64> {
+        match self {
+            Value::Int(n) => Some(*n as f64),
+            Value::Percent(f) | Value::Span(f) | Value::CpuTime(f) => Some(*f),
+            Value::Size(n) => Some(*n as f64),
+            Value::Time { unix, .. } => Some(*unix),
+            _ => None,
+        }
+    }
+
+    fn sort_bytes(&self) -> &[u8] {
+        match self {
+            Value::Bytes(b) | Value::Shown(b) => b,
+            Value::Text(t) => t.as_bytes(),
+            _ => b"",
+        }
+    }
+}
+
+/// `532K`, `4.2M`, `12G`: binary units, one decimal below 10.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "K", "M", "G", "T", "P"];
+    if bytes < 1024 {
+        return if bytes == 0 {
+            "0".to_string()
+        } else {
+            format!("{bytes}B")
+        };
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1}{}", UNITS[unit])
+    } else {
+        format!("{}{}", value.round() as u64, UNITS[unit])
+    }
+}
+
+/// Elapsed time like `ps -o etime`: `mm:ss`, `hh:mm:ss`, `d-hh:mm:ss`.
+pub fn span(secs: f64) -> String {
+    let total = secs.max(0.0) as u64;
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    if d > 0 {
+        format!("{d}-{h:02}:{m:02}:{s:02}")
+    } else if h > 0 {
+        format!("{h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+/// CPU time like `ps aux`'s TIME: `m:ss`, or `h:mm:ss` past an hour.
+pub fn cpu_time(secs: f64) -> String {
+    let total = secs.max(0.0) as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A start time like `ps aux`'s START: `HH:MM` within the last day, `MonDD`
+/// within the year, the year before that.
+pub fn start_time(unix: f64, now: f64) -> String {
+    let (Some(t), Some(n)) = (
+        crate::sys::time::local(unix as i64),
+        crate::sys::time::local(now as i64),
+    ) else {
+        return "?".to_string();
+    };
+    format_start(&t, &n, now - unix)
+}
+
+fn format_start(t: &LocalTime, now: &LocalTime, age: f64) -> String {
+    if age < 86_400.0 {
+        format!("{:02}:{:02}", t.hour, t.minute)
+    } else if t.year == now.year {
+        format!(
+            "{}{:02}",
+            MONTHS[(t.month as usize).clamp(1, 12) - 1],
+            t.day
+        )
+    } else {
+        t.year.to_string()
+    }
+}
+
+/// A full local date and time, `2026-11-21 10:11:12`, for `info`.
+pub fn date_time(unix: f64) -> String {
+    match crate::sys::time::local(unix as i64) {
+        Some(t) => format!(
+            "{}-{:02}-{:02} {:02}:{:02}:{:02}",
+            t.year, t.month, t.day, t.hour, t.minute, t.second
+        ),
+        None => "?".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(0), "0");
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(4096), "4.0K");
+        assert_eq!(human_size(532 * 1024), "532K");
+        assert_eq!(human_size(4_404_019), "4.2M");
+        assert_eq!(human_size(12 << 30), "12G");
+    }
+
+    #[test]
+    fn spans_and_cpu_times() {
+        assert_eq!(span(5.4), "00:05");
+        assert_eq!(span(3725.0), "01:02:05");
+        assert_eq!(span(90_061.0), "1-01:01:01");
+        assert_eq!(cpu_time(61.9), "1:01");
+        assert_eq!(cpu_time(3661.0), "1:01:01");
+    }
+
+    #[test]
+    fn start_times_like_ps() {
+        let t = |year, month, day, hour, minute| LocalTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second: 0,
+            utc_offset: 0,
+        };
+        let now = t(2026, 11, 21, 10, 0);
+        assert_eq!(format_start(&t(2026, 11, 21, 9, 5), &now, 3300.0), "09:05");
+        assert_eq!(format_start(&t(2026, 3, 2, 9, 5), &now, 1e7), "Mar02");
+        assert_eq!(format_start(&t(2024, 3, 2, 9, 5), &now, 1e8), "2024");
+    }
+
+    #[test]
+    fn json_and_display_agree_on_meaning() {
+        assert_eq!(Value::Size(4096).to_json(), serde_json::json!(4096));
+        assert_eq!(Value::Percent(12.345).to_json(), serde_json::json!(12.3));
+        assert_eq!(Value::None.to_json(), Json::Null);
+        assert_eq!(Value::None.display(), "-");
+        assert_eq!(Value::Bytes(b"a\x1bb".to_vec()).display(), "a\\eb");
+        assert_eq!(
+            Value::Bytes(b"a\x1bb".to_vec()).to_json(),
+            serde_json::json!("a\u{1b}b")
+        );
+    }
+
+    #[test]
+    fn sorting_puts_absent_last() {
+        assert_eq!(Value::Int(2).compare(&Value::Int(10)), Ordering::Less);
+        assert_eq!(
+            Value::None.compare(&Value::Bytes(b"a".to_vec())),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Value::Bytes(b"b".to_vec()).compare(&Value::Bytes(b"a".to_vec())),
+            Ordering::Greater
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! The process model: reads the system's processes from `/proc` into plain
+//! structs.
+//!
+//! A reader is told what it [`Need`]s and reads only those files: `stat`
+//! always (one small file gives the name, parents, state, times and memory),
+//! the owner by one `fstatat` of `/proc/PID`, and `cmdline`, `status`, `exe`,
+//! `cwd` only on request. A process that vanishes between the directory
+//! listing and the reads is skipped: that race is normal, not an error.
+
+pub mod stat;
+pub mod status;
+pub mod system;
+pub mod tty;
+
+use std::io;
+
+pub use stat::Stat;
+pub use status::Status;
+pub use system::System;
+
+pub use crate::sys::procfs::Owner;
+use crate::sys::procfs::ProcFs;
+
+/// Which sources to read beyond `stat`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Need {
+    pub owner: bool,
+    pub cmdline: bool,
+    pub status: bool,
+    pub exe: bool,
+    pub cwd: bool,
+}
+
+impl Need {
+    pub const STAT: Need = Need {
+        owner: false,
+        cmdline: false,
+        status: false,
+        exe: false,
+        cwd: false,
+    };
+    pub const OWNER: Need = Need {
+        owner: true,
+        ..Need::STAT
+    };
+    pub const CMDLINE: Need = Need {
+        cmdline: true,
+        ..Need::STAT
+    };
+    pub const STATUS: Need = Need {
+        status: true,
+        ..Need::STAT
+    };
+    pub const EXE: Need = Need {
+        exe: true,
+        ..Need::STAT
+    };
+    pub const CWD: Need = Need {
+        cwd: true,
+        ..Need::STAT
+    };
+}
+
+impl std::ops::BitOr for Need {
+    type Output = Need;
+    fn bitor(self, o: Need) -> Need {
+        Need {
+            owner: self.owner || o.owner,
+            cmdline: self.cmdline || o.cmdline,
+            status: self.status || o.status,
+            exe: self.exe || o.exe,
+            cwd: self.cwd || o.cwd,
+        }
+    }
+}
+
+impl std::ops::BitOrAssign for Need {
+    fn bitor_assign(&mut self, o: Need) {
+        *self = *self | o;
+    }
+}
+
+/// A value that may be unreadable: another user's `exe` or `cwd` is
+/// "permission denied", which is worth saying rather than hiding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field<T> {
+    Value(T),
+    Denied,
+    Unavailable,
+}
+
+impl<T> Field<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn from_result(result: io::Result<T>) -> Field<T> {
+        match result {
+            Ok(v) => Field::Value(v),
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => Field::Denied,
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => Field::Denied,
+            Err(_) => Field::Unavailable,
+        }
+    }
+}
+
+/// One process (or, in a thread listing, one thread).
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub pid: i32,
+    /// The thread id, when this is a row of a thread listing.
+    pub tid: Option<i32>,
+    pub stat: Stat,
+    pub owner: Option<Owner>,
+    /// The raw command line: arguments separated (and usually ended) by NUL.
+    /// Empty for kernel threads and zombies.
+    pub cmdline: Option<Vec<u8>>,
+    pub status: Option<Status>,
+    pub exe: Option<Field<Vec<u8>>>,
+    pub cwd: Option<Field<Vec<u8>>>,
+}
+
+impl Process {
+    pub fn name(&self) -> &[u8] {
+        &self.stat.name
+    }
+
+    pub fn ppid(&self) -> i32 {
+        self.stat.ppid
+    }
+
+    pub fn is_kernel_thread(&self) -> bool {
+        self.stat.is_kernel_thread()
+    }
+
+    pub fn is_zombie(&self) -> bool {
+        self.stat.state == b'Z'
+    }
+
+    pub fn uid(&self) -> Option<u32> {
+        self.owner.map(|o| o.uid)
+    }
+
+    /// The command-line arguments, if `cmdline` was read.
+    pub fn args(&self) -> Option<Vec<&[u8]>> {
+        let raw = self.cmdline.as_deref()?;
+        let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
+        if raw.is_empty() {
+            return Some(Vec::new());
+        }
+        Some(raw.split(|&b| b == 0).collect())
+    }
+
+    /// The command line joined with spaces (as `ps` and `pgrep -f` see it), or
+    /// `None` when it is empty (kernel threads, zombies) or was not read.
+    pub fn command_line(&self) -> Option<Vec<u8>> {
+        let args = self.args()?;
+        if args.is_empty() {
+            return None;
+        }
+        Some(args.join(&b' '))
+    }
+
+    /// The text `pgrep -f` matches: the command line, or the name when the
+    /// command line is empty.
+    pub fn full_text(&self) -> Vec<u8> {
+        self.command_line()
+            .unwrap_or_else(|| self.stat.name.clone())
+    }
+}
+
+/// Reads processes from `/proc`, reusing one buffer for every file.
+#[derive(Debug)]
+pub struct Reader {
+    fs: ProcFs,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    pub fn new() -> io::Result<Reader> {
+        Ok(Reader {
+            fs: ProcFs::open()?,
+            buf: Vec::with_capacity(8192),
+        })
+    }
+
+    /// Every PID currently in `/proc`, ascending.
+    pub fn pids(&self) -> io::Result<Vec<i32>> {
+        self.fs.numeric_entries(".")
+    }
+
+    /// Every process, with what `need` asks for. Vanished ones are skipped.
+    pub fn all(&mut self, need: Need) -> io::Result<Vec<Process>> {
+        let pids = self.pids()?;
+        let mut out = Vec::with_capacity(pids.len());
+        for pid in pids {
+            if let Some(p) = self.read(pid, need) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One process, or `None` when it does not exist (or vanished mid-read).
+    pub fn read(&mut self, pid: i32, need: Need) -> Option<Process> {
+        if pid <= 0 {
+            return None;
+        }
+        self.read_at(&pid.to_string(), pid, None, need)
+    }
+
+    /// The threads of `pid`, each as its own row with `tid` set.
+    pub fn threads(&mut self, pid: i32, need: Need) -> Vec<Process> {
+        let Ok(tids) = self.fs.numeric_entries(&format!("{pid}/task")) else {
+            return Vec::new();
+        };
+        tids.into_iter()
+            .filter_map(|tid| self.read_at(&format!("{pid}/task/{tid}"), pid, Some(tid), need))
+            .collect()
+    }
+
+    /// Only the `stat` of `pid` (the cheapest read), or `None` when gone.
+    pub fn stat(&mut self, pid: i32) -> Option<Stat> {
+        if pid <= 0 {
+            return None;
+        }
+        self.fs
+            .read_into(&format!("{pid}/stat"), &mut self.buf, true)
+            .ok()?;
+        stat::parse(&self.buf)
+    }
+
+    /// The raw bytes of `/proc/PID/<file>`.
+    pub fn file(&mut self, pid: i32, file: &str) -> io::Result<Vec<u8>> {
+        self.fs
+            .read_into(&format!("{pid}/{file}"), &mut self.buf, false)?;
+        Ok(self.buf.clone())
+    }
+
+    /// The target of the symlink `/proc/PID/<link>`.
+    pub fn link(&self, pid: i32, link: &str) -> io::Result<Vec<u8>> {
+        self.fs.readlink(&format!("{pid}/{link}"))
+    }
+
+    fn read_at(&mut self, dir: &str, pid: i32, tid: Option<i32>, need: Need) -> Option<Process> {
+        let at = |file: &str| -> String { format!("{dir}/{file}") };
+        self.fs.read_into(&at("stat"), &mut self.buf, true).ok()?;
+        let stat = stat::parse(&self.buf)?;
+        let owner = if need.owner {
+            // The directory's owner; for a thread the process's is the same.
+            Some(self.fs.owner(pid).ok()?)
+        } else {
+            None
+        };
+        let cmdline = if need.cmdline {
+            match self.fs.read_into(&at("cmdline"), &mut self.buf, false) {
+                Ok(()) => Some(self.buf.clone()),
+                Err(e) if crate::sys::is_gone(&e) => return None,
+                Err(_) => Some(Vec::new()),
+            }
+        } else {
+            None
+        };
+        let status = if need.status {
+            match self.fs.read_into(&at("status"), &mut self.buf, false) {
+                Ok(()) => Some(status::parse(&self.buf)),
+                Err(e) if crate::sys::is_gone(&e) => return None,
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        let exe = need
+            .exe
+            .then(|| Field::from_result(self.fs.readlink(&at("exe"))));
+        let cwd = need
+            .cwd
+            .then(|| Field::from_result(self.fs.readlink(&at("cwd"))));
+        Some(Process {
+            pid,
+            tid,
+            stat,
+            owner,
+            cmdline,
+            status,
+            exe,
+            cwd,
+        })
+    }
+}
+
+/// The chain of parents of `pid`, nearest first, up to (and including) the
+/// process whose parent is 0. Stops at a vanished link or a loop.
+pub fn ancestors(reader: &mut Reader, pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut current = pid;
+    while let Some(stat) = reader.stat(current) {
+        if stat.ppid <= 0 || out.contains(&stat.ppid) || out.len() > 4096 {
+            break;
+        }
+        out.push(stat.ppid);
+        current = stat.ppid;
+    }
+    out
+}
+
+/// The start time of `pid` in clock ticks after boot: together with the PID
+/// it identifies a process, since a reused PID gets a later start time.
+pub fn start_ticks(reader: &mut Reader, pid: i32) -> Option<u64> {
+    reader.stat(pid).map(|s| s.start_ticks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_itself() -> io::Result<()> {
+        let mut reader = Reader::new()?;
+        let me = std::process::id() as i32;
+        let p = reader
+            .read(
+                me,
+                Need::OWNER | Need::CMDLINE | Need::STATUS | Need::EXE | Need::CWD,
+            )
+            .expect("self is readable");
+        assert_eq!(p.pid, me);
+        assert!(p.args().is_some_and(|a| !a.is_empty()));
+        assert_eq!(p.status.as_ref().map(|s| s.tgid), Some(me));
+        assert!(matches!(p.exe, Some(Field::Value(_))));
+        assert_eq!(p.uid(), Some(rustix::process::geteuid().as_raw()));
+        Ok(())
+    }
+
+    #[test]
+    fn stat_only_reads_nothing_else() -> io::Result<()> {
+        let mut reader = Reader::new()?;
+        let all = reader.all(Need::STAT)?;
+        assert!(all.len() > 1);
+        assert!(all.iter().all(|p| p.cmdline.is_none() && p.owner.is_none()));
+        assert!(all.iter().any(|p| p.pid == std::process::id() as i32));
+        Ok(())
+    }
+
+    #[test]
+    fn missing_pids_are_none() -> io::Result<()> {
+        let mut reader = Reader::new()?;
+        assert!(reader.read(0, Need::STAT).is_none());
+        assert!(reader.read(-1, Need::STAT).is_none());
+        assert!(reader.read(i32::MAX, Need::STAT).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn threads_are_listed() -> io::Result<()> {
+        let mut reader = Reader::new()?;
+        let me = std::process::id() as i32;
+        let threads = reader.threads(me, Need::STAT);
+        assert!(threads.iter().any(|t| t.tid == Some(me)));
+        Ok(())
+    }
+
+    #[test]
+    fn args_split_on_nul() {
+        let mut p = Process {
+            pid: 1,
+            tid: None,
+            stat: Stat::default(),
+            owner: None,
+            cmdline: Some(b"sleep\x0010\x00".to_vec()),
+            status: None,
+            exe: None,
+            cwd: None,
+        };
+        assert_eq!(p.args(), Some(vec![&b"sleep"[..], &b"10"[..]]));
+        assert_eq!(p.command_line(), Some(b"sleep 10".to_vec()));
+        p.cmdline = Some(Vec::new());
+        p.stat.name = b"kthreadd".to_vec();
+        assert_eq!(p.command_line(), None);
+        assert_eq!(p.full_text(), b"kthreadd");
+    }
+}

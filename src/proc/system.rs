@@ -1,0 +1,69 @@
+//! System-wide figures needed to turn per-process counters into human values:
+//! clock ticks, page size, total memory, and the clocks that anchor start
+//! times.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A snapshot of the system clocks and constants, taken once per run.
+#[derive(Debug, Clone, Copy)]
+pub struct System {
+    /// `_SC_CLK_TCK`: the unit of the CPU-time and start-time fields.
+    pub clk_tck: u64,
+    pub page_size: u64,
+    /// Total usable RAM in bytes (for `%MEM`).
+    pub mem_total: u64,
+    /// Seconds since boot, from CLOCK_BOOTTIME: the clock `starttime` counts
+    /// in (it keeps counting across suspend, like /proc/uptime).
+    pub uptime: f64,
+    /// Wall-clock time of the snapshot, seconds since the Unix epoch.
+    pub now: f64,
+}
+
+impl System {
+    pub fn read() -> System {
+        let info = rustix::system::sysinfo();
+        let boottime = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
+        System {
+            clk_tck: rustix::param::clock_ticks_per_second().max(1),
+            page_size: rustix::param::page_size() as u64,
+            mem_total: info.totalram * u64::from(info.mem_unit.max(1)),
+            uptime: boottime.tv_sec as f64 + boottime.tv_nsec as f64 / 1e9,
+            now: now.as_secs_f64(),
+        }
+    }
+
+    /// Seconds since boot at which something `ticks` after boot happened.
+    pub fn ticks_to_secs(&self, ticks: u64) -> f64 {
+        ticks as f64 / self.clk_tck as f64
+    }
+
+    /// How long ago, in seconds, a process that started `start_ticks` after
+    /// boot started (never negative).
+    pub fn age(&self, start_ticks: u64) -> f64 {
+        (self.uptime - self.ticks_to_secs(start_ticks)).max(0.0)
+    }
+
+    /// Wall-clock start time (Unix seconds) of a process.
+    pub fn start_time(&self, start_ticks: u64) -> f64 {
+        self.now - self.age(start_ticks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_are_sane() {
+        let sys = System::read();
+        assert!(sys.clk_tck >= 100);
+        assert!(sys.page_size >= 4096);
+        assert!(sys.mem_total > 1 << 20);
+        assert!(sys.uptime > 0.0);
+        assert!(sys.age(0) > 0.0);
+        assert!(sys.start_time(0) < sys.now);
+    }
+}

@@ -1,0 +1,330 @@
+//! The one process selector shared by `ls`, `tree`, `kill`, `signal`, `wait`
+//! and `info`: positional PIDs, name and command-line patterns, owner,
+//! parent, group, session, state, age, and newest/oldest.
+//!
+//! Pattern matches never include ptool itself or any of its ancestors, so
+//! `sh -c 'ptool kill -f foo'` cannot hit its own shell. PIDs named
+//! explicitly are taken as given (the acting commands check them separately).
+
+use std::time::Duration;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::exit::usage;
+use crate::proc::{Need, Process, System};
+
+/// Which one to keep when `--newest` or `--oldest` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Newest,
+    Oldest,
+}
+
+/// A parsed selection. Every criterion given must hold (logical AND); lists
+/// within a criterion are alternatives (OR).
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    pub pids: Vec<i32>,
+    /// Regex on the process name.
+    pub name: Option<Regex>,
+    /// Regex on the whole command line (the name when it has none).
+    pub full: Option<Regex>,
+    pub users: Vec<u32>,
+    pub parents: Vec<i32>,
+    pub pgids: Vec<i32>,
+    pub sids: Vec<i32>,
+    pub states: Vec<u8>,
+    pub older: Option<Duration>,
+    pub younger: Option<Duration>,
+    pub pick: Option<Pick>,
+}
+
+/// The processes a selection must never match: ptool and its ancestors.
+#[derive(Debug, Clone, Default)]
+pub struct Protected {
+    pub own: i32,
+    pub ancestors: Vec<i32>,
+}
+
+impl Protected {
+    /// ptool's own PID and the chain of its parents.
+    pub fn current(reader: &mut crate::proc::Reader) -> Protected {
+        let own = crate::sys::own_pid();
+        Protected {
+            own,
+            ancestors: crate::proc::ancestors(reader, own),
+        }
+    }
+
+    pub fn contains(&self, pid: i32) -> bool {
+        pid == self.own || self.ancestors.contains(&pid)
+    }
+}
+
+/// The states `--state` accepts (proc_pid_stat(5)).
+pub const STATES: &str = "RSDZTtXIKWP";
+
+impl Selector {
+    /// Build a regex the way the selector flags ask: `exact` anchors it to the
+    /// whole text, `ignore_case` folds case.
+    pub fn pattern(pattern: &str, exact: bool, ignore_case: bool) -> anyhow::Result<Regex> {
+        let source = if exact {
+            format!("^(?:{pattern})$")
+        } else {
+            pattern.to_string()
+        };
+        RegexBuilder::new(&source)
+            .case_insensitive(ignore_case)
+            .build()
+            .map_err(|e| {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("invalid").trim();
+                usage(format!(
+                    "invalid pattern '{}': {last}",
+                    crate::output::sanitize::escape_str(pattern)
+                ))
+            })
+    }
+
+    /// Parse a `--state` list: `R,S`, `RS` or `r,s` (case matters only for
+    /// `t`, traced, versus `T`, stopped).
+    pub fn parse_states(list: &str) -> anyhow::Result<Vec<u8>> {
+        let mut states = Vec::new();
+        for c in list.chars().filter(|c| *c != ',' && !c.is_whitespace()) {
+            let c = if c == 't' {
+                't'
+            } else {
+                c.to_ascii_uppercase()
+            };
+            if !c.is_ascii() || !STATES.contains(c) {
+                return Err(usage(format!(
+                    "unknown state '{}' (states: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle, X dead)",
+                    crate::output::sanitize::escape_str(&c.to_string())
+                )));
+            }
+            states.push(c as u8);
+        }
+        Ok(states)
+    }
+
+    /// True when nothing but PIDs (or nothing at all) was given.
+    pub fn has_criteria(&self) -> bool {
+        self.name.is_some()
+            || self.full.is_some()
+            || !self.users.is_empty()
+            || !self.parents.is_empty()
+            || !self.pgids.is_empty()
+            || !self.sids.is_empty()
+            || !self.states.is_empty()
+            || self.older.is_some()
+            || self.younger.is_some()
+            || self.pick.is_some()
+    }
+
+    /// True when the selector selects every process.
+    pub fn is_everything(&self) -> bool {
+        self.pids.is_empty() && !self.has_criteria()
+    }
+
+    /// What must be read to evaluate the selector.
+    pub fn need(&self) -> Need {
+        let mut need = Need::STAT;
+        if self.full.is_some() {
+            need |= Need::CMDLINE;
+        }
+        if !self.users.is_empty() {
+            need |= Need::OWNER;
+        }
+        need
+    }
+
+    /// Whether `p` meets every criterion (PIDs included, protection not).
+    pub fn matches(&self, p: &Process, sys: &System) -> bool {
+        let s = &p.stat;
+        (self.pids.is_empty() || self.pids.contains(&p.pid))
+            && self.name.as_ref().is_none_or(|re| re.is_match(&s.name))
+            && self
+                .full
+                .as_ref()
+                .is_none_or(|re| re.is_match(&p.full_text()))
+            && (self.users.is_empty() || p.uid().is_some_and(|u| self.users.contains(&u)))
+            && (self.parents.is_empty() || self.parents.contains(&s.ppid))
+            && (self.pgids.is_empty() || self.pgids.contains(&s.pgid))
+            && (self.sids.is_empty() || self.sids.contains(&s.sid))
+            && (self.states.is_empty() || self.states.contains(&s.state))
+            && self
+                .older
+                .is_none_or(|d| sys.age(s.start_ticks) >= d.as_secs_f64())
+            && self
+                .younger
+                .is_none_or(|d| sys.age(s.start_ticks) <= d.as_secs_f64())
+    }
+
+    /// Keep the processes that match, never ptool itself, and never one of
+    /// its ancestors unless that PID was named explicitly; then apply
+    /// `--newest`/`--oldest`.
+    pub fn select(&self, procs: Vec<Process>, sys: &System, protected: &Protected) -> Vec<Process> {
+        let mut chosen: Vec<Process> = procs
+            .into_iter()
+            .filter(|p| {
+                if p.pid == protected.own {
+                    return false;
+                }
+                if protected.ancestors.contains(&p.pid) && !self.pids.contains(&p.pid) {
+                    return false;
+                }
+                self.matches(p, sys)
+            })
+            .collect();
+        if let Some(pick) = self.pick {
+            // Latest start wins for newest; ties go to the higher PID, which
+            // is the later one unless PIDs wrapped.
+            let key = |p: &Process| (p.stat.start_ticks, p.pid);
+            let best = match pick {
+                Pick::Newest => chosen.iter().max_by_key(|p| key(p)),
+                Pick::Oldest => chosen.iter().min_by_key(|p| key(p)),
+            }
+            .map(|p| p.pid);
+            chosen.retain(|p| Some(p.pid) == best);
+        }
+        chosen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proc::Stat;
+
+    fn process(pid: i32, name: &str, cmd: &str, start: u64) -> Process {
+        Process {
+            pid,
+            tid: None,
+            stat: Stat {
+                name: name.as_bytes().to_vec(),
+                state: b'S',
+                ppid: 1,
+                pgid: pid,
+                sid: pid,
+                start_ticks: start,
+                ..Stat::default()
+            },
+            owner: Some(crate::proc::Owner {
+                uid: 1000,
+                gid: 1000,
+            }),
+            cmdline: Some(cmd.replace(' ', "\0").into_bytes()),
+            status: None,
+            exe: None,
+            cwd: None,
+        }
+    }
+
+    fn sys() -> System {
+        System {
+            clk_tck: 100,
+            page_size: 4096,
+            mem_total: 1 << 30,
+            uptime: 1000.0,
+            now: 1e9,
+        }
+    }
+
+    fn pids(sel: &Selector, procs: Vec<Process>, protected: &Protected) -> Vec<i32> {
+        sel.select(procs, &sys(), protected)
+            .iter()
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    fn family() -> Vec<Process> {
+        vec![
+            process(10, "bash", "bash", 100),
+            process(20, "sleep", "sleep 100 marker", 200),
+            process(30, "sleep", "sleep 200", 300),
+            process(40, "python3", "python3 marker.py", 90_000),
+        ]
+    }
+
+    #[test]
+    fn name_and_full_patterns() -> anyhow::Result<()> {
+        let none = Protected::default();
+        let sel = Selector {
+            name: Some(Selector::pattern("sle", false, false)?),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![20, 30]);
+        let sel = Selector {
+            full: Some(Selector::pattern("marker", false, false)?),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![20, 40]);
+        let sel = Selector {
+            name: Some(Selector::pattern("sle", true, false)?),
+            ..Selector::default()
+        };
+        assert!(pids(&sel, family(), &none).is_empty());
+        let sel = Selector {
+            name: Some(Selector::pattern("SLEEP", true, true)?),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![20, 30]);
+        Ok(())
+    }
+
+    #[test]
+    fn ptool_and_its_ancestors_are_never_matched_by_pattern() -> anyhow::Result<()> {
+        let protected = Protected {
+            own: 20,
+            ancestors: vec![10],
+        };
+        let sel = Selector {
+            full: Some(Selector::pattern(".", false, false)?),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &protected), vec![30, 40]);
+        // named explicitly, an ancestor is listed; ptool itself never is
+        let sel = Selector {
+            pids: vec![10, 20],
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &protected), vec![10]);
+        Ok(())
+    }
+
+    #[test]
+    fn age_and_pick() {
+        let none = Protected::default();
+        // uptime 1000 s, clk_tck 100: pid 40 started at 900 s, 100 s ago
+        let sel = Selector {
+            younger: Some(Duration::from_secs(200)),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![40]);
+        let sel = Selector {
+            older: Some(Duration::from_secs(200)),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![10, 20, 30]);
+        let sel = Selector {
+            pick: Some(Pick::Oldest),
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![10]);
+        let sel = Selector {
+            pick: Some(Pick::Newest),
+            users: vec![1000],
+            ..Selector::default()
+        };
+        assert_eq!(pids(&sel, family(), &none), vec![40]);
+    }
+
+    #[test]
+    fn states_parse_and_reject() -> anyhow::Result<()> {
+        assert_eq!(Selector::parse_states("R,s")?, b"RS".to_vec());
+        assert_eq!(Selector::parse_states("Zt")?, b"Zt".to_vec());
+        assert!(Selector::parse_states("Q").is_err());
+        assert!(Selector::pattern("(", false, false).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,49 @@
+//! Local time, for showing start times the way `ps` does.
+
+/// A broken-down local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    pub year: i32,
+    /// 1..=12
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// Seconds east of UTC.
+    pub utc_offset: i64,
+}
+
+/// The local time at `unix_secs`, per the TZ environment and /etc/localtime.
+pub fn local(unix_secs: i64) -> Option<LocalTime> {
+    let t: libc::time_t = unix_secs;
+    // SAFETY: `tm` is a plain C struct for which all-zero bytes are valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r is the
+    // thread-safe variant and writes only into `tm`.
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    ok.then(|| LocalTime {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+        utc_offset: tm.tm_gmtoff,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_the_epoch() {
+        let t = local(0).expect("converts");
+        assert!(t.year == 1970 || t.year == 1969);
+        assert_eq!(
+            i64::from(t.hour) * 3600 % 86_400,
+            (t.utc_offset + 86_400) % 86_400 / 3600 * 3600
+        );
+    }
+}

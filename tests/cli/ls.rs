@@ -1,0 +1,366 @@
+//! `ptool ls` against victims, with `/proc` and `ps` as oracles.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// The `ls --json` objects for the processes whose command line has `marker`.
+fn listed(marker: &str, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["ls", "--json", "-f", marker];
+    args.extend_from_slice(extra);
+    let out = ptool(&args);
+    out.success();
+    out.json().as_array().expect("array").clone()
+}
+
+fn pids_of(rows: &[Value]) -> Vec<i32> {
+    let mut pids: Vec<i32> = rows
+        .iter()
+        .map(|r| r["pid"].as_i64().unwrap() as i32)
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+fn sorted(mut pids: Vec<i32>) -> Vec<i32> {
+    pids.sort_unstable();
+    pids
+}
+
+/// Fields of `/proc/PID/stat` after the name, by field number.
+fn stat_fields(pid: i32) -> (String, Vec<String>) {
+    let raw = std::fs::read(format!("/proc/{pid}/stat")).unwrap();
+    let open = raw.iter().position(|&b| b == b'(').unwrap();
+    let close = raw.iter().rposition(|&b| b == b')').unwrap();
+    let name = String::from_utf8_lossy(&raw[open + 1..close]).into_owned();
+    let rest = String::from_utf8_lossy(&raw[close + 2..]).into_owned();
+    (name, rest.split_whitespace().map(String::from).collect())
+}
+
+#[test]
+fn json_agrees_with_proc_and_ps() {
+    let m = marker("ls-oracle");
+    let v = Victim::start(&m, &["--kids", "_,_"]);
+    let rows = listed(
+        &m,
+        &[
+            "-o",
+            "pid,ppid,state,name,user,uid,rss,cmd,pgid,sid,threads,nice",
+        ],
+    );
+    assert_eq!(pids_of(&rows), sorted(v.pids()));
+    for row in &rows {
+        let pid = row["pid"].as_i64().unwrap() as i32;
+        let (name, f) = stat_fields(pid);
+        // f[0] is field 3
+        assert_eq!(row["state"], f[0].as_str());
+        assert_eq!(row["ppid"].as_i64().unwrap().to_string(), f[1]);
+        assert_eq!(row["pgid"].as_i64().unwrap().to_string(), f[2]);
+        assert_eq!(row["sid"].as_i64().unwrap().to_string(), f[3]);
+        assert_eq!(row["nice"].as_i64().unwrap().to_string(), f[16]);
+        assert_eq!(row["threads"].as_i64().unwrap().to_string(), f[17]);
+        assert_eq!(row["name"], name.as_str());
+        assert!(row["cmd"].as_str().unwrap().contains(&m));
+
+        let ps = std::process::Command::new("ps")
+            .args(["-o", "user=,ppid=,rss=", "-p", &pid.to_string()])
+            .output()
+            .unwrap();
+        let ps = String::from_utf8_lossy(&ps.stdout);
+        let ps: Vec<&str> = ps.split_whitespace().collect();
+        assert_eq!(row["user"], ps[0], "user of {pid}");
+        assert_eq!(row["ppid"].as_i64().unwrap().to_string(), ps[1]);
+        // RSS moves a little between two reads; ps reports KiB.
+        let ps_rss: i64 = ps[2].parse().unwrap();
+        let rss_kib = row["rss"].as_i64().unwrap() / 1024;
+        assert!(
+            (rss_kib - ps_rss).abs() <= 512,
+            "rss {rss_kib} KiB vs ps {ps_rss} KiB"
+        );
+    }
+    assert_eq!(
+        rows[0]["ppid"].as_i64(),
+        Some(i64::from(std::process::id()))
+    );
+}
+
+#[test]
+fn default_columns_are_like_ps_aux() {
+    let m = marker("ls-default");
+    let v = Victim::start(&m, &[]);
+    let out = ptool(["ls", "-f", &m]);
+    out.success();
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "PID\tUSER\t%CPU\t%MEM\tRSS\tSTATE\tSTART\tTIME\tCOMMAND"
+    );
+    let row: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert_eq!(row[0], v.pid().to_string());
+    assert_eq!(row[5], "S");
+    assert!(row[8].ends_with(&m), "{row:?}");
+    assert_eq!(lines.next(), None);
+}
+
+#[test]
+fn selectors_pick_exactly_the_right_victims() {
+    let m = marker("ls-select");
+    let family = Victim::start(&m, &["--kids", "alpha,beta(gamma,gamma)"]);
+    let other = Victim::start(&m, &["--name", "loner"]);
+    let f = &family.family;
+    let (alpha, beta) = (f.kids[0].pid, f.kids[1].pid);
+    let gammas: Vec<i32> = f.kids[1].kids.iter().map(|k| k.pid).collect();
+
+    let all = sorted([family.pids(), other.pids()].concat());
+    assert_eq!(pids_of(&listed(&m, &[])), all);
+    assert_eq!(pids_of(&listed(&m, &["-n", "^gam"])), gammas);
+    assert_eq!(
+        pids_of(&listed(&m, &["-n", "gamma|alpha"])),
+        sorted([gammas.clone(), vec![alpha]].concat())
+    );
+    // -x anchors both patterns, so select the family by parent here
+    let parent = family.pid().to_string();
+    ptool(["ls", "--pids", "-P", &parent, "-n", "alph", "-x"]).expect_code(1);
+    let out = ptool(["ls", "--pids", "-P", &parent, "-n", "ALPHA", "-x", "-i"]);
+    out.success();
+    assert_eq!(out.stdout, format!("{alpha}\n"));
+    assert_eq!(pids_of(&listed(&m, &["-P", &beta.to_string()])), gammas);
+    assert_eq!(
+        pids_of(&listed(&m, &["--pgid", &family.pid().to_string()])),
+        sorted(family.pids())
+    );
+    assert_eq!(
+        pids_of(&listed(&m, &["--state", "S", "-n", "loner"])),
+        vec![other.pid()]
+    );
+    let me = nix::unistd::getuid().as_raw().to_string();
+    assert_eq!(pids_of(&listed(&m, &["-u", &me])), all);
+    assert_eq!(pids_of(&listed(&m, &["--newest"])), vec![other.pid()]);
+    assert_eq!(pids_of(&listed(&m, &["--oldest"])), vec![family.pid()]);
+    assert_eq!(pids_of(&listed(&m, &["--younger", "1h"])), all);
+    // nothing of ours is a day old
+    let out = ptool(["ls", "--json", "-f", &m, "--older", "1d"]);
+    out.expect_code(1);
+    assert_eq!(out.json(), serde_json::json!([]));
+    // explicit PIDs, combined with a pattern
+    let out = ptool([
+        "ls",
+        "--pids",
+        &alpha.to_string(),
+        &beta.to_string(),
+        "-n",
+        "beta",
+    ]);
+    out.success();
+    assert_eq!(out.stdout, format!("{beta}\n"));
+}
+
+#[test]
+fn pids_mode_is_like_pgrep() {
+    let m = marker("ls-pids");
+    let v = Victim::start(&m, &["--kids", "_"]);
+    let out = ptool(["ls", "--pids", "-f", &m]);
+    out.success();
+    let listed: Vec<i32> = out.stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(listed, sorted(v.pids()));
+
+    let pgrep = std::process::Command::new("pgrep")
+        .args(["-f", &m])
+        .output()
+        .unwrap();
+    let pgrep: Vec<i32> = String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(listed, pgrep);
+
+    let out = ptool(["ls", "--pids", "-f", &marker("nothing-has-this")]);
+    out.expect_code(1);
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:#?}");
+
+    let out = ptool(["ls", "-q", "-f", &m]);
+    out.success();
+    assert!(out.stdout.is_empty());
+    ptool(["ls", "-q", "-f", &marker("nothing-has-this")]).expect_code(1);
+}
+
+#[test]
+fn sort_and_limit() {
+    let m = marker("ls-sort");
+    let v = Victim::start(&m, &["--kids", "_,_,_"]);
+    let out = ptool(["ls", "--pids", "-f", &m, "--sort", "-pid", "--limit", "2"]);
+    out.success();
+    let mut expected = sorted(v.pids());
+    expected.reverse();
+    expected.truncate(2);
+    let got: Vec<i32> = out.stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(got, expected);
+
+    let rows = listed(&m, &["--sort", "ppid,-pid", "-o", "pid,ppid"]);
+    assert_eq!(rows[0]["pid"].as_i64(), Some(i64::from(v.pid())));
+}
+
+#[test]
+fn hostile_names_never_reach_the_terminal_raw() {
+    let m = marker("ls-evil");
+    let evil = OsStr::from_bytes(b"\x1b]0;pwned\x07\xff");
+    let v = Victim::start_os(&m, [OsStr::new("--name"), evil]);
+    for args in [
+        vec!["ls", "-f", m.as_str(), "-o", "pid,name,cmd"],
+        vec!["ls", "--json", "-f", m.as_str(), "-o", "pid,name"],
+    ] {
+        let out = ptool_cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(!out.stdout.contains(&0x1b), "raw ESC in {args:?}");
+        assert!(!out.stdout.contains(&0x07), "raw BEL in {args:?}");
+    }
+    let out = ptool(["ls", "-f", &m, "-o", "name", "--no-header"]);
+    assert_eq!(out.stdout.trim_end(), "\\e]0;pwned\\x07\\xff");
+    let rows = listed(&m, &["-o", "pid,name"]);
+    assert_eq!(rows[0]["name"], "\u{1b}]0;pwned\u{7}\\xff");
+    assert_eq!(rows[0]["pid"].as_i64(), Some(i64::from(v.pid())));
+}
+
+#[test]
+fn names_with_parens_and_spaces_parse() {
+    let m = marker("ls-parens");
+    let v = Victim::start(&m, &["--name", "a) (b c"]);
+    let rows = listed(&m, &["-o", "pid,name,state,ppid"]);
+    assert_eq!(rows[0]["name"], "a) (b c");
+    assert_eq!(rows[0]["state"], "S");
+    assert_eq!(
+        rows[0]["ppid"].as_i64(),
+        Some(i64::from(std::process::id()))
+    );
+    assert_eq!(pids_of(&rows), vec![v.pid()]);
+}
+
+#[test]
+fn threads_are_listed_one_a_row() {
+    let m = marker("ls-threads");
+    let v = Victim::start(&m, &["--threads", "3"]);
+    let rows = listed(&m, &["--threads", "-o", "pid,tid,name"]);
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter()
+            .all(|r| r["pid"].as_i64() == Some(i64::from(v.pid())))
+    );
+    let mut tids: Vec<i64> = rows.iter().map(|r| r["tid"].as_i64().unwrap()).collect();
+    tids.dedup();
+    assert_eq!(tids.len(), 4);
+    let from_proc = std::fs::read_dir(format!("/proc/{}/task", v.pid()))
+        .unwrap()
+        .count();
+    assert_eq!(from_proc, 4);
+}
+
+#[test]
+fn sample_measures_cpu_over_an_interval() {
+    let m = marker("ls-sample");
+    let _v = Victim::start(&m, &[]);
+    let rows = listed(&m, &["--sample", "200ms", "-o", "pid,cpu"]);
+    // An idle victim uses (almost) no CPU in the interval.
+    assert!(rows[0]["cpu"].as_f64().unwrap() < 5.0, "{rows:?}");
+}
+
+#[test]
+fn zombies_and_exe_cwd() {
+    let m = marker("ls-zombie");
+    let v = Victim::start(&m, &["--zombie"]);
+    let zombie = v.family.zombie.unwrap();
+    let out = ptool([
+        "ls",
+        "--json",
+        &zombie.to_string(),
+        "-o",
+        "pid,state,cmd,exe,cwd",
+    ]);
+    out.success();
+    let row = &out.json()[0];
+    assert_eq!(row["state"], "Z");
+    assert_eq!(row["cmd"], Value::Null);
+    let out = ptool(["ls", &zombie.to_string(), "-o", "cmd", "--no-header"]);
+    assert_eq!(out.stdout.trim(), "[ptool-victim] <defunct>");
+
+    let rows = listed(&m, &["-o", "pid,exe,cwd"]);
+    assert!(rows[0]["exe"].as_str().unwrap().ends_with("ptool-victim"));
+    assert_eq!(
+        rows[0]["cwd"].as_str().unwrap(),
+        std::env::current_dir().unwrap().to_str().unwrap()
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    for args in [
+        vec!["ls", "-o", "bogus"],
+        vec!["ls", "--sort", "nope"],
+        vec!["ls", "--older", "5x"],
+        vec!["ls", "--sample", "soon"],
+        vec!["ls", "-1"],
+        vec!["ls", "0"],
+        vec!["ls", "99999999999"],
+        vec!["ls", "5x"],
+        vec!["ls", "--state", "Q"],
+        vec!["ls", "-n", "("],
+        vec!["ls", "-u", "no-such-user-for-ptool"],
+        vec!["ls", "-x"],
+        vec!["ls", "--limit", "-3"],
+        vec!["ls", "--newest", "--oldest"],
+    ] {
+        let out = ptool(&args);
+        out.usage_error();
+    }
+    let out = ptool(["ls", "-n", "("]);
+    assert!(out.stderr.contains("invalid pattern"), "{out:#?}");
+}
+
+#[test]
+fn a_missing_pid_matches_nothing() {
+    // PIDs above pid_max can never exist.
+    let max: i64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if max >= 4_194_304 {
+        return;
+    }
+    let out = ptool(["ls", &(max + 1).to_string()]);
+    out.expect_code(1);
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn closed_pipe_mid_listing_is_success() {
+    use std::process::Stdio;
+    let m = marker("ls-pipe");
+    let _v = Victim::start(&m, &["--threads", "300"]);
+    let (reader, writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    let _ = rustix::pipe::fcntl_setpipe_size(&writer, 4096);
+    let child = ptool_cmd(["ls", "--threads", "-f", &m, "-o", "pid,tid,cmd"])
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    rustix::io::read(&reader, &mut first).unwrap();
+    drop(reader);
+    let fd = pidfd(child.id() as i32).unwrap();
+    assert!(wait_fd(&fd, BOUND));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests: run the real `ptool` binary against real processes
+//! that the tests start themselves (`ptool-victim`, with a unique marker).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod support;
+
+mod general;
+mod ls;

@@ -1,0 +1,379 @@
+//! Shared test support: running the real `ptool` binary with a time bound,
+//! starting victims with a unique marker, and cleaning them up (kill and
+//! reap, through pidfds) even when a test fails.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::process::{Pid, PidfdFlags};
+
+/// The bound on any single wait in a test.
+pub const BOUND: Duration = Duration::from_secs(20);
+
+/// Make this test process a child subreaper (once), so that orphans of the
+/// victims are re-parented to it and can be reaped, whatever PID 1 does.
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+            .expect("PR_SET_CHILD_SUBREAPER");
+    });
+}
+
+/// A marker unique to this test run, process and call: nothing else on the
+/// machine carries it.
+pub fn marker(tag: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "ptool-test-{tag}-{}-{}-{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn ptool_path() -> &'static str {
+    env!("CARGO_BIN_EXE_ptool")
+}
+
+pub fn victim_path() -> &'static str {
+    env!("CARGO_BIN_EXE_ptool-victim")
+}
+
+/// A `Command` for the ptool binary with a predictable environment.
+pub fn ptool_cmd<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    init();
+    let mut cmd = Command::new(ptool_path());
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env("LC_ALL", "C.UTF-8");
+    cmd
+}
+
+/// What a finished ptool run said.
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    pub fn code(&self) -> i32 {
+        self.status
+            .code()
+            .unwrap_or_else(|| 128 + self.status.signal().unwrap_or(0))
+    }
+
+    /// Assert the exit code, showing everything on failure.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "unexpected exit code:\n{self:#?}");
+        self
+    }
+
+    /// Assert success with an empty stderr.
+    pub fn success(&self) -> &Self {
+        self.expect_code(0);
+        assert!(self.stderr.is_empty(), "unexpected stderr:\n{self:#?}");
+        self
+    }
+
+    /// Assert a usage error: exit 2 and exactly one line on stderr.
+    pub fn usage_error(&self) -> &Self {
+        self.expect_code(2);
+        assert_eq!(self.stderr.lines().count(), 1, "want one line:\n{self:#?}");
+        assert!(self.stderr.starts_with("ptool: "), "{self:#?}");
+        assert!(self.stdout.is_empty(), "{self:#?}");
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self:#?}"))
+    }
+
+    /// Each stdout line parsed as JSON (for JSON Lines output).
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+            .collect()
+    }
+}
+
+/// Run ptool with these arguments, bounded by [`BOUND`].
+pub fn ptool<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run(ptool_cmd(args), None, BOUND)
+}
+
+/// Run a command to completion with `stdin` fed to it, killing it and
+/// failing the test if it takes longer than `bound`.
+pub fn run(mut cmd: Command, stdin: Option<&[u8]>, bound: Duration) -> Output {
+    init();
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn");
+    let guard = pidfd(child.id() as i32);
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+    }
+    let out = reader(child.stdout.take().expect("stdout"));
+    let err = reader(child.stderr.take().expect("stderr"));
+    let exited = guard.as_ref().map(|fd| wait_fd(fd, bound)).unwrap_or(true);
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+        let stdout = out.recv_timeout(BOUND).unwrap_or_default();
+        let stderr = err.recv_timeout(BOUND).unwrap_or_default();
+        panic!(
+            "command did not finish within {bound:?}: {cmd:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+    }
+    let status = child.wait().expect("wait");
+    Output {
+        status,
+        stdout: out.recv_timeout(BOUND).unwrap_or_default(),
+        stderr: err.recv_timeout(BOUND).unwrap_or_default(),
+        elapsed: start.elapsed(),
+    }
+}
+
+fn reader<R: Read + Send + 'static>(mut pipe: R) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+    });
+    rx
+}
+
+/// A pidfd for `pid`, or `None` if it is already gone.
+pub fn pidfd(pid: i32) -> Option<OwnedFd> {
+    rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()
+}
+
+/// Wait until the process behind `fd` exits; false on timeout.
+pub fn wait_fd(fd: &OwnedFd, bound: Duration) -> bool {
+    let deadline = Instant::now() + bound;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let spec = rustix::time::Timespec {
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, Some(&spec)) {
+            Ok(n) if n > 0 => return true,
+            Ok(_) => return false,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => panic!("poll: {e}"),
+        }
+    }
+}
+
+/// True while `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let close = stat.iter().rposition(|&b| b == b')').unwrap_or(0);
+            stat.get(close + 2) != Some(&b'Z')
+        }
+        Err(_) => false,
+    }
+}
+
+/// A victim's family as it reported it: its PID, its children's families,
+/// and the PID of the zombie it keeps (with `--zombie`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    pub pid: i32,
+    pub kids: Vec<Family>,
+    pub zombie: Option<i32>,
+}
+
+impl Family {
+    fn from_json(v: &serde_json::Value) -> Family {
+        Family {
+            pid: v["pid"].as_i64().expect("pid") as i32,
+            kids: v["kids"]
+                .as_array()
+                .map(|k| k.iter().map(Family::from_json).collect())
+                .unwrap_or_default(),
+            zombie: v["zombie"].as_i64().map(|z| z as i32),
+        }
+    }
+
+    /// Every live PID of the family, parents before children.
+    pub fn pids(&self) -> Vec<i32> {
+        let mut out = vec![self.pid];
+        for kid in &self.kids {
+            out.extend(kid.pids());
+        }
+        out
+    }
+}
+
+/// A running victim process. Dropping it kills and reaps its whole family.
+#[derive(Debug)]
+pub struct Victim {
+    pub marker: String,
+    pub family: Family,
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+    fds: Vec<(i32, OwnedFd)>,
+}
+
+impl Victim {
+    /// Start `ptool-victim MARKER ARGS...` in its own process group and wait
+    /// (bounded) until it reports that it is set up.
+    pub fn start(marker: &str, args: &[&str]) -> Victim {
+        Victim::start_os(marker, args.iter().map(OsStr::new))
+    }
+
+    /// Like [`Victim::start`], with arguments that need not be UTF-8.
+    pub fn start_os<'a>(marker: &str, args: impl IntoIterator<Item = &'a OsStr>) -> Victim {
+        init();
+        let mut cmd = Command::new(victim_path());
+        cmd.arg(marker).args(args);
+        Victim::start_cmd(marker, cmd)
+    }
+
+    /// Start a prepared victim command (its first argument must be the marker).
+    pub fn start_cmd(marker: &str, mut cmd: Command) -> Victim {
+        use std::os::unix::process::CommandExt;
+        init();
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0);
+        let mut child = cmd.spawn().expect("start victim");
+        let top_fd = pidfd(child.id() as i32);
+        let stdout = child.stdout.take().expect("victim stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut victim = Victim {
+            marker: marker.to_string(),
+            family: Family {
+                pid: child.id() as i32,
+                kids: Vec::new(),
+                zombie: None,
+            },
+            stdin: child.stdin.take(),
+            child: Some(child),
+            fds: top_fd.map(|fd| vec![(0, fd)]).unwrap_or_default(),
+        };
+        let line = rx
+            .recv_timeout(BOUND)
+            .unwrap_or_else(|_| panic!("victim {marker} did not report ready"));
+        let v: serde_json::Value = serde_json::from_str(line.trim())
+            .unwrap_or_else(|e| panic!("victim said {line:?}: {e}"));
+        victim.family = Family::from_json(&v);
+        victim.fds = victim
+            .family
+            .pids()
+            .into_iter()
+            .filter_map(|pid| pidfd(pid).map(|fd| (pid, fd)))
+            .collect();
+        victim
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.family.pid
+    }
+
+    /// Every live PID of the family.
+    pub fn pids(&self) -> Vec<i32> {
+        self.family.pids()
+    }
+
+    /// Send a command line to the victim (`exit 3`, `signal 9`).
+    pub fn tell(&mut self, command: &str) {
+        let stdin = self.stdin.as_mut().expect("victim stdin");
+        writeln!(stdin, "{command}").expect("write to victim");
+        stdin.flush().expect("flush victim stdin");
+    }
+
+    /// Wait (bounded) for the top victim to exit and reap it.
+    pub fn wait(&mut self) -> ExitStatus {
+        let child = self.child.as_mut().expect("not yet reaped");
+        let fd = pidfd(child.id() as i32);
+        if let Some(fd) = fd {
+            assert!(wait_fd(&fd, BOUND), "victim {} did not exit", self.marker);
+        }
+        let status = child.wait().expect("reap victim");
+        self.child = None;
+        status
+    }
+
+    /// Wait (bounded) until the process `pid` of this family has exited.
+    pub fn wait_gone(&self, pid: i32) -> bool {
+        match self.fds.iter().find(|(p, _)| *p == pid) {
+            Some((_, fd)) => wait_fd(fd, BOUND),
+            None => !alive(pid),
+        }
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        // Kill through pidfds, so a recycled PID is never hit.
+        for (_, fd) in &self.fds {
+            let _ = rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // Orphaned descendants were re-parented to this (subreaper) process.
+        for (pid, fd) in &self.fds {
+            if wait_fd(fd, Duration::from_secs(5)) {
+                let _ = nix::sys::wait::waitpid(
+                    nix::unistd::Pid::from_raw(*pid),
+                    Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+                );
+            }
+        }
+        if let Some(zombie) = self.family.zombie {
+            let _ = nix::sys::wait::waitpid(
+                nix::unistd::Pid::from_raw(zombie),
+                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+            );
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! `ptool-victim`: a process for ptool's tests and benchmark to inspect and
+//! signal (like procps's `test_process`). Tests start it with a unique marker
+//! as its first argument so that nothing else on the machine matches.
+//!
+//! ```text
+//! ptool-victim MARKER [--name NAME] [--ignore SIGS] [--catch SIGS] [--block SIGS]
+//!                     [--kids SHAPE] [--threads N] [--zombie] [--forever] [--exit CODE]
+//! ```
+//!
+//! Once everything is set up it prints one JSON line on stdout describing its
+//! family, `{"pid":1,"kids":[{"pid":2,"kids":[]}],"zombie":null}`, and then:
+//! with `--exit CODE` exits at once; with `--forever` (or as a child) sleeps
+//! until killed; otherwise reads commands from stdin: `exit N` exits with N,
+//! `signal N` dies of signal N, and end of input exits 0 (so a victim never
+//! outlives a test that crashed).
+//!
+//! `--kids` describes children, each a victim itself with the same marker:
+//! a comma-separated list of nodes, a node being a name (or `_` to keep the
+//! default name) optionally followed by its own children in parentheses:
+//! `a,b(x,x),_,_` is four children, the second with two children of its own.
+
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
+
+use std::ffi::{CString, OsString};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, sigaction, sigprocmask};
+
+fn main() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Err(message) = run(&args) {
+        eprintln!("ptool-victim: {message}");
+        std::process::exit(125);
+    }
+}
+
+#[derive(Default)]
+struct Options {
+    marker: OsString,
+    name: Option<OsString>,
+    ignore: Vec<Signal>,
+    catch: Vec<Signal>,
+    block: Vec<Signal>,
+    kids: String,
+    threads: usize,
+    zombie: bool,
+    forever: bool,
+    child: bool,
+    exit: Option<i32>,
+}
+
+fn parse(args: &[OsString]) -> Result<Options, String> {
+    let mut it = args.iter().skip(1);
+    let mut o = Options {
+        marker: it
+            .next()
+            .ok_or("usage: ptool-victim MARKER [OPTIONS]")?
+            .clone(),
+        ..Options::default()
+    };
+    while let Some(flag) = it.next() {
+        let flag = flag.to_string_lossy().into_owned();
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--name" => o.name = Some(value()?),
+            "--ignore" => o.ignore = signals(&value()?)?,
+            "--catch" => o.catch = signals(&value()?)?,
+            "--block" => o.block = signals(&value()?)?,
+            "--kids" => o.kids = value()?.to_string_lossy().into_owned(),
+            "--threads" => o.threads = number(&value()?)?,
+            "--exit" => o.exit = Some(number(&value()?)?),
+            "--zombie" => o.zombie = true,
+            "--forever" => o.forever = true,
+            "--child" => o.child = true,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(o)
+}
+
+fn number<T: std::str::FromStr>(text: &OsString) -> Result<T, String> {
+    text.to_string_lossy()
+        .parse()
+        .map_err(|_| format!("not a number: {}", text.to_string_lossy()))
+}
+
+fn signals(list: &OsString) -> Result<Vec<Signal>, String> {
+    list.to_string_lossy()
+        .split(',')
+        .map(|s| {
+            let s = s.trim().to_ascii_uppercase();
+            if let Ok(n) = s.parse::<i32>() {
+                return Signal::try_from(n).map_err(|e| e.to_string());
+            }
+            let full = if s.starts_with("SIG") {
+                s
+            } else {
+                format!("SIG{s}")
+            };
+            full.parse::<Signal>().map_err(|e| format!("{full}: {e}"))
+        })
+        .collect()
+}
+
+extern "C" fn caught(_: libc::c_int) {}
+
+fn run(args: &[OsString]) -> Result<(), String> {
+    let o = parse(args)?;
+    if let Some(name) = &o.name {
+        let name = CString::new(name.as_bytes()).map_err(|e| e.to_string())?;
+        nix::sys::prctl::set_name(&name).map_err(|e| e.to_string())?;
+    }
+    for (list, handler) in [
+        (&o.ignore, SigHandler::SigIgn),
+        (&o.catch, SigHandler::Handler(caught)),
+    ] {
+        for sig in list {
+            let action = nix::sys::signal::SigAction::new(
+                handler,
+                nix::sys::signal::SaFlags::SA_RESTART,
+                SigSet::empty(),
+            );
+            // SAFETY: the handler is either SIG_IGN or `caught`, which does
+            // nothing and so is async-signal-safe.
+            unsafe { sigaction(*sig, &action) }.map_err(|e| e.to_string())?;
+        }
+    }
+    if !o.block.is_empty() {
+        let set: SigSet = o.block.iter().copied().collect();
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(|e| e.to_string())?;
+    }
+
+    // Children first, while this process is still single-threaded.
+    let mut kids = Vec::new();
+    for (name, shape) in split_shape(&o.kids)? {
+        let mut cmd = Command::new("/proc/self/exe");
+        cmd.arg(&o.marker).arg("--child");
+        if name != "_" {
+            cmd.arg("--name").arg(name);
+        }
+        if !shape.is_empty() {
+            cmd.arg("--kids").arg(shape);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start a child: {e}"))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let family: serde_json::Value =
+            serde_json::from_str(line.trim()).map_err(|e| format!("child said {line:?}: {e}"))?;
+        kids.push((child, family));
+    }
+    let zombie = if o.zombie {
+        // SAFETY: this process has no other threads yet, and the child only
+        // calls the async-signal-safe `_exit`.
+        match unsafe { nix::unistd::fork() }.map_err(|e| e.to_string())? {
+            nix::unistd::ForkResult::Child => {
+                // SAFETY: `_exit` is async-signal-safe and ends the child.
+                unsafe { libc::_exit(0) }
+            }
+            nix::unistd::ForkResult::Parent { child } => Some(child.as_raw()),
+        }
+    } else {
+        None
+    };
+
+    let family = serde_json::json!({
+        "pid": std::process::id(),
+        "kids": kids.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
+        "zombie": zombie,
+    });
+    // Reap children as they end, like a real parent would.
+    for (mut child, _) in kids {
+        std::thread::spawn(move || child.wait());
+    }
+    for _ in 0..o.threads {
+        std::thread::spawn(|| {
+            loop {
+                std::thread::park();
+            }
+        });
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{family}").map_err(|e| e.to_string())?;
+    stdout.flush().map_err(|e| e.to_string())?;
+    drop(stdout);
+
+    if let Some(code) = o.exit {
+        std::process::exit(code);
+    }
+    if o.forever || o.child {
+        loop {
+            nix::unistd::pause();
+        }
+    }
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next().map(str::parse::<i32>)) {
+            (Some("exit"), Some(Ok(code))) => std::process::exit(code),
+            (Some("signal"), Some(Ok(n))) => die_of(n)?,
+            _ => eprintln!("ptool-victim: unknown command {line:?}"),
+        }
+    }
+    Ok(())
+}
+
+/// Die of signal `n` with its default action, whatever was set up before.
+fn die_of(n: i32) -> Result<(), String> {
+    let sig = Signal::try_from(n).map_err(|e| e.to_string())?;
+    // SAFETY: restoring the default disposition has no handler to be unsafe.
+    unsafe { nix::sys::signal::signal(sig, SigHandler::SigDfl) }.map_err(|e| e.to_string())?;
+    let set: SigSet = [sig].into_iter().collect();
+    sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None).map_err(|e| e.to_string())?;
+    nix::sys::signal::raise(sig).map_err(|e| e.to_string())?;
+    // A stop signal returns here once continued; anything else does not.
+    let _ = std::process::ExitStatus::from_raw(0);
+    Ok(())
+}
+
+/// Split `a,b(x,x),_` into `[("a",""), ("b","x,x"), ("_","")]`.
+fn split_shape(shape: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = shape.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.checked_sub(1).ok_or("unbalanced ) in --kids")?,
+            b',' if depth == 0 => {
+                out.push(node(&shape[start..i])?);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced ( in --kids".into());
+    }
+    if start < shape.len() {
+        out.push(node(&shape[start..])?);
+    }
+    Ok(out)
+}
+
+fn node(text: &str) -> Result<(String, String), String> {
+    let text = text.trim();
+    match text.find('(') {
+        Some(open) if text.ends_with(')') => Ok((
+            text[..open].to_string(),
+            text[open + 1..text.len() - 1].to_string(),
+        )),
+        Some(_) => Err(format!("bad --kids node {text:?}")),
+        None if text.is_empty() => Err("empty --kids node".into()),
+        None => Ok((text.to_string(), String::new())),
+    }
+}
