@@ -408,3 +408,59 @@ mod tests {
         assert_eq!(Signal::CHLD.default_action(), Action::Ignore);
     }
 }
+
+/// A process's signal dispositions, decoded from the masks in
+/// `/proc/PID/status`: the answer to "why won't it die on TERM?".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dispositions {
+    /// `SigBlk`: blocked (held pending until unblocked).
+    pub blocked: Vec<Signal>,
+    /// `SigIgn`: ignored (discarded on arrival).
+    pub ignored: Vec<Signal>,
+    /// `SigCgt`: caught by a handler.
+    pub caught: Vec<Signal>,
+    /// `SigPnd` and `ShdPnd`: pending for a thread or the whole process.
+    pub pending: Vec<Signal>,
+}
+
+impl Dispositions {
+    /// Decode the masks of a `status` file (bit N-1 is signal N).
+    pub fn from_status(status: &crate::proc::Status) -> Dispositions {
+        Dispositions {
+            blocked: from_mask(status.sig_blk),
+            ignored: from_mask(status.sig_ign),
+            caught: from_mask(status.sig_cgt),
+            pending: from_mask(status.sig_pnd | status.shd_pnd),
+        }
+    }
+}
+
+/// The signals set in a `status` mask. Bits for the two numbers glibc
+/// reserves (32, 33) are shown too, since the kernel reports them.
+pub fn from_mask(mask: u64) -> Vec<Signal> {
+    crate::proc::status::signals_in(mask)
+        .into_iter()
+        .map(Signal)
+        .collect()
+}
+
+#[cfg(test)]
+mod disposition_tests {
+    use super::*;
+
+    #[test]
+    fn decodes_masks() {
+        let status = crate::proc::Status {
+            sig_ign: 1 << (15 - 1),
+            sig_cgt: (1 << (10 - 1)) | (1 << (12 - 1)),
+            sig_blk: 1 << (2 - 1),
+            shd_pnd: 1 << (2 - 1),
+            ..Default::default()
+        };
+        let d = Dispositions::from_status(&status);
+        assert_eq!(d.ignored, vec![Signal::TERM]);
+        assert_eq!(d.caught, vec![Signal::USR1, Signal::USR2]);
+        assert_eq!(d.blocked, vec![Signal::INT]);
+        assert_eq!(d.pending, vec![Signal::INT]);
+    }
+}
