@@ -164,18 +164,39 @@ impl Selector {
     /// its ancestors unless that PID was named explicitly; then apply
     /// `--newest`/`--oldest`.
     pub fn select(&self, procs: Vec<Process>, sys: &System, protected: &Protected) -> Vec<Process> {
-        let mut chosen: Vec<Process> = procs
+        let chosen = procs
             .into_iter()
-            .filter(|p| {
-                if p.pid == protected.own {
-                    return false;
-                }
-                if protected.ancestors.contains(&p.pid) && !self.pids.contains(&p.pid) {
-                    return false;
-                }
-                self.matches(p, sys)
-            })
+            .filter(|p| self.accepts(p, sys, protected))
             .collect();
+        self.pick(chosen)
+    }
+
+    /// Read and select in one pass: only the matches are kept in memory.
+    pub fn scan(
+        &self,
+        reader: &mut crate::proc::Reader,
+        need: Need,
+        sys: &System,
+        protected: &Protected,
+    ) -> std::io::Result<Vec<Process>> {
+        let chosen = reader.all_where(need | self.need(), |p| self.accepts(p, sys, protected))?;
+        Ok(self.pick(chosen))
+    }
+
+    /// Whether `p` is selected, before `--newest`/`--oldest` narrow the
+    /// matches: never ptool itself, never an ancestor unless named by PID.
+    pub fn accepts(&self, p: &Process, sys: &System, protected: &Protected) -> bool {
+        if p.pid == protected.own {
+            return false;
+        }
+        if protected.ancestors.contains(&p.pid) && !self.pids.contains(&p.pid) {
+            return false;
+        }
+        self.matches(p, sys)
+    }
+
+    /// Apply `--newest`/`--oldest` to the matches.
+    pub fn pick(&self, mut chosen: Vec<Process>) -> Vec<Process> {
         if let Some(pick) = self.pick {
             // Latest start wins for newest; ties go to the higher PID, which
             // is the later one unless PIDs wrapped.

@@ -84,14 +84,19 @@ impl Table {
     /// Render with a header line (unless `header` is false).
     pub fn render<W: Write>(&self, w: &mut W, out: &Out, header: bool) -> io::Result<()> {
         match out.width {
-            None => self.render_plain(w, header),
+            None => self.render_plain(w, out.color, header),
             Some(width) => self.render_terminal(w, out, width, header),
         }
     }
 
-    fn render_plain<W: Write>(&self, w: &mut W, header: bool) -> io::Result<()> {
+    /// Tab-separated rows; painted only when colour was forced on.
+    fn render_plain<W: Write>(&self, w: &mut W, color: bool, header: bool) -> io::Result<()> {
         if header {
-            let headers: Vec<&str> = self.columns.iter().map(|c| c.header.as_str()).collect();
+            let headers: Vec<String> = self
+                .columns
+                .iter()
+                .map(|c| super::paint(&c.header, Paint::Bold, color))
+                .collect();
             writeln!(w, "{}", headers.join("\t"))?;
         }
         for row in &self.rows {
@@ -101,7 +106,11 @@ impl Table {
                     w.write_all(b"\t")?;
                 }
                 first = false;
-                w.write_all(cell.text.as_bytes())?;
+                if color && cell.paint != Paint::Plain {
+                    w.write_all(super::paint(&cell.text, cell.paint, true).as_bytes())?;
+                } else {
+                    w.write_all(cell.text.as_bytes())?;
+                }
             }
             w.write_all(b"\n")?;
         }

@@ -118,7 +118,7 @@ pub struct Process {
     /// The raw command line: arguments separated (and usually ended) by NUL.
     /// Empty for kernel threads and zombies.
     pub cmdline: Option<Vec<u8>>,
-    pub status: Option<Status>,
+    pub status: Option<Box<Status>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub cwd: Option<Field<Vec<u8>>>,
 }
@@ -194,10 +194,22 @@ impl Reader {
 
     /// Every process, with what `need` asks for. Vanished ones are skipped.
     pub fn all(&mut self, need: Need) -> io::Result<Vec<Process>> {
+        self.all_where(need, |_| true)
+    }
+
+    /// The processes that `keep` accepts, deciding as each is read so that
+    /// the rest are never held in memory.
+    pub fn all_where(
+        &mut self,
+        need: Need,
+        mut keep: impl FnMut(&Process) -> bool,
+    ) -> io::Result<Vec<Process>> {
         let pids = self.pids()?;
-        let mut out = Vec::with_capacity(pids.len());
+        let mut out = Vec::new();
         for pid in pids {
-            if let Some(p) = self.read(pid, need) {
+            if let Some(p) = self.read(pid, need)
+                && keep(&p)
+            {
                 out.push(p);
             }
         }
@@ -266,7 +278,7 @@ impl Reader {
         };
         let status = if need.status {
             match self.fs.read_into(&at("status"), &mut self.buf, false) {
-                Ok(()) => Some(status::parse(&self.buf)),
+                Ok(()) => Some(Box::new(status::parse(&self.buf))),
                 Err(e) if crate::sys::is_gone(&e) => return None,
                 Err(_) => None,
             }

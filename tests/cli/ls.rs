@@ -364,3 +364,73 @@ fn closed_pipe_mid_listing_is_success() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Run `ptool ARGS` on a pseudo-terminal (util-linux `script`) that reports
+/// no size, so ptool falls back to `COLUMNS`.
+fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux script is not installed");
+        return None;
+    }
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("LC_ALL", "C.UTF-8");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(cmd, None, BOUND);
+    out.success();
+    Some(out.stdout.replace("\r\n", "\n"))
+}
+
+#[test]
+fn terminal_tables_fit_the_width_by_cutting_the_command() {
+    let m = marker("ls-terminal");
+    let v = Victim::start(&m, &[]);
+    let args = format!("ls -f {m} -o pid,user,cmd");
+    let Some(text) = on_terminal(&args, &[("COLUMNS", "40"), ("NO_COLOR", "1")]) else {
+        return;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].trim_start().starts_with("PID USER"), "{text}");
+    assert!(
+        lines[1].trim_start().starts_with(&v.pid().to_string()),
+        "{text}"
+    );
+    assert!(lines[1].ends_with('…'), "command not cut: {text}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 40), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "NO_COLOR must turn colour off: {text:?}"
+    );
+
+    // Wide enough: nothing is cut.
+    let text = on_terminal(&args, &[("COLUMNS", "300"), ("NO_COLOR", "1")]).unwrap();
+    assert!(text.lines().nth(1).unwrap().ends_with(&m), "{text}");
+}
+
+#[test]
+fn colour_follows_terminal_no_color_and_the_flag() {
+    let m = marker("ls-colour");
+    let _v = Victim::start(&m, &[]);
+    let args = format!("ls -f {m}");
+    if let Some(text) = on_terminal(&args, &[("COLUMNS", "200")]) {
+        assert!(
+            text.contains("\x1b["),
+            "colour expected on a terminal: {text:?}"
+        );
+        let text = on_terminal(&format!("{args} --color never"), &[("COLUMNS", "200")]).unwrap();
+        assert!(!text.contains('\x1b'), "{text:?}");
+    }
+    // In a pipe: no colour unless forced.
+    assert!(!ptool(["ls", "-f", &m]).stdout.contains('\x1b'));
+    let forced = ptool(["ls", "-f", &m, "--color", "always", "-o", "pid,state"]);
+    forced.success();
+    assert!(forced.stdout.contains("\x1b["), "{forced:#?}");
+}
