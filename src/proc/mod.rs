@@ -7,6 +7,13 @@
 //! `cwd` only on request. A process that vanishes between the directory
 //! listing and the reads is skipped: that race is normal, not an error.
 
+pub mod cgroup;
+pub mod environ;
+pub mod fds;
+pub mod io_stats;
+pub mod limits;
+pub mod net;
+pub mod ns;
 pub mod stat;
 pub mod status;
 pub mod system;
@@ -97,7 +104,8 @@ impl<T> Field<T> {
         }
     }
 
-    fn from_result(result: io::Result<T>) -> Field<T> {
+    /// `Denied` for `EACCES`/`EPERM`, `Unavailable` for any other error.
+    pub fn from_result(result: io::Result<T>) -> Field<T> {
         match result {
             Ok(v) => Field::Value(v),
             Err(e) if e.raw_os_error() == Some(libc::EACCES) => Field::Denied,
@@ -250,6 +258,11 @@ impl Reader {
         self.fs
             .read_into(&format!("{pid}/{file}"), &mut self.buf, false)?;
         Ok(self.buf.clone())
+    }
+
+    /// `stat(2)` of what the link `/proc/PID/<link>` points to.
+    pub fn link_stat(&self, pid: i32, link: &str) -> io::Result<crate::sys::procfs::FileInfo> {
+        self.fs.stat(&format!("{pid}/{link}"))
     }
 
     /// The target of the symlink `/proc/PID/<link>`.

@@ -12,6 +12,21 @@ use std::os::fd::OwnedFd;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
+/// What `stat(2)` says about the file a `/proc` link points to (an open
+/// file's own inode, even when its path was deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileInfo {
+    /// `st_mode`: file type and permission bits.
+    pub mode: u32,
+    pub size: u64,
+    pub inode: u64,
+    /// 0 once the file was deleted.
+    pub links: u64,
+    /// The device number of a character or block device.
+    pub rdev_major: u32,
+    pub rdev_minor: u32,
+}
+
 /// An open handle on `/proc`.
 #[derive(Debug)]
 pub struct ProcFs {
@@ -102,6 +117,34 @@ impl ProcFs {
         let target = rustix::fs::readlinkat(&self.dir, path, Vec::new())?;
         Ok(target.into_bytes())
     }
+
+    /// `stat(2)` of what a link below `/proc` points to (`PID/fd/3`,
+    /// `PID/exe`): the open file itself, not the link.
+    pub fn stat(&self, path: &str) -> io::Result<FileInfo> {
+        let st = rustix::fs::statat(&self.dir, path, AtFlags::empty())?;
+        let rdev = st.st_rdev;
+        Ok(FileInfo {
+            mode: st.st_mode,
+            size: u64::try_from(st.st_size).unwrap_or(0),
+            inode: st.st_ino,
+            links: st.st_nlink,
+            rdev_major: rustix::fs::major(rdev),
+            rdev_minor: rustix::fs::minor(rdev),
+        })
+    }
+}
+
+/// The protocol name sockfs gives a socket (`TCP`, `UNIXv6`, `NETLINK`,
+/// `UNIX-STREAM`), read as the `system.sockprotoname` attribute of a
+/// `/proc/PID/fd/N` link: the fallback for sockets that none of the
+/// `/proc/PID/net` tables list.
+pub fn socket_protocol(pid: i32, fd: i32) -> io::Result<String> {
+    let path = format!("/proc/{pid}/fd/{fd}");
+    let mut buf = [0u8; 64];
+    let n = rustix::fs::getxattr(path.as_str(), "system.sockprotoname", &mut buf[..])?;
+    let name = buf.get(..n).unwrap_or_default();
+    let name = name.split(|&b| b == 0).next().unwrap_or_default();
+    Ok(String::from_utf8_lossy(name).into_owned())
 }
 
 fn pid_path(pid: i32) -> String {
