@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let exit = match cli.command {
         Command::Ls(args) => cmd::ls::run(args, &out, &mut w)?,
+        Command::Info(args) => cmd::info::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -1,4 +1,5 @@
 //! One module per subcommand, each with one entry function taking its own
 //! `Args` struct from [`crate::cli`].
 
+pub mod info;
 pub mod ls;

@@ -2,9 +2,12 @@
 //! (NUL-separated `KEY=value`), readable only with the right to ptrace it.
 //! Every byte of it is chosen by the process: untrusted.
 
+/// One `KEY=value` entry, as raw bytes.
+pub type Var = (Vec<u8>, Vec<u8>);
+
 /// The variables in order, split at the first `=`. An entry without `=`
 /// (possible after a process rewrote its memory) has an empty value.
-pub fn parse(raw: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub fn parse(raw: &[u8]) -> Vec<Var> {
     raw.split(|&b| b == 0)
         .filter(|entry| !entry.is_empty())
         .map(|entry| match entry.iter().position(|&b| b == b'=') {

@@ -144,18 +144,48 @@ impl OpenFile {
 }
 
 /// The kernel's suffix on the link of a deleted file.
-const DELETED: &[u8] = b" (deleted)";
+pub const DELETED: &[u8] = b" (deleted)";
+
+/// Whether a `/proc` link's `target` names a file that was deleted (or
+/// replaced) while open. The kernel then appends ` (deleted)`, but a file
+/// may really be called `x (deleted)`: it is deleted when no links are left,
+/// or when the name, suffix included, is not this same file.
+pub fn is_deleted(target: &[u8], stat: Option<crate::sys::procfs::FileInfo>) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    if !target.ends_with(DELETED) {
+        return false;
+    }
+    let Some(open) = stat else {
+        return true;
+    };
+    if open.links == 0 {
+        return true;
+    }
+    // Still linked elsewhere (a hard link was removed): compare with what
+    // the full name, suffix included, is now.
+    match std::fs::metadata(std::ffi::OsStr::from_bytes(target)) {
+        Ok(named) => !(named.dev() == open.dev && named.ino() == open.inode),
+        Err(_) => true,
+    }
+}
 
 /// Every open descriptor of `pid`, in fd order, sockets resolved. Fails
-/// (`EACCES`) when `fd/` may not be listed; descriptors closed while being
-/// read are left out.
+/// (`EACCES`) when `fd/` may not be listed or its links not read;
+/// descriptors closed while being read are left out.
 pub fn read(reader: &mut Reader, pid: i32) -> io::Result<Vec<OpenFile>> {
     let fds = reader.fs.numeric_entries(&format!("{pid}/fd"))?;
     let mut out = Vec::with_capacity(fds.len());
     for fd in fds {
         let path = format!("{pid}/fd/{fd}");
-        let Ok(target) = reader.fs.readlink(&path) else {
-            continue;
+        let target = match reader.fs.readlink(&path) {
+            Ok(target) => target,
+            // Closed since the listing: the normal race.
+            Err(e) if crate::sys::is_gone(&e) => continue,
+            // The listing may be allowed while the links are not (a
+            // non-dumpable process): that is "permission denied", not
+            // "no open files".
+            Err(e) => return Err(e),
         };
         let stat = reader.fs.stat(&path).ok();
         let mut file = classify(fd, target, stat);
@@ -209,10 +239,7 @@ pub fn classify(
             _ => Kind::Other,
         };
         if let Some(s) = stat {
-            // A deleted file keeps its inode while open, with no links left;
-            // only then is the kernel's " (deleted)" suffix not part of the
-            // name.
-            if s.links == 0 && target.ends_with(DELETED) {
+            if is_deleted(&target, Some(s)) {
                 target.truncate(target.len() - DELETED.len());
                 file.deleted = true;
             }
@@ -297,6 +324,7 @@ mod tests {
         FileInfo {
             mode,
             size: 42,
+            dev: 1,
             inode: 7,
             links,
             rdev_major: 1,
@@ -333,14 +361,33 @@ mod tests {
         );
         assert!(f.deleted);
         assert_eq!(f.target, b"/tmp/scratch");
-        // A file really named "x (deleted)" that still exists is not.
+        // A removed hard link, the file still linked elsewhere.
         let f = classify(
             3,
-            b"/tmp/x (deleted)".to_vec(),
+            b"/nonexistent/x (deleted)".to_vec(),
             Some(info(libc::S_IFREG, 1)),
         );
-        assert!(!f.deleted);
-        assert_eq!(f.target, b"/tmp/x (deleted)");
+        assert!(f.deleted);
+        assert_eq!(f.target, b"/nonexistent/x");
+    }
+
+    #[test]
+    fn a_file_named_deleted_is_not() -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let path =
+            std::env::temp_dir().join(format!("ptool-test-{} (deleted)", std::process::id()));
+        std::fs::write(&path, b"x")?;
+        let meta = std::fs::metadata(&path)?;
+        let stat = FileInfo {
+            dev: meta.dev(),
+            inode: meta.ino(),
+            ..info(libc::S_IFREG, 1)
+        };
+        let target = path.as_os_str().as_encoded_bytes().to_vec();
+        let deleted = is_deleted(&target, Some(stat));
+        std::fs::remove_file(&path)?;
+        assert!(!deleted);
+        Ok(())
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct FileInfo {
     /// `st_mode`: file type and permission bits.
     pub mode: u32,
     pub size: u64,
+    /// The device holding the file; with the inode, it names the file.
+    pub dev: u64,
     pub inode: u64,
     /// 0 once the file was deleted.
     pub links: u64,
@@ -126,6 +128,7 @@ impl ProcFs {
         Ok(FileInfo {
             mode: st.st_mode,
             size: u64::try_from(st.st_size).unwrap_or(0),
+            dev: st.st_dev,
             inode: st.st_ino,
             links: st.st_nlink,
             rdev_major: rustix::fs::major(rdev),

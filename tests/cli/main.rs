@@ -6,4 +6,5 @@
 mod support;
 
 mod general;
+mod info;
 mod ls;

@@ -250,6 +250,8 @@ impl Family {
 pub struct Victim {
     pub marker: String,
     pub family: Family,
+    /// The whole JSON line it reported (descriptors it holds, ports).
+    pub report: serde_json::Value,
     child: Option<Child>,
     stdin: Option<ChildStdin>,
     fds: Vec<(i32, OwnedFd)>,
@@ -294,6 +296,7 @@ impl Victim {
                 kids: Vec::new(),
                 zombie: None,
             },
+            report: serde_json::Value::Null,
             stdin: child.stdin.take(),
             child: Some(child),
             fds: top_fd.map(|fd| vec![(0, fd)]).unwrap_or_default(),
@@ -304,6 +307,7 @@ impl Victim {
         let v: serde_json::Value = serde_json::from_str(line.trim())
             .unwrap_or_else(|e| panic!("victim said {line:?}: {e}"));
         victim.family = Family::from_json(&v);
+        victim.report = v;
         victim.fds = victim
             .family
             .pids()

@@ -5,6 +5,7 @@
 //! ```text
 //! ptool-victim MARKER [--name NAME] [--ignore SIGS] [--catch SIGS] [--block SIGS]
 //!                     [--kids SHAPE] [--threads N] [--zombie] [--forever] [--exit CODE]
+//!                     [--open PATH] [--pipe] [--listen] [--connect] [--open-many N]
 //! ```
 //!
 //! Once everything is set up it prints one JSON line on stdout describing its
@@ -18,6 +19,14 @@
 //! a comma-separated list of nodes, a node being a name (or `_` to keep the
 //! default name) optionally followed by its own children in parentheses:
 //! `a,b(x,x),_,_` is four children, the second with two children of its own.
+//!
+//! Descriptors it holds open, each reported in the JSON line: `--open PATH`
+//! opens PATH for reading and writing (creating it), positioned at its end
+//! (`"open_fd"`); `--pipe` makes a pipe and keeps both ends (`"pipe":
+//! [read, write]`); `--listen` listens on TCP 127.0.0.1:0 (`"port"`,
+//! `"listen_fd"`); `--connect` (with `--listen`) also connects to it and
+//! accepts that connection (`"client_fd"`, `"client_port"`,
+//! `"accepted_fd"`); `--open-many N` opens `/dev/null` N more times.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
@@ -50,6 +59,11 @@ struct Options {
     forever: bool,
     child: bool,
     exit: Option<i32>,
+    open: Option<OsString>,
+    pipe: bool,
+    listen: bool,
+    connect: bool,
+    open_many: usize,
 }
 
 fn parse(args: &[OsString]) -> Result<Options, String> {
@@ -75,6 +89,11 @@ fn parse(args: &[OsString]) -> Result<Options, String> {
             "--zombie" => o.zombie = true,
             "--forever" => o.forever = true,
             "--child" => o.child = true,
+            "--open" => o.open = Some(value()?),
+            "--pipe" => o.pipe = true,
+            "--listen" => o.listen = true,
+            "--connect" => o.connect = true,
+            "--open-many" => o.open_many = number(&value()?)?,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -171,11 +190,13 @@ fn run(args: &[OsString]) -> Result<(), String> {
         None
     };
 
-    let family = serde_json::json!({
+    let mut family = serde_json::json!({
         "pid": std::process::id(),
         "kids": kids.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
         "zombie": zombie,
     });
+    // Held open until the process ends.
+    let _held = hold_descriptors(&o, &mut family)?;
     // Reap children as they end, like a real parent would.
     for (mut child, _) in kids {
         std::thread::spawn(move || child.wait());
@@ -210,6 +231,73 @@ fn run(args: &[OsString]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Open what `--open`, `--pipe`, `--listen`, `--connect` and `--open-many`
+/// ask for, report the descriptors in `report`, and return them to be held.
+fn hold_descriptors(
+    o: &Options,
+    report: &mut serde_json::Value,
+) -> Result<Vec<std::os::fd::OwnedFd>, String> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::fd::{AsRawFd, OwnedFd};
+    let mut held: Vec<OwnedFd> = Vec::new();
+    if let Some(path) = &o.open {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| format!("--open: {e}"))?;
+        file.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+        report["open_fd"] = file.as_raw_fd().into();
+        held.push(file.into());
+    }
+    if o.pipe {
+        let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| format!("--pipe: {e}"))?;
+        report["pipe"] = serde_json::json!([r.as_raw_fd(), w.as_raw_fd()]);
+        held.extend([r, w]);
+    }
+    if o.listen {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("--listen: {e}"))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        report["port"] = port.into();
+        report["listen_fd"] = listener.as_raw_fd().into();
+        if o.connect {
+            let client = std::net::TcpStream::connect(("127.0.0.1", port))
+                .map_err(|e| format!("--connect: {e}"))?;
+            let (accepted, _) = listener.accept().map_err(|e| e.to_string())?;
+            report["client_fd"] = client.as_raw_fd().into();
+            report["client_port"] = client
+                .local_addr()
+                .map_err(|e| e.to_string())?
+                .port()
+                .into();
+            report["accepted_fd"] = accepted.as_raw_fd().into();
+            held.extend([OwnedFd::from(client), OwnedFd::from(accepted)]);
+        }
+        held.push(listener.into());
+    }
+    if o.open_many > 0 {
+        // Room for N more descriptors: raise the soft limit to the hard one.
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        )
+        .map_err(|e| format!("--open-many: {e}"))?;
+        for _ in 0..o.open_many {
+            let f = std::fs::File::open("/dev/null").map_err(|e| format!("--open-many: {e}"))?;
+            held.push(f.into());
+        }
+    }
+    Ok(held)
 }
 
 /// Die of signal `n` with its default action, whatever was set up before.

@@ -1,0 +1,406 @@
+//! Gathering everything about one process into plain structs, one per
+//! section of the page. Nothing here formats; [`super::render`] does.
+//!
+//! Files another user's process keeps private (`exe`, `cwd`, `root`, `fd/`,
+//! `io`, `environ`, `ns/`) become [`Field::Denied`], so the page can say
+//! "permission denied" instead of leaving the section out.
+
+use std::io;
+
+use crate::proc::cgroup::{self, Cgroup};
+use crate::proc::fds::{self, OpenFile};
+use crate::proc::io_stats::{self, IoStats};
+use crate::proc::limits::{self, Limit};
+use crate::proc::ns::{self, Namespace};
+use crate::proc::tty::Ttys;
+use crate::proc::{Field, Need, Reader, System, environ};
+use crate::signal::Dispositions;
+use crate::sys::users::Names;
+
+/// What to gather besides the default sections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Only the open files (`--files`).
+    pub files_only: bool,
+    pub limits: bool,
+    pub env: bool,
+}
+
+/// Everything known about one process. Sections that were not asked for
+/// are `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Info {
+    pub pid: i32,
+    /// The name from `stat` (`comm`). Untrusted.
+    pub name: Vec<u8>,
+    pub identity: Option<Identity>,
+    pub program: Option<Program>,
+    pub resources: Option<Resources>,
+    pub files: Field<Vec<OpenFile>>,
+    pub signals: Option<Dispositions>,
+    pub limits: Option<Field<Vec<Limit>>>,
+    /// `KEY`, `value` pairs in order. Untrusted.
+    pub env: Option<Field<Vec<environ::Var>>>,
+}
+
+/// A user or group id with its name, when the system has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Id {
+    pub id: u32,
+    pub name: Option<String>,
+}
+
+/// Who the process is and where it sits: ids, parent, group, session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub ppid: i32,
+    pub parent_name: Option<Vec<u8>>,
+    pub pgid: i32,
+    pub sid: i32,
+    /// The controlling terminal, `pts/3`.
+    pub tty: Option<String>,
+    /// The process's group is the terminal's foreground group.
+    pub foreground: bool,
+    pub group_leader: bool,
+    pub session_leader: bool,
+    /// Real, effective, saved and filesystem uid; `None` when `status` could
+    /// not be read.
+    pub uids: Option<[Id; 4]>,
+    /// Real, effective, saved and filesystem gid.
+    pub gids: Option<[Id; 4]>,
+    /// Supplementary groups.
+    pub groups: Vec<Id>,
+}
+
+/// What runs: the program, where, since when, how it is scheduled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// The executable's path (without the kernel's ` (deleted)`).
+    pub exe: Field<Vec<u8>>,
+    /// The executable was deleted (or replaced) after it was started.
+    pub exe_deleted: bool,
+    pub args: Vec<Vec<u8>>,
+    pub cwd: Field<Vec<u8>>,
+    pub root: Field<Vec<u8>>,
+    /// Unix seconds.
+    pub start: f64,
+    /// Seconds since the start.
+    pub age: f64,
+    pub state: u8,
+    pub threads: i64,
+    pub nice: i64,
+    pub priority: i64,
+    /// `SCHED_*` number from `stat`.
+    pub policy: u64,
+    pub rt_priority: u64,
+    pub tracer_pid: Option<i32>,
+    pub umask: Option<u32>,
+    pub cgroups: Field<Vec<Cgroup>>,
+    pub namespaces: Field<Vec<NamespaceInfo>>,
+}
+
+/// A namespace and whether ptool shares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespaceInfo {
+    pub ns: Namespace,
+    /// `None` when ptool's own could not be read.
+    pub same_as_ptool: Option<bool>,
+}
+
+/// Memory, CPU and I/O used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resources {
+    pub rss: u64,
+    pub vsz: u64,
+    /// Resident memory shared with others (file-backed plus shmem).
+    pub shared: Option<u64>,
+    pub swap: Option<u64>,
+    pub peak_rss: Option<u64>,
+    /// Seconds.
+    pub user_time: f64,
+    pub system_time: f64,
+    pub minor_faults: u64,
+    pub major_faults: u64,
+    pub voluntary_switches: Option<u64>,
+    pub involuntary_switches: Option<u64>,
+    pub io: Field<IoStats>,
+}
+
+/// What gathering reuses across processes: the reader, the clock snapshot,
+/// name caches and ptool's own namespaces.
+#[derive(Debug)]
+pub struct Context {
+    pub reader: Reader,
+    pub sys: System,
+    names: Names,
+    ttys: Option<Ttys>,
+    own_namespaces: Option<Option<Vec<Namespace>>>,
+}
+
+impl Context {
+    pub fn new(reader: Reader, sys: System) -> Context {
+        Context {
+            reader,
+            sys,
+            names: Names::default(),
+            ttys: None,
+            own_namespaces: None,
+        }
+    }
+
+    fn user(&mut self, id: u32) -> Id {
+        Id {
+            id,
+            name: self.names.user(id).map(str::to_string),
+        }
+    }
+
+    fn group(&mut self, id: u32) -> Id {
+        Id {
+            id,
+            name: self.names.group(id).map(str::to_string),
+        }
+    }
+
+    fn own_namespaces(&mut self) -> Option<&Vec<Namespace>> {
+        if self.own_namespaces.is_none() {
+            let own = ns::read(&self.reader, crate::sys::own_pid()).ok();
+            self.own_namespaces = Some(own);
+        }
+        self.own_namespaces.as_ref().and_then(Option::as_ref)
+    }
+}
+
+/// Gather `pid`, or `None` when it does not exist or ended (or its PID was
+/// reused) while being read.
+pub fn gather(ctx: &mut Context, pid: i32, opts: Options) -> Option<Info> {
+    let need = if opts.files_only {
+        Need::STAT
+    } else {
+        Need::CMDLINE | Need::STATUS | Need::EXE | Need::CWD
+    };
+    let process = ctx.reader.read(pid, need)?;
+    let start_ticks = process.stat.start_ticks;
+    let files = Field::from_result(fds::read(&mut ctx.reader, pid));
+    let mut info = Info {
+        pid,
+        name: process.stat.name.clone(),
+        identity: None,
+        program: None,
+        resources: None,
+        files,
+        signals: None,
+        limits: None,
+        env: None,
+    };
+    if !opts.files_only {
+        info.identity = Some(identity(ctx, &process));
+        info.program = Some(program(ctx, &process));
+        info.resources = Some(resources(ctx, &process));
+        info.signals = process.status.as_ref().map(Dispositions::from_status);
+    }
+    if opts.limits {
+        info.limits = Some(map(
+            Field::from_result(ctx.reader.file(pid, "limits")),
+            |t| limits::parse(&t),
+        ));
+    }
+    if opts.env {
+        info.env = Some(map(
+            Field::from_result(ctx.reader.file(pid, "environ")),
+            |t| environ::parse(&t),
+        ));
+    }
+    // A process that ended mid-read leaves holes; one whose PID now names
+    // another process would mix two. Either way, it is not there.
+    match ctx.reader.stat(pid) {
+        Some(stat) if stat.start_ticks == start_ticks => Some(info),
+        _ => None,
+    }
+}
+
+fn map<T, U>(field: Field<T>, f: impl FnOnce(T) -> U) -> Field<U> {
+    match field {
+        Field::Value(v) => Field::Value(f(v)),
+        Field::Denied => Field::Denied,
+        Field::Unavailable => Field::Unavailable,
+    }
+}
+
+fn identity(ctx: &mut Context, p: &crate::proc::Process) -> Identity {
+    let s = &p.stat;
+    let parent_name = (s.ppid > 0)
+        .then(|| ctx.reader.stat(s.ppid))
+        .flatten()
+        .map(|parent| parent.name);
+    let tty = ctx.ttys.get_or_insert_with(Ttys::read).name(s.tty_nr);
+    let (uids, gids, groups) = match &p.status {
+        Some(st) => {
+            let uids = st.uids.map(|u| ctx.user(u));
+            let gids = st.gids.map(|g| ctx.group(g));
+            let groups = st.groups.iter().map(|g| ctx.group(*g)).collect();
+            (Some(uids), Some(gids), groups)
+        }
+        None => (None, None, Vec::new()),
+    };
+    Identity {
+        ppid: s.ppid,
+        parent_name,
+        pgid: s.pgid,
+        sid: s.sid,
+        foreground: tty.is_some() && s.tpgid > 0 && s.tpgid == s.pgid,
+        tty,
+        group_leader: s.pgid == p.pid,
+        session_leader: s.sid == p.pid,
+        uids,
+        gids,
+        groups,
+    }
+}
+
+fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
+    let pid = p.pid;
+    let s = &p.stat;
+    let mut exe = p.exe.clone().unwrap_or(Field::Unavailable);
+    let mut exe_deleted = false;
+    if let Field::Value(path) = &mut exe
+        && path.ends_with(fds::DELETED)
+        && fds::is_deleted(path, ctx.reader.link_stat(pid, "exe").ok())
+    {
+        path.truncate(path.len() - fds::DELETED.len());
+        exe_deleted = true;
+    }
+    let namespaces = match ns::read(&ctx.reader, pid) {
+        Ok(list) => {
+            let own = ctx.own_namespaces().cloned();
+            Field::Value(
+                list.into_iter()
+                    .map(|n| NamespaceInfo {
+                        ns: n,
+                        same_as_ptool: own.as_ref().map(|own| own.contains(&n)),
+                    })
+                    .collect(),
+            )
+        }
+        Err(e) => Field::from_result(Err(e)),
+    };
+    Program {
+        exe,
+        exe_deleted,
+        args: p
+            .args()
+            .unwrap_or_default()
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect(),
+        cwd: p.cwd.clone().unwrap_or(Field::Unavailable),
+        root: Field::from_result(ctx.reader.link(pid, "root")),
+        start: ctx.sys.start_time(s.start_ticks),
+        age: ctx.sys.age(s.start_ticks),
+        state: s.state,
+        threads: s.threads,
+        nice: s.nice,
+        priority: s.priority,
+        policy: s.policy,
+        rt_priority: s.rt_priority,
+        tracer_pid: p.status.as_ref().map(|st| st.tracer_pid),
+        umask: p.status.as_ref().and_then(|st| st.umask),
+        cgroups: map(Field::from_result(ctx.reader.file(pid, "cgroup")), |t| {
+            cgroup::parse(&t)
+        }),
+        namespaces,
+    }
+}
+
+fn resources(ctx: &mut Context, p: &crate::proc::Process) -> Resources {
+    let s = &p.stat;
+    let st = p.status.as_ref();
+    let sys = &ctx.sys;
+    Resources {
+        rss: st
+            .and_then(|st| st.vm_rss)
+            .unwrap_or(s.rss_pages * sys.page_size),
+        vsz: s.vsize,
+        shared: st.and_then(|st| Some(st.rss_file? + st.rss_shmem.unwrap_or(0))),
+        swap: st.and_then(|st| st.vm_swap),
+        peak_rss: st.and_then(|st| st.vm_hwm),
+        user_time: sys.ticks_to_secs(s.utime),
+        system_time: sys.ticks_to_secs(s.stime),
+        minor_faults: s.minflt,
+        major_faults: s.majflt,
+        voluntary_switches: st.map(|st| st.voluntary_ctxt_switches),
+        involuntary_switches: st.map(|st| st.nonvoluntary_ctxt_switches),
+        io: read_io(&mut ctx.reader, p.pid),
+    }
+}
+
+fn read_io(reader: &mut Reader, pid: i32) -> Field<IoStats> {
+    let raw: io::Result<Vec<u8>> = reader.file(pid, "io");
+    map(Field::from_result(raw), |t| io_stats::parse(&t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gathers_itself() -> io::Result<()> {
+        let mut ctx = Context::new(Reader::new()?, System::read());
+        let me = crate::sys::own_pid();
+        let info = gather(
+            &mut ctx,
+            me,
+            Options {
+                limits: true,
+                env: true,
+                ..Options::default()
+            },
+        )
+        .expect("self exists");
+        assert_eq!(info.pid, me);
+        let program = info.program.expect("program");
+        assert!(matches!(program.exe, Field::Value(_)));
+        assert!(!program.exe_deleted);
+        assert!(matches!(program.root, Field::Value(ref r) if r == b"/"));
+        let namespaces = program.namespaces.value().expect("own namespaces");
+        assert!(namespaces.iter().all(|n| n.same_as_ptool == Some(true)));
+        assert!(info.files.value().is_some_and(|f| !f.is_empty()));
+        assert!(matches!(info.limits, Some(Field::Value(ref l)) if !l.is_empty()));
+        assert!(info.env.as_ref().is_some_and(|e| e.value().is_some()));
+        let identity = info.identity.expect("identity");
+        assert_eq!(
+            identity.uids.as_ref().map(|u| u[1].id),
+            Some(rustix::process::geteuid().as_raw())
+        );
+        assert!(matches!(
+            info.resources.map(|r| r.io),
+            Some(Field::Value(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn files_only_skips_the_rest() -> io::Result<()> {
+        let mut ctx = Context::new(Reader::new()?, System::read());
+        let info = gather(
+            &mut ctx,
+            crate::sys::own_pid(),
+            Options {
+                files_only: true,
+                ..Options::default()
+            },
+        )
+        .expect("self exists");
+        assert!(info.identity.is_none() && info.program.is_none());
+        assert!(info.limits.is_none() && info.env.is_none());
+        assert!(info.files.value().is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn missing_processes_are_none() -> io::Result<()> {
+        let mut ctx = Context::new(Reader::new()?, System::read());
+        assert!(gather(&mut ctx, i32::MAX, Options::default()).is_none());
+        Ok(())
+    }
+}

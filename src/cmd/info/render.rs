@@ -1,0 +1,1236 @@
+//! Rendering gathered [`Info`]: the text page, the `--files` table and the
+//! JSON object. Pure functions of their input, unit tested on fixed data.
+//!
+//! Everything that came from a process (names, paths, arguments, the
+//! environment, cgroup paths, user and group names) goes through the
+//! sanitizer: escaped for text, valid UTF-8 for JSON.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_json::{Map, Value as Json, json};
+
+use super::gather::{Id, Identity, Info, Program, Resources};
+use crate::output::sanitize::{escape, escape_str, to_json_string};
+use crate::output::table::{Align, Column, Table, Text};
+use crate::output::value::{date_time, human_size};
+use crate::output::{Out, Paint, paint};
+use crate::proc::Field;
+use crate::proc::cgroup::Cgroup;
+use crate::proc::fds::{Kind, OpenFile};
+use crate::signal::{Dispositions, Signal};
+
+/// The width of the labels on a page.
+const LABEL: usize = 16;
+/// Tables inside a page are indented by this.
+const INDENT: &str = "  ";
+
+/// The name of a state letter (proc_pid_stat(5)).
+pub fn state_name(state: u8) -> &'static str {
+    match state {
+        b'R' => "running",
+        b'S' => "sleeping",
+        b'D' => "disk sleep",
+        b'Z' => "zombie",
+        b'T' => "stopped",
+        b't' => "tracing stop",
+        b'X' | b'x' => "dead",
+        b'I' => "idle",
+        b'K' => "wakekill",
+        b'W' => "waking",
+        b'P' => "parked",
+        _ => "unknown",
+    }
+}
+
+/// The scheduling policy in `stat` field 41 (SCHED_* in linux/sched.h).
+pub fn policy_name(policy: u64) -> String {
+    match policy {
+        0 => "SCHED_OTHER".into(),
+        1 => "SCHED_FIFO".into(),
+        2 => "SCHED_RR".into(),
+        3 => "SCHED_BATCH".into(),
+        5 => "SCHED_IDLE".into(),
+        6 => "SCHED_DEADLINE".into(),
+        7 => "SCHED_EXT".into(),
+        n => format!("policy {n}"),
+    }
+}
+
+/// A signal's short name; 32 and 33, which glibc keeps for itself and so
+/// have no name, by number.
+fn signal_name(sig: Signal) -> String {
+    let n = sig.number();
+    if n > 31 && n < crate::signal::rtmin() {
+        n.to_string()
+    } else {
+        sig.name()
+    }
+}
+
+/// Escaped text for a page.
+fn text(bytes: &[u8]) -> String {
+    escape(bytes).into_owned()
+}
+
+fn json_text(bytes: &[u8]) -> Json {
+    Json::String(to_json_string(bytes))
+}
+
+// ---------------------------------------------------------------- text page
+
+/// A page being written: section headings and `label  value` lines.
+struct Page<'a, W: Write> {
+    w: &'a mut W,
+    out: &'a Out,
+}
+
+impl<W: Write> Page<'_, W> {
+    fn heading(&mut self, title: &str) -> io::Result<()> {
+        writeln!(self.w, "{}", paint(title, Paint::Bold, self.out.color))
+    }
+
+    /// One labelled line; `value` must already be sanitized.
+    fn line(&mut self, label: &str, value: &str) -> io::Result<()> {
+        writeln!(self.w, "{INDENT}{label:<LABEL$}{value}")
+    }
+
+    /// A labelled value over several lines: the label on the first only.
+    fn lines(&mut self, label: &str, values: &[String]) -> io::Result<()> {
+        if values.is_empty() {
+            return self.line(label, "-");
+        }
+        for (i, value) in values.iter().enumerate() {
+            self.line(if i == 0 { label } else { "" }, value)?;
+        }
+        Ok(())
+    }
+
+    fn painted(&self, value: &str, p: Paint) -> String {
+        paint(value, p, self.out.color)
+    }
+
+    fn denied(&self) -> String {
+        self.painted("permission denied", Paint::Yellow)
+    }
+
+    /// The text for a field: its value, "permission denied", or `-`.
+    fn field<T>(&self, f: &Field<T>, show: impl FnOnce(&T) -> String) -> String {
+        match f {
+            Field::Value(v) => show(v),
+            Field::Denied => self.denied(),
+            Field::Unavailable => "-".to_string(),
+        }
+    }
+
+    /// A table, aligned whether or not stdout is a terminal, and indented.
+    fn table(&mut self, table: &Table) -> io::Result<()> {
+        let aligned = Out {
+            width: Some(usize::from(u16::MAX)),
+            ..*self.out
+        };
+        let mut buf = Vec::new();
+        table.render(&mut buf, &aligned, true)?;
+        for line in String::from_utf8_lossy(&buf).lines() {
+            writeln!(self.w, "{INDENT}{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The whole page for one process.
+pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
+    let mut p = Page { w, out };
+    let title = format!("PID {}  {}", info.pid, text(&info.name));
+    p.heading(&title)?;
+    if let Some(identity) = &info.identity {
+        identity_section(&mut p, identity)?;
+    }
+    if let Some(program) = &info.program {
+        program_section(&mut p, program)?;
+    }
+    if let Some(resources) = &info.resources {
+        resources_section(&mut p, resources)?;
+    }
+    files_section(&mut p, &info.files)?;
+    if let Some(signals) = &info.signals {
+        signals_section(&mut p, signals)?;
+    }
+    if let Some(limits) = &info.limits {
+        p.heading("Limits")?;
+        match limits {
+            Field::Value(limits) => p.table(&limits_table(limits))?,
+            other => {
+                let value = p.field(other, |_| String::new());
+                writeln!(p.w, "{INDENT}{value}")?;
+            }
+        }
+    }
+    if let Some(env) = &info.env {
+        match env {
+            Field::Value(vars) => {
+                p.heading(&format!("Environment ({})", vars.len()))?;
+                for (key, value) in vars {
+                    writeln!(p.w, "{INDENT}{}={}", text(key), text(value))?;
+                }
+            }
+            other => {
+                p.heading("Environment")?;
+                let value = p.field(other, |_| String::new());
+                writeln!(p.w, "{INDENT}{value}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `root (uid 0)`, or `1000` for an id without a name.
+fn id_text(id: &Id, kind: &str) -> String {
+    match &id.name {
+        Some(name) => format!("{} ({kind} {})", escape_str(name), id.id),
+        None => format!("{kind} {}", id.id),
+    }
+}
+
+/// One line for the four ids: `alice (uid 1000)` when they agree, else
+/// each of real, effective, saved and filesystem.
+fn ids_text(ids: &[Id; 4], kind: &str) -> String {
+    if ids.iter().all(|i| i.id == ids[0].id) {
+        return id_text(&ids[0], kind);
+    }
+    ["real", "effective", "saved", "filesystem"]
+        .iter()
+        .zip(ids)
+        .map(|(which, id)| format!("{which} {}", id_text(id, kind)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn identity_section<W: Write>(p: &mut Page<'_, W>, id: &Identity) -> io::Result<()> {
+    p.heading("Identity")?;
+    let parent = match &id.parent_name {
+        Some(name) => format!("{} ({})", id.ppid, text(name)),
+        None => id.ppid.to_string(),
+    };
+    p.line("parent", &parent)?;
+    let leader = |is: bool, n: i32| {
+        if is {
+            format!("{n} (leader)")
+        } else {
+            n.to_string()
+        }
+    };
+    p.line("process group", &leader(id.group_leader, id.pgid))?;
+    p.line("session", &leader(id.session_leader, id.sid))?;
+    let tty = match &id.tty {
+        Some(tty) if id.foreground => format!("{} (foreground)", escape_str(tty)),
+        Some(tty) => format!("{} (background)", escape_str(tty)),
+        None => "none".to_string(),
+    };
+    p.line("terminal", &tty)?;
+    match &id.uids {
+        Some(uids) => p.line("user", &ids_text(uids, "uid"))?,
+        None => p.line("user", "-")?,
+    }
+    match &id.gids {
+        Some(gids) => p.line("group", &ids_text(gids, "gid"))?,
+        None => p.line("group", "-")?,
+    }
+    if !id.groups.is_empty() {
+        let groups: Vec<String> = id
+            .groups
+            .iter()
+            .map(|g| match &g.name {
+                Some(name) => format!("{} ({})", escape_str(name), g.id),
+                None => g.id.to_string(),
+            })
+            .collect();
+        p.line("groups", &groups.join(", "))?;
+    }
+    Ok(())
+}
+
+fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<()> {
+    p.heading("Program")?;
+    let exe = p.field(&prog.exe, |path| {
+        if prog.exe_deleted {
+            format!(
+                "{} {}",
+                text(path),
+                paint("(deleted)", Paint::Red, p.out.color)
+            )
+        } else {
+            text(path)
+        }
+    });
+    p.line("exe", &exe)?;
+    let command = if prog.args.is_empty() {
+        "-".to_string()
+    } else {
+        prog.args
+            .iter()
+            .map(|a| text(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    p.line("command", &command)?;
+    let cwd = p.field(&prog.cwd, |v| text(v));
+    p.line("cwd", &cwd)?;
+    let root = p.field(&prog.root, |v| text(v));
+    p.line("root", &root)?;
+    let ago = crate::duration::format_short(std::time::Duration::from_secs_f64(prog.age.max(0.0)));
+    p.line("started", &format!("{} ({ago} ago)", date_time(prog.start)))?;
+    let state_paint = match prog.state {
+        b'R' => Paint::Green,
+        b'D' => Paint::Yellow,
+        b'Z' => Paint::Red,
+        b'T' | b't' => Paint::Magenta,
+        _ => Paint::Plain,
+    };
+    let state = format!("{} ({})", char::from(prog.state), state_name(prog.state));
+    let state = p.painted(&state, state_paint);
+    p.line("state", &state)?;
+    if let Some(tracer) = prog.tracer_pid.filter(|t| *t > 0) {
+        p.line("traced by", &tracer.to_string())?;
+    }
+    p.line("threads", &prog.threads.to_string())?;
+    let mut sched = format!(
+        "{}, nice {}, priority {}",
+        policy_name(prog.policy),
+        prog.nice,
+        prog.priority
+    );
+    if prog.rt_priority > 0 {
+        sched.push_str(&format!(", real-time priority {}", prog.rt_priority));
+    }
+    p.line("scheduling", &sched)?;
+    if let Some(umask) = prog.umask {
+        p.line("umask", &format!("{umask:04o}"))?;
+    }
+    match &prog.cgroups {
+        Field::Value(groups) => p.lines("cgroup", &cgroup_lines(groups))?,
+        other => {
+            let v = p.field(other, |_| String::new());
+            p.line("cgroup", &v)?;
+        }
+    }
+    let namespaces = p.field(&prog.namespaces, |list| {
+        let differing: Vec<String> = list
+            .iter()
+            .filter(|n| n.same_as_ptool != Some(true))
+            .map(|n| format!("{}:[{}]", n.ns.kind, n.ns.inode))
+            .collect();
+        if differing.is_empty() {
+            "same as ptool's".to_string()
+        } else if list.iter().all(|n| n.same_as_ptool.is_none()) {
+            differing.join(", ")
+        } else {
+            format!("{} (differ from ptool's)", differing.join(", "))
+        }
+    });
+    p.line("namespaces", &namespaces)
+}
+
+/// One line per cgroup path: `/user.slice/x.scope`, with the v1
+/// controllers in parentheses when there are several hierarchies.
+fn cgroup_lines(groups: &[Cgroup]) -> Vec<String> {
+    if let [only] = groups
+        && only.controllers.is_empty()
+    {
+        return vec![text(&only.path)];
+    }
+    let mut by_path: BTreeMap<&[u8], Vec<&str>> = BTreeMap::new();
+    for g in groups {
+        let controllers = by_path.entry(&g.path).or_default();
+        if g.hierarchy == 0 && g.controllers.is_empty() {
+            controllers.push("v2");
+        } else {
+            controllers.extend(g.controllers.split(','));
+        }
+    }
+    by_path
+        .into_iter()
+        .map(|(path, controllers)| {
+            format!("{} ({})", text(path), escape_str(&controllers.join(", ")))
+        })
+        .collect()
+}
+
+/// `0.25s` below a minute, `3m07s` above.
+fn seconds(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.2}s")
+    } else {
+        crate::duration::format_short(std::time::Duration::from_secs_f64(secs))
+    }
+}
+
+fn size(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".to_string(), human_size)
+}
+
+fn resources_section<W: Write>(p: &mut Page<'_, W>, r: &Resources) -> io::Result<()> {
+    p.heading("Resources")?;
+    p.line(
+        "memory",
+        &format!(
+            "RSS {}, peak {}, shared {}, swap {}, virtual {}",
+            human_size(r.rss),
+            size(r.peak_rss),
+            size(r.shared),
+            size(r.swap),
+            human_size(r.vsz)
+        ),
+    )?;
+    p.line(
+        "CPU time",
+        &format!(
+            "user {}, system {}",
+            seconds(r.user_time),
+            seconds(r.system_time)
+        ),
+    )?;
+    p.line(
+        "page faults",
+        &format!("{} minor, {} major", r.minor_faults, r.major_faults),
+    )?;
+    if let (Some(v), Some(i)) = (r.voluntary_switches, r.involuntary_switches) {
+        p.line(
+            "switches",
+            &format!("{v} voluntary, {i} involuntary (context switches)"),
+        )?;
+    }
+    let io = p.field(&r.io, |io| {
+        format!(
+            "read {} ({} from storage), written {} ({} to storage)",
+            human_size(io.read_chars),
+            human_size(io.read_bytes),
+            human_size(io.write_chars),
+            human_size(io.write_bytes)
+        )
+    });
+    p.line("I/O", &io)
+}
+
+fn files_section<W: Write>(p: &mut Page<'_, W>, files: &Field<Vec<OpenFile>>) -> io::Result<()> {
+    match files {
+        Field::Value(files) => {
+            p.heading(&format!("Open files ({})", files.len()))?;
+            if !files.is_empty() {
+                p.table(&files_table(files.iter().map(|f| (None, f)), false, p.out))?;
+            }
+            Ok(())
+        }
+        other => {
+            p.heading("Open files")?;
+            let value = p.field(other, |_| String::new());
+            writeln!(p.w, "{INDENT}{value}")
+        }
+    }
+}
+
+fn signals_section<W: Write>(p: &mut Page<'_, W>, d: &Dispositions) -> io::Result<()> {
+    p.heading("Signals")?;
+    let list = |sigs: &[Signal]| {
+        if sigs.is_empty() {
+            "none".to_string()
+        } else {
+            sigs.iter()
+                .map(|s| signal_name(*s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
+    p.line("blocked", &list(&d.blocked))?;
+    p.line("ignored", &list(&d.ignored))?;
+    p.line("caught", &list(&d.caught))?;
+    p.line("pending", &list(&d.pending))
+}
+
+fn limits_table(limits: &[crate::proc::limits::Limit]) -> Table {
+    let value = |v: Option<u64>| v.map_or_else(|| "unlimited".to_string(), |n| n.to_string());
+    let mut table = Table::new(vec![
+        Column::new("LIMIT", Align::Left),
+        Column::new("SOFT", Align::Right),
+        Column::new("HARD", Align::Right),
+        Column::new("UNIT", Align::Left),
+    ]);
+    table.rows = limits
+        .iter()
+        .map(|l| {
+            vec![
+                Text::new(escape_str(&l.name)),
+                Text::new(value(l.soft)),
+                Text::new(value(l.hard)),
+                Text::new(escape_str(&l.unit)),
+            ]
+        })
+        .collect();
+    table
+}
+
+// -------------------------------------------------------------- open files
+
+/// The TYPE cell: the protocol for a socket, else the kind.
+fn file_type(f: &OpenFile) -> String {
+    match &f.socket {
+        Some(s) => escape_str(&s.protocol).into_owned(),
+        None => f.kind.as_str().to_string(),
+    }
+}
+
+/// The MODE cell: `r`, `w`, `rw` or `path`, then the notable flags.
+fn file_mode(f: &OpenFile) -> String {
+    let Some(access) = f.access() else {
+        return "-".to_string();
+    };
+    let mut parts = vec![access.as_str()];
+    parts.extend(f.flag_names());
+    parts.join(",")
+}
+
+/// Whether the offset means something: for files and block devices.
+fn has_offset(f: &OpenFile) -> bool {
+    matches!(f.kind, Kind::File | Kind::BlockDevice)
+}
+
+/// The TARGET cell and its paint: a path, `pipe:[N]`, or a socket's
+/// addresses and state (`127.0.0.1:80->10.0.0.2:5000 (ESTABLISHED)`).
+fn file_target(f: &OpenFile, color: bool) -> (String, Paint) {
+    if let Some(s) = &f.socket {
+        let mut out = match (&s.local, &s.remote) {
+            (Some(local), Some(remote)) => format!("{}->{}", text(local), escape_str(remote)),
+            (Some(local), None) => text(local),
+            _ => text(&f.target),
+        };
+        let detail: Vec<&str> = s.kind.iter().chain(s.state.iter()).copied().collect();
+        if !detail.is_empty() {
+            out.push_str(&format!(" ({})", detail.join(", ")));
+        }
+        return (out, Paint::Plain);
+    }
+    let mut out = text(&f.target);
+    if f.deleted {
+        // Painted here, not per cell, so only the marker is red.
+        out.push(' ');
+        out.push_str(&paint("(deleted)", Paint::Red, color));
+    }
+    let p = match f.kind {
+        Kind::Dir => Paint::Blue,
+        Kind::Pipe | Kind::Fifo => Paint::Yellow,
+        Kind::AnonInode => Paint::Dim,
+        _ => Paint::Plain,
+    };
+    (out, p)
+}
+
+/// The open-files table; with a PID column for `--files`.
+fn files_table<'a>(
+    rows: impl Iterator<Item = (Option<i32>, &'a OpenFile)>,
+    with_pid: bool,
+    out: &Out,
+) -> Table {
+    let rows: Vec<(Option<i32>, &OpenFile)> = rows.collect();
+    let mut columns = Vec::new();
+    if with_pid {
+        columns.push(Column::new("PID", Align::Right));
+    }
+    columns.extend([
+        Column::new("FD", Align::Right),
+        Column::new("TYPE", Align::Left),
+        Column::new("MODE", Align::Left),
+        Column::new("OFFSET", Align::Right),
+        Column::new("TARGET", Align::Left),
+    ]);
+    let mut table = Table::new(columns);
+    table.rows = rows
+        .into_iter()
+        .map(|(pid, f)| {
+            let (target, target_paint) = file_target(f, out.color);
+            let mut row = Vec::with_capacity(6);
+            if with_pid {
+                row.push(Text::new(pid.map_or_else(String::new, |p| p.to_string())));
+            }
+            row.extend([
+                Text::new(f.fd.to_string()),
+                Text::new(file_type(f)),
+                Text::new(file_mode(f)),
+                Text::new(match f.pos {
+                    Some(pos) if has_offset(f) => pos.to_string(),
+                    _ => "-".to_string(),
+                }),
+                Text::painted(target, target_paint),
+            ]);
+            row
+        })
+        .collect();
+    table
+}
+
+/// `--files`: one table for every process, like `lsof -p`. Processes whose
+/// descriptors could not be read have no rows (the caller reports them).
+pub fn files<W: Write>(w: &mut W, out: &Out, infos: &[Info]) -> io::Result<()> {
+    let rows = infos.iter().flat_map(|info| {
+        info.files
+            .value()
+            .into_iter()
+            .flatten()
+            .map(move |f| (Some(info.pid), f))
+    });
+    files_table(rows, true, out).render(w, out, true)
+}
+
+// --------------------------------------------------------------------- JSON
+
+/// The JSON object for one process. Values that could not be read are
+/// `null`, and `denied` names those withheld for lack of privilege.
+pub fn to_json(info: &Info) -> Json {
+    let mut denied: Vec<&'static str> = Vec::new();
+    let mut o = Map::new();
+    o.insert("pid".into(), json!(info.pid));
+    o.insert("name".into(), json_text(&info.name));
+    if let Some(id) = &info.identity {
+        o.insert("identity".into(), identity_json(id));
+    }
+    if let Some(prog) = &info.program {
+        o.insert("program".into(), program_json(prog, &mut denied));
+    }
+    if let Some(r) = &info.resources {
+        o.insert("resources".into(), resources_json(r, &mut denied));
+    }
+    o.insert(
+        "open_files".into(),
+        field_json(&info.files, "open_files", &mut denied, |files| {
+            Json::Array(files.iter().map(file_json).collect())
+        }),
+    );
+    if let Some(d) = &info.signals {
+        let list = |sigs: &[Signal]| -> Json { sigs.iter().map(|s| signal_name(*s)).collect() };
+        o.insert(
+            "signals".into(),
+            json!({
+                "blocked": list(&d.blocked),
+                "ignored": list(&d.ignored),
+                "caught": list(&d.caught),
+                "pending": list(&d.pending),
+            }),
+        );
+    } else if info.identity.is_some() {
+        o.insert("signals".into(), Json::Null);
+    }
+    if let Some(limits) = &info.limits {
+        let value = field_json(limits, "limits", &mut denied, |limits| {
+            limits
+                .iter()
+                .map(|l| {
+                    json!({
+                        "name": l.name,
+                        "resource": l.resource,
+                        "soft": l.soft,
+                        "hard": l.hard,
+                        "unit": l.unit,
+                    })
+                })
+                .collect()
+        });
+        o.insert("limits".into(), value);
+    }
+    if let Some(env) = &info.env {
+        let value = field_json(env, "environment", &mut denied, |vars| {
+            let mut map = Map::new();
+            for (key, value) in vars {
+                map.insert(to_json_string(key), json_text(value));
+            }
+            Json::Object(map)
+        });
+        o.insert("environment".into(), value);
+    }
+    o.insert("denied".into(), json!(denied));
+    Json::Object(o)
+}
+
+fn field_json<T>(
+    f: &Field<T>,
+    name: &'static str,
+    denied: &mut Vec<&'static str>,
+    show: impl FnOnce(&T) -> Json,
+) -> Json {
+    match f {
+        Field::Value(v) => show(v),
+        Field::Denied => {
+            denied.push(name);
+            Json::Null
+        }
+        Field::Unavailable => Json::Null,
+    }
+}
+
+fn identity_json(id: &Identity) -> Json {
+    let ids = |ids: &Option<[Id; 4]>, i: usize| ids.as_ref().map(|ids| ids[i].id);
+    let name = |ids: &Option<[Id; 4]>, i: usize| {
+        ids.as_ref()
+            .and_then(|ids| ids[i].name.as_deref())
+            .map(|n| to_json_string(n.as_bytes()))
+    };
+    json!({
+        "ppid": id.ppid,
+        "parent_name": id.parent_name.as_deref().map(to_json_string),
+        "pgid": id.pgid,
+        "sid": id.sid,
+        "tty": id.tty,
+        "foreground": id.foreground,
+        "group_leader": id.group_leader,
+        "session_leader": id.session_leader,
+        "uid": ids(&id.uids, 0),
+        "euid": ids(&id.uids, 1),
+        "suid": ids(&id.uids, 2),
+        "fsuid": ids(&id.uids, 3),
+        "user": name(&id.uids, 1),
+        "real_user": name(&id.uids, 0),
+        "gid": ids(&id.gids, 0),
+        "egid": ids(&id.gids, 1),
+        "sgid": ids(&id.gids, 2),
+        "fsgid": ids(&id.gids, 3),
+        "group": name(&id.gids, 1),
+        "real_group": name(&id.gids, 0),
+        "groups": id.groups.iter().map(|g| json!({
+            "gid": g.id,
+            "name": g.name.as_deref().map(|n| to_json_string(n.as_bytes())),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
+    let path = |v: &Vec<u8>| json_text(v);
+    json!({
+        "exe": field_json(&prog.exe, "exe", denied, path),
+        "exe_deleted": prog.exe_deleted,
+        "cmdline": prog.args.iter().map(|a| json_text(a)).collect::<Vec<_>>(),
+        "cwd": field_json(&prog.cwd, "cwd", denied, path),
+        "root": field_json(&prog.root, "root", denied, path),
+        "start": prog.start.floor() as i64,
+        "elapsed": (prog.age * 100.0).round() / 100.0,
+        "state": char::from(prog.state).to_string(),
+        "state_name": state_name(prog.state),
+        "threads": prog.threads,
+        "nice": prog.nice,
+        "priority": prog.priority,
+        "policy": policy_name(prog.policy),
+        "rt_priority": prog.rt_priority,
+        "tracer_pid": prog.tracer_pid,
+        "umask": prog.umask.map(|u| format!("{u:04o}")),
+        "cgroup": field_json(&prog.cgroups, "cgroup", denied, |groups| {
+            groups.iter().map(|g| json!({
+                "hierarchy": g.hierarchy,
+                "controllers": g.controllers,
+                "path": json_text(&g.path),
+            })).collect()
+        }),
+        "namespaces": field_json(&prog.namespaces, "namespaces", denied, |list| {
+            list.iter().map(|n| json!({
+                "type": n.ns.kind,
+                "inode": n.ns.inode,
+                "same_as_ptool": n.same_as_ptool,
+            })).collect()
+        }),
+    })
+}
+
+fn resources_json(r: &Resources, denied: &mut Vec<&'static str>) -> Json {
+    let secs = |s: f64| (s * 100.0).round() / 100.0;
+    let io = r.io.value();
+    if matches!(r.io, Field::Denied) {
+        denied.push("io");
+    }
+    json!({
+        "rss": r.rss,
+        "vsz": r.vsz,
+        "shared": r.shared,
+        "swap": r.swap,
+        "peak_rss": r.peak_rss,
+        "user_time": secs(r.user_time),
+        "system_time": secs(r.system_time),
+        "minor_faults": r.minor_faults,
+        "major_faults": r.major_faults,
+        "voluntary_switches": r.voluntary_switches,
+        "involuntary_switches": r.involuntary_switches,
+        "read_chars": io.map(|io| io.read_chars),
+        "write_chars": io.map(|io| io.write_chars),
+        "read_bytes": io.map(|io| io.read_bytes),
+        "write_bytes": io.map(|io| io.write_bytes),
+    })
+}
+
+fn file_json(f: &OpenFile) -> Json {
+    json!({
+        "fd": f.fd,
+        "type": f.kind.as_str(),
+        "target": json_text(&f.target),
+        "deleted": f.deleted,
+        "mode": f.access().map(|a| a.as_str()),
+        "flags": f.flag_names(),
+        "offset": f.pos.filter(|_| has_offset(f)),
+        "size": f.size,
+        "inode": f.inode,
+        "device": f.device.map(|(major, minor)| format!("{major}:{minor}")),
+        "socket": f.socket.as_ref().map(|s| json!({
+            "protocol": s.protocol,
+            "local": s.local.as_deref().map(to_json_string),
+            "remote": s.remote,
+            "state": s.state,
+            "type": s.kind,
+        })),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proc::limits::Limit;
+    use crate::proc::net::Socket;
+    use crate::proc::ns::Namespace;
+
+    use super::super::gather::NamespaceInfo;
+
+    fn id(id: u32, name: &str) -> Id {
+        Id {
+            id,
+            name: Some(name.to_string()),
+        }
+    }
+
+    fn file(fd: i32, target: &[u8], kind: Kind) -> OpenFile {
+        OpenFile {
+            fd,
+            target: target.to_vec(),
+            kind,
+            deleted: false,
+            flags: Some(0o2000000),
+            pos: Some(0),
+            size: None,
+            inode: Some(100 + fd as u64),
+            device: None,
+            socket: None,
+        }
+    }
+
+    fn sample_files() -> Vec<OpenFile> {
+        let mut log = file(3, b"/var/log/app.log", Kind::File);
+        log.flags = Some(0o2002002);
+        log.pos = Some(1234);
+        log.size = Some(1234);
+        let mut gone = file(4, b"/tmp/scratch", Kind::File);
+        gone.deleted = true;
+        gone.flags = Some(0);
+        let mut pipe = file(5, b"pipe:[777]", Kind::Pipe);
+        pipe.flags = Some(1);
+        let mut listen = file(6, b"socket:[888]", Kind::Socket);
+        listen.socket = Some(Socket {
+            protocol: "tcp".into(),
+            local: Some(b"127.0.0.1:8080".to_vec()),
+            remote: None,
+            state: Some("LISTEN"),
+            kind: None,
+        });
+        let mut conn = file(7, b"socket:[889]", Kind::Socket);
+        conn.socket = Some(Socket {
+            protocol: "tcp".into(),
+            local: Some(b"127.0.0.1:8080".to_vec()),
+            remote: Some("127.0.0.1:50000".into()),
+            state: Some("ESTABLISHED"),
+            kind: None,
+        });
+        let mut unix = file(8, b"socket:[890]", Kind::Socket);
+        unix.socket = Some(Socket {
+            protocol: "unix".into(),
+            local: None,
+            remote: None,
+            state: Some("CONNECTED"),
+            kind: Some("stream"),
+        });
+        let mut null = file(9, b"/dev/null", Kind::CharDevice);
+        null.device = Some((1, 3));
+        let evil = file(10, b"/tmp/\x1b]0;pwned\x07", Kind::File);
+        vec![log, gone, pipe, listen, conn, unix, null, evil]
+    }
+
+    fn info() -> Info {
+        Info {
+            pid: 4242,
+            name: b"victim".to_vec(),
+            identity: Some(Identity {
+                ppid: 1,
+                parent_name: Some(b"init".to_vec()),
+                pgid: 4242,
+                sid: 4200,
+                tty: Some("pts/3".into()),
+                foreground: true,
+                group_leader: true,
+                session_leader: false,
+                uids: Some([
+                    id(1000, "alice"),
+                    id(0, "root"),
+                    id(0, "root"),
+                    id(0, "root"),
+                ]),
+                gids: Some([
+                    id(100, "users"),
+                    id(100, "users"),
+                    id(100, "users"),
+                    id(100, "users"),
+                ]),
+                groups: vec![id(4, "adm"), Id { id: 99, name: None }],
+            }),
+            program: Some(Program {
+                exe: Field::Value(b"/usr/bin/victim".to_vec()),
+                exe_deleted: true,
+                args: vec![b"victim".to_vec(), b"--flag".to_vec(), b"a\x1bb".to_vec()],
+                cwd: Field::Denied,
+                root: Field::Unavailable,
+                start: 1_000_000.0,
+                age: 187.0,
+                state: b'S',
+                threads: 3,
+                nice: 5,
+                priority: 25,
+                policy: 3,
+                rt_priority: 0,
+                tracer_pid: Some(0),
+                umask: Some(0o22),
+                cgroups: Field::Value(vec![
+                    Cgroup {
+                        hierarchy: 4,
+                        controllers: "memory".into(),
+                        path: b"/jail".to_vec(),
+                    },
+                    Cgroup {
+                        hierarchy: 1,
+                        controllers: "cpu,cpuacct".into(),
+                        path: b"/".to_vec(),
+                    },
+                    Cgroup {
+                        hierarchy: 0,
+                        controllers: String::new(),
+                        path: b"/".to_vec(),
+                    },
+                ]),
+                namespaces: Field::Value(vec![
+                    NamespaceInfo {
+                        ns: Namespace {
+                            kind: "mnt",
+                            inode: 1,
+                        },
+                        same_as_ptool: Some(true),
+                    },
+                    NamespaceInfo {
+                        ns: Namespace {
+                            kind: "net",
+                            inode: 4026532000,
+                        },
+                        same_as_ptool: Some(false),
+                    },
+                ]),
+            }),
+            resources: Some(Resources {
+                rss: 3 << 20,
+                vsz: 12 << 20,
+                shared: Some(2 << 20),
+                swap: Some(0),
+                peak_rss: Some(4 << 20),
+                user_time: 0.25,
+                system_time: 125.0,
+                minor_faults: 120,
+                major_faults: 2,
+                voluntary_switches: Some(5),
+                involuntary_switches: Some(1),
+                io: Field::Denied,
+            }),
+            files: Field::Value(sample_files()),
+            signals: Some(Dispositions {
+                blocked: vec![],
+                ignored: Signal::from_number(10).into_iter().collect(),
+                caught: crate::signal::from_mask((1 << 11) | (1 << 31)),
+                pending: vec![],
+            }),
+            limits: Some(Field::Value(vec![Limit {
+                name: "Max open files".into(),
+                resource: Some("nofile"),
+                soft: Some(1024),
+                hard: None,
+                unit: "files".into(),
+            }])),
+            env: Some(Field::Value(vec![
+                (b"PATH".to_vec(), b"/usr/bin".to_vec()),
+                (b"EVIL".to_vec(), b"\x1b]0;pwned\x07".to_vec()),
+            ])),
+        }
+    }
+
+    fn render(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        f(&mut buf).expect("renders");
+        String::from_utf8(buf).expect("utf-8")
+    }
+
+    fn line<'a>(page: &'a str, label: &str) -> &'a str {
+        let prefix = format!("{INDENT}{label:<LABEL$}");
+        page.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {label} line in\n{page}"))
+    }
+
+    #[test]
+    fn page_sections_and_lines() {
+        let page = render(|w| page(w, &Out::PLAIN, &info()));
+        assert!(page.starts_with("PID 4242  victim\nIdentity\n"), "{page}");
+        for heading in [
+            "Identity",
+            "Program",
+            "Resources",
+            "Open files (8)",
+            "Signals",
+            "Limits",
+            "Environment (2)",
+        ] {
+            assert!(page.lines().any(|l| l == heading), "{heading} in\n{page}");
+        }
+        assert_eq!(line(&page, "parent"), "1 (init)");
+        assert_eq!(line(&page, "process group"), "4242 (leader)");
+        assert_eq!(line(&page, "session"), "4200");
+        assert_eq!(line(&page, "terminal"), "pts/3 (foreground)");
+        assert_eq!(
+            line(&page, "user"),
+            "real alice (uid 1000), effective root (uid 0), saved root (uid 0), filesystem root (uid 0)"
+        );
+        assert_eq!(line(&page, "group"), "users (gid 100)");
+        assert_eq!(line(&page, "groups"), "adm (4), 99");
+        assert_eq!(line(&page, "exe"), "/usr/bin/victim (deleted)");
+        assert_eq!(line(&page, "command"), "victim --flag a\\eb");
+        assert_eq!(line(&page, "cwd"), "permission denied");
+        assert_eq!(line(&page, "root"), "-");
+        assert_eq!(line(&page, "state"), "S (sleeping)");
+        assert_eq!(
+            line(&page, "scheduling"),
+            "SCHED_BATCH, nice 5, priority 25"
+        );
+        assert!(line(&page, "started").ends_with("(3m07s ago)"));
+        assert_eq!(
+            line(&page, "namespaces"),
+            "net:[4026532000] (differ from ptool's)"
+        );
+        assert_eq!(line(&page, "cgroup"), "/ (cpu, cpuacct, v2)");
+        assert!(page.contains(&format!("{INDENT}{:LABEL$}/jail (memory)\n", "")));
+        assert_eq!(
+            line(&page, "memory"),
+            "RSS 3.0M, peak 4.0M, shared 2.0M, swap 0, virtual 12M"
+        );
+        assert_eq!(line(&page, "CPU time"), "user 0.25s, system 2m05s");
+        assert_eq!(line(&page, "I/O"), "permission denied");
+        assert_eq!(line(&page, "ignored"), "USR1");
+        assert_eq!(line(&page, "caught"), "USR2 32");
+        assert_eq!(line(&page, "blocked"), "none");
+        assert!(page.contains("\n  EVIL=\\e]0;pwned\\x07\n"), "{page}");
+        assert!(!page.contains('\x1b') && !page.contains('\x07'));
+    }
+
+    #[test]
+    fn open_files_in_a_page_are_aligned() {
+        let page = render(|w| page(w, &Out::PLAIN, &info()));
+        let start = page.find("Open files (8)\n").expect("section") + 15;
+        let rows: Vec<&str> = page[start..].lines().take(9).collect();
+        let header: Vec<&str> = rows[0].split_whitespace().collect();
+        assert_eq!(header, ["FD", "TYPE", "MODE", "OFFSET", "TARGET"]);
+        let cells = |fd: &str| -> Vec<String> {
+            let row = rows
+                .iter()
+                .find(|r| r.split_whitespace().next() == Some(fd))
+                .unwrap_or_else(|| panic!("fd {fd} in {rows:?}"));
+            row.split_whitespace().map(String::from).collect()
+        };
+        assert_eq!(
+            cells("3"),
+            ["3", "file", "rw,append,cloexec", "1234", "/var/log/app.log"]
+        );
+        assert_eq!(
+            cells("4"),
+            ["4", "file", "r", "0", "/tmp/scratch", "(deleted)"]
+        );
+        assert_eq!(cells("5"), ["5", "pipe", "w", "-", "pipe:[777]"]);
+        assert_eq!(
+            cells("6"),
+            ["6", "tcp", "r,cloexec", "-", "127.0.0.1:8080", "(LISTEN)"]
+        );
+        assert_eq!(
+            cells("7"),
+            [
+                "7",
+                "tcp",
+                "r,cloexec",
+                "-",
+                "127.0.0.1:8080->127.0.0.1:50000",
+                "(ESTABLISHED)"
+            ]
+        );
+        assert_eq!(
+            cells("8"),
+            [
+                "8",
+                "unix",
+                "r,cloexec",
+                "-",
+                "socket:[890]",
+                "(stream,",
+                "CONNECTED)"
+            ]
+        );
+        assert_eq!(cells("9"), ["9", "char", "r,cloexec", "-", "/dev/null"]);
+        assert_eq!(cells("10")[4], "/tmp/\\e]0;pwned\\x07");
+        // Aligned: every TARGET starts in the same column.
+        let at = rows[0].find("TARGET").expect("header");
+        assert!(
+            rows[1..]
+                .iter()
+                .all(|r| r.len() > at && &r[at - 1..at] == " ")
+        );
+    }
+
+    #[test]
+    fn denied_sections_say_so() {
+        let mut info = info();
+        info.files = Field::Denied;
+        info.env = Some(Field::Denied);
+        info.limits = Some(Field::Denied);
+        let page = render(|w| page(w, &Out::PLAIN, &info));
+        assert!(page.contains("Open files\n  permission denied\n"), "{page}");
+        assert!(
+            page.contains("Environment\n  permission denied\n"),
+            "{page}"
+        );
+        assert!(page.contains("Limits\n  permission denied\n"), "{page}");
+        let v = to_json(&info);
+        assert_eq!(v["open_files"], Json::Null);
+        assert_eq!(v["environment"], Json::Null);
+        assert_eq!(
+            v["denied"],
+            json!(["cwd", "io", "open_files", "limits", "environment"])
+        );
+    }
+
+    #[test]
+    fn colour_marks_denied_and_deleted() {
+        let out = Out {
+            color: true,
+            ..Out::PLAIN
+        };
+        let page = render(|w| page(w, &out, &info()));
+        assert!(page.contains("\x1b[33mpermission denied\x1b[0m"));
+        assert!(page.contains("\x1b[31m(deleted)\x1b[0m"));
+        assert!(page.starts_with("\x1b[1mPID 4242  victim\x1b[0m"));
+    }
+
+    #[test]
+    fn files_table_for_lsof_habits() {
+        let mut other = info();
+        other.pid = 7;
+        other.files = Field::Value(vec![file(0, b"/dev/pts/1", Kind::CharDevice)]);
+        let mut denied = info();
+        denied.pid = 8;
+        denied.files = Field::Denied;
+        let t = render(|w| files(w, &Out::PLAIN, &[info(), other, denied]));
+        let mut lines = t.lines();
+        assert_eq!(lines.next(), Some("PID\tFD\tTYPE\tMODE\tOFFSET\tTARGET"));
+        assert_eq!(
+            lines.next(),
+            Some("4242\t3\tfile\trw,append,cloexec\t1234\t/var/log/app.log")
+        );
+        assert_eq!(t.lines().filter(|l| l.starts_with("4242\t")).count(), 8);
+        assert!(t.contains("\n4242\t6\ttcp\tr,cloexec\t-\t127.0.0.1:8080 (LISTEN)\n"));
+        assert!(t.ends_with("7\t0\tchar\tr,cloexec\t-\t/dev/pts/1\n"), "{t}");
+    }
+
+    #[test]
+    fn json_object() {
+        let v = to_json(&info());
+        assert_eq!(v["pid"], 4242);
+        assert_eq!(v["name"], "victim");
+        let id = &v["identity"];
+        assert_eq!(id["ppid"], 1);
+        assert_eq!(id["parent_name"], "init");
+        assert_eq!(
+            (id["uid"].clone(), id["euid"].clone()),
+            (json!(1000), json!(0))
+        );
+        assert_eq!(id["user"], "root");
+        assert_eq!(id["real_user"], "alice");
+        assert_eq!(id["group"], "users");
+        assert_eq!(id["groups"][1], json!({"gid": 99, "name": null}));
+        assert_eq!(id["tty"], "pts/3");
+        assert_eq!(id["group_leader"], true);
+        assert_eq!(id["session_leader"], false);
+        let p = &v["program"];
+        assert_eq!(p["exe"], "/usr/bin/victim");
+        assert_eq!(p["exe_deleted"], true);
+        assert_eq!(p["cmdline"], json!(["victim", "--flag", "a\u{1b}b"]));
+        assert_eq!(p["cwd"], Json::Null);
+        assert_eq!(p["root"], Json::Null);
+        assert_eq!(p["start"], 1_000_000);
+        assert_eq!(p["state"], "S");
+        assert_eq!(p["state_name"], "sleeping");
+        assert_eq!(p["policy"], "SCHED_BATCH");
+        assert_eq!(p["umask"], "0022");
+        assert_eq!(p["cgroup"][0]["path"], "/jail");
+        assert_eq!(p["namespaces"][1]["type"], "net");
+        assert_eq!(p["namespaces"][1]["same_as_ptool"], false);
+        let r = &v["resources"];
+        assert_eq!(r["rss"], 3 << 20);
+        assert_eq!(r["system_time"], 125.0);
+        assert_eq!(r["read_bytes"], Json::Null);
+        let f = &v["open_files"];
+        assert_eq!(f[0]["fd"], 3);
+        assert_eq!(f[0]["type"], "file");
+        assert_eq!(f[0]["mode"], "rw");
+        assert_eq!(f[0]["flags"], json!(["append", "cloexec"]));
+        assert_eq!(f[0]["offset"], 1234);
+        assert_eq!(f[1]["deleted"], true);
+        assert_eq!(f[2]["offset"], Json::Null);
+        assert_eq!(
+            f[4]["socket"],
+            json!({"protocol": "tcp", "local": "127.0.0.1:8080", "remote": "127.0.0.1:50000", "state": "ESTABLISHED", "type": null})
+        );
+        assert_eq!(f[6]["device"], "1:3");
+        assert_eq!(v["signals"]["ignored"], json!(["USR1"]));
+        assert_eq!(v["signals"]["caught"], json!(["USR2", "32"]));
+        assert_eq!(v["limits"][0]["resource"], "nofile");
+        assert_eq!(v["limits"][0]["hard"], Json::Null);
+        assert_eq!(v["environment"]["EVIL"], "\u{1b}]0;pwned\u{7}");
+        assert_eq!(v["denied"], json!(["cwd", "io"]));
+        let encoded = serde_json::to_string(&v).expect("encodes");
+        assert!(!encoded.contains('\x1b'));
+    }
+
+    #[test]
+    fn files_only_json_has_no_other_sections() {
+        let mut info = info();
+        info.identity = None;
+        info.program = None;
+        info.resources = None;
+        info.signals = None;
+        info.limits = None;
+        info.env = None;
+        let v = to_json(&info);
+        let keys: Vec<&String> = v
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["pid", "name", "open_files", "denied"]);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(state_name(b'D'), "disk sleep");
+        assert_eq!(policy_name(1), "SCHED_FIFO");
+        assert_eq!(policy_name(42), "policy 42");
+        assert_eq!(seconds(0.5), "0.50s");
+        assert_eq!(seconds(3700.0), "1h01m");
+    }
+}
