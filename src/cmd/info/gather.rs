@@ -80,6 +80,8 @@ pub struct Program {
     /// The executable was deleted (or replaced) after it was started.
     pub exe_deleted: bool,
     pub args: Vec<Vec<u8>>,
+    /// A kernel thread: no program, no command line.
+    pub kernel_thread: bool,
     pub cwd: Field<Vec<u8>>,
     pub root: Field<Vec<u8>>,
     /// Unix seconds.
@@ -293,6 +295,7 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
             .into_iter()
             .map(<[u8]>::to_vec)
             .collect(),
+        kernel_thread: p.is_kernel_thread(),
         cwd: p.cwd.clone().unwrap_or(Field::Unavailable),
         root: Field::from_result(ctx.reader.link(pid, "root")),
         start: ctx.sys.start_time(s.start_ticks),

@@ -264,7 +264,9 @@ fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<
         }
     });
     p.line("exe", &exe)?;
-    let command = if prog.args.is_empty() {
+    let command = if prog.kernel_thread {
+        "- (kernel thread)".to_string()
+    } else if prog.args.is_empty() {
         "-".to_string()
     } else {
         prog.args
@@ -494,9 +496,10 @@ fn has_offset(f: &OpenFile) -> bool {
     matches!(f.kind, Kind::File | Kind::BlockDevice)
 }
 
-/// The TARGET cell and its paint: a path, `pipe:[N]`, or a socket's
-/// addresses and state (`127.0.0.1:80->10.0.0.2:5000 (ESTABLISHED)`).
-fn file_target(f: &OpenFile, color: bool) -> (String, Paint) {
+/// The TARGET cell: a path, `pipe:[N]`, or a socket's addresses and state
+/// (`127.0.0.1:80->10.0.0.2:5000 (ESTABLISHED)`). Colour is put in the text
+/// itself, not on the cell, so the last column carries no padded escapes.
+fn file_target(f: &OpenFile, color: bool) -> String {
     if let Some(s) = &f.socket {
         let mut out = match (&s.local, &s.remote) {
             (Some(local), Some(remote)) => format!("{}->{}", text(local), escape_str(remote)),
@@ -507,13 +510,7 @@ fn file_target(f: &OpenFile, color: bool) -> (String, Paint) {
         if !detail.is_empty() {
             out.push_str(&format!(" ({})", detail.join(", ")));
         }
-        return (out, Paint::Plain);
-    }
-    let mut out = text(&f.target);
-    if f.deleted {
-        // Painted here, not per cell, so only the marker is red.
-        out.push(' ');
-        out.push_str(&paint("(deleted)", Paint::Red, color));
+        return out;
     }
     let p = match f.kind {
         Kind::Dir => Paint::Blue,
@@ -521,7 +518,12 @@ fn file_target(f: &OpenFile, color: bool) -> (String, Paint) {
         Kind::AnonInode => Paint::Dim,
         _ => Paint::Plain,
     };
-    (out, p)
+    let mut out = paint(&text(&f.target), p, color);
+    if f.deleted {
+        out.push(' ');
+        out.push_str(&paint("(deleted)", Paint::Red, color));
+    }
+    out
 }
 
 /// The open-files table; with a PID column for `--files`.
@@ -546,7 +548,6 @@ fn files_table<'a>(
     table.rows = rows
         .into_iter()
         .map(|(pid, f)| {
-            let (target, target_paint) = file_target(f, out.color);
             let mut row = Vec::with_capacity(6);
             if with_pid {
                 row.push(Text::new(pid.map_or_else(String::new, |p| p.to_string())));
@@ -559,7 +560,7 @@ fn files_table<'a>(
                     Some(pos) if has_offset(f) => pos.to_string(),
                     _ => "-".to_string(),
                 }),
-                Text::painted(target, target_paint),
+                Text::new(file_target(f, out.color)),
             ]);
             row
         })
@@ -706,6 +707,7 @@ fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
         "exe": field_json(&prog.exe, "exe", denied, path),
         "exe_deleted": prog.exe_deleted,
         "cmdline": prog.args.iter().map(|a| json_text(a)).collect::<Vec<_>>(),
+        "kernel_thread": prog.kernel_thread,
         "cwd": field_json(&prog.cwd, "cwd", denied, path),
         "root": field_json(&prog.root, "root", denied, path),
         "start": prog.start.floor() as i64,
@@ -885,6 +887,7 @@ mod tests {
                 exe: Field::Value(b"/usr/bin/victim".to_vec()),
                 exe_deleted: true,
                 args: vec![b"victim".to_vec(), b"--flag".to_vec(), b"a\x1bb".to_vec()],
+                kernel_thread: false,
                 cwd: Field::Denied,
                 root: Field::Unavailable,
                 start: 1_000_000.0,
@@ -1114,6 +1117,18 @@ mod tests {
             v["denied"],
             json!(["cwd", "io", "open_files", "limits", "environment"])
         );
+    }
+
+    #[test]
+    fn kernel_threads_have_no_command() {
+        let mut info = info();
+        if let Some(prog) = info.program.as_mut() {
+            prog.kernel_thread = true;
+            prog.args.clear();
+        }
+        let page = render(|w| page(w, &Out::PLAIN, &info));
+        assert_eq!(line(&page, "command"), "- (kernel thread)");
+        assert_eq!(to_json(&info)["program"]["kernel_thread"], true);
     }
 
     #[test]
