@@ -37,6 +37,8 @@ pub fn read(reader: &super::Reader, pid: i32) -> io::Result<Vec<Namespace>> {
                     out.push(Namespace { kind, inode });
                 }
             }
+            // Older kernels lack some types (time, cgroup); every kernel with
+            // namespaces has net, so its absence means the process is gone.
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) && kind != "net" => {}
             Err(e) => return Err(e),
         }
