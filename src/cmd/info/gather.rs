@@ -199,7 +199,7 @@ pub fn gather(ctx: &mut Context, pid: i32, opts: Options) -> Option<Info> {
         info.identity = Some(identity(ctx, &process));
         info.program = Some(program(ctx, &process));
         info.resources = Some(resources(ctx, &process));
-        info.signals = process.status.as_ref().map(Dispositions::from_status);
+        info.signals = process.status.as_deref().map(Dispositions::from_status);
     }
     if opts.limits {
         info.limits = Some(map(

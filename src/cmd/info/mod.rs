@@ -39,9 +39,9 @@ pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let by_criteria = selector.has_criteria();
     let pids: Vec<i32> = if by_criteria {
         let protected = Protected::current(&mut reader);
-        let candidates = reader.all(selector.need()).context("cannot list /proc")?;
         selector
-            .select(candidates, &sys, &protected)
+            .scan(&mut reader, selector.need(), &sys, &protected)
+            .context("cannot list /proc")?
             .iter()
             .map(|p| p.pid)
             .collect()
