@@ -281,13 +281,13 @@ pub struct InfoArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Show only the open files and sockets, one table (like lsof -p PID)
-    #[arg(long, conflicts_with_all = ["limits", "env"])]
+    #[arg(long, help_heading = "Sections", conflicts_with_all = ["limits", "env"])]
     pub files: bool,
     /// Also show the resource limits (like prlimit --pid PID)
-    #[arg(long)]
+    #[arg(long, help_heading = "Sections")]
     pub limits: bool,
     /// Also show the environment the process started with (where readable)
-    #[arg(long)]
+    #[arg(long, help_heading = "Sections")]
     pub env: bool,
 }
 
