@@ -59,49 +59,64 @@ pub enum Command {
 
 /// The selector flags shared by every command that picks processes.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Selecting processes")]
 pub struct SelectArgs {
     /// Select these process IDs
-    #[arg(id = "target_pids", value_name = "PID", value_parser = parse_pid, allow_negative_numbers = true)]
+    #[arg(id = "target_pids", value_name = "PID", value_parser = parse_pid, allow_negative_numbers = true, help_heading = "Selecting processes")]
     pub pids: Vec<i64>,
     /// Match REGEX against the process name
-    #[arg(short = 'n', long = "name", value_name = "REGEX")]
+    #[arg(
+        short = 'n',
+        long = "name",
+        value_name = "REGEX",
+        help_heading = "Selecting processes"
+    )]
     pub name: Option<String>,
     /// Match REGEX against the whole command line
-    #[arg(short = 'f', long = "full", value_name = "REGEX")]
+    #[arg(
+        short = 'f',
+        long = "full",
+        value_name = "REGEX",
+        help_heading = "Selecting processes"
+    )]
     pub full: Option<String>,
     /// The pattern must match the whole name or command line
-    #[arg(short = 'x', long)]
+    #[arg(short = 'x', long, help_heading = "Selecting processes")]
     pub exact: bool,
     /// Match patterns without regard to case
-    #[arg(short = 'i', long)]
+    #[arg(short = 'i', long, help_heading = "Selecting processes")]
     pub ignore_case: bool,
     /// Owned by these users (names or UIDs, comma-separated)
-    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',')]
+    #[arg(
+        short = 'u',
+        long = "user",
+        value_name = "USER",
+        value_delimiter = ',',
+        help_heading = "Selecting processes"
+    )]
     pub users: Vec<String>,
     /// Children of these parent PIDs
-    #[arg(short = 'P', long = "parent", value_name = "PID", value_delimiter = ',', value_parser = parse_positive_pid)]
+    #[arg(short = 'P', long = "parent", value_name = "PID", value_delimiter = ',', value_parser = parse_positive_pid, help_heading = "Selecting processes")]
     pub parents: Vec<i32>,
     /// In these process groups
-    #[arg(long, value_name = "PGID", value_delimiter = ',', value_parser = parse_positive_pid)]
+    #[arg(long, value_name = "PGID", value_delimiter = ',', value_parser = parse_positive_pid, help_heading = "Selecting processes")]
     pub pgid: Vec<i32>,
     /// In these sessions
-    #[arg(long, value_name = "SID", value_delimiter = ',', value_parser = parse_positive_pid)]
+    #[arg(long, value_name = "SID", value_delimiter = ',', value_parser = parse_positive_pid, help_heading = "Selecting processes")]
     pub sid: Vec<i32>,
     /// In these states: R,S,D,Z,T,t,I (running, sleeping, disk wait, zombie, stopped, traced, idle)
-    #[arg(long, value_name = "STATES")]
+    #[arg(long, value_name = "STATES", help_heading = "Selecting processes")]
     pub state: Option<String>,
     /// Started at least DURATION ago (500ms, 5s, 2m, 1h30m)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Selecting processes")]
     pub older: Option<Duration>,
     /// Started at most DURATION ago
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Selecting processes")]
     pub younger: Option<Duration>,
     /// Only the most recently started of the matches
-    #[arg(long, conflicts_with = "oldest")]
+    #[arg(long, conflicts_with = "oldest", help_heading = "Selecting processes")]
     pub newest: bool,
     /// Only the least recently started of the matches
-    #[arg(long)]
+    #[arg(long, help_heading = "Selecting processes")]
     pub oldest: bool,
 }
 

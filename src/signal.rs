@@ -185,9 +185,12 @@ impl Signal {
             return info.name.to_string();
         }
         // Like bash's `kill -l`: the lower half counts up from RTMIN, the upper
-        // half down from RTMAX.
+        // half down from RTMAX. The two numbers below RTMIN that glibc keeps
+        // for itself (only seen in /proc masks) have no name.
         let (min, max) = (rtmin(), rtmax());
-        if self.0 == min {
+        if self.0 < min {
+            self.0.to_string()
+        } else if self.0 == min {
             "RTMIN".to_string()
         } else if self.0 == max {
             "RTMAX".to_string()
@@ -447,6 +450,12 @@ pub fn from_mask(mask: u64) -> Vec<Signal> {
 #[cfg(test)]
 mod disposition_tests {
     use super::*;
+
+    #[test]
+    fn reserved_numbers_have_no_name() {
+        assert_eq!(Signal(32).name(), "32");
+        assert_eq!(Signal(33).to_string(), "SIG33");
+    }
 
     #[test]
     fn decodes_masks() {

@@ -199,8 +199,17 @@ fn sort_and_limit() {
     let got: Vec<i32> = out.stdout.lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(got, expected);
 
+    // By parent, then PID descending: each parent's children together,
+    // newest PID first, whatever order PIDs were handed out in.
     let rows = listed(&m, &["--sort", "ppid,-pid", "-o", "pid,ppid"]);
-    assert_eq!(rows[0]["pid"].as_i64(), Some(i64::from(v.pid())));
+    let got: Vec<(i64, i64)> = rows
+        .iter()
+        .map(|r| (r["ppid"].as_i64().unwrap(), r["pid"].as_i64().unwrap()))
+        .collect();
+    let mut expected = got.clone();
+    expected.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 4);
 }
 
 #[test]
