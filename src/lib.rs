@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let exit = match cli.command {
         Command::Ls(args) => cmd::ls::run(args, &out, &mut w)?,
         Command::Info(args) => cmd::info::run(args, &out, &mut w)?,
+        Command::Spawn(args) => cmd::spawn::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -1,8 +1,10 @@
 //! The only place that makes raw OS calls. Everything above works with plain
 //! Rust values; every `unsafe` block here says why it is sound.
 
+pub mod child;
 pub mod pidfd;
 pub mod procfs;
+pub mod sigfd;
 pub mod term;
 pub mod time;
 pub mod users;

@@ -1,0 +1,259 @@
+//! Pidfiles done right: refuse to start a second copy while the file names a
+//! live process (checking that the PID was not reused since the file was
+//! written), and write the file atomically (a temporary file in the same
+//! directory, renamed over it) only once the command runs. The directory is
+//! locked (`flock`) from the check to the rename, so two ptools racing for
+//! one pidfile cannot both start.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use anyhow::Result;
+
+use super::io_text;
+use crate::exit::{Exit, ExitError};
+use crate::output::sanitize::escape;
+use crate::proc::{Reader, System};
+use crate::sys::child;
+
+/// How much later than the pidfile's last change a process may have started
+/// and still be the one it names: the clocks compared (the file's mtime,
+/// the process start in clock ticks since boot) differ by a tick or two.
+const CLOCK_SLACK_SECS: f64 = 1.0;
+
+/// What an existing pidfile says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// No file, an empty one, or only dead or reused PIDs.
+    Stale,
+    /// This PID is alive and is the process the file was written for.
+    Live(i32),
+    /// The file holds something other than PIDs.
+    NotPidfile,
+}
+
+/// A pidfile being written: the directory lock and the temporary file.
+#[derive(Debug)]
+pub struct Pending {
+    path: PathBuf,
+    temp: PathBuf,
+    file: File,
+    _lock: OwnedFd,
+}
+
+impl Pending {
+    /// Check `path` and prepare its replacement. Refuses (exit 1) when it
+    /// names a live process or is not a pidfile, unless `replace`.
+    pub fn prepare(path: &Path, replace: bool) -> Result<Pending> {
+        let shown = escape(path.as_os_str().as_bytes()).into_owned();
+        let fail = |what: &str, e: std::io::Error| -> anyhow::Error {
+            ExitError::new(
+                Exit::Failure,
+                format!("cannot {what} pidfile {shown}: {}", io_text(&e)),
+            )
+            .into()
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| ExitError::new(Exit::Usage, format!("pidfile {shown} names no file")))?;
+        let lock: OwnedFd = File::open(&dir)
+            .map_err(|e| fail("use the directory of", e))?
+            .into();
+        child::lock_exclusive(lock.as_fd()).map_err(|e| fail("lock the directory of", e))?;
+        if !replace {
+            match check(path).map_err(|e| fail("read", e))? {
+                Found::Stale => {}
+                Found::Live(pid) => {
+                    // Exit 1: refused, like a wait whose condition is unmet.
+                    return Err(ExitError::new(
+                        Exit::NoMatch,
+                        format!(
+                            "pidfile {shown} names PID {pid}, which is still running \
+                             (use --replace to start another anyway)"
+                        ),
+                    )
+                    .into());
+                }
+                Found::NotPidfile => {
+                    return Err(ExitError::new(
+                        Exit::NoMatch,
+                        format!(
+                            "{shown} does not hold PIDs; not overwriting it \
+                             (use --replace to overwrite it)"
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".ptool-{}.tmp", crate::sys::own_pid()));
+        let temp = dir.join(temp_name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&temp)
+            .map_err(|e| fail("create", e))?;
+        Ok(Pending {
+            path: path.to_path_buf(),
+            temp,
+            file,
+            _lock: lock,
+        })
+    }
+
+    /// Write `pids` (one a line) and move the file into place.
+    pub fn commit(mut self, pids: &[i32]) -> Result<()> {
+        let mut text = String::new();
+        for pid in pids {
+            text.push_str(&pid.to_string());
+            text.push('\n');
+        }
+        let result = self
+            .file
+            .write_all(text.as_bytes())
+            .and_then(|()| std::fs::rename(&self.temp, &self.path));
+        result.map_err(|e| {
+            ExitError::new(
+                Exit::Failure,
+                format!(
+                    "cannot write pidfile {}: {}",
+                    escape(self.path.as_os_str().as_bytes()),
+                    io_text(&e)
+                ),
+            )
+            .into()
+        })
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // After a successful rename this finds nothing to remove.
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+/// What the pidfile at `path` says about its processes.
+pub fn check(path: &Path) -> std::io::Result<Found> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Stale),
+        Err(e) => return Err(e),
+    };
+    let Some(pids) = parse(&text) else {
+        return Ok(Found::NotPidfile);
+    };
+    let written = std::fs::metadata(path)?
+        .modified()?
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let Ok(mut reader) = Reader::new() else {
+        return Ok(Found::Stale);
+    };
+    let sys = System::read();
+    for pid in pids {
+        let Some(stat) = reader.stat(pid) else {
+            continue;
+        };
+        if stat.state == b'Z' || stat.state == b'X' {
+            continue;
+        }
+        if is_same_process(&sys, stat.start_ticks, written) {
+            return Ok(Found::Live(pid));
+        }
+    }
+    Ok(Found::Stale)
+}
+
+/// The PIDs in a pidfile (one a line, blank lines ignored), or `None` when
+/// it holds anything else.
+pub fn parse(text: &[u8]) -> Option<Vec<i32>> {
+    let text = std::str::from_utf8(text).ok()?;
+    let mut pids = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let pid: i64 = line.parse().ok()?;
+        if !(1..=crate::cli::PID_MAX_LIMIT).contains(&pid) {
+            return None;
+        }
+        pids.push(pid as i32);
+    }
+    Some(pids)
+}
+
+/// A process that started after its pidfile was last written is not the
+/// process the file was written for: its PID was reused. Both times are
+/// compared on the boot clock the kernel counts start times in.
+pub fn is_same_process(sys: &System, start_ticks: u64, written_unix: f64) -> bool {
+    let written_since_boot = sys.uptime - (sys.now - written_unix);
+    sys.ticks_to_secs(start_ticks) <= written_since_boot + CLOCK_SLACK_SECS
+}
+
+/// Remove the pidfile at `path` if it still holds exactly `pids` (a later
+/// `--replace` may have taken it over).
+pub fn remove_if_ours(path: &Path, pids: &[i32]) {
+    if let Ok(text) = std::fs::read(path)
+        && parse(&text).as_deref() == Some(pids)
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pid_lists() {
+        assert_eq!(parse(b"123\n"), Some(vec![123]));
+        assert_eq!(parse(b" 1\n\n2 \n"), Some(vec![1, 2]));
+        assert_eq!(parse(b""), Some(vec![]));
+        assert_eq!(parse(b"abc"), None);
+        assert_eq!(parse(b"0"), None);
+        assert_eq!(parse(b"-5"), None);
+        assert_eq!(parse(b"99999999999"), None);
+    }
+
+    #[test]
+    fn a_process_younger_than_the_file_is_a_reused_pid() {
+        let sys = System {
+            clk_tck: 100,
+            page_size: 4096,
+            mem_total: 0,
+            uptime: 1000.0,
+            now: 1_700_000_000.0,
+        };
+        // The file was written 100 s ago, at 900 s after boot.
+        let written = sys.now - 100.0;
+        assert!(is_same_process(&sys, 850 * 100, written));
+        assert!(is_same_process(&sys, 900 * 100 + 50, written));
+        assert!(!is_same_process(&sys, 950 * 100, written));
+    }
+
+    #[test]
+    fn own_process_in_a_fresh_file_is_live() -> std::io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("ptool-pidfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("own.pid");
+        std::fs::write(&path, format!("{}\n", std::process::id()))?;
+        assert_eq!(check(&path)?, Found::Live(std::process::id() as i32));
+        std::fs::write(&path, "not a pid\n")?;
+        assert_eq!(check(&path)?, Found::NotPidfile);
+        std::fs::remove_file(&path)?;
+        assert_eq!(check(&path)?, Found::Stale);
+        std::fs::remove_dir(&dir)?;
+        Ok(())
+    }
+}
