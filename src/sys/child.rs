@@ -369,9 +369,9 @@ fn read_report(fd: &OwnedFd) -> io::Result<Option<Report>> {
 /// # Safety
 /// Must be called only in a child just returned from `fork`.
 unsafe fn in_child(launch: &Launch<'_>, p: &Prepared, report: RawFd, parent: i32) -> ! {
-    // SAFETY (for each call below): plain system calls with valid arguments
+    // SAFETY: every call below is a plain system call with valid arguments
     // (descriptors borrowed from the parent, pointers into `p`, which
-    // outlives the exec), all async-signal-safe.
+    // outlives the exec), and all are async-signal-safe.
     unsafe {
         match launch.group {
             Group::Inherit => {}
@@ -539,12 +539,16 @@ impl Child {
     /// The signal that stopped the child, if it has stopped since the last
     /// call (consumes the stop report).
     pub fn stopped(&self) -> io::Result<Option<i32>> {
-        // WSTOPPED without WEXITED: never reaps the child by accident.
-        let status = rustix::process::waitid(
+        // WSTOPPED without WEXITED: never reaps the child by accident. On a
+        // zombie child this finds nothing to report and fails with ECHILD.
+        match rustix::process::waitid(
             WaitId::Pid(self.rpid()),
             WaitIdOptions::STOPPED | WaitIdOptions::NOHANG,
-        )?;
-        Ok(status.and_then(|s| s.stopping_signal()))
+        ) {
+            Ok(status) => Ok(status.and_then(|s| s.stopping_signal())),
+            Err(rustix::io::Errno::CHILD) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -8,3 +8,4 @@ mod support;
 mod general;
 mod info;
 mod ls;
+mod spawn;

@@ -296,10 +296,14 @@ impl Supervisor<'_> {
             let _ = child::set_foreground_group(term.fd.as_fd(), term.own_group);
         }
         if let Some(sig) = Signal::from_number(stop) {
-            // Returns once the shell continues ptool (`fg` or `bg`); the
-            // CONT that does so is then read from the signalfd.
+            // Returns once the shell continues ptool (`fg` or `bg`), or at
+            // once when the kernel discards the stop because ptool's group
+            // is orphaned (no job-control shell to continue it).
             let _ = child::stop_self(sig);
         }
+        // Either way, carry on: give the command the terminal back if ptool
+        // has it, and continue it.
+        self.on_continued();
         Ok(())
     }
 
