@@ -274,6 +274,21 @@ pub fn search_path(program: &OsStr, path: Option<OsString>) -> Vec<OsString> {
 /// the command; if any step before that fails, the child is reaped and the
 /// step and error are returned.
 pub fn launch(launch: &Launch<'_>) -> Result<Child, LaunchError> {
+    let (child, report) = start(launch)?;
+    match report.outcome() {
+        Ok(()) => Ok(child),
+        Err(e) => {
+            let _ = child.wait();
+            Err(e)
+        }
+    }
+}
+
+/// Start a child without waiting for its exec: the caller learns the
+/// outcome from the [`ExecReport`] when it needs to (a supervisor that
+/// waits for the child anyway can read it once the child has exited, and
+/// so be woken once instead of twice). A failed child exits with 127.
+pub fn start(launch: &Launch<'_>) -> Result<(Child, ExecReport), LaunchError> {
     let prepared = Prepared::new(launch)?;
     let os_err = |step: Step| {
         move |e: rustix::io::Errno| LaunchError {
@@ -315,22 +330,29 @@ pub fn launch(launch: &Launch<'_>) -> Result<Child, LaunchError> {
             error: fork_error,
         });
     }
-    let child = Child { pid };
-    match read_report(&report_read) {
-        Ok(None) => Ok(child),
-        Ok(Some(report)) => {
-            let _ = child.wait();
-            Err(LaunchError {
+    Ok((Child { pid }, ExecReport { fd: report_read }))
+}
+
+/// The read end of a child's close-on-exec report pipe.
+#[derive(Debug)]
+pub struct ExecReport {
+    fd: OwnedFd,
+}
+
+impl ExecReport {
+    /// Block until the child has exec'd (`Ok`) or reported a failed step.
+    /// Returns at once when the child has already exited. Does not reap.
+    pub fn outcome(self) -> Result<(), LaunchError> {
+        match read_report(&self.fd) {
+            Ok(None) => Ok(()),
+            Ok(Some(report)) => Err(LaunchError {
                 step: Step::from_code(report.step),
                 error: io::Error::from_raw_os_error(report.errno),
-            })
-        }
-        Err(error) => {
-            let _ = child.wait();
-            Err(LaunchError {
+            }),
+            Err(error) => Err(LaunchError {
                 step: Step::Exec,
                 error,
-            })
+            }),
         }
     }
 }

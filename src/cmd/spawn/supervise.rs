@@ -30,7 +30,7 @@ use crate::exit::Exit;
 use crate::output::Out;
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
-use crate::sys::child::{self, Child, Group};
+use crate::sys::child::{self, Child, ExecReport, Group};
 use crate::sys::pidfd::PidFd;
 use crate::sys::sigfd::Signals;
 
@@ -74,8 +74,20 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     launch.terminal = tty.as_ref().filter(|_| foreground).map(|t| t.as_fd());
     // If ptool is killed outright, the command does not run on unsupervised.
     launch.death_signal = Some(Signal::KILL);
-    let child = child::launch(&launch).map_err(|e| launch_error(plan, &e))?;
+    let (child, report) = child::start(&launch).map_err(|e| launch_error(plan, &e))?;
     drop(launch);
+    // A pidfile is written only once the command runs; without one, whether
+    // exec worked is read after the command exits (one wake-up, not two).
+    let report = match (&pending, report) {
+        (Some(_), report) => {
+            if let Err(e) = report.outcome() {
+                let _ = child.wait();
+                return Err(launch_error(plan, &e));
+            }
+            None
+        }
+        (None, report) => Some(report),
+    };
 
     let mut sup = Supervisor {
         pgid: child.pid(),
@@ -88,6 +100,7 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
             given: foreground,
         }),
         plan,
+        report,
         quiet: out.quiet,
         timed_out: None,
         killed: false,
@@ -122,6 +135,8 @@ struct Supervisor<'a> {
     signals: Signals,
     terminal: Option<Terminal>,
     plan: &'a Plan,
+    /// The exec outcome, when not yet read.
+    report: Option<ExecReport>,
     quiet: bool,
     /// When `--timeout` fired.
     timed_out: Option<Instant>,
@@ -135,6 +150,12 @@ impl Supervisor<'_> {
         let result = self.wait_for_command(started);
         self.reclaim_terminal();
         result?;
+        if let Some(report) = self.report.take()
+            && let Err(e) = report.outcome()
+        {
+            let _ = self.child.wait();
+            return Err(launch_error(self.plan, &e));
+        }
         let status = self.child.wait().context("cannot reap the command")?;
         Ok(match (self.timed_out, status.signal) {
             (Some(_), Some(sig)) if sig == Signal::KILL.number() => Exit::Signaled(sig),
@@ -266,7 +287,11 @@ impl Supervisor<'_> {
 
     fn on_signal(&mut self, sig: Signal) -> Result<()> {
         if FORWARDED.contains(&sig) {
-            let _ = child::signal_group(self.pgid, sig);
+            // Before the child's setpgid the group does not exist yet: send
+            // to the child itself (unreaped, so its PID is still its own).
+            if child::signal_group(self.pgid, sig).is_err() {
+                let _ = self.child_signal(sig);
+            }
         } else if sig == Signal::CHLD {
             self.on_child_event()?;
         } else if sig == Signal::CONT {
