@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Ls(args) => cmd::ls::run(args, &out, &mut w)?,
         Command::Info(args) => cmd::info::run(args, &out, &mut w)?,
         Command::Spawn(args) => cmd::spawn::run(args, &out, &mut w)?,
+        Command::Tree(args) => cmd::tree::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -4,3 +4,4 @@
 pub mod info;
 pub mod ls;
 pub mod spawn;
+pub mod tree;

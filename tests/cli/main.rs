@@ -9,3 +9,4 @@ mod general;
 mod info;
 mod ls;
 mod spawn;
+mod tree;
