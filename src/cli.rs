@@ -62,7 +62,7 @@ pub enum Command {
     /// Start a command: detached (like nohup + setsid, with a pidfile done
     /// right) or in the foreground with --wait (like timeout)
     Spawn(SpawnArgs),
-    /// Draw processes as a tree (like pstree): whole, one subtree, or the branches of matches
+    /// Draw processes as a tree (like pstree): all, subtrees, or the branches of matches
     #[command(visible_alias = "pstree")]
     Tree(TreeArgs),
 }
@@ -620,6 +620,27 @@ mod tests {
         assert_eq!(args.nice, Some(-5));
         assert_eq!(args.command, ["sleep", "-x", "1"]);
         assert_eq!(args.env.len(), 1);
+    }
+
+    #[test]
+    fn tree_flags_parse() {
+        let cli = Cli::try_parse_from(["ptool", "tree", "-s", "-p", "-A", "-T", "--owner", "42"])
+            .expect("parses");
+        let Command::Tree(args) = cli.command else {
+            panic!("not tree");
+        };
+        let d = &args.draw;
+        assert!(d.ancestors && d.pids && d.ascii && d.threads && d.owner);
+        assert!(!d.unicode && !d.args && !d.no_compact && !d.descendants);
+        assert_eq!(args.select.pids, vec![42]);
+        // -u stays the selector's owner filter
+        let cli = Cli::try_parse_from(["ptool", "pstree", "-u", "root", "-a"]).expect("parses");
+        let Command::Tree(args) = cli.command else {
+            panic!("not tree");
+        };
+        assert_eq!(args.select.users, vec!["root".to_string()]);
+        assert!(args.draw.args);
+        assert!(Cli::try_parse_from(["ptool", "tree", "-A", "-U"]).is_err());
     }
 
     #[test]
