@@ -501,3 +501,61 @@ fn usage_errors_are_one_line_and_exit_2() {
     let out = ptool(["tree", "--ancestors"]);
     assert!(out.stderr.contains("--ancestors needs a PID"), "{out:#?}");
 }
+
+/// Run `ptool ARGS` on a pseudo-terminal (util-linux `script`) that reports
+/// no size, so ptool takes its width from `COLUMNS`.
+fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux script is not installed");
+        return None;
+    }
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("LC_ALL", "C.UTF-8");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(cmd, None, BOUND);
+    out.success();
+    Some(out.stdout.replace("\r\n", "\n"))
+}
+
+#[test]
+fn terminals_get_unicode_bold_matches_and_cut_lines() {
+    let m = marker("tree-terminal");
+    let v = Victim::start(&m, &["--kids", "b(c,c)"]);
+    let args = format!("tree -n ^c$ {}", v.pid());
+    let Some(text) = on_terminal(&args, &[("COLUMNS", "200")]) else {
+        return;
+    };
+    // bold instead of the gutter
+    assert_eq!(
+        text, "ptool-victim\n└─b\n  └─\x1b[1m2*[c]\x1b[0m\n",
+        "{text:?}"
+    );
+    let text = on_terminal(&args, &[("COLUMNS", "200"), ("NO_COLOR", "1")]).unwrap();
+    assert_eq!(text, "  ptool-victim\n  └─b\n*   └─2*[c]\n", "{text:?}");
+    // cut at the width, only on a terminal
+    let args = format!("tree -a {}", v.pid());
+    let text = on_terminal(&args, &[("COLUMNS", "30"), ("NO_COLOR", "1")]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 30), "{text}");
+    assert_eq!(lines[0], format!("ptool-victim {}…", &m[..16]));
+    assert!(lines[2].starts_with("  └─2*[c /proc/self/exe"), "{text}");
+    let piped = ptool(["tree", "-a", &v.pid().to_string()]);
+    piped.success();
+    assert!(
+        piped
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("--kids b(c,c)")
+    );
+}

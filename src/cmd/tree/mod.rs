@@ -129,13 +129,15 @@ fn matching(
 ) -> Vec<usize> {
     let sys = System::read();
     let protected = Protected::current(reader);
-    let candidates = scope
+    // Only the matches are cloned, for `--newest`/`--oldest` to pick from.
+    let accepted = scope
         .iter()
         .flat_map(|&r| forest.subtree(r))
+        .filter(|&i| selector.accepts(forest.process(i), &sys, &protected))
         .map(|i| forest.process(i).clone())
         .collect();
     selector
-        .select(candidates, &sys, &protected)
+        .pick(accepted)
         .iter()
         .filter_map(|p| forest.find(p.pid))
         .collect()
