@@ -204,6 +204,8 @@ impl<W: Write> Drawer<'_, W> {
         if let Some(width) = self.style.width {
             let used = head.width();
             if used >= width {
+                // No room for the label: cut the whole line, so the cut shows.
+                head.push_str(&text);
                 head = fit(&head, width, self.lines.ellipsis);
                 text = std::borrow::Cow::Borrowed("");
             } else {
@@ -744,6 +746,12 @@ mod tests {
         let drawn = text(&tree, narrow);
         assert!(drawn.contains("\n| +\n"), "{drawn}");
         assert!(drawn.lines().all(|l| l.width() <= 3), "{drawn}");
+        // a prefix that fills the width still shows that the line was cut
+        let four = Style {
+            width: Some(4),
+            ..narrow
+        };
+        assert!(text(&tree, four).contains("\n| |+\n"));
         assert_eq!(fit("日本語テキスト", 7, "…"), "日本語…");
         assert_eq!(fit("short", 7, "…"), "short");
     }
