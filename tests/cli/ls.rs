@@ -374,29 +374,6 @@ fn closed_pipe_mid_listing_is_success() {
     );
 }
 
-/// Run `ptool ARGS` on a pseudo-terminal (util-linux `script`) that reports
-/// no size, so ptool falls back to `COLUMNS`.
-fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: util-linux script is not installed");
-        return None;
-    }
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"])
-        .env_remove("NO_COLOR")
-        .env("LC_ALL", "C.UTF-8");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(cmd, None, BOUND);
-    out.success();
-    Some(out.stdout.replace("\r\n", "\n"))
-}
-
 #[test]
 fn terminal_tables_fit_the_width_by_cutting_the_command() {
     let m = marker("ls-terminal");

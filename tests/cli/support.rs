@@ -179,6 +179,27 @@ fn reader<R: Read + Send + 'static>(mut pipe: R) -> mpsc::Receiver<String> {
     rx
 }
 
+/// Run `ptool ARGS` (a shell-quoted string) on a pseudo-terminal, through
+/// util-linux `script`. The pty reports no size, so ptool falls back to
+/// `COLUMNS` from `env`. `None` (the test should skip) when `script` is
+/// missing.
+pub fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux script is not installed");
+        return None;
+    }
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("LC_ALL", "C.UTF-8");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(cmd, None, BOUND);
+    out.success();
+    Some(out.stdout.replace("\r\n", "\n"))
+}
+
 /// A pidfd for `pid`, or `None` if it is already gone.
 pub fn pidfd(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()

@@ -502,29 +502,6 @@ fn usage_errors_are_one_line_and_exit_2() {
     assert!(out.stderr.contains("--ancestors needs a PID"), "{out:#?}");
 }
 
-/// Run `ptool ARGS` on a pseudo-terminal (util-linux `script`) that reports
-/// no size, so ptool takes its width from `COLUMNS`.
-fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: util-linux script is not installed");
-        return None;
-    }
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"])
-        .env_remove("NO_COLOR")
-        .env("LC_ALL", "C.UTF-8");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(cmd, None, BOUND);
-    out.success();
-    Some(out.stdout.replace("\r\n", "\n"))
-}
-
 #[test]
 fn terminals_get_unicode_bold_matches_and_cut_lines() {
     let m = marker("tree-terminal");
