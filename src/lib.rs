@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Info(args) => cmd::info::run(args, &out, &mut w)?,
         Command::Spawn(args) => cmd::spawn::run(args, &out, &mut w)?,
         Command::Tree(args) => cmd::tree::run(args, &out, &mut w)?,
+        Command::Fork(args) => cmd::fork::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

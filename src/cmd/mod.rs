@@ -1,6 +1,7 @@
 //! One module per subcommand, each with one entry function taking its own
 //! `Args` struct from [`crate::cli`].
 
+pub mod fork;
 pub mod info;
 pub mod ls;
 pub mod spawn;

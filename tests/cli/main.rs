@@ -5,6 +5,7 @@
 
 mod support;
 
+mod fork;
 mod general;
 mod info;
 mod ls;

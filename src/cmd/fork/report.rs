@@ -1,0 +1,484 @@
+//! What `ptool fork` reports about its jobs: the per-job record, the joblog
+//! line, the JSON Lines records, the summary table and the exit code. Pure
+//! rendering on plain data, so every format is unit tested.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use crate::exit::Exit;
+use crate::output::sanitize::{escape, to_json_string};
+use crate::output::table::{Align, Column, Table, Text};
+use crate::output::{Out, Paint, paint};
+use crate::signal::Signal;
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Exited 0.
+    Ok,
+    /// Exited non-zero, or died of a signal ptool did not send.
+    Failed,
+    /// Stopped by ptool after `--timeout`.
+    Timeout,
+    /// Stopped by ptool: `--halt-on-error=now`, Ctrl-C/TERM, or a closed
+    /// stdout.
+    Killed,
+    /// Could not be started (not found, not executable, no resources).
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+            Status::Killed => "killed",
+            Status::Error => "error",
+        }
+    }
+
+    pub fn is_ok(self) -> bool {
+        self == Status::Ok
+    }
+
+    fn paint(self) -> Paint {
+        match self {
+            Status::Ok => Paint::Green,
+            Status::Timeout | Status::Killed => Paint::Yellow,
+            Status::Failed | Status::Error => Paint::Red,
+        }
+    }
+}
+
+/// One finished job (its last attempt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReport {
+    /// 1, 2, ... in input order (`{#}`, `PTOOL_JOB`).
+    pub seq: u64,
+    pub input: Vec<u8>,
+    /// 1 to `-j` (`{%}`, `PTOOL_SLOT`).
+    pub slot: usize,
+    /// `None` when the job could not be started.
+    pub pid: Option<i32>,
+    pub command: Vec<OsString>,
+    pub start: SystemTime,
+    pub runtime: Duration,
+    pub exit: Option<i32>,
+    pub signal: Option<i32>,
+    pub status: Status,
+    pub attempts: u32,
+    /// Why it could not be started.
+    pub error: Option<String>,
+}
+
+/// Counts over the whole run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    pub ok: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub killed: u64,
+    pub errors: u64,
+    /// Inputs never started (halted or interrupted); `None` when unknown
+    /// (inputs from stdin).
+    pub skipped: Option<u64>,
+    pub runtime: Duration,
+    /// The signal that interrupted the run (INT, TERM, HUP).
+    pub interrupted: Option<Signal>,
+}
+
+impl Totals {
+    pub fn count(&mut self, status: Status) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Failed => self.failed += 1,
+            Status::Timeout => self.timed_out += 1,
+            Status::Killed => self.killed += 1,
+            Status::Error => self.errors += 1,
+        }
+    }
+
+    pub fn jobs(&self) -> u64 {
+        self.ok + self.not_ok()
+    }
+
+    /// Jobs that did not succeed, whatever the reason.
+    pub fn not_ok(&self) -> u64 {
+        self.failed + self.timed_out + self.killed + self.errors
+    }
+}
+
+/// The exit code: 128+N when interrupted by signal N; with `-n 1` the one
+/// job's own code (124 when it timed out, 126/127 when it could not start);
+/// otherwise the number of jobs that did not succeed, 101 for more than 100
+/// (as GNU parallel counts).
+pub fn exit_code(totals: &Totals, single: Option<&JobReport>) -> Exit {
+    if let Some(sig) = totals.interrupted {
+        return Exit::Signaled(sig.number());
+    }
+    if let Some(job) = single {
+        return match job.status {
+            Status::Ok => Exit::Success,
+            Status::Timeout => Exit::Timeout,
+            Status::Error if job.exit == Some(127) => Exit::NotFound,
+            Status::Error => Exit::NotExecutable,
+            Status::Failed | Status::Killed => Exit::from_child(job.exit, job.signal),
+        };
+    }
+    match totals.not_ok() {
+        0 => Exit::Success,
+        n => Exit::Code(u8::try_from(n.min(101)).unwrap_or(101)),
+    }
+}
+
+/// A command line as one line of text: each word escaped (no tab or newline
+/// can break a TSV row) and single-quoted when a shell would split it.
+pub fn command_line(argv: &[OsString]) -> String {
+    argv.iter()
+        .map(|w| {
+            let text = escape(w.as_bytes());
+            let plain = !text.is_empty()
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%{}#".contains(&b))
+                && !text.contains('\\');
+            if plain {
+                text.into_owned()
+            } else {
+                format!("'{}'", text.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn unix_secs(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The joblog's header line (the columns GNU parallel's --joblog has that
+/// make sense on one machine, plus the slot and the PID).
+pub const JOBLOG_HEADER: &str = "Seq\tSlot\tPID\tStarttime\tJobRuntime\tExitval\tSignal\tCommand\n";
+
+/// One joblog line: times in seconds with milliseconds, `Exitval` -1 when
+/// the job died of a signal, `Signal` 0 when it did not, `PID` 0 when it
+/// never started.
+pub fn joblog_line(job: &JobReport) -> String {
+    format!(
+        "{}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\n",
+        job.seq,
+        job.slot,
+        job.pid.unwrap_or(0),
+        unix_secs(job.start),
+        job.runtime.as_secs_f64(),
+        job.exit.unwrap_or(-1),
+        job.signal.unwrap_or(0),
+        command_line(&job.command),
+    )
+}
+
+fn round3(secs: f64) -> f64 {
+    (secs * 1000.0).round() / 1000.0
+}
+
+/// The JSON Lines record of one finished job, with its captured output.
+pub fn job_json(job: &JobReport, stdout: &[u8], stderr: &[u8]) -> serde_json::Value {
+    json!({
+        "event": "job",
+        "seq": job.seq,
+        "input": to_json_string(&job.input),
+        "slot": job.slot,
+        "pid": job.pid,
+        "command": job.command.iter().map(|w| to_json_string(w.as_bytes())).collect::<Vec<_>>(),
+        "start": round3(unix_secs(job.start)),
+        "runtime": round3(job.runtime.as_secs_f64()),
+        "status": job.status.as_str(),
+        "exit": job.exit,
+        "signal": job.signal,
+        "attempts": job.attempts,
+        "error": job.error,
+        "stdout": to_json_string(stdout),
+        "stderr": to_json_string(stderr),
+    })
+}
+
+/// The final JSON Lines record.
+pub fn summary_json(totals: &Totals, exit: Exit) -> serde_json::Value {
+    json!({
+        "event": "summary",
+        "jobs": totals.jobs(),
+        "ok": totals.ok,
+        "failed": totals.failed,
+        "timed_out": totals.timed_out,
+        "killed": totals.killed,
+        "errors": totals.errors,
+        "skipped": totals.skipped,
+        "runtime": round3(totals.runtime.as_secs_f64()),
+        "interrupted": totals.interrupted.map(|s| s.name()),
+        "exit": exit.code(),
+    })
+}
+
+/// A row of the summary table (the report without its command line, so a
+/// long run keeps little per job).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub seq: u64,
+    pub input: Vec<u8>,
+    pub pid: Option<i32>,
+    pub exit: Option<i32>,
+    pub signal: Option<i32>,
+    pub status: Status,
+    pub runtime: Duration,
+}
+
+impl From<&JobReport> for Row {
+    fn from(job: &JobReport) -> Row {
+        Row {
+            seq: job.seq,
+            input: job.input.clone(),
+            pid: job.pid,
+            exit: job.exit,
+            signal: job.signal,
+            status: job.status,
+            runtime: job.runtime,
+        }
+    }
+}
+
+/// How many rows the summary shows before it says "and N more": every
+/// failure up to `MAX_FAILED_ROWS`, then successes up to `MAX_ROWS` in all.
+const MAX_ROWS: usize = 20;
+const MAX_FAILED_ROWS: usize = 50;
+
+/// The summary for a terminal: failures first (then by job number), and a
+/// closing line with the counts.
+pub fn render_summary<W: Write>(
+    w: &mut W,
+    out: &Out,
+    rows: &[Row],
+    totals: &Totals,
+) -> io::Result<()> {
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by_key(|r| (r.status.is_ok(), r.seq));
+    let failed = sorted.iter().filter(|r| !r.status.is_ok()).count();
+    let shown = failed.min(MAX_FAILED_ROWS).max(MAX_ROWS.min(sorted.len()));
+    let mut table = Table::new(vec![
+        Column::new("SEQ", Align::Right),
+        Column::new("INPUT", Align::Left).elastic(),
+        Column::new("PID", Align::Right),
+        Column::new("STATUS", Align::Left),
+        Column::new("EXIT", Align::Right),
+        Column::new("SIGNAL", Align::Left),
+        Column::new("TIME", Align::Right),
+    ]);
+    for row in sorted.iter().take(shown) {
+        let dash = || "-".to_string();
+        table.rows.push(vec![
+            Text::new(row.seq.to_string()),
+            Text::new(escape(&row.input).into_owned()),
+            Text::new(row.pid.map_or_else(dash, |p| p.to_string())),
+            Text::painted(row.status.as_str(), row.status.paint()),
+            Text::new(row.exit.map_or_else(dash, |e| e.to_string())),
+            Text::new(
+                row.signal
+                    .and_then(Signal::from_number)
+                    .map_or_else(dash, |s| s.name()),
+            ),
+            Text::new(crate::duration::format_short(row.runtime)),
+        ]);
+    }
+    if !table.rows.is_empty() {
+        table.render(w, out, true)?;
+    }
+    if sorted.len() > shown {
+        let more = sorted.len() - shown;
+        let failed_more = failed.saturating_sub(shown);
+        if failed_more > 0 {
+            writeln!(w, "... and {more} more ({failed_more} not ok)")?;
+        } else {
+            writeln!(w, "... and {more} more, all ok")?;
+        }
+    }
+    writeln!(w, "{}", totals_line(totals, out.color))
+}
+
+/// `12 jobs in 3.1s: 10 ok, 1 failed, 1 timed out`.
+pub fn totals_line(totals: &Totals, color: bool) -> String {
+    let jobs = totals.jobs();
+    let mut parts = vec![paint(
+        &format!("{} ok", totals.ok),
+        if totals.ok > 0 {
+            Paint::Green
+        } else {
+            Paint::Plain
+        },
+        color,
+    )];
+    for (n, what, colour) in [
+        (totals.failed, "failed", Paint::Red),
+        (totals.timed_out, "timed out", Paint::Yellow),
+        (totals.killed, "killed", Paint::Yellow),
+        (totals.errors, "could not start", Paint::Red),
+    ] {
+        if n > 0 {
+            parts.push(paint(&format!("{n} {what}"), colour, color));
+        }
+    }
+    if let Some(n) = totals.skipped.filter(|n| *n > 0) {
+        parts.push(format!("{n} not started"));
+    }
+    let mut line = format!(
+        "{jobs} job{} in {}: {}",
+        if jobs == 1 { "" } else { "s" },
+        crate::duration::format_short(totals.runtime),
+        parts.join(", ")
+    );
+    if let Some(sig) = totals.interrupted {
+        line.push_str(&format!(" (interrupted by {sig})"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(seq: u64, status: Status, exit: Option<i32>, signal: Option<i32>) -> JobReport {
+        JobReport {
+            seq,
+            input: format!("in{seq}").into_bytes(),
+            slot: 1,
+            pid: Some(1000 + seq as i32),
+            command: vec!["echo".into(), format!("in{seq}").into()],
+            start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
+            runtime: Duration::from_millis(1500),
+            exit,
+            signal,
+            status,
+            attempts: 1,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn exit_codes() {
+        let mut t = Totals::default();
+        assert_eq!(exit_code(&t, None), Exit::Success);
+        t.failed = 3;
+        assert_eq!(exit_code(&t, None), Exit::Code(3));
+        t.timed_out = 150;
+        assert_eq!(exit_code(&t, None), Exit::Code(101));
+        t.interrupted = Some(Signal::INT);
+        assert_eq!(exit_code(&t, None).code(), 130);
+        let t = Totals::default();
+        let j = job(1, Status::Failed, Some(7), None);
+        assert_eq!(exit_code(&t, Some(&j)).code(), 7);
+        let j = job(1, Status::Failed, None, Some(9));
+        assert_eq!(exit_code(&t, Some(&j)).code(), 137);
+        let j = job(1, Status::Timeout, None, Some(15));
+        assert_eq!(exit_code(&t, Some(&j)).code(), 124);
+        let j = job(1, Status::Error, Some(127), None);
+        assert_eq!(exit_code(&t, Some(&j)).code(), 127);
+        let j = job(1, Status::Ok, Some(0), None);
+        assert_eq!(exit_code(&t, Some(&j)).code(), 0);
+    }
+
+    #[test]
+    fn joblog_lines_are_tab_separated() {
+        let mut j = job(3, Status::Failed, None, Some(15));
+        j.command = vec!["sh".into(), "-c".into(), "echo 'hi'\tthere".into()];
+        let line = joblog_line(&j);
+        let fields: Vec<&str> = line.trim_end().split('\t').collect();
+        assert_eq!(JOBLOG_HEADER.trim_end().split('\t').count(), fields.len());
+        assert_eq!(
+            fields,
+            [
+                "3",
+                "1",
+                "1003",
+                "1700000000.250",
+                "1.500",
+                "-1",
+                "15",
+                r"sh -c 'echo '\''hi'\''\tthere'"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_records() {
+        let j = job(2, Status::Ok, Some(0), None);
+        let v = job_json(&j, b"out\n", b"\xff");
+        assert_eq!(v["event"], "job");
+        assert_eq!(v["seq"], 2);
+        assert_eq!(v["input"], "in2");
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["exit"], 0);
+        assert_eq!(v["signal"], serde_json::Value::Null);
+        assert_eq!(v["stdout"], "out\n");
+        assert_eq!(v["stderr"], "\\xff");
+        assert_eq!(v["runtime"], 1.5);
+        let mut t = Totals::default();
+        t.count(Status::Ok);
+        t.count(Status::Timeout);
+        let s = summary_json(&t, exit_code(&t, None));
+        assert_eq!(s["jobs"], 2);
+        assert_eq!(s["timed_out"], 1);
+        assert_eq!(s["exit"], 1);
+        assert_eq!(s["interrupted"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn summary_puts_failures_first_and_cuts_long_runs() {
+        let mut rows = Vec::new();
+        let mut totals = Totals::default();
+        for seq in 1..=30 {
+            let status = if seq == 25 {
+                Status::Failed
+            } else {
+                Status::Ok
+            };
+            totals.count(status);
+            rows.push(Row::from(&job(
+                seq,
+                status,
+                Some(i32::from(seq == 25)),
+                None,
+            )));
+        }
+        totals.runtime = Duration::from_secs(3);
+        let mut buf = Vec::new();
+        render_summary(&mut buf, &Out::PLAIN, &rows, &totals).expect("renders");
+        let text = String::from_utf8(buf).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "SEQ\tINPUT\tPID\tSTATUS\tEXIT\tSIGNAL\tTIME");
+        assert!(lines[1].starts_with("25\tin25\t1025\tfailed\t1\t-\t1.5s"));
+        assert!(lines[2].starts_with("1\tin1\t"));
+        assert_eq!(lines[21], "... and 10 more, all ok");
+        assert_eq!(lines[22], "30 jobs in 3.0s: 29 ok, 1 failed");
+    }
+
+    #[test]
+    fn totals_line_mentions_interruptions() {
+        let t = Totals {
+            ok: 1,
+            killed: 2,
+            skipped: Some(5),
+            interrupted: Some(Signal::INT),
+            runtime: Duration::from_millis(200),
+            ..Totals::default()
+        };
+        assert_eq!(
+            totals_line(&t, false),
+            "3 jobs in 200ms: 1 ok, 2 killed, 5 not started (interrupted by SIGINT)"
+        );
+    }
+}

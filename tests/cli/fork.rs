@@ -1,0 +1,703 @@
+//! `ptool fork`: output kept whole and ordered, timeouts, halting, retries,
+//! Ctrl-C, joblog, JSON and exit codes, on jobs the tests start through it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsFd;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// PIDs of the live (non-zombie) processes whose command line has `marker`.
+fn carrying(marker: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if cmdline
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes())
+            && alive(pid)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// True when `pid` is neither running nor a zombie: reaped.
+fn reaped(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // A recycled PID would be some other program, not a victim zombie.
+        Ok(stat) => {
+            !(stat.contains(") Z ") && (stat.contains("(exe)") || stat.contains("(ptool-victim)")))
+        }
+    }
+}
+
+/// Cleans up whatever ptool started for a test, should the test fail with
+/// jobs still running: every process carrying the marker is killed through
+/// a pidfd (checked to still carry it) and reaped when it is ours.
+struct MarkerGuard(String);
+
+impl Drop for MarkerGuard {
+    fn drop(&mut self) {
+        for pid in carrying(&self.0) {
+            let Some(fd) = pidfd(pid) else { continue };
+            // Still the same process, now that the pidfd pins it?
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if cmdline
+                .windows(self.0.len())
+                .any(|w| w == self.0.as_bytes())
+            {
+                let _ =
+                    rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
+                if wait_fd(&fd, Duration::from_secs(5)) {
+                    let _ = nix::sys::wait::waitpid(
+                        nix::unistd::Pid::from_raw(pid),
+                        Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A ptool run in the background whose stdout is read line by line.
+struct Background {
+    child: Option<Child>,
+    lines: mpsc::Receiver<String>,
+    /// Set to stop reading: the reader then closes ptool's stdout.
+    hang_up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Background {
+    fn start(args: &[&str]) -> Background {
+        let mut cmd = ptool_cmd(args);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start ptool");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        let hang_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = hang_up.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if stop.load(std::sync::atomic::Ordering::SeqCst) || tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (etx, stderr_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            let _ = etx.send(text);
+        });
+        Background {
+            child: Some(child),
+            lines,
+            hang_up,
+            stderr: stderr_rx,
+        }
+    }
+
+    /// The next `n` stdout lines, each within the bound.
+    fn read_lines(&self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                self.lines
+                    .recv_timeout(BOUND)
+                    .unwrap_or_else(|_| panic!("ptool printed only {i} of {n} lines"))
+            })
+            .collect()
+    }
+
+    /// Stop reading: ptool's stdout is closed at its next line.
+    fn close_stdout(&self) {
+        self.hang_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().expect("running").id() as i32
+    }
+
+    fn signal(&self, signal: rustix::process::Signal) {
+        let pid = self.child.as_ref().expect("running").id() as i32;
+        let fd = pidfd(pid).expect("ptool is running");
+        rustix::process::pidfd_send_signal(fd.as_fd(), signal).expect("signal ptool");
+    }
+
+    /// Wait (bounded) for ptool to exit: its code and stderr.
+    fn finish(&mut self) -> (i32, String) {
+        let mut child = self.child.take().expect("running");
+        let fd = pidfd(child.id() as i32).expect("pidfd");
+        assert!(wait_fd(&fd, BOUND), "ptool did not exit");
+        let status = child.wait().expect("reap ptool");
+        let code = status.code().unwrap_or(-1);
+        (code, self.stderr.recv_timeout(BOUND).unwrap_or_default())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The shell loop every output test runs: 200 numbered lines, each written
+/// with its own write(2), padded so the pipes fill up.
+const TWO_HUNDRED_LINES: &str = "i=0; while [ $i -lt 200 ]; do echo \"job $1 line $i ..........................................................\"; i=$((i+1)); done";
+
+fn parse_line(line: &str) -> (u32, u32) {
+    let rest = line
+        .strip_prefix("job ")
+        .unwrap_or_else(|| panic!("mangled line {line:?}"));
+    let mut words = rest.split(' ');
+    let job = words.next().and_then(|w| w.parse().ok());
+    let kw = words.next();
+    let n = words.next().and_then(|w| w.parse().ok());
+    let pad = words.next();
+    match (job, kw, n, pad) {
+        (Some(job), Some("line"), Some(n), Some(pad))
+            if words.next().is_none() && pad.len() == 58 && pad.bytes().all(|b| b == b'.') =>
+        {
+            (job, n)
+        }
+        _ => panic!("mangled line {line:?}"),
+    }
+}
+
+fn fifty_inputs() -> Vec<String> {
+    (1..=50).map(|i| i.to_string()).collect()
+}
+
+fn fork_args<'a>(flags: &[&'a str], cmd: &[&'a str], inputs: &'a [String]) -> Vec<&'a str> {
+    let mut args = vec!["fork"];
+    args.extend_from_slice(flags);
+    args.push("--");
+    args.extend_from_slice(cmd);
+    args.push(":::");
+    args.extend(inputs.iter().map(String::as_str));
+    args
+}
+
+#[test]
+fn fifty_jobs_keep_every_line_whole_and_together() {
+    let inputs = fifty_inputs();
+    let out = ptool(fork_args(
+        &["-j", "8"],
+        &["sh", "-c", TWO_HUNDRED_LINES, "_"],
+        &inputs,
+    ));
+    out.success();
+    let lines: Vec<(u32, u32)> = out.stdout.lines().map(parse_line).collect();
+    assert_eq!(lines.len(), 50 * 200);
+    // Each job's 200 lines form one block, in order.
+    let mut seen = HashMap::new();
+    for block in lines.chunks(200) {
+        let job = block[0].0;
+        for (i, &(j, n)) in block.iter().enumerate() {
+            assert_eq!((j, n), (job, i as u32), "job {job}'s lines are split up");
+        }
+        assert!(seen.insert(job, ()).is_none(), "job {job} printed twice");
+    }
+    assert_eq!(seen.len(), 50);
+}
+
+#[test]
+fn keep_order_prints_in_input_order() {
+    let inputs = fifty_inputs();
+    let out = ptool(fork_args(
+        &["-j", "8", "--keep-order"],
+        &["sh", "-c", TWO_HUNDRED_LINES, "_"],
+        &inputs,
+    ));
+    out.success();
+    let lines: Vec<(u32, u32)> = out.stdout.lines().map(parse_line).collect();
+    let want: Vec<(u32, u32)> = (1..=50)
+        .flat_map(|j| (0..200).map(move |n| (j, n)))
+        .collect();
+    assert_eq!(lines, want);
+}
+
+#[test]
+fn line_buffer_streams_whole_lines() {
+    let inputs = fifty_inputs();
+    let out = ptool(fork_args(
+        &["-j", "8", "--line-buffer", "--tag"],
+        &["sh", "-c", TWO_HUNDRED_LINES, "_"],
+        &inputs,
+    ));
+    out.success();
+    let mut next = HashMap::new();
+    let mut count = 0;
+    for line in out.stdout.lines() {
+        let (tag, rest) = line.split_once('\t').expect("tagged");
+        let (job, n) = parse_line(rest);
+        assert_eq!(tag, job.to_string(), "tag of {line:?}");
+        let expect = next.entry(job).or_insert(0);
+        assert_eq!(n, *expect, "job {job}'s lines out of order");
+        *expect += 1;
+        count += 1;
+    }
+    assert_eq!(count, 50 * 200);
+}
+
+#[test]
+fn an_unfinished_last_line_is_closed() {
+    let out = ptool([
+        "fork", "-j", "4", "-k", "--", "printf", "%s", ":::", "a", "b", "c",
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "a\nb\nc\n");
+}
+
+#[test]
+fn placeholders_and_environment() {
+    let out = ptool([
+        "fork",
+        "-j",
+        "1",
+        "-k",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$0 {#} {%} $PTOOL_JOB $PTOOL_SLOT\"",
+        "in-{}",
+        ":::",
+        "a",
+        "b",
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "in-a 1 1 1 1\nin-b 2 1 2 1\n");
+    // Without {}, the input is the last argument; -n gives indexes, not appended.
+    let out = ptool(["fork", "-k", "--", "echo", "x", ":::", "1", "2"]);
+    out.success();
+    assert_eq!(out.stdout, "x 1\nx 2\n");
+    let out = ptool(["fork", "-k", "-n", "3", "--", "echo", "i={}"]);
+    out.success();
+    assert_eq!(out.stdout, "i=0\ni=1\ni=2\n");
+}
+
+#[test]
+fn inputs_from_stdin() {
+    let mut cmd = ptool_cmd(["fork", "-k", "--tag", "--", "echo", "got"]);
+    cmd.env("LC_ALL", "C");
+    let out = run(cmd, Some(b"one\ntwo words\n\nlast"), BOUND);
+    out.success();
+    assert_eq!(
+        out.stdout,
+        "one\tgot one\ntwo words\tgot two words\n\tgot \nlast\tgot last\n"
+    );
+    let out = run(
+        ptool_cmd(["fork", "-k", "-0", "--", "printf", "[%s]\\n"]),
+        Some(b"a\nb\0c\0"),
+        BOUND,
+    );
+    out.success();
+    assert_eq!(out.stdout, "[a\nb]\n[c]\n");
+}
+
+#[test]
+fn timeout_kills_the_job_and_its_grandchild() {
+    let m = marker("fork-timeout");
+    let _guard = MarkerGuard(m.clone());
+    let out = ptool([
+        "fork",
+        "-n",
+        "1",
+        "--timeout",
+        "300ms",
+        "--grace",
+        "200ms",
+        "--json",
+        "--",
+        victim_path(),
+        &m,
+        "--kids",
+        "_(_)",
+        "--ignore",
+        "TERM",
+        "--forever",
+    ]);
+    out.expect_code(124);
+    let records = out.json_lines();
+    assert_eq!(records.len(), 2, "{out:#?}");
+    let job = &records[0];
+    assert_eq!(job["status"], "timeout");
+    assert_eq!(job["signal"], 9, "TERM is ignored, so KILL ends it");
+    // The victim printed its family before it was stopped.
+    let family: Value = serde_json::from_str(job["stdout"].as_str().unwrap().trim()).unwrap();
+    let mut pids = vec![family["pid"].as_i64().unwrap() as i32];
+    let kid = &family["kids"][0];
+    pids.push(kid["pid"].as_i64().unwrap() as i32);
+    pids.push(kid["kids"][0]["pid"].as_i64().unwrap() as i32);
+    assert!(out.elapsed >= Duration::from_millis(500), "{out:#?}");
+    assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
+    for pid in pids {
+        assert!(reaped(pid), "{pid} is left as a zombie");
+    }
+}
+
+#[test]
+fn leftover_background_processes_are_stopped_with_their_job() {
+    let m = marker("fork-leftover");
+    let _guard = MarkerGuard(m.clone());
+    let script = format!("{} {m} --forever & echo started", victim_path());
+    let out = ptool([
+        "fork", "-n", "1", "--grace", "300ms", "--", "sh", "-c", &script,
+    ]);
+    // The job itself (sh) succeeded; what it left running was stopped.
+    out.success();
+    assert!(out.stdout.starts_with("started\n"), "{out:#?}");
+    assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
+}
+
+#[test]
+fn halt_on_error_stops_starting_jobs() {
+    let out = ptool([
+        "fork",
+        "-j",
+        "1",
+        "--halt-on-error",
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        "echo ran $1; exit $1",
+        "_",
+        ":::",
+        "0",
+        "3",
+        "0",
+        "0",
+    ]);
+    out.expect_code(1);
+    let records = out.json_lines();
+    assert_eq!(records.len(), 3, "{out:#?}");
+    assert_eq!(records[0]["stdout"], "ran 0\n");
+    assert_eq!(records[1]["stdout"], "ran 3\n");
+    assert_eq!(records[1]["status"], "failed");
+    let summary = &records[2];
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["skipped"], 2);
+    assert_eq!(summary["failed"], 1);
+}
+
+#[test]
+fn halt_on_error_now_stops_running_jobs() {
+    let m = marker("fork-halt-now");
+    let _guard = MarkerGuard(m.clone());
+    let script = format!(
+        "if [ \"$1\" = fail ]; then exit 4; fi; exec {} {m} --forever",
+        victim_path()
+    );
+    let out = ptool([
+        "fork",
+        "-j",
+        "2",
+        "-k",
+        "--halt-on-error=now",
+        "--grace",
+        "300ms",
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        &script,
+        "_",
+        ":::",
+        "forever",
+        "fail",
+        "never",
+    ]);
+    out.expect_code(2);
+    let records = out.json_lines();
+    assert_eq!(records[0]["status"], "killed", "{out:#?}");
+    assert_eq!(records[0]["signal"], 15);
+    assert_eq!(records[1]["status"], "failed");
+    assert_eq!(records[1]["exit"], 4);
+    assert_eq!(records[2]["event"], "summary");
+    assert_eq!(records[2]["skipped"], 1);
+    assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
+}
+
+#[test]
+fn retries_rerun_a_flaky_job() {
+    let dir = std::env::temp_dir().join(marker("fork-flaky"));
+    std::fs::create_dir(&dir).unwrap();
+    let flag = dir.join("failed-once");
+    let flag = flag.to_str().unwrap();
+    let script = "if [ -e \"$1\" ]; then echo ok; else : > \"$1\"; echo bad >&2; exit 3; fi";
+    let out = ptool([
+        "fork",
+        "--retries",
+        "2",
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        script,
+        "_",
+        ":::",
+        flag,
+    ]);
+    out.expect_code(0);
+    let records = out.json_lines();
+    assert_eq!(records[0]["attempts"], 2);
+    assert_eq!(records[0]["stdout"], "ok\n");
+    assert_eq!(records[0]["stderr"], "", "only the last attempt's output");
+    std::fs::remove_file(flag).unwrap();
+    let out = ptool(["fork", "--", "sh", "-c", script, "_", ":::", flag]);
+    out.expect_code(1);
+    assert_eq!(out.stderr, "bad\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_every_job_and_grandchild() {
+    let m = marker("fork-int");
+    let _guard = MarkerGuard(m.clone());
+    // Half the jobs ignore TERM (their families too), so KILL must follow.
+    let script = format!(
+        "if [ $(($1 % 2)) = 0 ]; then exec {v} {m} --kids '_(_),_' --ignore TERM --forever; \
+         else exec {v} {m} --kids '_(_),_' --forever; fi",
+        v = victim_path()
+    );
+    let mut bg = Background::start(&[
+        "fork",
+        "-j",
+        "8",
+        "-n",
+        "8",
+        "--line-buffer",
+        "--grace",
+        "300ms",
+        "--",
+        "sh",
+        "-c",
+        &script,
+        "_",
+        "{}",
+    ]);
+    // Each victim prints its family once everything is set up.
+    let families = bg.read_lines(8);
+    let mut pids = Vec::new();
+    for line in &families {
+        let family: Value = serde_json::from_str(line).unwrap();
+        collect_pids(&family, &mut pids);
+    }
+    assert_eq!(pids.len(), 8 * 4);
+    // ptool's own command line has the marker too (in the script).
+    let ptool_pid = bg.pid();
+    let running: Vec<i32> = carrying(&m)
+        .into_iter()
+        .filter(|&p| p != ptool_pid)
+        .collect();
+    assert_eq!(running.len(), 8 * 4);
+    bg.signal(rustix::process::Signal::INT);
+    let (code, stderr) = bg.finish();
+    assert_eq!(code, 130, "stderr: {stderr}");
+    assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
+    for pid in pids {
+        assert!(reaped(pid), "{pid} is left as a zombie");
+    }
+}
+
+fn collect_pids(family: &Value, out: &mut Vec<i32>) {
+    out.push(family["pid"].as_i64().unwrap() as i32);
+    for kid in family["kids"].as_array().unwrap() {
+        collect_pids(kid, out);
+    }
+}
+
+#[test]
+fn term_to_ptool_exits_143() {
+    let m = marker("fork-term");
+    let _guard = MarkerGuard(m.clone());
+    let mut bg = Background::start(&[
+        "fork",
+        "-n",
+        "2",
+        "--line-buffer",
+        "--",
+        victim_path(),
+        &m,
+        "--forever",
+    ]);
+    bg.read_lines(2);
+    bg.signal(rustix::process::Signal::TERM);
+    let (code, _) = bg.finish();
+    assert_eq!(code, 143);
+    assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
+}
+
+#[test]
+fn a_closed_stdout_stops_the_run_quietly() {
+    // 100,000 jobs would take minutes; a reader that goes away ends it.
+    let mut bg = Background::start(&["fork", "-j", "2", "-n", "100000", "--", "echo", "x{}"]);
+    bg.read_lines(1);
+    bg.close_stdout();
+    let (code, stderr) = bg.finish();
+    assert_eq!((code, stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn joblog_and_json_have_the_right_fields() {
+    let dir = std::env::temp_dir().join(marker("fork-joblog"));
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("jobs.tsv");
+    let out = ptool([
+        "fork",
+        "-j",
+        "2",
+        "-k",
+        "--json",
+        "--joblog",
+        log.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        "if [ $1 = kill ]; then kill -9 $$; fi; exit $1",
+        "_",
+        ":::",
+        "0",
+        "3",
+        "kill",
+    ]);
+    out.expect_code(2);
+    let records = out.json_lines();
+    assert_eq!(records.len(), 4);
+    for (i, (status, exit, signal)) in [
+        ("ok", Value::from(0), Value::Null),
+        ("failed", Value::from(3), Value::Null),
+        ("failed", Value::Null, Value::from(9)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = &records[i];
+        assert_eq!(r["event"], "job");
+        assert_eq!(r["seq"], i as u64 + 1);
+        assert_eq!(r["status"], status, "{r}");
+        assert_eq!(r["exit"], exit);
+        assert_eq!(r["signal"], signal);
+        assert!(r["pid"].as_i64().unwrap() > 0);
+        assert!(r["slot"].as_u64().unwrap() >= 1 && r["slot"].as_u64().unwrap() <= 2);
+        assert!(r["start"].as_f64().unwrap() > 1.6e9);
+        assert!(r["runtime"].as_f64().unwrap() >= 0.0);
+        assert_eq!(r["attempts"], 1);
+        assert_eq!(r["command"][0], "sh");
+        assert_eq!(r["command"][4], r["input"]);
+    }
+    let summary = &records[3];
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["jobs"], 3);
+    assert_eq!(summary["ok"], 1);
+    assert_eq!(summary["failed"], 2);
+    assert_eq!(summary["exit"], 2);
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Seq\tSlot\tPID\tStarttime\tJobRuntime\tExitval\tSignal\tCommand")
+    );
+    let mut rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    rows.sort_by_key(|r| r[0].parse::<u64>().unwrap());
+    assert_eq!(rows.len(), 3);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(row.len(), 8, "{row:?}");
+        assert_eq!(row[0], record["seq"].to_string());
+        assert_eq!(row[1], record["slot"].to_string());
+        assert_eq!(row[2], record["pid"].to_string());
+        assert!(row[3].parse::<f64>().unwrap() > 1.6e9);
+        assert!(row[4].parse::<f64>().unwrap() >= 0.0);
+        assert!(row[7].starts_with("sh -c "), "{row:?}");
+    }
+    assert_eq!((rows[0][5], rows[0][6]), ("0", "0"));
+    assert_eq!((rows[1][5], rows[1][6]), ("3", "0"));
+    assert_eq!((rows[2][5], rows[2][6]), ("-1", "9"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn exit_codes() {
+    ptool(["fork", "--", "true", ":::", "a", "b"]).success();
+    let out = ptool([
+        "fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "2", "0", "5",
+    ]);
+    out.expect_code(3);
+    let many: Vec<String> = (0..105).map(|i| i.to_string()).collect();
+    let mut args = vec!["fork", "-j", "4", "--", "false", ":::"];
+    args.extend(many.iter().map(String::as_str));
+    ptool(&args).expect_code(101);
+    // -n 1 passes the job's own code through.
+    ptool(["fork", "-n", "1", "--", "sh", "-c", "exit 7"]).expect_code(7);
+    ptool(["fork", "-n", "1", "--", "sh", "-c", "kill -9 $$"]).expect_code(137);
+    let out = ptool(["fork", "-n", "1", "--", "ptool-no-such-command-xyz"]);
+    out.expect_code(127);
+    assert!(out.stderr.contains("command not found"), "{out:#?}");
+    let out = ptool(["fork", "--", "ptool-no-such-command-xyz", ":::", "a", "b"]);
+    out.expect_code(2);
+    assert_eq!(out.stderr.lines().count(), 2, "{out:#?}");
+    // No inputs, no jobs: nothing failed.
+    ptool(["fork", "--", "false", ":::"]).success();
+    ptool(["fork", "-n", "0", "--", "false"]).success();
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    for args in [
+        &["fork", "-j", "0", "--", "true"][..],
+        &["fork", "-j", "x", "--", "true"],
+        &["fork", "-j", "99999999999", "--", "true"],
+        &["fork", "-n", "-1", "--", "true"],
+        &["fork", "-n", "5x", "--", "true"],
+        &["fork", "--timeout", "5x", "--", "true"],
+        &["fork", "--timeout", "0", "--", "true"],
+        &["fork", "--retries", "-1", "--", "true"],
+        &["fork", "-j", "-2", "--", "true"],
+        &["fork", "--grace", "-1", "--", "true"],
+        &["fork", "--retries", "-1", "--", "true"],
+        &["fork", "--halt-on-error=later", "--", "true"],
+        &["fork"],
+        &["fork", "--", ":::", "a"],
+        &["fork", "-n", "2", "--", "echo", ":::", "a"],
+        &["fork", "--", "echo", ":::", "a", ":::", "b"],
+        &["fork", "-0", "--", "echo", ":::", "a"],
+        &["--json", "fork", "--line-buffer", "--", "echo", ":::", "a"],
+        &["--json", "fork", "--tag", "--", "echo", ":::", "a"],
+    ] {
+        let out = ptool(args);
+        if out.code() != 2 || out.stderr.lines().count() != 1 {
+            panic!("{args:?}: {out:#?}");
+        }
+        out.usage_error();
+    }
+}
