@@ -1,6 +1,8 @@
 //! Process file descriptors: a handle on one process that stays bound to it
 //! even if its PID is reused, so signalling through it can never hit a
-//! stranger. Polling a pidfd reports readable once the process has exited.
+//! stranger. Polling a pidfd reports readable once the process has exited,
+//! and, on recent kernels, hung up once its parent has reaped it; since Linux
+//! 6.15 the pidfd then also tells how the process ended (`PIDFD_GET_INFO`).
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -83,10 +85,7 @@ pub fn wait_any(fds: &[&PidFd], timeout: Option<Duration>) -> io::Result<Vec<usi
             .map(|fd| PollFd::new(*fd, PollFlags::IN))
             .collect();
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let spec = remaining.map(|r| rustix::time::Timespec {
-            tv_sec: i64::try_from(r.as_secs()).unwrap_or(i64::MAX),
-            tv_nsec: i64::from(r.subsec_nanos()),
-        });
+        let spec = remaining.map(timespec);
         match rustix::event::poll(&mut polls, spec.as_ref()) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
@@ -101,6 +100,205 @@ pub fn wait_any(fds: &[&PidFd], timeout: Option<Duration>) -> io::Result<Vec<usi
         if !ready.is_empty() || remaining.is_some_and(|r| r.is_zero()) {
             return Ok(ready);
         }
+    }
+}
+
+/// Linux's `struct pidfd_info` (include/uapi/linux/pidfd.h) in its first
+/// published size, `PIDFD_INFO_SIZE_VER0` = 64 bytes, where Linux 6.15 turned
+/// the last spare word into `exit_code`. The size is encoded in the ioctl
+/// number; the kernel accepts any size from VER0 up and fills what fits, so
+/// the 64-byte layout works on every kernel that has the ioctl (6.13+).
+#[repr(C)]
+#[derive(Debug, Default)]
+#[allow(dead_code)] // the layout must be whole; ptool reads only a few fields
+struct PidfdInfo {
+    mask: u64,
+    cgroupid: u64,
+    pid: u32,
+    tgid: u32,
+    ppid: u32,
+    ruid: u32,
+    rgid: u32,
+    euid: u32,
+    egid: u32,
+    suid: u32,
+    sgid: u32,
+    fsuid: u32,
+    fsgid: u32,
+    /// The wait(2) status word (`WIFEXITED`...), valid when the reply's mask
+    /// has `PIDFD_INFO_EXIT`.
+    exit_code: i32,
+}
+
+const _: () = assert!(size_of::<PidfdInfo>() == 64);
+
+/// `PIDFD_INFO_EXIT`: ask for (and, in the reply, "here is") the exit status.
+/// Only the kernel that recorded it at reap time can answer (6.15+).
+const PIDFD_INFO_EXIT: u64 = 1 << 3;
+
+/// `PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info)`;
+/// rustix composes the number the way this architecture's `_IOWR` does.
+const PIDFD_GET_INFO: rustix::ioctl::Opcode =
+    rustix::ioctl::opcode::read_write::<PidfdInfo>(0xFF, 11);
+
+/// What the kernel says about how a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitInfo {
+    /// The wait(2) status word of a process its parent has reaped.
+    Status(i32),
+    /// Not reaped yet: still running, or a zombie its parent has not
+    /// collected. The kernel records the status at reap time.
+    NotYet,
+    /// This kernel cannot tell (before 6.15, `ENOTTY`/`EINVAL`/`ESRCH`), or the
+    /// process is outside ptool's PID namespace.
+    Unavailable,
+}
+
+impl PidFd {
+    /// Ask the kernel how the process ended (`PIDFD_GET_INFO` with
+    /// `PIDFD_INFO_EXIT`). Works for any process, not only children, once its
+    /// parent has reaped it.
+    pub fn exit_info(&self) -> ExitInfo {
+        let mut info = PidfdInfo {
+            mask: PIDFD_INFO_EXIT,
+            ..PidfdInfo::default()
+        };
+        // SAFETY: the fd is a valid open pidfd owned by `self`; `info` is a
+        // live, writable `struct pidfd_info` of exactly the size encoded in
+        // the request number, so the kernel writes only within it.
+        let ret = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                PIDFD_GET_INFO as _,
+                std::ptr::from_mut(&mut info),
+            )
+        };
+        if ret != 0 {
+            // ENOTTY/EINVAL: no PIDFD_GET_INFO (before 6.13); ESRCH: reaped
+            // but the kernel kept no exit status (6.13, 6.14), or another
+            // PID namespace.
+            return ExitInfo::Unavailable;
+        }
+        if info.mask & PIDFD_INFO_EXIT != 0 {
+            ExitInfo::Status(info.exit_code)
+        } else {
+            ExitInfo::NotYet
+        }
+    }
+}
+
+/// True when the kernel can report a reaped process's exit status through
+/// its pidfd: `PIDFD_GET_INFO` answers (6.13+) and the kernel is 6.15 or
+/// later, where that answer can include `PIDFD_INFO_EXIT`. (On 6.13 and 6.14
+/// the ioctl exists but a reaped process only gets `ESRCH`; asking the
+/// release saves waiting for a reap that would tell nothing.) `probe` is any
+/// open pidfd.
+pub fn exit_info_supported(probe: &PidFd) -> bool {
+    kernel_at_least(6, 15) && probe.exit_info() != ExitInfo::Unavailable
+}
+
+/// True when the running kernel's release is at least `major.minor`.
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let uname = rustix::system::uname();
+    let release = uname.release().to_string_lossy();
+    parse_release(&release).is_some_and(|have| have >= (major, minor))
+}
+
+/// `6.18.44-generic` -> (6, 18).
+fn parse_release(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// One epoll set over many pidfds, for waiting on thousands of processes at
+/// once: each wakeup costs in proportion to what changed, not to how many
+/// are watched (as `poll` would).
+///
+/// Registration is edge-triggered, so a pidfd reports twice: once when the
+/// process exits (readable) and again when its parent reaps it (readable
+/// and hung up). Closing a pidfd removes it from the set.
+pub struct Watch {
+    epoll: OwnedFd,
+    events: Vec<rustix::event::epoll::Event>,
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch").field("epoll", &self.epoll).finish()
+    }
+}
+
+/// A change reported by [`Watch::wait`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// The key the pidfd was added with.
+    pub key: u64,
+    /// The process has been reaped (it is gone, not a zombie).
+    pub reaped: bool,
+}
+
+impl Watch {
+    pub fn new() -> io::Result<Watch> {
+        use rustix::event::epoll;
+        Ok(Watch {
+            epoll: epoll::create(epoll::CreateFlags::CLOEXEC)?,
+            events: Vec::with_capacity(256),
+        })
+    }
+
+    /// Watch `fd`, reporting its changes under `key`. A process that has
+    /// already exited is reported by the next [`Watch::wait`].
+    pub fn add(&self, fd: &PidFd, key: u64) -> io::Result<()> {
+        use rustix::event::epoll;
+        epoll::add(
+            &self.epoll,
+            fd,
+            epoll::EventData::new_u64(key),
+            epoll::EventFlags::IN | epoll::EventFlags::ET,
+        )?;
+        Ok(())
+    }
+
+    /// Block until something changes or `timeout` passes (`None`: forever).
+    /// An empty answer means the timeout passed or a signal interrupted.
+    pub fn wait(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Change>> {
+        use rustix::event::epoll;
+        let spec = timeout.map(timespec);
+        self.events.clear();
+        match epoll::wait(
+            &self.epoll,
+            rustix::buffer::spare_capacity(&mut self.events),
+            spec.as_ref(),
+        ) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        }
+        let changes = self
+            .events
+            .iter()
+            .map(|event| {
+                let flags = event.flags;
+                Change {
+                    key: event.data.u64(),
+                    reaped: flags.contains(epoll::EventFlags::HUP),
+                }
+            })
+            .collect();
+        if self.events.len() == self.events.capacity() {
+            // A full batch: make room so a burst of exits drains in fewer calls.
+            self.events.reserve(self.events.capacity());
+        }
+        Ok(changes)
+    }
+}
+
+fn timespec(d: Duration) -> rustix::time::Timespec {
+    rustix::time::Timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(d.subsec_nanos()),
     }
 }
 
@@ -131,6 +329,45 @@ mod tests {
         let me = PidFd::open(crate::sys::own_pid())?;
         me.send(Signal::NULL)?;
         assert!(!me.has_exited()?);
+        Ok(())
+    }
+
+    #[test]
+    fn release_numbers() {
+        assert_eq!(parse_release("6.18.44-fc-v595"), Some((6, 18)));
+        assert_eq!(parse_release("5.4.0"), Some((5, 4)));
+        assert_eq!(parse_release("6"), None);
+        assert_eq!(parse_release("x"), None);
+    }
+
+    #[test]
+    fn watch_reports_exit_then_reap_and_the_status() -> io::Result<()> {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "read line; exit 3"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()?;
+        let fd = PidFd::open(child.id() as i32)?;
+        let supported = exit_info_supported(&fd);
+        if supported {
+            assert_eq!(fd.exit_info(), ExitInfo::NotYet, "still running");
+        }
+        let mut watch = Watch::new()?;
+        watch.add(&fd, 7)?;
+        assert!(watch.wait(Some(Duration::ZERO))?.is_empty());
+        child.stdin.take().expect("stdin").write_all(b"go\n")?;
+        let first = watch.wait(Some(Duration::from_secs(10)))?;
+        assert_eq!(first.first().map(|c| c.key), Some(7));
+        // Exited but not reaped: a zombie, so no status yet.
+        if !first[0].reaped && supported {
+            assert_eq!(fd.exit_info(), ExitInfo::NotYet);
+        }
+        child.wait()?;
+        if supported {
+            let second = watch.wait(Some(Duration::from_secs(10)))?;
+            assert!(first[0].reaped || second.iter().any(|c| c.key == 7 && c.reaped));
+            assert_eq!(fd.exit_info(), ExitInfo::Status(3 << 8));
+        }
         Ok(())
     }
 

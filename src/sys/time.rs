@@ -1,5 +1,19 @@
 //! Local time, for showing start times the way `ps` does.
 
+/// Seconds since boot on CLOCK_BOOTTIME, the clock process start times
+/// (`/proc/PID/stat` field 22) count in: it keeps counting across suspend.
+pub fn boot_seconds() -> f64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// A broken-down local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalTime {
