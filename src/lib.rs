@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Spawn(args) => cmd::spawn::run(args, &out, &mut w)?,
         Command::Tree(args) => cmd::tree::run(args, &out, &mut w)?,
         Command::Fork(args) => cmd::fork::run(args, &out, &mut w)?,
+        Command::Wait(args) => cmd::wait::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

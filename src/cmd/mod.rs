@@ -6,3 +6,4 @@ pub mod info;
 pub mod ls;
 pub mod spawn;
 pub mod tree;
+pub mod wait;

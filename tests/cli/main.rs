@@ -11,3 +11,4 @@ mod info;
 mod ls;
 mod spawn;
 mod tree;
+mod wait;

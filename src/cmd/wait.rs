@@ -1,0 +1,1186 @@
+//! `ptool wait`: wait for processes to end, children or not, and tell how
+//! each one ended.
+//!
+//! One pidfd per target, all in one epoll set: the wait costs nothing while
+//! nothing happens, and thousands of targets cost no more per wakeup than
+//! one. A pidfd becomes readable when its process exits (a zombie) and hangs
+//! up when the parent reaps it; only then has the kernel recorded the exit
+//! status (`PIDFD_GET_INFO`, Linux 6.15+). So an ended process is given a
+//! short, bounded time to be reaped, and is reported "exit status unknown"
+//! when it is not, rather than guessed. Where pidfds are missing, `/proc` is
+//! polled with backoff instead.
+
+use std::io::{self, Read as _, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
+use crate::cli::{WaitArgs, parse_pid, positive_pid};
+use crate::exit::{Exit, ExitError, usage};
+use crate::output::sanitize::{escape, to_json_string};
+use crate::output::{Out, Paint, json, paint};
+use crate::proc::{Need, Process, Reader, System};
+use crate::select::Protected;
+use crate::signal::Signal;
+use crate::sys::pidfd::{self, ExitInfo, PidFd, Watch};
+
+/// How a process ended, as far as the kernel can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// It called `exit(code)` (or returned from `main`).
+    Exited(i32),
+    /// A signal ended it.
+    Killed { signal: i32, core_dumped: bool },
+    /// The kernel could not tell (see [`Unknown`]).
+    Unknown,
+}
+
+impl Status {
+    /// Decode a wait(2) status word: the low 7 bits are the terminating
+    /// signal (0 for a normal exit, 0x7f for "stopped", which an ended
+    /// process cannot be), bit 7 says a core was dumped, and bits 8..16 are
+    /// the exit code.
+    pub fn from_wait_status(raw: i32) -> Status {
+        let signal = raw & 0x7f;
+        match signal {
+            0 => Status::Exited((raw >> 8) & 0xff),
+            0x7f => Status::Unknown,
+            _ => Status::Killed {
+                signal,
+                core_dumped: raw & 0x80 != 0,
+            },
+        }
+    }
+
+    /// `exited 3`, `killed by SIGKILL`, `exit status unknown`.
+    pub fn text(&self) -> String {
+        match *self {
+            Status::Exited(code) => format!("exited {code}"),
+            Status::Killed {
+                signal,
+                core_dumped,
+            } => {
+                let core = if core_dumped { " (core dumped)" } else { "" };
+                format!("killed by {}{core}", signal_name(signal))
+            }
+            Status::Unknown => "exit status unknown".to_string(),
+        }
+    }
+
+    fn paint(&self) -> Paint {
+        match self {
+            Status::Exited(0) => Paint::Green,
+            Status::Exited(_) => Paint::Yellow,
+            Status::Killed { .. } => Paint::Red,
+            Status::Unknown => Paint::Dim,
+        }
+    }
+}
+
+fn signal_name(number: i32) -> String {
+    match Signal::from_number(number) {
+        Some(signal) => signal.to_string(),
+        None => format!("signal {number}"),
+    }
+}
+
+/// Why an exit status is unknown (said on stderr with `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// The parent did not reap it within `--status-wait`.
+    NotCollected(Duration),
+    /// This kernel does not keep exit statuses for pidfds (before 6.15).
+    Kernel,
+    /// No pidfds: `/proc` polling sees only that the process is gone.
+    Polling,
+    /// It ended between being selected and being watched.
+    BeforeWatch,
+}
+
+impl Unknown {
+    fn reason(&self) -> String {
+        match self {
+            Unknown::NotCollected(wait) => format!(
+                "its parent did not collect it within {}",
+                crate::duration::format_short(*wait)
+            ),
+            Unknown::Kernel => "this kernel does not report it (Linux 6.15+ does)".to_string(),
+            Unknown::Polling => "without pidfds only its disappearance is visible".to_string(),
+            Unknown::BeforeWatch => "it ended before ptool could watch it".to_string(),
+        }
+    }
+}
+
+/// A moment, on the wall clock and on the boot clock that start times use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Moment {
+    unix: f64,
+    boot: f64,
+}
+
+impl Moment {
+    fn now() -> Moment {
+        Moment {
+            unix: crate::sys::time::unix_seconds(),
+            boot: crate::sys::time::boot_seconds(),
+        }
+    }
+}
+
+/// One ended process, as reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ended {
+    pub pid: i32,
+    pub name: Vec<u8>,
+    /// When ptool saw it end (Unix seconds); `None` when it had already
+    /// ended (a zombie) when ptool started.
+    pub ended: Option<f64>,
+    /// How long it ran, from its start time to its end, in seconds.
+    pub ran: Option<f64>,
+    pub status: Status,
+}
+
+/// A process still running when the wait ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survivor {
+    pub pid: i32,
+    pub name: Vec<u8>,
+    /// How long it has been running, in seconds.
+    pub ran: f64,
+}
+
+/// The end of a wait.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub ended: usize,
+    pub not_running: Vec<i32>,
+    pub still_running: Vec<Survivor>,
+    pub timed_out: bool,
+    /// Seconds spent waiting.
+    pub waited: f64,
+}
+
+/// A process being waited for.
+#[derive(Debug)]
+struct Target {
+    pid: i32,
+    name: Vec<u8>,
+    /// Start time in clock ticks after boot: with the PID, the process's
+    /// identity (a reused PID has a later start).
+    start_ticks: u64,
+    /// Already a zombie when selected: when it ended is not known.
+    zombie_at_start: bool,
+    fd: Option<PidFd>,
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Running,
+    /// Exited at `at`; its parent has until `until` to reap it.
+    Exited {
+        at: Moment,
+        until: Instant,
+    },
+    Done,
+}
+
+/// What the wait is for.
+#[derive(Debug, Clone, Copy)]
+struct Goal {
+    any: bool,
+    deadline: Option<Instant>,
+    status_wait: Duration,
+    verbose: bool,
+}
+
+/// Counts kept while waiting.
+#[derive(Debug, Default)]
+struct Progress {
+    running: usize,
+    ended: usize,
+}
+
+impl Progress {
+    fn met(&self, any: bool) -> bool {
+        if any {
+            self.ended > 0
+        } else {
+            self.running == 0
+        }
+    }
+}
+
+pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
+    let started = Instant::now();
+    let goal = Goal {
+        any: args.any,
+        deadline: args.timeout.map(|t| started + t),
+        status_wait: args.status_wait,
+        verbose: args.verbose,
+    };
+    let mut selector = args.select.selector()?;
+    let mut explicit = Vec::with_capacity(args.select.pids.len() + args.pidfile.len());
+    for &pid in &args.select.pids {
+        push_unique(&mut explicit, positive_pid(pid)?);
+    }
+    for file in &args.pidfile {
+        push_unique(&mut explicit, read_pidfile(file)?);
+    }
+    if explicit.is_empty() && !selector.has_criteria() {
+        return Err(usage(
+            "nothing to wait for: give PIDs, --pidfile FILE or a selector (-n, -f, -u, ...)",
+        ));
+    }
+    if explicit.contains(&crate::sys::own_pid()) {
+        return Err(usage("ptool cannot wait for itself"));
+    }
+    selector.pids.clone_from(&explicit);
+
+    let mut reader = Reader::new().context("cannot open /proc")?;
+    let protected = Protected::current(&mut reader);
+    let sys = System::read();
+    let need = selector.need();
+    // Criteria combine with PIDs by AND, so named PIDs are the only
+    // candidates when there are any: read just those.
+    let (candidates, not_running) = if explicit.is_empty() {
+        (reader.all(need).context("cannot list /proc")?, Vec::new())
+    } else {
+        let mut found = Vec::with_capacity(explicit.len());
+        let mut missing = Vec::new();
+        for &pid in &explicit {
+            match reader.read(pid, need) {
+                Some(p) => found.push(p),
+                None => missing.push(pid),
+            }
+        }
+        (found, missing)
+    };
+    let selected = selector.select(candidates, &sys, &protected);
+
+    let mut printer = Printer::new(out, w);
+    for &pid in &not_running {
+        printer.not_running(pid)?;
+    }
+    if selected.is_empty() {
+        if goal.verbose {
+            log("nothing to wait for is running");
+        }
+        printer.summary(&Summary {
+            ended: 0,
+            not_running,
+            still_running: Vec::new(),
+            timed_out: false,
+            waited: started.elapsed().as_secs_f64(),
+        })?;
+        return Ok(Exit::NoMatch);
+    }
+
+    let clk_tck = sys.clk_tck;
+    let (mut targets, outcome) = if pidfd::supported() {
+        let (mut targets, exit_info) =
+            watch_targets(selected, &mut reader, clk_tck, &mut printer, &goal)?;
+        let outcome = wait_pidfds(&mut targets, exit_info, clk_tck, &goal, &mut printer)?;
+        (targets, outcome)
+    } else {
+        let mut targets: Vec<Target> = selected.into_iter().map(target).collect();
+        if goal.verbose {
+            log(&format!(
+                "waiting for {} by polling /proc: this kernel has no pidfds, so exit statuses are unknown",
+                processes(targets.len())
+            ));
+        }
+        let outcome = wait_polling(&mut targets, &mut reader, clk_tck, &goal, &mut printer)?;
+        (targets, outcome)
+    };
+
+    let now = Moment::now();
+    let still_running: Vec<Survivor> = targets
+        .iter_mut()
+        .filter(|t| t.state == State::Running)
+        .map(|t| Survivor {
+            pid: t.pid,
+            name: std::mem::take(&mut t.name),
+            ran: ran(t.start_ticks, clk_tck, now),
+        })
+        .collect();
+    let timed_out = outcome == Outcome::TimedOut;
+    printer.summary(&Summary {
+        ended: printer.ended,
+        not_running,
+        still_running,
+        timed_out,
+        waited: started.elapsed().as_secs_f64(),
+    })?;
+    Ok(if timed_out {
+        Exit::Timeout
+    } else {
+        Exit::Success
+    })
+}
+
+fn push_unique(pids: &mut Vec<i32>, pid: i32) {
+    if !pids.contains(&pid) {
+        pids.push(pid);
+    }
+}
+
+fn processes(n: usize) -> String {
+    if n == 1 {
+        "1 process".to_string()
+    } else {
+        format!("{n} processes")
+    }
+}
+
+/// A line on stderr for `-v`.
+fn log(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "ptool: {message}");
+}
+
+/// The PID in a pidfile: one positive number, surrounded by nothing but
+/// whitespace. Anything else is refused rather than half-read.
+fn read_pidfile(path: &Path) -> Result<i32> {
+    let shown = escape(path.as_os_str().as_encoded_bytes()).into_owned();
+    let file = std::fs::File::open(path)
+        .map_err(|e| usage(format!("cannot read pidfile {shown}: {}", io_reason(&e))))?;
+    // A pidfile is a few bytes; refuse to slurp something that is not one.
+    let mut content = Vec::with_capacity(32);
+    file.take(4097)
+        .read_to_end(&mut content)
+        .map_err(|e| usage(format!("cannot read pidfile {shown}: {}", io_reason(&e))))?;
+    parse_pidfile(&content).map_err(|why| usage(format!("pidfile {shown} {why}")))
+}
+
+fn parse_pidfile(content: &[u8]) -> Result<i32, String> {
+    if content.len() > 4096 {
+        return Err("is too long to hold a PID".to_string());
+    }
+    let text = std::str::from_utf8(content)
+        .map_err(|_| format!("does not hold a PID: '{}'", escape(content)))?
+        .trim();
+    if text.is_empty() {
+        return Err("is empty".to_string());
+    }
+    let pid = parse_pid(text).map_err(|e| format!("does not hold a PID: {e}"))?;
+    positive_pid(pid).map_err(|e| format!("does not hold a process ID: {e}"))
+}
+
+fn io_reason(err: &io::Error) -> String {
+    let text = err.to_string();
+    // "No such file or directory (os error 2)" -> "No such file or directory"
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+fn target(p: Process) -> Target {
+    Target {
+        pid: p.pid,
+        zombie_at_start: p.is_zombie(),
+        start_ticks: p.stat.start_ticks,
+        name: p.stat.name,
+        fd: None,
+        state: State::Running,
+    }
+}
+
+/// How long a process that started `start_ticks` after boot had run at `at`.
+fn ran(start_ticks: u64, clk_tck: u64, at: Moment) -> f64 {
+    (at.boot - start_ticks as f64 / clk_tck.max(1) as f64).max(0.0)
+}
+
+/// Open a pidfd for every selected process (raising the open-file limit
+/// when there are many). Returns the targets and whether the kernel will
+/// tell exit statuses. A process that ended before its pidfd was open is
+/// reported at once.
+fn watch_targets<W: Write>(
+    selected: Vec<Process>,
+    reader: &mut Reader,
+    clk_tck: u64,
+    printer: &mut Printer<'_, W>,
+    goal: &Goal,
+) -> Result<(Vec<Target>, bool)> {
+    // stdio, /proc, the epoll set, and some slack besides the pidfds.
+    let needed = selected.len() as u64 + 32;
+    match crate::sys::fdlimit::ensure_open_files(needed) {
+        Ok(Some(raised)) if goal.verbose => {
+            log(&format!("raised the open-file limit to {raised}"));
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let (_, hard) = crate::sys::fdlimit::open_files();
+            return Err(ExitError::new(
+                Exit::Failure,
+                format!(
+                    "cannot watch {}: that takes {needed} open files and the limit is {} (see ulimit -Hn)",
+                    processes(selected.len()),
+                    hard.map_or("unlimited".to_string(), |h| h.to_string())
+                ),
+            )
+            .into());
+        }
+    }
+    let mut targets = Vec::with_capacity(selected.len());
+    let mut exit_info = None;
+    for p in selected {
+        let pid = p.pid;
+        let mut t = target(p);
+        match PidFd::open(pid) {
+            Ok(fd) => {
+                // The PID may have been reused between reading /proc and
+                // opening the pidfd: the pidfd is ours only if the process
+                // behind the PID still has the start time we selected.
+                if reader
+                    .stat(pid)
+                    .is_some_and(|s| s.start_ticks != t.start_ticks)
+                {
+                    report(printer, &ended_before_watch(&t, clk_tck), goal)?;
+                    continue;
+                }
+                if exit_info.is_none() {
+                    exit_info = Some(pidfd::exit_info_supported(&fd));
+                }
+                t.fd = Some(fd);
+                targets.push(t);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+                report(printer, &ended_before_watch(&t, clk_tck), goal)?;
+            }
+            // A thread ID names no process: EINVAL, or ENOENT on newer
+            // kernels (which can open threads with PIDFD_THREAD).
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOENT)) => {
+                let tgid = reader
+                    .read(pid, Need::STATUS)
+                    .and_then(|p| p.status.map(|s| s.tgid))
+                    .filter(|&tgid| tgid != pid);
+                return Err(match tgid {
+                    Some(tgid) => usage(format!(
+                        "PID {pid} is a thread of process {tgid}: wait for {tgid} instead"
+                    )),
+                    None => anyhow::Error::new(e).context(format!("cannot watch process {pid}")),
+                });
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("cannot watch process {pid}")));
+            }
+        }
+    }
+    Ok((targets, exit_info.unwrap_or(false)))
+}
+
+/// A process that ended between being selected and being watched: it has
+/// no pidfd, so no exit status; it ended at the latest now.
+fn ended_before_watch(t: &Target, clk_tck: u64) -> (Ended, Option<Unknown>) {
+    let now = Moment::now();
+    let ended = Ended {
+        pid: t.pid,
+        name: t.name.clone(),
+        ended: (!t.zombie_at_start).then_some(now.unix),
+        ran: (!t.zombie_at_start).then(|| ran(t.start_ticks, clk_tck, now)),
+        status: Status::Unknown,
+    };
+    (ended, Some(Unknown::BeforeWatch))
+}
+
+/// Print an ended process, and with `-v` say why its status is unknown.
+fn report<W: Write>(
+    printer: &mut Printer<'_, W>,
+    (ended, why): &(Ended, Option<Unknown>),
+    goal: &Goal,
+) -> io::Result<()> {
+    if goal.verbose
+        && let Some(why) = why
+    {
+        log(&format!(
+            "process {} ({}): exit status unknown: {}",
+            ended.pid,
+            escape(&ended.name),
+            why.reason()
+        ));
+    }
+    printer.ended(ended)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Met,
+    TimedOut,
+}
+
+/// Wait on the targets' pidfds in one epoll set until the goal is met or
+/// the deadline passes.
+fn wait_pidfds<W: Write>(
+    targets: &mut [Target],
+    exit_info: bool,
+    clk_tck: u64,
+    goal: &Goal,
+    printer: &mut Printer<'_, W>,
+) -> Result<Outcome> {
+    let mut watch = Watch::new().context("cannot create an epoll set")?;
+    for (key, t) in targets.iter().enumerate() {
+        if let Some(fd) = &t.fd {
+            watch
+                .add(fd, key as u64)
+                .with_context(|| format!("cannot watch process {}", t.pid))?;
+        }
+    }
+    if goal.verbose {
+        let how = if !exit_info {
+            "; this kernel does not report exit statuses (Linux 6.15+ does)".to_string()
+        } else if goal.status_wait.is_zero() {
+            "; exit statuses only of processes already collected by their parent".to_string()
+        } else {
+            String::new()
+        };
+        log(&format!(
+            "waiting for {} with pidfds{how}",
+            processes(targets.len())
+        ));
+    }
+    // Processes that ended before they could be watched already count.
+    let mut progress = Progress {
+        running: targets.len(),
+        ended: printer.ended,
+    };
+    let mut pending: Vec<usize> = Vec::new();
+    loop {
+        if progress.met(goal.any) && pending.is_empty() {
+            return Ok(Outcome::Met);
+        }
+        let now = Instant::now();
+        let wake = pending
+            .iter()
+            .filter_map(|&i| match targets[i].state {
+                State::Exited { until, .. } => Some(until),
+                _ => None,
+            })
+            .chain(goal.deadline)
+            .min();
+        let changes = watch
+            .wait(wake.map(|t| t.saturating_duration_since(now)))
+            .context("waiting on pidfds")?;
+        for change in changes {
+            let Ok(index) = usize::try_from(change.key) else {
+                continue;
+            };
+            let Some(t) = targets.get_mut(index) else {
+                continue;
+            };
+            match t.state {
+                State::Running => {
+                    let at = Moment::now();
+                    progress.running -= 1;
+                    progress.ended += 1;
+                    // Wait for the reap only when it can tell something and
+                    // the goal still needs waiting for anyway.
+                    let wait_reap = exit_info
+                        && !change.reaped
+                        && !goal.status_wait.is_zero()
+                        && (!goal.any || progress.ended == 1);
+                    if wait_reap {
+                        t.state = State::Exited {
+                            at,
+                            until: Instant::now() + goal.status_wait,
+                        };
+                        pending.push(index);
+                    } else {
+                        let why = if exit_info {
+                            Unknown::NotCollected(goal.status_wait)
+                        } else {
+                            Unknown::Kernel
+                        };
+                        finish(t, at, clk_tck, why, goal, printer)?;
+                    }
+                }
+                State::Exited { at, .. } if change.reaped => {
+                    finish(
+                        t,
+                        at,
+                        clk_tck,
+                        Unknown::NotCollected(goal.status_wait),
+                        goal,
+                        printer,
+                    )?;
+                    pending.retain(|&i| i != index);
+                }
+                _ => {}
+            }
+        }
+        // Parents that did not reap in time: ask once more (a kernel that
+        // does not wake pollers on reap still answers), then give up.
+        let now = Instant::now();
+        let timed_out = goal.deadline.is_some_and(|d| now >= d);
+        let mut i = 0;
+        while i < pending.len() {
+            let index = pending[i];
+            let t = &mut targets[index];
+            match t.state {
+                State::Exited { at, until } if timed_out || now >= until => {
+                    finish(
+                        t,
+                        at,
+                        clk_tck,
+                        Unknown::NotCollected(goal.status_wait),
+                        goal,
+                        printer,
+                    )?;
+                    pending.swap_remove(i);
+                }
+                _ => i += 1,
+            }
+        }
+        if timed_out {
+            return Ok(if progress.met(goal.any) {
+                Outcome::Met
+            } else {
+                Outcome::TimedOut
+            });
+        }
+    }
+}
+
+/// Report an ended target with whatever exit status its pidfd has, and
+/// close the pidfd (which also takes it out of the epoll set).
+fn finish<W: Write>(
+    t: &mut Target,
+    at: Moment,
+    clk_tck: u64,
+    why_unknown: Unknown,
+    goal: &Goal,
+    printer: &mut Printer<'_, W>,
+) -> Result<()> {
+    let (status, why) = match t.fd.as_ref().map(PidFd::exit_info) {
+        Some(ExitInfo::Status(raw)) => (Status::from_wait_status(raw), None),
+        Some(ExitInfo::NotYet) | None => (Status::Unknown, Some(why_unknown)),
+        Some(ExitInfo::Unavailable) => (Status::Unknown, Some(Unknown::Kernel)),
+    };
+    t.fd = None;
+    t.state = State::Done;
+    let ended = Ended {
+        pid: t.pid,
+        name: std::mem::take(&mut t.name),
+        ended: (!t.zombie_at_start).then_some(at.unix),
+        ran: (!t.zombie_at_start).then(|| ran(t.start_ticks, clk_tck, at)),
+        status,
+    };
+    report(printer, &(ended, why), goal)?;
+    Ok(())
+}
+
+/// The first pause between two looks at `/proc`, and the longest.
+const POLL_FIRST: Duration = Duration::from_millis(2);
+const POLL_MAX: Duration = Duration::from_millis(250);
+
+/// Without pidfds: look at `/proc/PID/stat` of every target, sleeping
+/// between looks with a pause that doubles up to [`POLL_MAX`]. A target has
+/// ended when its PID is gone, belongs to a later process, or is a zombie.
+fn wait_polling<W: Write>(
+    targets: &mut [Target],
+    reader: &mut Reader,
+    clk_tck: u64,
+    goal: &Goal,
+    printer: &mut Printer<'_, W>,
+) -> Result<Outcome> {
+    let mut progress = Progress {
+        running: targets.len(),
+        ended: printer.ended,
+    };
+    let mut pause = POLL_FIRST;
+    loop {
+        let now = Moment::now();
+        for t in targets.iter_mut().filter(|t| t.state == State::Running) {
+            let gone = match reader.stat(t.pid) {
+                None => true,
+                Some(s) => s.start_ticks != t.start_ticks || s.state == b'Z',
+            };
+            if gone {
+                progress.running -= 1;
+                progress.ended += 1;
+                finish(t, now, clk_tck, Unknown::Polling, goal, printer)?;
+            }
+        }
+        if progress.met(goal.any) {
+            return Ok(Outcome::Met);
+        }
+        let left = goal
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|l| l.is_zero()) {
+            return Ok(Outcome::TimedOut);
+        }
+        std::thread::sleep(left.map_or(pause, |l| l.min(pause)));
+        pause = (pause * 2).min(POLL_MAX);
+    }
+}
+
+/// Writes the report: human lines (aligned on a terminal, tab-separated in
+/// a pipe), or JSON Lines, or nothing with `-q`. Every line is flushed at
+/// once, since someone may be watching the stream.
+struct Printer<'a, W: Write> {
+    out: &'a Out,
+    w: &'a mut W,
+    header_done: bool,
+    /// How many ended processes were reported.
+    ended: usize,
+}
+
+/// Terminal column widths: PID, NAME, ENDED, RAN (STATUS takes the rest).
+const WIDTHS: [usize; 4] = [7, 16, 8, 7];
+
+impl<'a, W: Write> Printer<'a, W> {
+    fn new(out: &'a Out, w: &'a mut W) -> Printer<'a, W> {
+        Printer {
+            out,
+            w,
+            header_done: false,
+            ended: 0,
+        }
+    }
+
+    fn ended(&mut self, e: &Ended) -> io::Result<()> {
+        self.ended += 1;
+        if self.out.quiet {
+            return Ok(());
+        }
+        if self.out.json {
+            return json::write_line(self.w, &EndedJson::from(e));
+        }
+        let cells = [
+            e.pid.to_string(),
+            escape(&e.name).into_owned(),
+            e.ended.map_or("-".to_string(), clock),
+            e.ran.map_or("-".to_string(), |r| {
+                crate::duration::format_short(Duration::from_secs_f64(r))
+            }),
+        ];
+        self.row(&cells, &e.status.text(), e.status.paint())
+    }
+
+    fn not_running(&mut self, pid: i32) -> io::Result<()> {
+        if self.out.quiet || self.out.json {
+            return Ok(());
+        }
+        let cells = [pid.to_string(), "-".into(), "-".into(), "-".into()];
+        self.row(&cells, "not running", Paint::Dim)
+    }
+
+    fn summary(&mut self, s: &Summary) -> io::Result<()> {
+        if self.out.quiet {
+            return Ok(());
+        }
+        if self.out.json {
+            return json::write_line(self.w, &SummaryJson::from(s));
+        }
+        // Survivors matter when the wait gave up; after `--any` they are
+        // simply the ones that did not end first.
+        if s.timed_out {
+            for survivor in &s.still_running {
+                let cells = [
+                    survivor.pid.to_string(),
+                    escape(&survivor.name).into_owned(),
+                    "-".to_string(),
+                    crate::duration::format_short(Duration::from_secs_f64(survivor.ran)),
+                ];
+                self.row(&cells, "still running", Paint::Bold)?;
+            }
+        }
+        self.w.flush()
+    }
+
+    fn row(&mut self, cells: &[String; 4], status: &str, status_paint: Paint) -> io::Result<()> {
+        if self.out.is_terminal() {
+            if !self.header_done {
+                self.header_done = true;
+                let header = ["PID", "NAME", "ENDED", "RAN"].map(String::from);
+                let line = padded(&header, "STATUS");
+                writeln!(self.w, "{}", paint(&line, Paint::Bold, self.out.color))?;
+            }
+            let status = paint(status, status_paint, self.out.color);
+            writeln!(self.w, "{}", padded(cells, &status))?;
+        } else {
+            writeln!(self.w, "{}\t{status}", cells.join("\t"))?;
+        }
+        self.w.flush()
+    }
+}
+
+fn padded(cells: &[String; 4], last: &str) -> String {
+    let mut line = String::with_capacity(64);
+    for (cell, width) in cells.iter().zip(WIDTHS) {
+        line.push_str(cell);
+        let used = UnicodeWidthStr::width(cell.as_str());
+        line.extend(std::iter::repeat_n(' ', width.saturating_sub(used) + 2));
+    }
+    line.push_str(last);
+    line
+}
+
+/// `HH:MM:SS` local time.
+fn clock(unix: f64) -> String {
+    match crate::sys::time::local(unix.floor() as i64) {
+        Some(t) => format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second),
+        None => "?".to_string(),
+    }
+}
+
+/// The JSON line for an ended process.
+#[derive(Debug, Serialize)]
+struct EndedJson {
+    event: &'static str,
+    pid: i32,
+    name: String,
+    /// Unix seconds, millisecond precision.
+    ended: Option<f64>,
+    ran: Option<f64>,
+    status: String,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    signal_name: Option<String>,
+    core_dumped: bool,
+}
+
+impl From<&Ended> for EndedJson {
+    fn from(e: &Ended) -> EndedJson {
+        let (exit_code, signal, core_dumped) = match e.status {
+            Status::Exited(code) => (Some(code), None, false),
+            Status::Killed {
+                signal,
+                core_dumped,
+            } => (None, Some(signal), core_dumped),
+            Status::Unknown => (None, None, false),
+        };
+        EndedJson {
+            event: "ended",
+            pid: e.pid,
+            name: to_json_string(&e.name),
+            ended: e.ended.map(|t| round(t, 1000.0)),
+            ran: e.ran.map(|r| round(r, 100.0)),
+            status: e.status.text(),
+            exit_code,
+            signal,
+            signal_name: signal.map(signal_name),
+            core_dumped,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct SurvivorJson {
+    pid: i32,
+    name: String,
+    ran: f64,
+}
+
+/// The closing JSON line.
+#[derive(Debug, Serialize)]
+struct SummaryJson {
+    event: &'static str,
+    ended: usize,
+    not_running: Vec<i32>,
+    still_running: Vec<SurvivorJson>,
+    timed_out: bool,
+    waited: f64,
+}
+
+impl From<&Summary> for SummaryJson {
+    fn from(s: &Summary) -> SummaryJson {
+        SummaryJson {
+            event: "summary",
+            ended: s.ended,
+            not_running: s.not_running.clone(),
+            still_running: s
+                .still_running
+                .iter()
+                .map(|r| SurvivorJson {
+                    pid: r.pid,
+                    name: to_json_string(&r.name),
+                    ran: round(r.ran, 100.0),
+                })
+                .collect(),
+            timed_out: s.timed_out,
+            waited: round(s.waited, 1000.0),
+        }
+    }
+}
+
+fn round(value: f64, scale: f64) -> f64 {
+    (value * scale).round() / scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Printer<'_, Vec<u8>>) -> io::Result<()>, out: &Out) -> String {
+        let mut buf = Vec::new();
+        let mut printer = Printer::new(out, &mut buf);
+        f(&mut printer).expect("renders");
+        String::from_utf8(buf).expect("UTF-8")
+    }
+
+    fn sample() -> Ended {
+        Ended {
+            pid: 4242,
+            name: b"evil\x1b]0;x\x07".to_vec(),
+            ended: Some(1_700_000_000.123_4),
+            ran: Some(3.256),
+            status: Status::Exited(3),
+        }
+    }
+
+    #[test]
+    fn wait_statuses_decode() {
+        assert_eq!(Status::from_wait_status(0), Status::Exited(0));
+        assert_eq!(Status::from_wait_status(3 << 8), Status::Exited(3));
+        assert_eq!(Status::from_wait_status(255 << 8), Status::Exited(255));
+        assert_eq!(
+            Status::from_wait_status(9),
+            Status::Killed {
+                signal: 9,
+                core_dumped: false
+            }
+        );
+        assert_eq!(
+            Status::from_wait_status(0x80 | 11),
+            Status::Killed {
+                signal: 11,
+                core_dumped: true
+            }
+        );
+        assert_eq!(Status::from_wait_status(0x137f), Status::Unknown);
+        assert_eq!(Status::from_wait_status(3 << 8).text(), "exited 3");
+        assert_eq!(Status::from_wait_status(9).text(), "killed by SIGKILL");
+        assert_eq!(
+            Status::from_wait_status(0x8b).text(),
+            "killed by SIGSEGV (core dumped)"
+        );
+        assert_eq!(Status::Unknown.text(), "exit status unknown");
+    }
+
+    #[test]
+    fn pidfiles_hold_one_pid() {
+        assert_eq!(parse_pidfile(b"1234\n"), Ok(1234));
+        assert_eq!(parse_pidfile(b"  77 \r\n"), Ok(77));
+        assert_eq!(parse_pidfile(b""), Err("is empty".to_string()));
+        assert_eq!(parse_pidfile(b"\n\n"), Err("is empty".to_string()));
+        for bad in [
+            &b"12 13"[..],
+            b"abc",
+            b"0",
+            b"-4",
+            b"1.5",
+            b"\xff",
+            b"99999999999",
+        ] {
+            assert!(parse_pidfile(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_pidfile(&[b'1'; 5000]).is_err_and(|e| e.contains("too long")));
+        // Whatever came from the file is escaped before it is shown.
+        assert!(parse_pidfile(b"\x1b[2J").is_err_and(|e| !e.contains('\x1b')));
+    }
+
+    #[test]
+    fn lines_in_a_pipe_are_tab_separated_and_escaped() {
+        let t = text(
+            |p| {
+                p.not_running(7)?;
+                p.ended(&sample())?;
+                p.ended(&Ended {
+                    pid: 5,
+                    name: b"z".to_vec(),
+                    ended: None,
+                    ran: None,
+                    status: Status::Killed {
+                        signal: 9,
+                        core_dumped: false,
+                    },
+                })
+            },
+            &Out::PLAIN,
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "7\t-\t-\t-\tnot running");
+        let cells: Vec<&str> = lines[1].split('\t').collect();
+        assert_eq!(cells[0], "4242");
+        assert_eq!(cells[1], "evil\\e]0;x\\x07");
+        assert_eq!(cells[2], clock(1_700_000_000.123_4));
+        assert_eq!(cells[3], "3.3s");
+        assert_eq!(cells[4], "exited 3");
+        assert_eq!(lines[2], "5\tz\t-\t-\tkilled by SIGKILL");
+        assert!(!t.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_terminal_gets_a_header_and_aligned_columns() {
+        let term = Out {
+            width: Some(100),
+            ..Out::PLAIN
+        };
+        let t = text(|p| p.ended(&sample()), &term);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("PID      NAME"), "{t}");
+        assert_eq!(lines[0].find("STATUS"), lines[1].find("exited 3"), "{t}");
+        assert_eq!(lines[0].find("RAN"), lines[1].find("3.3s"), "{t}");
+    }
+
+    #[test]
+    fn survivors_are_listed_only_when_the_wait_gave_up() {
+        let summary = Summary {
+            ended: 1,
+            not_running: vec![9],
+            still_running: vec![Survivor {
+                pid: 12,
+                name: b"sleep".to_vec(),
+                ran: 61.0,
+            }],
+            timed_out: true,
+            waited: 0.3004,
+        };
+        let t = text(|p| p.summary(&summary), &Out::PLAIN);
+        assert_eq!(t, "12\tsleep\t-\t1m01s\tstill running\n");
+        let any = Summary {
+            timed_out: false,
+            ..summary.clone()
+        };
+        assert_eq!(text(|p| p.summary(&any), &Out::PLAIN), "");
+        let quiet = Out {
+            quiet: true,
+            ..Out::PLAIN
+        };
+        assert_eq!(text(|p| p.summary(&summary), &quiet), "");
+    }
+
+    #[test]
+    fn json_lines_for_ended_and_summary() {
+        let json = Out {
+            json: true,
+            ..Out::PLAIN
+        };
+        let summary = Summary {
+            ended: 1,
+            not_running: vec![9],
+            still_running: vec![Survivor {
+                pid: 12,
+                name: b"a\xffb".to_vec(),
+                ran: 1.234,
+            }],
+            timed_out: true,
+            waited: 0.3004,
+        };
+        let t = text(
+            |p| {
+                p.not_running(9)?;
+                p.ended(&sample())?;
+                p.summary(&summary)
+            },
+            &json,
+        );
+        let lines: Vec<serde_json::Value> = t
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        let e = &lines[0];
+        assert_eq!(e["event"], "ended");
+        assert_eq!(e["pid"], 4242);
+        assert_eq!(e["name"], "evil\u{1b}]0;x\u{7}");
+        assert_eq!(e["ended"], 1_700_000_000.123);
+        assert_eq!(e["ran"], 3.26);
+        assert_eq!(e["exit_code"], 3);
+        assert_eq!(e["signal"], serde_json::Value::Null);
+        assert_eq!(e["status"], "exited 3");
+        let s = &lines[1];
+        assert_eq!(s["event"], "summary");
+        assert_eq!(s["not_running"], serde_json::json!([9]));
+        assert_eq!(s["still_running"][0]["name"], "a\\xffb");
+        assert_eq!(s["still_running"][0]["ran"], 1.23);
+        assert_eq!(s["timed_out"], true);
+        assert_eq!(s["waited"], 0.3);
+    }
+
+    #[test]
+    fn goals() {
+        let p = Progress {
+            running: 2,
+            ended: 1,
+        };
+        assert!(p.met(true) && !p.met(false));
+        let p = Progress {
+            running: 0,
+            ended: 0,
+        };
+        assert!(p.met(false) && !p.met(true));
+    }
+
+    fn goal(deadline: Duration) -> Goal {
+        Goal {
+            any: false,
+            deadline: Some(Instant::now() + deadline),
+            status_wait: Duration::from_millis(500),
+            verbose: false,
+        }
+    }
+
+    fn child_target(reader: &mut Reader, child: &std::process::Child) -> Target {
+        target(
+            reader
+                .read(child.id() as i32, Need::STAT)
+                .expect("child is listed"),
+        )
+    }
+
+    /// The fallback without pidfds, on a real child of the test.
+    #[test]
+    fn polling_proc_sees_a_process_end() -> Result<()> {
+        let mut reader = Reader::new()?;
+        let clk_tck = System::read().clk_tck;
+        let mut child = std::process::Command::new("sleep").arg("0.2").spawn()?;
+        let mut targets = vec![child_target(&mut reader, &child)];
+        let mut buf = Vec::new();
+        let mut printer = Printer::new(&Out::PLAIN, &mut buf);
+        let outcome = wait_polling(
+            &mut targets,
+            &mut reader,
+            clk_tck,
+            &goal(Duration::from_secs(20)),
+            &mut printer,
+        )?;
+        child.wait()?;
+        assert_eq!(outcome, Outcome::Met);
+        assert_eq!(printer.ended, 1);
+        let t = String::from_utf8(buf)?;
+        assert!(t.starts_with(&format!("{}\tsleep\t", child.id())), "{t}");
+        assert!(t.ends_with("\texit status unknown\n"), "{t}");
+        Ok(())
+    }
+
+    #[test]
+    fn polling_proc_gives_up_at_the_deadline() -> Result<()> {
+        let mut reader = Reader::new()?;
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+        let mut targets = vec![child_target(&mut reader, &child)];
+        let mut buf = Vec::new();
+        let mut printer = Printer::new(&Out::PLAIN, &mut buf);
+        let start = Instant::now();
+        let outcome = wait_polling(
+            &mut targets,
+            &mut reader,
+            100,
+            &goal(Duration::from_millis(100)),
+            &mut printer,
+        );
+        child.kill()?;
+        child.wait()?;
+        assert_eq!(outcome?, Outcome::TimedOut);
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(targets[0].state, State::Running);
+        Ok(())
+    }
+}

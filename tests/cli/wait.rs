@@ -1,0 +1,516 @@
+//! `ptool wait` on victims the tests start, end and reap themselves. ptool
+//! is started first and the test waits for its `-v` "waiting for" line on
+//! stderr, so every process is known to end while ptool is watching.
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A `ptool wait` running in the background, its stdout and stderr read
+/// line by line. Dropping it kills (by pidfd) and reaps it.
+struct Waiter {
+    child: Option<Child>,
+    fd: Option<OwnedFd>,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    out_lines: Vec<String>,
+    err_lines: Vec<String>,
+}
+
+fn lines<R: std::io::Read + Send + 'static>(pipe: R) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Waiter {
+    /// Start `ptool wait -v ARGS...` and return once it says it is waiting.
+    fn start(args: &[&str]) -> Waiter {
+        let mut cmd = ptool_cmd(["wait", "-v"]);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start ptool wait");
+        let fd = pidfd(child.id() as i32);
+        let mut waiter = Waiter {
+            stdout: lines(child.stdout.take().expect("stdout")),
+            stderr: lines(child.stderr.take().expect("stderr")),
+            child: Some(child),
+            fd,
+            out_lines: Vec::new(),
+            err_lines: Vec::new(),
+        };
+        let deadline = Instant::now() + BOUND;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match waiter.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    let ready = line.starts_with("ptool: waiting for ");
+                    waiter.err_lines.push(line);
+                    if ready {
+                        return waiter;
+                    }
+                }
+                Err(_) => panic!(
+                    "ptool wait {args:?} never said it was waiting; stderr: {:?}",
+                    waiter.err_lines
+                ),
+            }
+        }
+    }
+
+    /// The next stdout line (bounded).
+    fn next_line(&mut self) -> String {
+        let line = self
+            .stdout
+            .recv_timeout(BOUND)
+            .unwrap_or_else(|_| panic!("no output; so far: {:?}", self.out_lines));
+        self.out_lines.push(line.clone());
+        line
+    }
+
+    /// True while ptool has not exited.
+    fn running(&self) -> bool {
+        self.fd
+            .as_ref()
+            .is_some_and(|fd| !wait_fd(fd, Duration::ZERO))
+    }
+
+    /// Wait (bounded) for ptool to exit; its exit code, every stdout line
+    /// and every stderr line.
+    fn finish(mut self) -> (i32, Vec<String>, Vec<String>) {
+        if let Some(fd) = &self.fd {
+            assert!(wait_fd(fd, BOUND), "ptool wait did not return");
+        }
+        let status = self.child.take().expect("child").wait().expect("reap");
+        let code = status.code().unwrap_or(-1);
+        self.out_lines.extend(self.stdout.iter());
+        self.err_lines.extend(self.stderr.iter());
+        (
+            code,
+            std::mem::take(&mut self.out_lines),
+            std::mem::take(&mut self.err_lines),
+        )
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(fd) = &self.fd {
+                let _ =
+                    rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+fn json_lines(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+/// stderr must hold nothing but the "waiting for" line.
+fn quiet_stderr(err: &[String]) {
+    assert!(
+        err.iter().all(|l| l.starts_with("ptool: waiting for ")),
+        "unexpected stderr: {err:?}"
+    );
+}
+
+#[test]
+fn exit_status_of_a_process_that_is_not_its_child() {
+    let m = marker("wait-exit3");
+    let mut v = Victim::start(&m, &[]);
+    let pid = v.pid().to_string();
+    let waiter = Waiter::start(&[&pid]);
+    v.tell("exit 3");
+    // The test is the parent: reaping is what lets the kernel keep the status.
+    assert_eq!(v.wait().code(), Some(3));
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{out:?} {err:?}");
+    quiet_stderr(&err);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let cells: Vec<&str> = out[0].split('\t').collect();
+    assert_eq!(cells.len(), 5, "{cells:?}");
+    assert_eq!(cells[0], pid);
+    assert_eq!(cells[1], "ptool-victim");
+    assert_eq!(cells[2].len(), 8, "HH:MM:SS: {cells:?}");
+    assert!(cells[3].ends_with('s'), "a duration: {cells:?}");
+    assert_eq!(cells[4], "exited 3");
+}
+
+#[test]
+fn killed_by_a_signal_in_json() {
+    let m = marker("wait-kill");
+    let mut v = Victim::start(&m, &[]);
+    let pid = v.pid();
+    let waiter = Waiter::start(&["--json", &pid.to_string()]);
+    v.tell("signal 15");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&v.wait()),
+        Some(15)
+    );
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{out:?} {err:?}");
+    quiet_stderr(&err);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2, "{out:?}");
+    let e = &lines[0];
+    assert_eq!(e["event"], "ended");
+    assert_eq!(e["pid"], pid);
+    assert_eq!(e["name"], "ptool-victim");
+    assert_eq!(e["status"], "killed by SIGTERM");
+    assert_eq!(e["signal"], 15);
+    assert_eq!(e["signal_name"], "SIGTERM");
+    assert_eq!(e["exit_code"], Value::Null);
+    assert_eq!(e["core_dumped"], false);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let ended = e["ended"].as_f64().unwrap();
+    assert!(ended <= now && now - ended < 60.0, "{e}");
+    assert!(e["ran"].as_f64().unwrap() >= 0.0, "{e}");
+    let summary = &lines[1];
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["ended"], 1);
+    assert_eq!(summary["timed_out"], false);
+    assert_eq!(summary["still_running"], serde_json::json!([]));
+    assert_eq!(summary["not_running"], serde_json::json!([]));
+}
+
+#[test]
+fn any_returns_at_the_first_of_several() {
+    let m = marker("wait-any");
+    let a = Victim::start(&m, &[]);
+    let mut b = Victim::start(&m, &[]);
+    let c = Victim::start(&m, &[]);
+    let pids = [a.pid(), b.pid(), c.pid()].map(|p| p.to_string());
+    let mut args = vec!["--any", "--json"];
+    args.extend(pids.iter().map(String::as_str));
+    let waiter = Waiter::start(&args);
+    b.tell("exit 0");
+    b.wait();
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{out:?} {err:?}");
+    quiet_stderr(&err);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2, "{out:?}");
+    assert_eq!(lines[0]["pid"], b.pid());
+    assert_eq!(lines[0]["status"], "exited 0");
+    let still: Vec<i64> = lines[1]["still_running"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_i64().unwrap())
+        .collect();
+    assert_eq!(still, vec![i64::from(a.pid()), i64::from(c.pid())]);
+    assert!(alive(a.pid()) && alive(c.pid()));
+}
+
+#[test]
+fn all_waits_for_the_last_one() {
+    let m = marker("wait-all");
+    let mut a = Victim::start(&m, &[]);
+    let mut b = Victim::start(&m, &[]);
+    let mut waiter = Waiter::start(&["-f", &m]);
+    a.tell("exit 1");
+    a.wait();
+    let first = waiter.next_line();
+    assert!(first.starts_with(&format!("{}\t", a.pid())), "{first}");
+    assert!(first.ends_with("\texited 1"), "{first}");
+    assert!(waiter.running(), "returned before the last one ended");
+    b.tell("exit 2");
+    b.wait();
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{out:?} {err:?}");
+    quiet_stderr(&err);
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out[1].ends_with("\texited 2"), "{out:?}");
+}
+
+#[test]
+fn timeout_exits_124_listing_what_still_runs() {
+    let m = marker("wait-timeout");
+    let v = Victim::start(&m, &[]);
+    let pid = v.pid().to_string();
+    let out = ptool(["wait", "--timeout", "300ms", &pid]);
+    out.expect_code(124);
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    assert!(
+        out.elapsed >= Duration::from_millis(300) && out.elapsed < Duration::from_secs(5),
+        "{out:#?}"
+    );
+    let cells: Vec<&str> = out.stdout.trim_end().split('\t').collect();
+    assert_eq!(cells[0], pid, "{out:#?}");
+    assert_eq!(cells[1], "ptool-victim");
+    assert_eq!(cells[4], "still running");
+
+    let out = ptool(["wait", "--json", "--timeout", "300ms", &pid]);
+    out.expect_code(124);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 1, "{out:#?}");
+    assert_eq!(lines[0]["event"], "summary");
+    assert_eq!(lines[0]["timed_out"], true);
+    assert_eq!(lines[0]["ended"], 0);
+    assert_eq!(lines[0]["still_running"][0]["pid"], v.pid());
+    assert!(alive(v.pid()));
+}
+
+/// PID_MAX_LIMIT itself: PIDs stay below pid_max, which cannot exceed it.
+const NEVER_A_PID: &str = "4194304";
+
+#[test]
+fn a_missing_pid_is_not_running() {
+    let out = ptool(["wait", NEVER_A_PID]);
+    out.expect_code(1);
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    assert_eq!(out.stdout, format!("{NEVER_A_PID}\t-\t-\t-\tnot running\n"));
+
+    let out = ptool(["wait", "--json", NEVER_A_PID]);
+    out.expect_code(1);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 1, "{out:#?}");
+    assert_eq!(lines[0]["not_running"], serde_json::json!([4_194_304]));
+    assert_eq!(lines[0]["ended"], 0);
+
+    // Nothing matching a pattern: exit 1 and nothing to list, like pidwait.
+    let out = ptool(["wait", "-f", &marker("wait-nobody")]);
+    out.expect_code(1);
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:#?}");
+}
+
+#[test]
+fn a_missing_pid_beside_a_real_one() {
+    let m = marker("wait-mixed");
+    let mut v = Victim::start(&m, &[]);
+    let pid = v.pid().to_string();
+    let mut waiter = Waiter::start(&[NEVER_A_PID, &pid]);
+    assert_eq!(
+        waiter.next_line(),
+        format!("{NEVER_A_PID}\t-\t-\t-\tnot running")
+    );
+    v.tell("exit 0");
+    v.wait();
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{out:?} {err:?}");
+    assert!(out[1].starts_with(&format!("{pid}\t")), "{out:?}");
+    assert!(out[1].ends_with("\texited 0"), "{out:?}");
+}
+
+/// A temporary file removed on drop.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(tag: &str, content: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(marker(tag));
+        std::fs::write(&path, content).expect("write temp file");
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn pidfile_names_the_process() {
+    let m = marker("wait-pidfile");
+    let mut v = Victim::start(&m, &[]);
+    let file = TempFile::new("pidfile", format!("{}\n", v.pid()).as_bytes());
+    let waiter = Waiter::start(&["--json", "--pidfile", file.path()]);
+    v.tell("exit 7");
+    v.wait();
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{out:?} {err:?}");
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["pid"], v.pid());
+    assert_eq!(lines[0]["exit_code"], 7);
+}
+
+#[test]
+fn bad_pidfiles_are_usage_errors() {
+    for (content, says) in [
+        (&b""[..], "is empty"),
+        (b"12abc\n", "does not hold a PID"),
+        (b"0\n", "does not hold a process ID"),
+        (b"-1", "does not hold a process ID"),
+        (b"1 2\n", "does not hold a PID"),
+        (b"99999999999\n", "out of range"),
+        (b"\xff\x1b\n", "does not hold a PID"),
+    ] {
+        let file = TempFile::new("badpid", content);
+        let out = ptool(["wait", "--pidfile", file.path()]);
+        out.usage_error();
+        assert!(out.stderr.contains(says), "{content:?}: {out:#?}");
+        assert!(!out.stderr.contains('\x1b'), "{out:#?}");
+    }
+    let out = ptool(["wait", "--pidfile", "/nonexistent/ptool.pid"]);
+    out.usage_error();
+    assert!(
+        out.stderr
+            .contains("cannot read pidfile /nonexistent/ptool.pid: No such file")
+    );
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    ptool(["wait"]).usage_error();
+    for args in [
+        &["wait", "0"][..],
+        &["wait", "--", "-5"],
+        &["wait", "5x"],
+        &["wait", "99999999999"],
+        &["wait", "--timeout", "5x", "1"],
+        &["wait", "--status-wait", "soon", "1"],
+        &["wait", "-x", "1"],
+    ] {
+        ptool(args).usage_error();
+    }
+}
+
+#[test]
+fn a_thread_id_is_refused_with_its_process() {
+    let m = marker("wait-thread");
+    let v = Victim::start(&m, &["--threads", "1"]);
+    let tid = std::fs::read_dir(format!("/proc/{}/task", v.pid()))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|&t| t != v.pid())
+        .expect("a second thread");
+    let out = ptool(["wait", &tid.to_string()]);
+    out.usage_error();
+    assert!(
+        out.stderr
+            .contains(&format!("is a thread of process {}", v.pid())),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn quiet_prints_nothing() {
+    let m = marker("wait-quiet");
+    let mut v = Victim::start(&m, &[]);
+    let waiter = Waiter::start(&["-q", &v.pid().to_string()]);
+    v.tell("exit 0");
+    v.wait();
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0);
+    assert!(out.is_empty(), "{out:?}");
+    quiet_stderr(&err);
+}
+
+/// Many idle victims started without waiting for each to report, killed
+/// (by pidfd) and reaped on drop.
+struct Crowd {
+    members: Vec<(Child, Option<OwnedFd>)>,
+}
+
+impl Crowd {
+    fn start(marker: &str, n: usize) -> Crowd {
+        init();
+        let mut members = Vec::with_capacity(n);
+        for _ in 0..n {
+            let child = Command::new(victim_path())
+                .args([marker, "--forever"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("start victim");
+            let fd = pidfd(child.id() as i32);
+            members.push((child, fd));
+        }
+        Crowd { members }
+    }
+
+    /// Kill and reap members `range`, in order.
+    fn end(&mut self, range: std::ops::Range<usize>) {
+        for (_, fd) in &self.members[range.clone()] {
+            if let Some(fd) = fd {
+                let _ =
+                    rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
+            }
+        }
+        for (child, _) in &mut self.members[range] {
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Crowd {
+    fn drop(&mut self) {
+        let n = self.members.len();
+        self.end(0..n);
+    }
+}
+
+#[test]
+fn a_thousand_at_once_returns_when_the_last_ends() {
+    const N: usize = 1000;
+    let m = marker("wait-crowd");
+    let mut crowd = Crowd::start(&m, N);
+    let pids: Vec<String> = crowd
+        .members
+        .iter()
+        .map(|(c, _)| c.id().to_string())
+        .collect();
+    let mut args = vec!["--json"];
+    args.extend(pids.iter().map(String::as_str));
+    let mut waiter = Waiter::start(&args);
+    assert!(
+        waiter
+            .err_lines
+            .iter()
+            .any(|l| l.contains("1000 processes")),
+        "{:?}",
+        waiter.err_lines
+    );
+    crowd.end(0..N - 1);
+    for _ in 0..N - 1 {
+        waiter.next_line();
+    }
+    assert!(waiter.running(), "returned with one still running");
+    crowd.end(N - 1..N);
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{err:?}");
+    quiet_stderr(&err);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), N + 1);
+    let mut seen: Vec<String> = lines[..N].iter().map(|l| l["pid"].to_string()).collect();
+    seen.sort();
+    let mut want = pids.clone();
+    want.sort();
+    assert_eq!(seen, want);
+    assert!(
+        lines[..N]
+            .iter()
+            .all(|l| l["status"] == "killed by SIGKILL"),
+        "every one was killed and reaped"
+    );
+    assert_eq!(lines[N]["ended"], N);
+    assert_eq!(lines[N - 1]["pid"].to_string(), pids[N - 1]);
+}
