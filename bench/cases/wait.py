@@ -1,0 +1,137 @@
+"""wait: how soon `ptool wait` returns after a process ends, vs `pidwait` and
+`tail --pid`, and the CPU time it uses while waiting on the whole workload.
+
+Latency: the process to watch is a fresh ptool-victim that exits as soon as
+its stdin reaches end of file. The waiter is started, and once it is blocked
+in the kernel (waiting, not starting up: its /proc/PID/syscall shows a
+sleeping call), the pipe is closed. The clock runs from just before the
+close to the moment the waiter has exited (its wait4 returns). The victim is
+the benchmark's child and a thread reaps it at once, as a parent blocked in
+wait() would; ptool waits for that reap to report the exit status.
+
+CPU: each waiter waits on the workload's idle processes for 10 s (ptool with
+--timeout, pidwait ended by SIGTERM); the CPU time is the child's user +
+system time from wait4's rusage, start-up scan of /proc included.
+"""
+
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import threading
+import time
+
+# Sleeping system calls a waiter blocks in, by architecture:
+# epoll_wait, epoll_pwait, epoll_pwait2, poll, ppoll, select, pselect6,
+# nanosleep, clock_nanosleep, wait4, read.
+BLOCKING = {
+    "x86_64": {232, 281, 441, 7, 271, 23, 270, 35, 230, 61, 0},
+    "aarch64": {22, 441, 73, 72, 101, 115, 260, 63},
+}
+
+
+def blocked(pid):
+    """True when `pid` sleeps in one of the BLOCKING system calls."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/syscall") as f:
+            call = f.read().split()[0]
+    except (OSError, IndexError):
+        return False
+    calls = BLOCKING.get(platform.machine(), set())
+    return state == "S" and call.isdigit() and int(call) in calls
+
+
+def wait_blocked(proc, bound=30.0):
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[:3]} exited early with {proc.returncode}")
+        if blocked(proc.pid):
+            return
+        time.sleep(0.001)
+    raise RuntimeError(f"{proc.args[:3]} never blocked")
+
+
+def one_latency(ctx, make_argv, tag):
+    """Seconds from ending a fresh victim to its waiter having exited."""
+    marker = f"{ctx.marker}-wait-{tag}-{time.time_ns():x}"
+    r, w = os.pipe()
+    victim = subprocess.Popen([ctx.victim, marker], stdin=r, stdout=subprocess.DEVNULL)
+    os.close(r)
+    ctx.children.append(victim)
+    waiter = subprocess.Popen(
+        make_argv(victim.pid, marker),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ctx.children.append(waiter)
+    try:
+        wait_blocked(waiter)
+        reaper = threading.Thread(target=victim.wait)
+        reaper.start()
+        start = time.perf_counter()
+        os.close(w)
+        w = None
+        waiter.wait(timeout=30)
+        elapsed = time.perf_counter() - start
+        reaper.join(timeout=30)
+        if waiter.returncode != 0:
+            raise RuntimeError(f"{waiter.args[:3]} exited {waiter.returncode}")
+        return elapsed
+    finally:
+        if w is not None:
+            os.close(w)
+        ctx.kill([victim, waiter])
+
+
+def latency(ctx, make_argv, tag, runs):
+    one_latency(ctx, make_argv, tag)  # warm up
+    return statistics.median(one_latency(ctx, make_argv, tag) for _ in range(runs))
+
+
+def cpu_seconds(ctx, argv, seconds, stop=False):
+    """User + system CPU seconds of one run of `argv`; with `stop`, end it by
+    SIGTERM after `seconds` (for a waiter that has no timeout)."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    ctx.children.append(p)
+    if stop:
+        time.sleep(seconds)
+        os.kill(p.pid, signal.SIGTERM)
+    _, _, usage = os.wait4(p.pid, 0)
+    p.returncode = 0  # reaped here; keep ctx.kill from waiting on it
+    ctx.children.remove(p)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(ctx):
+    runs = max(ctx.runs, 21)
+    ours = lambda pid, marker: [ctx.ptool, "wait", str(pid)]
+    t_ptool = latency(ctx, ours, "ptool", runs)
+    fast = lambda pid, marker: [ctx.ptool, "wait", "--status-wait", "0", str(pid)]
+    t_fast = latency(ctx, fast, "ptool0", runs)
+    if ctx.require("pidwait", "procps"):
+        theirs = lambda pid, marker: ["pidwait", "-f", marker]
+        t_pidwait = latency(ctx, theirs, "pidwait", runs)
+        ctx.record("wait latency: ptool wait PID  vs  pidwait", t_ptool, t_pidwait, target=1.0)
+        ctx.record("wait latency: --status-wait 0  vs  pidwait", t_fast, t_pidwait, target=1.0)
+    tail = lambda pid, marker: ["tail", f"--pid={pid}", "-f", "/dev/null"]
+    t_tail = latency(ctx, tail, "tail", max(ctx.runs, 9))
+    ctx.record("wait latency: ptool wait PID  vs  tail --pid", t_ptool, t_tail, target=0.1)
+
+    wait_for = 10
+    select = ["-f", ctx.marker]
+    c_ptool = cpu_seconds(ctx, [ctx.ptool, "wait", *select, "--timeout", f"{wait_for}s"], wait_for)
+    c_short = cpu_seconds(ctx, [ctx.ptool, "wait", *select, "--timeout", "1s"], 1)
+    print(f"  ptool wait on {ctx.procs} processes: {c_ptool * 1000:.1f} ms CPU in {wait_for} s, "
+          f"{c_short * 1000:.1f} ms in 1 s: "
+          f"{(c_ptool - c_short) / (wait_for - 1) * 1000:.2f} ms CPU per second of waiting",
+          flush=True)
+    if ctx.require("pidwait", "procps"):
+        c_pidwait = cpu_seconds(ctx, ["pidwait", *select], wait_for, stop=True)
+        ctx.record(f"wait CPU, {ctx.procs} procs for {wait_for} s: ptool  vs  pidwait",
+                   c_ptool, c_pidwait, target=1.0)
