@@ -669,9 +669,9 @@ pub struct WaitArgs {
 
 const WAIT_AFTER_HELP: &str =
     "Prints each process as it ends: PID, name, when, how long it ran, and how it
-ended (exited 3, killed by SIGKILL). The exit status of a process that is not
-ptool's child is known once its parent has collected it (Linux 6.15+);
-otherwise it is reported as unknown, never guessed.
+ended (exited 3, killed by SIGKILL). The kernel knows the exit status once
+the process's parent has collected it (Linux 6.15+); ptool gives the parent
+--status-wait for that, and otherwise says the status is unknown, never guesses.
 
 Exit codes: 0 the wait is over, 1 nothing to wait for was running,
 124 --timeout expired (what is still running is listed).

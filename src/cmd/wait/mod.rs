@@ -294,7 +294,7 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     }
 
     let clk_tck = sys.clk_tck;
-    let (mut targets, outcome) = if pidfd::supported() {
+    let (mut targets, outcome) = if pidfds_available() {
         let (mut targets, exit_info) =
             watch_targets(selected, &mut reader, clk_tck, &mut printer, &goal)?;
         let outcome = wait_pidfds(&mut targets, exit_info, clk_tck, &goal, &mut printer)?;
@@ -303,7 +303,7 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
         let mut targets: Vec<Target> = selected.into_iter().map(target).collect();
         if goal.verbose {
             log(&format!(
-                "waiting for {} by polling /proc: this kernel has no pidfds, so exit statuses are unknown",
+                "waiting for {} by polling /proc: pidfds are not available here, so exit statuses are unknown",
                 processes(targets.len())
             ));
         }
@@ -341,6 +341,15 @@ fn processes(n: usize) -> String {
         "1 process".to_string()
     } else {
         format!("{n} processes")
+    }
+}
+
+/// Whether pidfds can be used: they are missing before Linux 5.3 (ENOSYS)
+/// and refused by some container seccomp profiles (EPERM).
+fn pidfds_available() -> bool {
+    match PidFd::open(crate::sys::own_pid()) {
+        Ok(_) => true,
+        Err(e) => !matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)),
     }
 }
 
