@@ -528,3 +528,38 @@ fn a_thousand_at_once_returns_when_the_last_ends() {
     assert_eq!(lines[N]["ended"], N);
     assert_eq!(lines[N - 1]["pid"].to_string(), pids[N - 1]);
 }
+
+#[test]
+fn a_terminal_gets_a_header_and_aligned_columns() {
+    let m = marker("wait-term");
+    let v = Victim::start(&m, &["--zombie"]);
+    let zombie = v.family.zombie.expect("a zombie child");
+    // A zombie has already ended (when is unknown); its parent never reaps
+    // it, and --status-wait 0 does not wait for that.
+    let args = format!("wait --status-wait 0 {NEVER_A_PID} {zombie}");
+    let Some(text) = on_terminal(&args, &[("NO_COLOR", "1")]) else {
+        return;
+    };
+    let row = |cells: [&str; 5]| {
+        format!(
+            "{:<9}{:<18}{:<10}{:<9}{}",
+            cells[0], cells[1], cells[2], cells[3], cells[4]
+        )
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            row(["PID", "NAME", "ENDED", "RAN", "STATUS"]),
+            row([NEVER_A_PID, "-", "-", "-", "not running"]),
+            row([
+                &zombie.to_string(),
+                "ptool-victim",
+                "-",
+                "-",
+                "exit status unknown"
+            ]),
+        ],
+        "{text}"
+    );
+}
