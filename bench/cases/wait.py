@@ -11,7 +11,9 @@ wait() would; ptool waits for that reap to report the exit status.
 
 CPU: each waiter waits on the workload's idle processes for 10 s (ptool with
 --timeout, pidwait ended by SIGTERM); the CPU time is the child's user +
-system time from wait4's rusage, start-up scan of /proc included.
+system time from wait4's rusage, start-up scan of /proc included. The CPU it
+had used when it first blocked is read from /proc/PID/stat, so the part
+spent while waiting is printed too.
 """
 
 import os
@@ -93,19 +95,35 @@ def latency(ctx, make_argv, tag, runs):
     return statistics.median(one_latency(ctx, make_argv, tag) for _ in range(runs))
 
 
+def cpu_ticks(pid):
+    """User + system CPU seconds of a running process, from /proc/PID/stat
+    (fields 14 and 15, in clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(ctx, argv, seconds, stop=False):
-    """User + system CPU seconds of one run of `argv`; with `stop`, end it by
-    SIGTERM after `seconds` (for a waiter that has no timeout)."""
+    """CPU seconds (user + system) of one run of `argv`: in all (from wait4's
+    rusage), when it first blocked (its start-up), and half a second before
+    the end (so the difference is what waiting cost, and the rest what
+    exiting with thousands of pidfds cost). With `stop`, end it by SIGTERM
+    after `seconds` (a waiter without a timeout)."""
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     ctx.children.append(p)
+    started = time.monotonic()
+    wait_blocked(p)
+    startup = cpu_ticks(p.pid)
+    time.sleep(max(0.0, seconds - 0.5 - (time.monotonic() - started)))
+    late = cpu_ticks(p.pid)
     if stop:
-        time.sleep(seconds)
+        time.sleep(max(0.0, seconds - (time.monotonic() - started)))
         os.kill(p.pid, signal.SIGTERM)
     _, _, usage = os.wait4(p.pid, 0)
     p.returncode = 0  # reaped here; keep ctx.kill from waiting on it
     ctx.children.remove(p)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, startup, late - startup
 
 
 def run(ctx):
@@ -125,13 +143,17 @@ def run(ctx):
 
     wait_for = 10
     select = ["-f", ctx.marker]
-    c_ptool = cpu_seconds(ctx, [ctx.ptool, "wait", *select, "--timeout", f"{wait_for}s"], wait_for)
-    c_short = cpu_seconds(ctx, [ctx.ptool, "wait", *select, "--timeout", "1s"], 1)
-    print(f"  ptool wait on {ctx.procs} processes: {c_ptool * 1000:.1f} ms CPU in {wait_for} s, "
-          f"{c_short * 1000:.1f} ms in 1 s: "
-          f"{(c_ptool - c_short) / (wait_for - 1) * 1000:.2f} ms CPU per second of waiting",
-          flush=True)
+
+    def show(name, total, startup, waiting):
+        print(f"  {name}: {total * 1000:.0f} ms CPU in all: {startup * 1000:.0f} ms starting, "
+              f"{waiting * 1000:.0f} ms in {wait_for - 0.5:.1f} s of waiting, the rest exiting "
+              f"(/proc/PID/stat, clock-tick resolution)", flush=True)
+
+    c_ptool, s_ptool, w_ptool = cpu_seconds(
+        ctx, [ctx.ptool, "wait", *select, "--timeout", f"{wait_for}s"], wait_for)
+    show("ptool wait", c_ptool, s_ptool, w_ptool)
     if ctx.require("pidwait", "procps"):
-        c_pidwait = cpu_seconds(ctx, ["pidwait", *select], wait_for, stop=True)
+        c_pidwait, s_pidwait, w_pidwait = cpu_seconds(ctx, ["pidwait", *select], wait_for, stop=True)
+        show("pidwait", c_pidwait, s_pidwait, w_pidwait)
         ctx.record(f"wait CPU, {ctx.procs} procs for {wait_for} s: ptool  vs  pidwait",
                    c_ptool, c_pidwait, target=1.0)
