@@ -2,7 +2,6 @@
 //! Rust values; every `unsafe` block here says why it is sound.
 
 pub mod child;
-pub mod fdlimit;
 pub mod jobs;
 pub mod pidfd;
 pub mod procfs;

@@ -422,25 +422,20 @@ fn watch_targets<W: Write>(
     printer: &mut Printer<'_, W>,
     goal: &Goal,
 ) -> Result<(Vec<Target>, bool)> {
-    // stdio, /proc, the epoll set, and some slack besides the pidfds.
+    // stdio, /proc, the epoll set, and some slack besides the pidfds. The
+    // soft limit (often 1024) may be raised up to the hard one.
     let needed = selected.len() as u64 + 32;
-    match crate::sys::fdlimit::ensure_open_files(needed) {
-        Ok(Some(raised)) if goal.verbose => {
-            log(&format!("raised the open-file limit to {raised}"));
-        }
-        Ok(_) => {}
-        Err(_) => {
-            let (_, hard) = crate::sys::fdlimit::open_files();
-            return Err(ExitError::new(
-                Exit::Failure,
-                format!(
-                    "cannot watch {}: that takes {needed} open files and the limit is {} (see ulimit -Hn)",
-                    processes(selected.len()),
-                    hard.map_or("unlimited".to_string(), |h| h.to_string())
-                ),
-            )
-            .into());
-        }
+    let limit =
+        crate::sys::jobs::raise_open_files(needed).context("cannot raise the open-file limit")?;
+    if limit < needed {
+        return Err(ExitError::new(
+            Exit::Failure,
+            format!(
+                "cannot watch {}: that takes {needed} open files and the limit is {limit} (see ulimit -Hn)",
+                processes(selected.len()),
+            ),
+        )
+        .into());
     }
     let mut targets = Vec::with_capacity(selected.len());
     let mut exit_info = None;
