@@ -303,8 +303,12 @@ fn hold_descriptors(
 /// Die of signal `n` with its default action, whatever was set up before.
 fn die_of(n: i32) -> Result<(), String> {
     let sig = Signal::try_from(n).map_err(|e| e.to_string())?;
-    // SAFETY: restoring the default disposition has no handler to be unsafe.
-    unsafe { nix::sys::signal::signal(sig, SigHandler::SigDfl) }.map_err(|e| e.to_string())?;
+    // KILL and STOP cannot have their disposition changed (EINVAL) and
+    // always act by default anyway.
+    if !matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
+        // SAFETY: restoring the default disposition installs no handler.
+        unsafe { nix::sys::signal::signal(sig, SigHandler::SigDfl) }.map_err(|e| e.to_string())?;
+    }
     let set: SigSet = [sig].into_iter().collect();
     sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None).map_err(|e| e.to_string())?;
     nix::sys::signal::raise(sig).map_err(|e| e.to_string())?;
