@@ -69,6 +69,10 @@ pub enum Command {
     Fork(ForkArgs),
     /// Wait for processes to end, child or not (like pidwait, with exit status)
     Wait(WaitArgs),
+    /// Send a signal (like kill), list signals, or show a process's dispositions
+    Signal(SignalArgs),
+    /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
+    Kill(KillArgs),
 }
 
 /// The selector flags shared by every command that picks processes.
@@ -681,6 +685,108 @@ Examples:
   ptool wait -f 'make -j' --timeout 10m
   ptool wait --any 1234 5678        until the first of them ends
   ptool wait --pidfile /run/nginx.pid --json";
+
+/// Parse a signal (`TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `0`).
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
+    text.parse::<Signal>().map_err(|e| e.to_string())
+}
+
+/// Which processes to signal and how careful to be: shared by `signal` and
+/// `kill`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Allow PID 1, ptool's own ancestors, and -PGID (every process in group PGID)
+    #[arg(long)]
+    pub force: bool,
+    /// Show what would be signalled, and signal nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `ptool signal`: deliver one signal, or list signals, or show dispositions.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_value_name = "VIEW",
+    override_usage = "ptool signal [OPTIONS] <SIGNAL> [PID]...\n       ptool signal list\n       ptool signal show [OPTIONS] [PID]...",
+    subcommand_help_heading = "Views",
+    disable_help_subcommand = true,
+    after_help = SIGNAL_AFTER_HELP
+)]
+pub struct SignalArgs {
+    #[command(subcommand)]
+    pub view: Option<SignalView>,
+    /// The signal: TERM, SIGTERM, term, 15, RTMIN+3; 0 only checks that the targets exist
+    #[arg(value_name = "SIGNAL", allow_negative_numbers = true, value_parser = parse_signal)]
+    pub signal: Option<Signal>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignalView {
+    /// List every signal: number, name, default action and meaning (like kill -L)
+    List,
+    /// Show which signals processes block, ignore, catch and have pending
+    Show(Box<ShowArgs>),
+}
+
+/// `ptool signal show`: the dispositions of the selected processes.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+const SIGNAL_AFTER_HELP: &str =
+    "Each target is opened as a pidfd and its start time checked against the one seen when
+it was selected, so a PID reused in between is never hit. PID 1, ptool's own ancestors
+(its shell) and -PGID need --force; PID 0 and -1 are always refused.
+
+Exit: 0 every signal delivered (signal 0: every target exists; zombies count),
+1 nothing matched (signal 0: some target does not exist), 3 some target failed.
+
+Examples:
+  ptool signal HUP 1234                 reload a daemon
+  ptool signal USR1 -n '^nginx$'        every nginx process
+  ptool signal 0 1234 && echo alive     like os.kill(pid, 0)
+  ptool signal list                     every signal, with its default action
+  ptool signal show 1234                why won't it die on TERM?";
+
+/// `ptool kill`: end processes, politely first.
+#[derive(Debug, Args)]
+#[command(after_help = KILL_AFTER_HELP)]
+pub struct KillArgs {
+    /// The first signal to send
+    #[arg(short = 's', long = "signal", value_name = "SIGNAL", default_value = "TERM", allow_hyphen_values = true, value_parser = parse_signal)]
+    pub signal: Signal,
+    /// How long to wait for the targets to exit before sending KILL; 0 sends only the first signal
+    #[arg(short = 'g', long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub grace: Duration,
+    /// Also every descendant; the tree is stopped first so that nothing forks away
+    #[arg(short = 't', long)]
+    pub tree: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+const KILL_AFTER_HELP: &str =
+    "Sends the signal, waits on pidfds (no polling) until each target exits or the grace
+period ends, then sends KILL to the survivors and reports each process: terminated,
+killed after the grace period, already gone, or permission denied. Each target is
+opened as a pidfd and its start time checked, so a reused PID is never hit. PID 1,
+ptool's own ancestors (its shell) and -PGID need --force; PID 0 and -1 are always refused.
+
+Exit: 0 every target is gone, 1 nothing matched, 3 some target failed (see the report).
+
+Examples:
+  ptool kill 1234                       TERM, up to 5s, then KILL
+  ptool kill -f 'http.server' --grace 1s
+  ptool kill --tree 1234                the process and all its descendants
+  ptool kill -s INT --grace 0 -n myjob  just send INT, like pkill -INT
+  ptool kill --dry-run -u alice         what would be hit";
 
 #[cfg(test)]
 mod tests {

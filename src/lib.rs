@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod columns;
+pub mod deliver;
 pub mod duration;
 pub mod exit;
 pub mod output;
@@ -33,6 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Tree(args) => cmd::tree::run(args, &out, &mut w)?,
         Command::Fork(args) => cmd::fork::run(args, &out, &mut w)?,
         Command::Wait(args) => cmd::wait::run(args, &out, &mut w)?,
+        Command::Signal(args) => cmd::signal::run(args, &out, &mut w)?,
+        Command::Kill(args) => cmd::kill::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -3,7 +3,9 @@
 
 pub mod fork;
 pub mod info;
+pub mod kill;
 pub mod ls;
+pub mod signal;
 pub mod spawn;
 pub mod tree;
 pub mod wait;

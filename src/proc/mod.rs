@@ -25,8 +25,8 @@ pub use stat::Stat;
 pub use status::Status;
 pub use system::System;
 
-pub use crate::sys::procfs::Owner;
 use crate::sys::procfs::ProcFs;
+pub use crate::sys::procfs::{Owner, ProcDir};
 
 /// Which sources to read beyond `stat`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -268,6 +268,63 @@ impl Reader {
     /// The target of the symlink `/proc/PID/<link>`.
     pub fn link(&self, pid: i32, link: &str) -> io::Result<Vec<u8>> {
         self.fs.readlink(&format!("{pid}/{link}"))
+    }
+
+    /// Open `/proc/PID` as a handle on the process itself: reads through it
+    /// ([`Reader::read_pinned`]) never reach a process that took the PID
+    /// later.
+    pub fn pin(&self, pid: i32) -> io::Result<ProcDir> {
+        if pid <= 0 {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        self.fs.open_dir(pid)
+    }
+
+    /// Read the process behind a pinned directory (`stat`, and the owner,
+    /// `cmdline` and `status` when `need` says so; not `exe` or `cwd`), or
+    /// `None` once it has been reaped.
+    pub fn read_pinned(&mut self, dir: &ProcDir, need: Need) -> Option<Process> {
+        dir.read_into("stat", &mut self.buf, true).ok()?;
+        let stat = stat::parse(&self.buf)?;
+        let owner = if need.owner {
+            Some(dir.owner().ok()?)
+        } else {
+            None
+        };
+        let cmdline = if need.cmdline {
+            match dir.read_into("cmdline", &mut self.buf, false) {
+                Ok(()) => Some(self.buf.clone()),
+                Err(e) if crate::sys::is_gone(&e) => return None,
+                Err(_) => Some(Vec::new()),
+            }
+        } else {
+            None
+        };
+        let status = if need.status {
+            match dir.read_into("status", &mut self.buf, false) {
+                Ok(()) => Some(Box::new(status::parse(&self.buf))),
+                Err(e) if crate::sys::is_gone(&e) => return None,
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        Some(Process {
+            pid: dir.pid(),
+            tid: None,
+            stat,
+            owner,
+            cmdline,
+            status,
+            exe: None,
+            cwd: None,
+        })
+    }
+
+    /// Only the `stat` behind a pinned directory, or `None` once reaped.
+    pub fn stat_pinned(&mut self, dir: &ProcDir) -> Option<Stat> {
+        dir.read_into("stat", &mut self.buf, true).ok()?;
+        stat::parse(&self.buf)
     }
 
     fn read_at(&mut self, dir: &str, pid: i32, tid: Option<i32>, need: Need) -> Option<Process> {

@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod pidfd;
 pub mod procfs;
 pub mod sigfd;
+pub mod sigmask;
 pub mod term;
 pub mod time;
 pub mod users;

@@ -312,12 +312,23 @@ pub fn supported() -> bool {
 
 /// `kill(2)`, for kernels without pidfds. Callers re-check the start time
 /// first, since a PID alone may have been reused.
+///
+/// Only positive PIDs are accepted: to kill(2), 0 means "my process group"
+/// and negative numbers mean groups or every process, and none of that may
+/// happen by accident here.
 pub fn kill(pid: i32, signal: Signal) -> io::Result<()> {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::try_from(signal.number()).ok(),
-    )
-    .map_err(io::Error::from)
+    if pid <= 0 {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // nix's `Signal` has no real-time signals, so kill(2) is called directly
+    // to deliver RTMIN+N (and 0, the existence check) too.
+    // SAFETY: kill(2) takes two integers and touches no memory of ours.
+    let ret = unsafe { libc::kill(pid, signal.number()) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 #[cfg(test)]
@@ -379,6 +390,32 @@ mod tests {
         child.wait()?;
         let err = fd.send(Signal::NULL).expect_err("reaped");
         assert_eq!(err.raw_os_error(), Some(libc::ESRCH));
+        Ok(())
+    }
+
+    #[test]
+    fn kill_refuses_groups_and_everyone() {
+        for pid in [0, -1, -2] {
+            let err = kill(pid, Signal::NULL).expect_err("refused");
+            assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{pid}");
+        }
+        assert!(kill(crate::sys::own_pid(), Signal::NULL).is_ok());
+    }
+
+    #[test]
+    fn kill_delivers_real_time_signals() -> io::Result<()> {
+        // A child dies of RTMIN+1 (default action: terminate), which shows
+        // that the number reached kill(2) rather than being dropped to 0.
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+        let rt = Signal::from_number(crate::signal::rtmin() + 1).expect("RTMIN+1");
+        let sent = kill(child.id() as i32, rt);
+        if sent.is_err() {
+            let _ = child.kill();
+        }
+        let status = child.wait()?;
+        sent?;
+        assert_eq!(status.signal(), Some(rt.number()));
         Ok(())
     }
 }

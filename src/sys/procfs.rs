@@ -8,7 +8,8 @@
 //! reading until EOF. `bench/` measures the result against `ps` and `pgrep`.
 
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
@@ -78,31 +79,22 @@ impl ProcFs {
     /// `one_shot` files are produced whole by the kernel on the first read,
     /// so a short read means the end.
     pub fn read_into(&self, path: &str, buf: &mut Vec<u8>, one_shot: bool) -> io::Result<()> {
+        read_file(self.dir.as_fd(), path, buf, one_shot)
+    }
+
+    /// Open the directory `/proc/PID`: a handle on that process rather than
+    /// on its number (see [`ProcDir`]).
+    pub fn open_dir(&self, pid: i32) -> io::Result<ProcDir> {
         let fd = rustix::fs::openat(
             &self.dir,
-            path,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            pid_path(pid).as_str(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
-        buf.clear();
-        if buf.capacity() < 4096 {
-            buf.reserve(4096);
-        }
-        loop {
-            let spare = buf.spare_capacity_mut();
-            let want = spare.len();
-            let (filled, _) = rustix::io::read(&fd, spare)?;
-            let n = filled.len();
-            // SAFETY: `read` initialised exactly the first `n` bytes of the
-            // spare capacity, and `n <= want` keeps the new length in bounds.
-            unsafe { buf.set_len(buf.len() + n) };
-            if n == 0 || (one_shot && n < want) {
-                return Ok(());
-            }
-            if buf.capacity() - buf.len() < 1024 {
-                buf.reserve(buf.capacity());
-            }
-        }
+        Ok(ProcDir {
+            fd: Arc::new(fd),
+            pid,
+        })
     }
 
     /// The owner of `/proc/PID` (one `fstatat`, far cheaper than `status`).
@@ -150,6 +142,70 @@ pub fn socket_protocol(pid: i32, fd: i32) -> io::Result<String> {
     Ok(String::from_utf8_lossy(name).into_owned())
 }
 
+/// An open `/proc/PID` directory (`O_PATH`). The kernel binds it to the
+/// process, not to the number: files opened through it are that process's,
+/// a zombie's included, and once the process has been reaped every open
+/// fails with `ESRCH`, even after its PID has been given to a new process.
+/// So a process read through one is known to be the same process later.
+#[derive(Debug, Clone)]
+pub struct ProcDir {
+    fd: Arc<OwnedFd>,
+    pid: i32,
+}
+
+impl ProcDir {
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Read `file` of this process (`stat`, `cmdline`, `status`) into `buf`.
+    pub fn read_into(&self, file: &str, buf: &mut Vec<u8>, one_shot: bool) -> io::Result<()> {
+        read_file(self.fd.as_fd(), file, buf, one_shot)
+    }
+
+    /// The owner of the directory: the process's effective uid and gid.
+    pub fn owner(&self) -> io::Result<Owner> {
+        let st = rustix::fs::fstat(&*self.fd)?;
+        Ok(Owner {
+            uid: st.st_uid,
+            gid: st.st_gid,
+        })
+    }
+}
+
+fn read_file(
+    base: BorrowedFd<'_>,
+    path: &str,
+    buf: &mut Vec<u8>,
+    one_shot: bool,
+) -> io::Result<()> {
+    let fd = rustix::fs::openat(
+        base,
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )?;
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        let spare = buf.spare_capacity_mut();
+        let want = spare.len();
+        let (filled, _) = rustix::io::read(&fd, spare)?;
+        let n = filled.len();
+        // SAFETY: `read` initialised exactly the first `n` bytes of the
+        // spare capacity, and `n <= want` keeps the new length in bounds.
+        unsafe { buf.set_len(buf.len() + n) };
+        if n == 0 || (one_shot && n < want) {
+            return Ok(());
+        }
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(buf.capacity());
+        }
+    }
+}
+
 fn pid_path(pid: i32) -> String {
     pid.to_string()
 }
@@ -190,6 +246,28 @@ mod tests {
             buf.split(|b| *b == b'\n').next(),
             expected.split(|b| *b == b'\n').next()
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_proc_dir_stays_with_its_process() -> io::Result<()> {
+        let fs = ProcFs::open()?;
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+        let dir = fs.open_dir(child.id() as i32);
+        let mut buf = Vec::new();
+        let first = match &dir {
+            Ok(d) => d.read_into("stat", &mut buf, true),
+            Err(_) => Ok(()),
+        };
+        let _ = child.kill();
+        child.wait()?;
+        let dir = dir?;
+        first?;
+        assert!(buf.starts_with(child.id().to_string().as_bytes()));
+        assert_eq!(dir.owner()?.uid, rustix::process::geteuid().as_raw());
+        // Reaped: the handle no longer reads anything, whoever has the PID.
+        let err = dir.read_into("stat", &mut buf, true).expect_err("reaped");
+        assert!(crate::sys::is_gone(&err), "{err}");
         Ok(())
     }
 

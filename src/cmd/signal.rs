@@ -1,0 +1,375 @@
+//! `ptool signal`: deliver one signal to the targets and report what
+//! happened to each (signal 0 is the `os.kill(pid, 0)` liveness check);
+//! `ptool signal list` describes every signal; `ptool signal show` decodes
+//! which signals processes block, ignore, catch and have pending.
+
+use std::io::Write;
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::{ShowArgs, SignalArgs, SignalView, TargetArgs};
+use crate::deliver::{self, Caller, Miss, Opener, Outcome, Row, Target};
+use crate::exit::{Exit, usage};
+use crate::output::table::{Align, Column, Table, Text};
+use crate::output::value::Value;
+use crate::output::{Out, json, sanitize};
+use crate::proc::{Need, Reader, System};
+use crate::select::Protected;
+use crate::signal::{Dispositions, Signal};
+
+pub fn run<W: Write>(args: SignalArgs, out: &Out, w: &mut W) -> Result<Exit> {
+    match args.view {
+        Some(SignalView::List) => {
+            render_list(&list(), out, w)?;
+            Ok(Exit::Success)
+        }
+        Some(SignalView::Show(show)) => run_show(&show, out, w),
+        None => {
+            let signal = args
+                .signal
+                .ok_or_else(|| {
+                    usage("no signal given: ptool signal SIGNAL PID... (or: ptool signal list, ptool signal show PID)")
+                })?;
+            run_send(signal, &args.target, out, w)
+        }
+    }
+}
+
+fn run_send<W: Write>(signal: Signal, args: &TargetArgs, out: &Out, w: &mut W) -> Result<Exit> {
+    let mut reader = Reader::new().context("cannot open /proc")?;
+    let protected = Protected::current(&mut reader);
+    deliver::raise_open_files();
+    let selection = deliver::resolve(
+        &args.select,
+        args.force,
+        Caller::Signal,
+        &mut reader,
+        &protected,
+        false,
+    )?;
+    let mut rows = if args.dry_run {
+        selection
+            .targets
+            .iter()
+            .map(|t| Row::new(t, signal, Outcome::WouldSignal))
+            .collect()
+    } else {
+        deliver(signal, &selection.targets, &mut Opener::new(), &mut reader)
+    };
+    rows.extend(
+        selection
+            .missing
+            .iter()
+            .map(|&pid| Row::missing(pid, signal)),
+    );
+    deliver::render(&rows, out, false, w)?;
+    Ok(deliver::exit_for(
+        &rows,
+        signal == Signal::NULL && !args.dry_run,
+    ))
+}
+
+/// Deliver `signal` to each target through a verified pidfd and say what
+/// happened. A target whose PID now belongs to another process (its start
+/// time differs) is reported as gone and not signalled.
+pub fn deliver(
+    signal: Signal,
+    targets: &[Target],
+    opener: &mut Opener,
+    reader: &mut Reader,
+) -> Vec<Row> {
+    targets
+        .iter()
+        .map(|target| {
+            let bound = match opener.open(target, reader) {
+                Ok(bound) => bound,
+                Err(miss) => return missed(target, signal, miss),
+            };
+            // Asked before sending, on the pidfd: a zombie has exited, and
+            // no signal does anything to it any more.
+            let exited = bound.has_exited(reader);
+            let alive = if exited {
+                Outcome::Zombie
+            } else if signal == Signal::NULL {
+                Outcome::Alive
+            } else {
+                Outcome::Delivered
+            };
+            match bound.send(signal, reader) {
+                Ok(()) => Row::new(target, signal, alive),
+                // For the existence check, "not permitted" still means the
+                // process exists (os.kill(pid, 0) raises PermissionError).
+                Err(Miss::Denied) if signal == Signal::NULL => {
+                    Row::new(target, signal, alive).with_detail("not permitted to signal it")
+                }
+                Err(miss) => missed(target, signal, miss),
+            }
+        })
+        .collect()
+}
+
+fn missed(target: &Target, signal: Signal, miss: Miss) -> Row {
+    match miss {
+        Miss::Gone => {
+            Row::new(target, signal, Outcome::NoSuchProcess).with_detail("exited before the signal")
+        }
+        Miss::Denied => Row::new(target, signal, Outcome::PermissionDenied),
+        Miss::Failed(why) => Row::new(target, signal, Outcome::Failed).with_detail(why),
+    }
+}
+
+/// One line of `signal list`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignalInfo {
+    pub number: i32,
+    pub name: String,
+    pub action: crate::signal::Action,
+    pub meaning: &'static str,
+}
+
+/// Every signal that can be sent, in number order.
+pub fn list() -> Vec<SignalInfo> {
+    Signal::all()
+        .map(|s| SignalInfo {
+            number: s.number(),
+            name: s.name(),
+            action: s.default_action(),
+            meaning: s.meaning(),
+        })
+        .collect()
+}
+
+pub fn render_list<W: Write>(signals: &[SignalInfo], out: &Out, w: &mut W) -> std::io::Result<()> {
+    if out.quiet {
+        return Ok(());
+    }
+    if out.json {
+        return json::write(w, out, signals);
+    }
+    let mut table = Table::new(vec![
+        Column::new("NUM", Align::Right),
+        Column::new("NAME", Align::Left),
+        Column::new("DEFAULT", Align::Left),
+        Column::new("MEANING", Align::Left).elastic(),
+    ]);
+    table.rows = signals
+        .iter()
+        .map(|s| {
+            vec![
+                Text::new(s.number.to_string()),
+                Text::new(s.name.clone()),
+                Text::new(s.action.as_str()),
+                Text::new(s.meaning),
+            ]
+        })
+        .collect();
+    table.render(w, out, true)
+}
+
+/// One process in `signal show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub pid: i32,
+    pub name: Vec<u8>,
+    pub command: Option<Vec<u8>>,
+    pub dispositions: Dispositions,
+}
+
+fn run_show<W: Write>(args: &ShowArgs, out: &Out, w: &mut W) -> Result<Exit> {
+    let selector = args.select.selector()?;
+    let mut reader = Reader::new().context("cannot open /proc")?;
+    let protected = Protected::current(&mut reader);
+    let sys = System::read();
+    let need = selector.need();
+    let candidates = if selector.has_criteria() || selector.pids.is_empty() {
+        reader.all(need).context("cannot list /proc")?
+    } else {
+        selector
+            .pids
+            .iter()
+            .filter_map(|&pid| reader.read(pid, need))
+            .collect()
+    };
+    let chosen = selector.select(candidates, &sys, &protected);
+    let mut shown = Vec::with_capacity(chosen.len());
+    for p in &chosen {
+        // Read again with the status; skip a process that vanished or whose
+        // PID was reused meanwhile.
+        let Some(now) = reader.read(p.pid, Need::STATUS | Need::CMDLINE) else {
+            continue;
+        };
+        let (Some(status), true) = (&now.status, now.stat.start_ticks == p.stat.start_ticks) else {
+            continue;
+        };
+        shown.push(Shown {
+            pid: now.pid,
+            name: now.stat.name.clone(),
+            command: now.command_line(),
+            dispositions: Dispositions::from_status(status),
+        });
+    }
+    if shown.is_empty() {
+        if out.json && !out.quiet {
+            json::write(w, out, &serde_json::Value::Array(Vec::new()))?;
+        }
+        return Ok(Exit::NoMatch);
+    }
+    render_show(&shown, out, w)?;
+    Ok(Exit::Success)
+}
+
+fn names(signals: &[Signal]) -> Vec<String> {
+    signals.iter().map(|s| s.name()).collect()
+}
+
+fn joined(signals: &[Signal]) -> String {
+    if signals.is_empty() {
+        "-".to_string()
+    } else {
+        names(signals).join(",")
+    }
+}
+
+/// The dispositions as a table (PID, BLOCKED, IGNORED, CAUGHT, PENDING,
+/// COMMAND; lists comma-separated, `-` for none) or JSON arrays of names.
+pub fn render_show<W: Write>(shown: &[Shown], out: &Out, w: &mut W) -> std::io::Result<()> {
+    if out.quiet {
+        return Ok(());
+    }
+    if out.json {
+        let values: Vec<serde_json::Value> = shown
+            .iter()
+            .map(|s| {
+                let d = &s.dispositions;
+                serde_json::json!({
+                    "pid": s.pid,
+                    "name": sanitize::to_json_string(&s.name),
+                    "cmd": s.command.as_deref().map(sanitize::to_json_string),
+                    "blocked": names(&d.blocked),
+                    "ignored": names(&d.ignored),
+                    "caught": names(&d.caught),
+                    "pending": names(&d.pending),
+                })
+            })
+            .collect();
+        return json::write(w, out, &values);
+    }
+    let mut table = Table::new(vec![
+        Column::new("PID", Align::Right),
+        Column::new("BLOCKED", Align::Left),
+        Column::new("IGNORED", Align::Left),
+        Column::new("CAUGHT", Align::Left),
+        Column::new("PENDING", Align::Left),
+        Column::new("COMMAND", Align::Left).elastic(),
+    ]);
+    table.rows = shown
+        .iter()
+        .map(|s| {
+            let d = &s.dispositions;
+            let command = match &s.command {
+                Some(cmd) => Value::Bytes(cmd.clone()),
+                None => Value::Shown([b"[", s.name.as_slice(), b"]"].concat()),
+            };
+            vec![
+                Text::new(s.pid.to_string()),
+                Text::new(joined(&d.blocked)),
+                Text::new(joined(&d.ignored)),
+                Text::new(joined(&d.caught)),
+                Text::new(joined(&d.pending)),
+                Text::new(command.display()),
+            ]
+        })
+        .collect();
+    table.render(w, out, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        f(&mut buf).expect("renders");
+        String::from_utf8(buf).expect("utf-8")
+    }
+
+    fn sig(n: i32) -> Signal {
+        Signal::from_number(n).expect("valid")
+    }
+
+    #[test]
+    fn list_has_every_signal_with_its_action() {
+        let all = list();
+        assert_eq!(all.len(), Signal::all().count());
+        let t = text(|w| render_list(&all, &Out::PLAIN, w));
+        let mut lines = t.lines();
+        assert_eq!(lines.next(), Some("NUM\tNAME\tDEFAULT\tMEANING"));
+        assert_eq!(
+            lines.next(),
+            Some("1\tHUP\tterminate\thangup: the terminal closed; daemons often reload")
+        );
+        assert!(t.contains("\n9\tKILL\tterminate\tkill at once"));
+        assert!(t.contains("\n19\tSTOP\tstop\t"));
+        assert!(t.contains("\n17\tCHLD\tignore\t"));
+        assert!(t.contains("\tRTMIN+1\tterminate\treal-time"));
+        let out = Out {
+            json: true,
+            ..Out::PLAIN
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&text(|w| render_list(&all, &out, w))).expect("JSON");
+        assert_eq!(v[14]["number"], 15);
+        assert_eq!(v[14]["name"], "TERM");
+        assert_eq!(v[14]["action"], "terminate");
+        assert_eq!(v[2]["action"], "core");
+    }
+
+    fn shown() -> Vec<Shown> {
+        vec![
+            Shown {
+                pid: 42,
+                name: b"victim".to_vec(),
+                command: Some(b"victim --ignore TERM".to_vec()),
+                dispositions: Dispositions {
+                    blocked: vec![],
+                    ignored: vec![Signal::TERM],
+                    caught: vec![Signal::USR1, Signal::USR2],
+                    pending: vec![sig(2)],
+                },
+            },
+            Shown {
+                pid: 7,
+                name: b"z\x1b".to_vec(),
+                command: None,
+                dispositions: Dispositions::default(),
+            },
+        ]
+    }
+
+    #[test]
+    fn show_as_a_table() {
+        let t = text(|w| render_show(&shown(), &Out::PLAIN, w));
+        assert_eq!(
+            t,
+            "PID\tBLOCKED\tIGNORED\tCAUGHT\tPENDING\tCOMMAND\n\
+             42\t-\tTERM\tUSR1,USR2\tINT\tvictim --ignore TERM\n\
+             7\t-\t-\t-\t-\t[z\\e]\n"
+        );
+    }
+
+    #[test]
+    fn show_as_json() {
+        let out = Out {
+            json: true,
+            ..Out::PLAIN
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&text(|w| render_show(&shown(), &out, w))).expect("JSON");
+        assert_eq!(v[0]["ignored"], serde_json::json!(["TERM"]));
+        assert_eq!(v[0]["caught"], serde_json::json!(["USR1", "USR2"]));
+        assert_eq!(v[0]["blocked"], serde_json::json!([]));
+        assert_eq!(v[0]["pending"], serde_json::json!(["INT"]));
+        assert_eq!(v[1]["cmd"], serde_json::Value::Null);
+        assert_eq!(v[1]["name"], "z\x1b");
+    }
+}
