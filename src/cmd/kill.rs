@@ -186,9 +186,9 @@ impl Entry {
 /// Signal the targets (with `plan.tree`, their descendants too), wait for
 /// them, KILL the survivors, and report one row per process.
 ///
-/// Every signal goes through a pidfd opened and checked against the start
-/// time each target had when selected, so a target whose PID was reused
-/// since is reported as already gone and the new process is left alone.
+/// Every signal goes through a pidfd checked against the target's pin (see
+/// [`crate::deliver`]), so a target whose PID was reused since it was
+/// selected is reported as already gone and the new process is left alone.
 pub fn terminate(
     plan: &Plan,
     targets: Vec<Target>,
@@ -283,11 +283,11 @@ pub fn terminate(
             // (KILL works on stopped processes); only new children escape.
             let _ = expand(&mut entries, start, true, opener, reader, protected);
         }
-        let mut killed = Vec::new();
-        for (i, e) in entries.iter_mut().enumerate() {
-            if e.send(Signal::KILL, reader) {
-                killed.push(i);
-            } else if e.sent.is_some() && e.outcome == Some(Outcome::AlreadyGone) {
+        for e in &mut entries {
+            if !e.send(Signal::KILL, reader)
+                && e.sent.is_some()
+                && e.outcome == Some(Outcome::AlreadyGone)
+            {
                 // It exited on its own just as the grace period ended.
                 e.outcome = Some(Outcome::Terminated);
             }

@@ -350,6 +350,7 @@ fn refusals_are_one_line_usage_errors() {
     ptool(["kill", "--force", "--", "-1"]).usage_error();
     ptool(["kill", &std::process::id().to_string()]).usage_error();
     ptool(["kill"]).usage_error();
+    ptool(["kill", "--newest"]).usage_error();
     // `kill -9 PID` habits: -9 is a process group here, and ptool says how
     // to send signal 9 instead.
     let out = ptool(["kill", "-9", &pid]);
