@@ -197,38 +197,52 @@ pub fn resolve(
     }
 
     let sys = System::read();
-    let all = reader.all(need).context("cannot list /proc")?;
-    let mut explicit = pids.clone();
-    for p in &all {
-        if groups.contains(&p.stat.pgid)
-            && !protected.contains(p.pid)
-            && p.pid != 1
-            && !explicit.contains(&p.pid)
-        {
-            explicit.push(p.pid);
+    let mut kept = None;
+    let chosen = if scan || !groups.is_empty() {
+        // The whole table is needed: for --tree, or to find group members.
+        let all = reader.all(need).context("cannot list /proc")?;
+        let mut explicit = pids.clone();
+        for p in &all {
+            if groups.contains(&p.stat.pgid)
+                && !protected.contains(p.pid)
+                && p.pid != 1
+                && !explicit.contains(&p.pid)
+            {
+                explicit.push(p.pid);
+            }
         }
-    }
-    let kept = scan.then(|| all.clone());
-    if !groups.is_empty() && explicit.is_empty() {
-        // Empty groups: an empty PID list would mean "no restriction".
-        return Ok(Selection {
-            targets: Vec::new(),
-            missing: Vec::new(),
-            scan: kept,
-        });
-    }
-    let mut missing: Vec<i32> = pids
-        .iter()
-        .copied()
-        .filter(|pid| !all.iter().any(|p| p.pid == *pid))
+        if !groups.is_empty() && explicit.is_empty() {
+            // Empty groups: an empty PID list would mean "no restriction".
+            return Ok(Selection {
+                targets: Vec::new(),
+                missing: Vec::new(),
+                scan: scan.then_some(all),
+            });
+        }
+        selector.pids = explicit;
+        kept = scan.then(|| all.clone());
+        selector.select(all, &sys, protected)
+    } else {
+        // Only the matches are kept while reading.
+        selector.pids = pids.clone();
+        selector
+            .scan(reader, need, &sys, protected)
+            .context("cannot list /proc")?
+    };
+    let chosen: Vec<Process> = chosen
+        .into_iter()
+        .filter(|p| p.pid != 1 || pids.contains(&1))
         .collect();
-    selector.pids = explicit;
-    let mut chosen = selector.select(all, &sys, protected);
-    chosen.retain(|p| p.pid != 1 || pids.contains(&1));
     // Checked again through the pin: what is signalled is a process that
     // matches, whatever happened to the PID since the scan.
-    let (targets, vanished) = pin(&chosen, reader, pinned_need, |p| selector.matches(p, &sys));
-    missing.extend(vanished.into_iter().filter(|pid| pids.contains(pid)));
+    let (targets, _vanished) = pin(&chosen, reader, pinned_need, |p| selector.matches(p, &sys));
+    // A PID named explicitly that is no target names no process (one that
+    // exists but fails another criterion is simply not selected).
+    let missing = pids
+        .iter()
+        .copied()
+        .filter(|pid| !targets.iter().any(|t| t.pid == *pid) && reader.stat(*pid).is_none())
+        .collect();
     Ok(Selection {
         targets,
         missing,

@@ -49,6 +49,26 @@ class Reaper:
         return not self.thread.is_alive()
 
 
+def start_ready(ctx, count, marker):
+    """Start `count` victims and wait until each has said it is ready.
+
+    Popen returns once exec has closed its error pipe, which happens before
+    the kernel has set up the new program's arguments: for a moment the
+    victim's /proc/PID/cmdline is empty, and no `-f` pattern (ours or
+    pkill's) can match it. A victim prints its line only once it runs."""
+    procs = []
+    for _ in range(count):
+        p = subprocess.Popen([ctx.victim, marker, "--forever"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        ctx.children.append(p)
+        procs.append(p)
+    for p in procs:
+        if not p.stdout.readline():
+            raise RuntimeError(f"victim {p.pid} did not start")
+        p.stdout.close()
+    return procs
+
+
 def batch(ctx, label):
     """Start COUNT victims; return the pattern that matches them, and them.
 
@@ -56,7 +76,7 @@ def batch(ctx, label):
     marker but not itself, so a parent whose command line carries it
     (`/usr/bin/time pkill -f ...`) is not matched too."""
     marker = f"{ctx.marker}-{label}-{time.time_ns():x}"
-    procs = ctx.start_victims(COUNT, marker)
+    procs = start_ready(ctx, COUNT, marker)
     return f"[{marker[0]}]{marker[1:]}", procs, Reaper(procs)
 
 
@@ -74,8 +94,17 @@ def timed(ctx, argvs, label):
         ctx.kill(procs)
         raise RuntimeError(f"{label}: ptool kill exited {codes[0]}")
     if not reaper.join(30):
+        left = [p.pid for p in procs if p.returncode is None]
+        states = []
+        for pid in left[:5]:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                states.append("gone")
         ctx.kill(procs)
-        raise RuntimeError(f"{label}: victims still running after {argvs}")
+        raise RuntimeError(f"{label}: {len(left)} victims left after {argvs} "
+                           f"(exit codes {codes}; first: {list(zip(left, states))})")
     ctx.children = [c for c in ctx.children if c.returncode is None]
     return elapsed
 
