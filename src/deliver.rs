@@ -54,7 +54,9 @@ pub struct Target {
     /// The command line joined with spaces; `None` when it is empty
     /// (kernel threads, zombies).
     pub command: Option<Vec<u8>>,
-    dir: ProcDir,
+    /// The pin; released once a verified pidfd has taken over (see
+    /// [`Target::release_pin`]).
+    dir: Option<ProcDir>,
 }
 
 impl Target {
@@ -66,43 +68,124 @@ impl Target {
             state: p.stat.state,
             name: p.stat.name.clone(),
             command: p.command_line(),
-            dir,
+            dir: Some(dir),
         }
     }
 
-    /// True while the pinned process exists (a zombie does) and has the
-    /// start time recorded.
-    fn is_same(&self, reader: &mut Reader) -> bool {
-        reader
-            .stat_pinned(&self.dir)
-            .is_some_and(|s| s.start_ticks == self.start_ticks)
+    /// Ok while the pinned process exists (a zombie does) and has the start
+    /// time recorded; `Gone` once it was reaped (whoever has the PID now);
+    /// `Failed` when that cannot be told (no descriptor left, ...).
+    fn check(&self, reader: &mut Reader) -> Result<(), Miss> {
+        let Some(dir) = &self.dir else {
+            return Err(Miss::Gone);
+        };
+        check_pin(dir, self.start_ticks, reader)
     }
+
+    /// Close the pin once a verified pidfd holds the process: thousands of
+    /// targets then need one descriptor each, not two.
+    pub fn release_pin(&mut self) {
+        self.dir = None;
+    }
+}
+
+fn check_pin(dir: &ProcDir, start_ticks: u64, reader: &mut Reader) -> Result<(), Miss> {
+    match reader.stat_pinned(dir) {
+        Ok(stat) if stat.start_ticks == start_ticks => Ok(()),
+        Ok(_) => Err(Miss::Gone),
+        Err(e) => Err(Miss::from_io(&e)),
+    }
+}
+
+/// A process that was selected but could not be pinned for a reason other
+/// than having gone: it must be reported, not silently left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpinned {
+    pub pid: i32,
+    pub name: Vec<u8>,
+    pub command: Option<Vec<u8>>,
+    pub why: String,
+}
+
+impl Unpinned {
+    fn from_process(p: &Process, why: &str) -> Unpinned {
+        Unpinned {
+            pid: p.pid,
+            name: p.stat.name.clone(),
+            command: p.command_line(),
+            why: why.to_string(),
+        }
+    }
+}
+
+const TOO_MANY_FILES: &str = "too many open files (raise ulimit -n)";
+
+/// Descriptors given back when pinning runs out of them: enough to open a
+/// pidfd and read `/proc` for each target kept.
+const HEADROOM: usize = 8;
+
+/// What [`pin`] made of the processes it was given.
+#[derive(Debug, Default)]
+pub struct Pinned {
+    pub targets: Vec<Target>,
+    /// Gone, or no longer the process (or no longer matching) since read.
+    pub vanished: Vec<i32>,
+    /// Could not be pinned: too many open files, ...
+    pub failed: Vec<Unpinned>,
 }
 
 /// Pin processes read from `/proc`: open each one's `/proc/PID`, read it
 /// again through that handle (with `need`), and keep it as a target when it
 /// is the same process (same start time) and `still` holds for what was
-/// read. Returns the targets and the PIDs that vanished or changed hands
-/// since they were read.
+/// read.
 pub fn pin(
     procs: &[Process],
     reader: &mut Reader,
     need: Need,
     still: impl Fn(&Process) -> bool,
-) -> (Vec<Target>, Vec<i32>) {
-    let mut targets = Vec::with_capacity(procs.len());
-    let mut vanished = Vec::new();
+) -> Pinned {
+    let mut out = Pinned {
+        targets: Vec::with_capacity(procs.len()),
+        ..Pinned::default()
+    };
+    let mut exhausted = false;
     for p in procs {
-        let pinned = reader.pin(p.pid).ok().and_then(|dir| {
-            let now = reader.read_pinned(&dir, need)?;
-            (now.stat.start_ticks == p.stat.start_ticks && still(&now)).then_some((now, dir))
-        });
-        match pinned {
-            Some((now, dir)) => targets.push(Target::new(&now, dir)),
-            None => vanished.push(p.pid),
+        if exhausted {
+            out.failed.push(Unpinned::from_process(p, TOO_MANY_FILES));
+            continue;
+        }
+        let read = reader
+            .pin(p.pid)
+            .and_then(|dir| Ok((reader.read_pinned(&dir, need)?, dir)));
+        if read
+            .as_ref()
+            .is_err_and(|e| e.raw_os_error() == Some(libc::EMFILE))
+        {
+            // Out of descriptors: give a few pins back, so that the targets
+            // kept can still be opened as pidfds, and report the rest.
+            exhausted = true;
+            let keep = out.targets.len().saturating_sub(HEADROOM);
+            for t in out.targets.drain(keep..) {
+                out.failed.push(Unpinned {
+                    pid: t.pid,
+                    name: t.name,
+                    command: t.command,
+                    why: TOO_MANY_FILES.to_string(),
+                });
+            }
+            out.failed.push(Unpinned::from_process(p, TOO_MANY_FILES));
+            continue;
+        }
+        match read {
+            Ok((now, dir)) if now.stat.start_ticks == p.stat.start_ticks && still(&now) => {
+                out.targets.push(Target::new(&now, dir));
+            }
+            Ok(_) => out.vanished.push(p.pid),
+            Err(e) if crate::sys::is_gone(&e) => out.vanished.push(p.pid),
+            Err(e) => out.failed.push(Unpinned::from_process(p, &e.to_string())),
         }
     }
-    (targets, vanished)
+    out
 }
 
 /// Raise the soft limit on open files as far as the hard limit allows:
@@ -128,6 +211,8 @@ pub struct Selection {
     pub targets: Vec<Target>,
     /// PIDs named explicitly that no process has.
     pub missing: Vec<i32>,
+    /// Selected, but could not be pinned (reported as failed).
+    pub failed: Vec<Unpinned>,
     /// The whole process table, when it was read (`--tree` expands from it).
     pub scan: Option<Vec<Process>>,
 }
@@ -174,26 +259,30 @@ pub fn resolve(
     if !scan && !selector.has_criteria() && groups.is_empty() {
         // Only PIDs: pin each first and read it through its handle, so
         // there is no moment at which the PID could change hands unseen.
-        let mut targets = Vec::with_capacity(pids.len());
-        let mut missing = Vec::new();
+        let mut selection = Selection::default();
         for &pid in &pids {
-            let read = reader.pin(pid).ok().and_then(|dir| {
-                let p = reader.read_pinned(&dir, pinned_need | Need::STATUS)?;
-                Some((p, dir))
-            });
+            let read = reader
+                .pin(pid)
+                .and_then(|dir| Ok((reader.read_pinned(&dir, pinned_need | Need::STATUS)?, dir)));
             match read {
                 // A thread ID has a /proc entry too, but is not a process.
-                Some((p, dir)) if p.status.as_ref().is_none_or(|s| s.tgid == pid) => {
-                    targets.push(Target::new(&p, dir));
+                Ok((p, dir)) if p.status.as_ref().is_none_or(|s| s.tgid == pid) => {
+                    selection.targets.push(Target::new(&p, dir));
                 }
-                _ => missing.push(pid),
+                Ok(_) => selection.missing.push(pid),
+                Err(e) if crate::sys::is_gone(&e) => selection.missing.push(pid),
+                Err(e) => selection.failed.push(Unpinned {
+                    pid,
+                    name: Vec::new(),
+                    command: None,
+                    why: match Miss::from_io(&e) {
+                        Miss::Failed(why) => why,
+                        _ => e.to_string(),
+                    },
+                }),
             }
         }
-        return Ok(Selection {
-            targets,
-            missing,
-            scan: None,
-        });
+        return Ok(selection);
     }
 
     let sys = System::read();
@@ -214,9 +303,8 @@ pub fn resolve(
         if !groups.is_empty() && explicit.is_empty() {
             // Empty groups: an empty PID list would mean "no restriction".
             return Ok(Selection {
-                targets: Vec::new(),
-                missing: Vec::new(),
                 scan: scan.then_some(all),
+                ..Selection::default()
             });
         }
         selector.pids = explicit;
@@ -235,17 +323,22 @@ pub fn resolve(
         .collect();
     // Checked again through the pin: what is signalled is a process that
     // matches, whatever happened to the PID since the scan.
-    let (targets, _vanished) = pin(&chosen, reader, pinned_need, |p| selector.matches(p, &sys));
+    let pinned = pin(&chosen, reader, pinned_need, |p| selector.matches(p, &sys));
     // A PID named explicitly that is no target names no process (one that
     // exists but fails another criterion is simply not selected).
     let missing = pids
         .iter()
         .copied()
-        .filter(|pid| !targets.iter().any(|t| t.pid == *pid) && reader.stat(*pid).is_none())
+        .filter(|pid| {
+            !pinned.targets.iter().any(|t| t.pid == *pid)
+                && !pinned.failed.iter().any(|f| f.pid == *pid)
+                && reader.stat(*pid).is_none()
+        })
         .collect();
     Ok(Selection {
-        targets,
+        targets: pinned.targets,
         missing,
+        failed: pinned.failed,
         scan: kept,
     })
 }
@@ -365,9 +458,7 @@ impl Miss {
         match err.raw_os_error() {
             Some(libc::ESRCH | libc::ENOENT) => Miss::Gone,
             Some(libc::EPERM | libc::EACCES) => Miss::Denied,
-            Some(libc::EMFILE | libc::ENFILE) => {
-                Miss::Failed("too many open files (raise ulimit -n)".to_string())
-            }
+            Some(libc::EMFILE | libc::ENFILE) => Miss::Failed(TOO_MANY_FILES.to_string()),
             _ => Miss::Failed(err.to_string()),
         }
     }
@@ -398,12 +489,7 @@ impl Bound {
         match (&self.fd, &self.dir) {
             (Some(fd), _) => fd.send(signal).map_err(|e| Miss::from_io(&e)),
             (None, Some(dir)) => {
-                let same = reader
-                    .stat_pinned(dir)
-                    .is_some_and(|s| s.start_ticks == self.start_ticks);
-                if !same {
-                    return Err(Miss::Gone);
-                }
+                check_pin(dir, self.start_ticks, reader)?;
                 pidfd::kill(self.pid, signal).map_err(|e| Miss::from_io(&e))
             }
             (None, None) => Err(Miss::Gone),
@@ -416,7 +502,10 @@ impl Bound {
             // An error polling our own pidfd cannot mean "exited"; treat it
             // as still running, so nothing is reported that did not happen.
             (Some(fd), _) => fd.has_exited().unwrap_or(false),
-            (None, Some(dir)) => reader.stat_pinned(dir).is_none_or(|s| s.state == b'Z'),
+            (None, Some(dir)) => match reader.stat_pinned(dir) {
+                Ok(stat) => stat.state == b'Z',
+                Err(e) => crate::sys::is_gone(&e),
+            },
             (None, None) => true,
         }
     }
@@ -448,9 +537,7 @@ impl Opener {
                     // The check that makes the pidfd trustworthy (see the
                     // module documentation): after opening it, the pinned
                     // process still exists and still holds the PID.
-                    if !target.is_same(reader) {
-                        return Err(Miss::Gone);
-                    }
+                    target.check(reader)?;
                     return Ok(Bound {
                         pid: target.pid,
                         start_ticks: target.start_ticks,
@@ -465,14 +552,12 @@ impl Opener {
                 Err(e) => return Err(Miss::from_io(&e)),
             }
         }
-        if !target.is_same(reader) {
-            return Err(Miss::Gone);
-        }
+        target.check(reader)?;
         Ok(Bound {
             pid: target.pid,
             start_ticks: target.start_ticks,
             fd: None,
-            dir: Some(target.dir.clone()),
+            dir: target.dir.clone(),
         })
     }
 }
@@ -644,6 +729,19 @@ impl Row {
             outcome: Outcome::NoSuchProcess,
             after: None,
             detail: None,
+        }
+    }
+
+    /// A row for a selected process that could not be pinned.
+    pub fn unpinned(u: &Unpinned, signal: Signal) -> Row {
+        Row {
+            pid: u.pid,
+            name: u.name.clone(),
+            command: u.command.clone(),
+            signal,
+            outcome: Outcome::Failed,
+            after: None,
+            detail: Some(u.why.clone()),
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 
 use crate::cli::KillArgs;
-use crate::deliver::{self, Bound, Caller, Miss, Opener, Outcome, Row, Target};
+use crate::deliver::{self, Bound, Caller, Miss, Opener, Outcome, Row, Target, Unpinned};
 use crate::exit::{Exit, usage};
 use crate::output::Out;
 use crate::proc::{Need, Process, Reader};
@@ -52,6 +52,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
         grace: args.grace,
         tree: args.tree,
     };
+    let mut unpinned = Vec::new();
     let mut rows = if t.dry_run {
         let mut targets = selection.targets;
         if args.tree {
@@ -59,11 +60,14 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
             let known: HashSet<i32> = roots.iter().copied().collect();
             let scan = selection.scan.as_deref().unwrap_or_default();
             let found = deliver::descendants(scan, &roots, &known, &protected);
-            targets.extend(deliver::pin(&found, &mut reader, Need::CMDLINE, |_| true).0);
+            let pinned = deliver::pin(&found, &mut reader, Need::CMDLINE, |_| true);
+            targets.extend(pinned.targets);
+            unpinned.extend(pinned.failed);
         }
         targets
             .iter()
             .map(|t| Row::new(t, args.signal, Outcome::WouldSignal))
+            .chain(unpinned.iter().map(|u| Row::unpinned(u, args.signal)))
             .collect()
     } else {
         terminate(
@@ -80,6 +84,12 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
             .missing
             .iter()
             .map(|&pid| Row::missing(pid, args.signal)),
+    );
+    rows.extend(
+        selection
+            .failed
+            .iter()
+            .map(|u| Row::unpinned(u, args.signal)),
     );
     deliver::render(&rows, out, true, w)?;
     Ok(deliver::exit_for(&rows, false))
@@ -153,7 +163,12 @@ impl Entry {
                 Outcome::AlreadyGone,
                 Some("a zombie: exited, not yet reaped by its parent".to_string()),
             ),
-            Ok(bound) => self.bound = Some(bound),
+            Ok(bound) => {
+                if bound.uses_pidfd() {
+                    self.target.release_pin();
+                }
+                self.bound = Some(bound);
+            }
             Err(miss) => self.miss(miss),
         }
     }
@@ -198,6 +213,8 @@ pub fn terminate(
     protected: &Protected,
 ) -> Result<Vec<Row>> {
     let mut entries: Vec<Entry> = targets.into_iter().map(Entry::new).collect();
+    // Descendants found but not pinned (no descriptor left, ...): reported.
+    let mut unpinned = Vec::new();
     let stop_first = plan.tree && !deliver::is_stop_signal(plan.signal);
     // From stopping the tree until continuing it, ptool must not be ended
     // by Ctrl-C: that would leave the whole tree stopped.
@@ -214,8 +231,17 @@ pub fn terminate(
             }
         };
         let found = deliver::descendants(scan, &roots, &known, protected);
-        add(&mut entries, &found, reader);
-        if let Err(err) = expand(&mut entries, 0, stop_first, opener, reader, protected) {
+        add(&mut entries, &mut unpinned, &found, reader);
+        let expanded = expand(
+            &mut entries,
+            &mut unpinned,
+            0,
+            stop_first,
+            opener,
+            reader,
+            protected,
+        );
+        if let Err(err) = expanded {
             // Leave nothing stopped behind.
             for e in &mut entries {
                 e.send(Signal::CONT, reader);
@@ -250,7 +276,7 @@ pub fn terminate(
                 e.settle(Outcome::Signalled, None);
             }
         }
-        return Ok(rows(&entries, plan.signal));
+        return Ok(rows(&entries, &unpinned, plan.signal));
     }
 
     let deadline = Instant::now() + plan.grace;
@@ -268,7 +294,7 @@ pub fn terminate(
                     e.settle(Outcome::Survived, None);
                 }
             }
-            return Ok(rows(&entries, plan.signal));
+            return Ok(rows(&entries, &unpinned, plan.signal));
         }
         if plan.tree {
             // Survivors may have forked while handling TERM: stop them and
@@ -281,7 +307,15 @@ pub fn terminate(
             }
             // Should the rescan fail, the survivors are killed all the same
             // (KILL works on stopped processes); only new children escape.
-            let _ = expand(&mut entries, start, true, opener, reader, protected);
+            let _ = expand(
+                &mut entries,
+                &mut unpinned,
+                start,
+                true,
+                opener,
+                reader,
+                protected,
+            );
         }
         for e in &mut entries {
             if !e.send(Signal::KILL, reader)
@@ -304,24 +338,35 @@ pub fn terminate(
             }
         }
     }
-    Ok(rows(&entries, plan.signal))
+    Ok(rows(&entries, &unpinned, plan.signal))
 }
 
-fn rows(entries: &[Entry], signal: Signal) -> Vec<Row> {
-    entries.iter().map(|e| e.row(signal)).collect()
+fn rows(entries: &[Entry], unpinned: &[Unpinned], signal: Signal) -> Vec<Row> {
+    entries
+        .iter()
+        .map(|e| e.row(signal))
+        .chain(unpinned.iter().map(|u| Row::unpinned(u, signal)))
+        .collect()
 }
 
 /// Pin processes found in a scan and add them as entries. One that is gone
 /// by now needs nothing more.
-fn add(entries: &mut Vec<Entry>, found: &[Process], reader: &mut Reader) {
-    let (targets, _gone) = deliver::pin(found, reader, Need::CMDLINE, |_| true);
-    entries.extend(targets.into_iter().map(Entry::new));
+fn add(
+    entries: &mut Vec<Entry>,
+    unpinned: &mut Vec<Unpinned>,
+    found: &[Process],
+    reader: &mut Reader,
+) {
+    let pinned = deliver::pin(found, reader, Need::CMDLINE, |_| true);
+    entries.extend(pinned.targets.into_iter().map(Entry::new));
+    unpinned.extend(pinned.failed);
 }
 
 /// Open (and, with `stop`, stop) `entries[start..]`, then look for children
 /// that live entries forked meanwhile, and repeat until a rescan finds none.
 fn expand(
     entries: &mut Vec<Entry>,
+    unpinned: &mut Vec<Unpinned>,
     mut start: usize,
     stop: bool,
     opener: &mut Opener,
@@ -350,7 +395,7 @@ fn expand(
         if found.is_empty() {
             return Ok(());
         }
-        add(entries, &found, reader);
+        add(entries, unpinned, &found, reader);
     }
     // Still forking after all those rounds: open what was found last, so it
     // is at least signalled with the rest.

@@ -62,6 +62,7 @@ fn run_send<W: Write>(signal: Signal, args: &TargetArgs, out: &Out, w: &mut W) -
             .iter()
             .map(|&pid| Row::missing(pid, signal)),
     );
+    rows.extend(selection.failed.iter().map(|u| Row::unpinned(u, signal)));
     deliver::render(&rows, out, false, w)?;
     Ok(deliver::exit_for(
         &rows,

@@ -281,35 +281,27 @@ impl Reader {
     }
 
     /// Read the process behind a pinned directory (`stat`, and the owner,
-    /// `cmdline` and `status` when `need` says so; not `exe` or `cwd`), or
-    /// `None` once it has been reaped.
-    pub fn read_pinned(&mut self, dir: &ProcDir, need: Need) -> Option<Process> {
-        dir.read_into("stat", &mut self.buf, true).ok()?;
-        let stat = stat::parse(&self.buf)?;
-        let owner = if need.owner {
-            Some(dir.owner().ok()?)
-        } else {
-            None
-        };
+    /// `cmdline` and `status` when `need` says so; not `exe` or `cwd`).
+    /// Unlike a listing, this reports every error: `ENOENT`/`ESRCH` once the
+    /// process has been reaped ([`crate::sys::is_gone`]), and anything else
+    /// (`EMFILE`, ...) as it is, since a caller acting on the process must
+    /// not mistake "could not read" for "gone" or for "does not match".
+    pub fn read_pinned(&mut self, dir: &ProcDir, need: Need) -> io::Result<Process> {
+        let stat = self.stat_pinned(dir)?;
+        let owner = if need.owner { Some(dir.owner()?) } else { None };
         let cmdline = if need.cmdline {
-            match dir.read_into("cmdline", &mut self.buf, false) {
-                Ok(()) => Some(self.buf.clone()),
-                Err(e) if crate::sys::is_gone(&e) => return None,
-                Err(_) => Some(Vec::new()),
-            }
+            dir.read_into("cmdline", &mut self.buf, false)?;
+            Some(self.buf.clone())
         } else {
             None
         };
         let status = if need.status {
-            match dir.read_into("status", &mut self.buf, false) {
-                Ok(()) => Some(Box::new(status::parse(&self.buf))),
-                Err(e) if crate::sys::is_gone(&e) => return None,
-                Err(_) => None,
-            }
+            dir.read_into("status", &mut self.buf, false)?;
+            Some(Box::new(status::parse(&self.buf)))
         } else {
             None
         };
-        Some(Process {
+        Ok(Process {
             pid: dir.pid(),
             tid: None,
             stat,
@@ -321,10 +313,12 @@ impl Reader {
         })
     }
 
-    /// Only the `stat` behind a pinned directory, or `None` once reaped.
-    pub fn stat_pinned(&mut self, dir: &ProcDir) -> Option<Stat> {
-        dir.read_into("stat", &mut self.buf, true).ok()?;
+    /// Only the `stat` behind a pinned directory (errors as for
+    /// [`Reader::read_pinned`]).
+    pub fn stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
+        dir.read_into("stat", &mut self.buf, true)?;
         stat::parse(&self.buf)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
     }
 
     fn read_at(&mut self, dir: &str, pid: i32, tid: Option<i32>, need: Need) -> Option<Process> {

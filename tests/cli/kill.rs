@@ -448,3 +448,38 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
         None => eprintln!("skipped the real PID reuse: cannot steer PIDs here"),
     }
 }
+
+#[test]
+fn running_out_of_descriptors_is_reported_not_hidden() {
+    let m = marker("kill-nofile");
+    let kids = vec!["_"; 29].join(",");
+    let v = Victim::start(&m, &["--kids", &kids]);
+    assert_eq!(v.pids().len(), 30);
+    // Too few descriptors for 30 targets: some cannot even be pinned.
+    let script = format!(
+        "ulimit -n 32 && exec {} kill --json --grace 5s -f '{m}'",
+        ptool_path()
+    );
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(&script);
+    let out = run(cmd, None, BOUND);
+    out.expect_code(3);
+    let report = out.json();
+    let (mut ended, mut failed) = (0, 0);
+    for pid in v.pids() {
+        let r = row(&report, pid);
+        match r["outcome"].as_str().unwrap() {
+            "terminated" => {
+                ended += 1;
+                assert!(v.wait_gone(pid), "{pid} is still there");
+            }
+            "failed" => {
+                failed += 1;
+                assert!(r["error"].as_str().unwrap().contains("too many open files"));
+                assert!(alive(pid), "{pid} was reported failed but hit");
+            }
+            other => panic!("{pid}: {other}"),
+        }
+    }
+    assert!(ended > 0 && failed > 0, "{ended} ended, {failed} failed");
+}

@@ -403,8 +403,8 @@ fn permission_denied_is_reported_per_process() {
 pub fn target_of(pid: i32) -> Target {
     let mut reader = Reader::new().unwrap();
     let p = reader.read(pid, Need::STAT).expect("process exists");
-    let (mut targets, _) = ptool::deliver::pin(&[p], &mut reader, Need::CMDLINE, |_| true);
-    targets.pop().expect("pinned")
+    let mut pinned = ptool::deliver::pin(&[p], &mut reader, Need::CMDLINE, |_| true);
+    pinned.targets.pop().expect("pinned")
 }
 
 /// Write `/proc/sys/kernel/ns_last_pid` so that the next process started
