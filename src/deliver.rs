@@ -567,14 +567,44 @@ impl Opener {
 const FALLBACK_POLL: Duration = Duration::from_millis(10);
 
 /// Wait until every process in `bound` has exited or `deadline` passes,
-/// calling `exited(index, when)` for each as it is seen to exit. Blocks in
-/// one poll(2) over all the pidfds: no busy waiting.
+/// calling `exited(index, when)` for each as it is seen to exit. Blocks on
+/// the pidfds (epoll), with no busy waiting.
 pub fn wait_exits(
     bound: &[&Bound],
     deadline: Instant,
     reader: &mut Reader,
     mut exited: impl FnMut(usize, Instant),
 ) -> io::Result<()> {
+    let fds: Option<Vec<&PidFd>> = bound.iter().map(|b| b.fd.as_ref()).collect();
+    if let Some(fds) = fds {
+        // One epoll set: each wakeup costs what changed, however many wait.
+        let mut watch = pidfd::Watch::new()?;
+        for (i, fd) in fds.iter().enumerate() {
+            watch.add(fd, i as u64)?;
+        }
+        let mut seen = vec![false; fds.len()];
+        let mut left = fds.len();
+        while left > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let changes = watch.wait(Some(deadline - now))?;
+            let now = Instant::now();
+            for change in changes {
+                // A pidfd reports again when its process is reaped.
+                let i = usize::try_from(change.key).unwrap_or(usize::MAX);
+                if seen.get(i) == Some(&false) {
+                    seen[i] = true;
+                    left -= 1;
+                    exited(i, now);
+                }
+            }
+        }
+        return Ok(());
+    }
+    // Some processes have no pidfd (old kernels): poll(2) over those that
+    // do, and look at the others in /proc between polls.
     let mut pending: Vec<usize> = (0..bound.len()).collect();
     loop {
         let now = Instant::now();
