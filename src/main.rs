@@ -38,12 +38,28 @@ fn usage_error(err: &clap::Error) -> ExitCode {
             Exit::Usage.into()
         }
         _ => {
-            let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
-            report(&format!("{message} (see --help)"));
+            report(&format!(
+                "{} (see --help)",
+                one_line(&err.render().to_string())
+            ));
             Exit::Usage.into()
         }
+    }
+}
+
+/// clap's first paragraph on one line: "the following required arguments
+/// were not provided:" keeps the names that follow it on the next lines.
+fn one_line(rendered: &str) -> String {
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let text = paragraph.join(" ");
+    match text.strip_prefix("error: ") {
+        Some(rest) => rest.to_string(),
+        None if text.is_empty() => "invalid arguments".to_string(),
+        None => text,
     }
 }
 
