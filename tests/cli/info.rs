@@ -470,40 +470,6 @@ fn a_selector_gives_one_page_each() {
     assert_eq!(out.json().as_array().map(Vec::len), Some(2));
 }
 
-/// Run ptool as user and group 65534 with no supplementary groups, or
-/// `None` (with a message) when this test cannot: not root, or no setpriv.
-fn as_nobody(args: &[&str]) -> Option<Output> {
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("skipped: another user's process needs the tests to run as root");
-        return None;
-    }
-    let Ok(setpriv) = which("setpriv") else {
-        eprintln!("skipped: setpriv (util-linux) is not installed");
-        return None;
-    };
-    let mut cmd = Command::new(setpriv);
-    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(ptool_path())
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env("LC_ALL", "C.UTF-8");
-    let out = run(cmd, None, BOUND);
-    if out.stderr.starts_with("setpriv:") {
-        eprintln!("skipped: {}", out.stderr.trim());
-        return None;
-    }
-    Some(out)
-}
-
-fn which(tool: &str) -> Result<PathBuf, ()> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join(tool))
-        .find(|p| p.is_file())
-        .ok_or(())
-}
-
 #[test]
 fn another_users_process_shows_public_parts_and_says_denied() {
     let (v, _file) = rich_victim("info-nobody");

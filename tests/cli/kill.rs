@@ -13,7 +13,7 @@ use ptool::proc::Reader;
 use ptool::select::Protected;
 use ptool::signal::Signal;
 
-use crate::signal::{as_nobody, row, target_of, victim_with_pid};
+use crate::signal::{row, target_of, victim_with_pid};
 use crate::support::*;
 
 /// How far past the grace period a kill may end on a loaded machine.
@@ -363,7 +363,8 @@ fn refusals_are_one_line_usage_errors() {
 fn permission_denied_leaves_the_process_alone() {
     let m = marker("kill-denied");
     let v = Victim::start(&m, &[]);
-    let Some(cmd) = as_nobody(&["kill", "--json", "--grace", "200ms", &v.pid().to_string()]) else {
+    let Some(cmd) = as_nobody_cmd(&["kill", "--json", "--grace", "200ms", &v.pid().to_string()])
+    else {
         return;
     };
     let out = run(cmd, None, BOUND);

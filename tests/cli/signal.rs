@@ -349,38 +349,12 @@ fn a_pattern_never_hits_ptools_own_shell() {
     assert_eq!(v.wait().signal(), Some(libc::SIGTERM));
 }
 
-/// `setpriv` to run as nobody, if this test runs as root and has it.
-pub fn as_nobody(args: &[&str]) -> Option<Command> {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: permission tests need root (to start a root-owned victim)");
-        return None;
-    }
-    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    let Some(setpriv) = setpriv else {
-        eprintln!("skipped: setpriv is not installed");
-        return None;
-    };
-    init();
-    let mut cmd = Command::new(setpriv);
-    cmd.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        ptool_path(),
-    ])
-    .args(args)
-    .env("LC_ALL", "C.UTF-8");
-    Some(cmd)
-}
-
 #[test]
 fn permission_denied_is_reported_per_process() {
     let m = marker("sig-denied");
     let v = Victim::start(&m, &[]);
     let pid = v.pid().to_string();
-    let Some(cmd) = as_nobody(&["signal", "--json", "TERM", &pid]) else {
+    let Some(cmd) = as_nobody_cmd(&["signal", "--json", "TERM", &pid]) else {
         return;
     };
     let out = run(cmd, None, BOUND);
@@ -389,7 +363,7 @@ fn permission_denied_is_reported_per_process() {
     assert!(alive(v.pid()));
     // The existence check still says it exists, as os.kill(pid, 0) would.
     let out = run(
-        as_nobody(&["signal", "--json", "0", &pid]).unwrap(),
+        as_nobody_cmd(&["signal", "--json", "0", &pid]).unwrap(),
         None,
         BOUND,
     );

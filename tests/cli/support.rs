@@ -200,6 +200,44 @@ pub fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
     Some(out.stdout.replace("\r\n", "\n"))
 }
 
+/// A command that runs ptool as user and group 65534 (nobody) with no
+/// supplementary groups, through util-linux `setpriv`. `None` (the test
+/// should skip; the reason is printed) when the tests do not run as root,
+/// which they need to own a victim nobody may not touch, or when `setpriv`
+/// is missing.
+pub fn as_nobody_cmd(args: &[&str]) -> Option<Command> {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: permission tests need root (to start a root-owned victim)");
+        return None;
+    }
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(setpriv) = setpriv else {
+        eprintln!("skipped: setpriv (util-linux) is not installed");
+        return None;
+    };
+    init();
+    let mut cmd = Command::new(setpriv);
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(ptool_path())
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("LC_ALL", "C.UTF-8");
+    Some(cmd)
+}
+
+/// Run ptool as nobody (see [`as_nobody_cmd`]), bounded; `None` to skip,
+/// also when `setpriv` itself cannot switch users here.
+pub fn as_nobody(args: &[&str]) -> Option<Output> {
+    let out = run(as_nobody_cmd(args)?, None, BOUND);
+    if out.stderr.starts_with("setpriv:") {
+        eprintln!("skipped: {}", out.stderr.trim());
+        return None;
+    }
+    Some(out)
+}
+
 /// A pidfd for `pid`, or `None` if it is already gone.
 pub fn pidfd(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()
