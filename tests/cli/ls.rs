@@ -350,17 +350,17 @@ fn closed_pipe_mid_listing_is_success() {
     let _v = Victim::start(&m, &["--threads", "300"]);
     let (reader, writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
     let _ = rustix::pipe::fcntl_setpipe_size(&writer, 4096);
-    let child = ptool_cmd(["ls", "--threads", "-f", &m, "-o", "pid,tid,cmd"])
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = ChildGuard::new(
+        ptool_cmd(["ls", "--threads", "-f", &m, "-o", "pid,tid,cmd"])
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut first = [0u8; 16];
     rustix::io::read(&reader, &mut first).unwrap();
     drop(reader);
-    let fd = pidfd(child.id() as i32).unwrap();
-    assert!(wait_fd(&fd, BOUND));
-    let out = child.wait_with_output().unwrap();
+    let out = child.wait_with_output();
     assert_eq!(
         out.status.code(),
         Some(0),

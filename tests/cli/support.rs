@@ -238,6 +238,45 @@ pub fn as_nobody(args: &[&str]) -> Option<Output> {
     Some(out)
 }
 
+/// A child this test started directly: killed (through a pidfd) and reaped
+/// on drop unless the test has waited for it, so a failing assertion never
+/// leaves it behind.
+#[derive(Debug)]
+pub struct ChildGuard(Option<Child>);
+
+impl ChildGuard {
+    pub fn new(child: Child) -> ChildGuard {
+        ChildGuard(Some(child))
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.0.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    /// Wait (bounded) for the child to exit and collect its output.
+    pub fn wait_with_output(mut self) -> std::process::Output {
+        let child = self.0.take().expect("not yet waited");
+        if let Some(fd) = pidfd(child.id() as i32) {
+            if !wait_fd(&fd, BOUND) {
+                self.0 = Some(child);
+                panic!("child did not exit within {BOUND:?}");
+            }
+        }
+        child.wait_with_output().expect("wait")
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            if let Some(fd) = pidfd(child.id() as i32) {
+                let _ = rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL);
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
 /// A pidfd for `pid`, or `None` if it is already gone.
 pub fn pidfd(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()
