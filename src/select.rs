@@ -172,6 +172,8 @@ impl Selector {
     }
 
     /// Read and select in one pass: only the matches are kept in memory.
+    /// Criteria combine with PIDs by AND, so when PIDs are named only those
+    /// are read, not the whole table; either way in ascending PID order.
     pub fn scan(
         &self,
         reader: &mut crate::proc::Reader,
@@ -179,7 +181,19 @@ impl Selector {
         sys: &System,
         protected: &Protected,
     ) -> std::io::Result<Vec<Process>> {
-        let chosen = reader.all_where(need | self.need(), |p| self.accepts(p, sys, protected))?;
+        let need = need | self.need();
+        let keep = |p: &Process| self.accepts(p, sys, protected);
+        let chosen = if self.pids.is_empty() {
+            reader.all_where(need, keep)?
+        } else {
+            let mut pids = self.pids.clone();
+            pids.sort_unstable();
+            pids.dedup();
+            pids.into_iter()
+                .filter_map(|pid| reader.read(pid, need))
+                .filter(keep)
+                .collect()
+        };
         Ok(self.pick(chosen))
     }
 

@@ -53,10 +53,9 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
     };
 
     let sys = System::read();
-    let candidates = reader
-        .all(need | selector.need())
+    let mut procs = selector
+        .scan(&mut reader, need, &sys, &protected)
         .context("cannot list /proc")?;
-    let mut procs = selector.select(candidates, &sys, &protected);
     if args.threads {
         procs = procs
             .iter()

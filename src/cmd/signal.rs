@@ -182,16 +182,19 @@ fn run_show<W: Write>(args: &ShowArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let protected = Protected::current(&mut reader);
     let sys = System::read();
     let need = selector.need();
-    let candidates = if selector.has_criteria() || selector.pids.is_empty() {
-        reader.all(need).context("cannot list /proc")?
-    } else {
+    let chosen = if selector.has_criteria() || selector.pids.is_empty() {
         selector
+            .scan(&mut reader, need, &sys, &protected)
+            .context("cannot list /proc")?
+    } else {
+        // Only PIDs: shown in the order given.
+        let named = selector
             .pids
             .iter()
             .filter_map(|&pid| reader.read(pid, need))
-            .collect()
+            .collect();
+        selector.select(named, &sys, &protected)
     };
-    let chosen = selector.select(candidates, &sys, &protected);
     let mut shown = Vec::with_capacity(chosen.len());
     for p in &chosen {
         // Read again with the status; skip a process that vanished or whose

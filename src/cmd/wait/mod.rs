@@ -253,11 +253,13 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let protected = Protected::current(&mut reader);
     let sys = System::read();
     let need = selector.need();
-    // Criteria combine with PIDs by AND, so named PIDs are the only
-    // candidates when there are any: read just those.
-    let (candidates, not_running) = if explicit.is_empty() {
-        (reader.all(need).context("cannot list /proc")?, Vec::new())
+    let (selected, not_running) = if explicit.is_empty() {
+        let selected = selector
+            .scan(&mut reader, need, &sys, &protected)
+            .context("cannot list /proc")?;
+        (selected, Vec::new())
     } else {
+        // Read one by one, in the order given, to tell which are not running.
         let mut found = Vec::with_capacity(explicit.len());
         let mut missing = Vec::new();
         for &pid in &explicit {
@@ -266,13 +268,13 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
                 None => missing.push(pid),
             }
         }
-        (found, missing)
-    };
-    let selected = if selector.has_criteria() {
-        selector.select(candidates, &sys, &protected)
-    } else {
-        // Only named PIDs, which were all read: nothing more to check.
-        candidates
+        let selected = if selector.has_criteria() {
+            selector.select(found, &sys, &protected)
+        } else {
+            // Only named PIDs, which were all read: nothing more to check.
+            found
+        };
+        (selected, missing)
     };
 
     let mut printer = Printer::new(out, w);
