@@ -2,8 +2,6 @@
 //! clock ticks, page size, total memory, and the clocks that anchor start
 //! times.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 /// A snapshot of the system clocks and constants, taken once per run.
 #[derive(Debug, Clone, Copy)]
 pub struct System {
@@ -22,16 +20,12 @@ pub struct System {
 impl System {
     pub fn read() -> System {
         let info = rustix::system::sysinfo();
-        let boottime = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
         System {
             clk_tck: rustix::param::clock_ticks_per_second().max(1),
             page_size: rustix::param::page_size() as u64,
             mem_total: info.totalram * u64::from(info.mem_unit.max(1)),
-            uptime: boottime.tv_sec as f64 + boottime.tv_nsec as f64 / 1e9,
-            now: now.as_secs_f64(),
+            uptime: crate::sys::time::boot_seconds(),
+            now: crate::sys::time::unix_seconds(),
         }
     }
 

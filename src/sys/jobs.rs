@@ -292,10 +292,7 @@ pub fn poll_readable(
         .iter()
         .map(|fd| PollFd::new(fd, PollFlags::IN))
         .collect();
-    let spec = timeout.map(|t| rustix::time::Timespec {
-        tv_sec: i64::try_from(t.as_secs()).unwrap_or(i64::MAX),
-        tv_nsec: i64::from(t.subsec_nanos()),
-    });
+    let spec = timeout.map(crate::sys::time::timespec);
     ready.clear();
     match rustix::event::poll(&mut polls, spec.as_ref()) {
         Ok(_) => ready.extend(polls.iter().map(|p| !p.revents().is_empty())),

@@ -19,6 +19,16 @@ pub fn is_gone(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::ENOENT | libc::ESRCH))
 }
 
+/// An I/O error as text without the "(os error N)" tail, for messages
+/// that already say what failed.
+pub fn error_text(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 /// ptool's own PID.
 pub fn own_pid() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()

@@ -85,7 +85,7 @@ pub fn wait_any(fds: &[&PidFd], timeout: Option<Duration>) -> io::Result<Vec<usi
             .map(|fd| PollFd::new(*fd, PollFlags::IN))
             .collect();
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let spec = remaining.map(timespec);
+        let spec = remaining.map(crate::sys::time::timespec);
         match rustix::event::poll(&mut polls, spec.as_ref()) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
@@ -265,7 +265,7 @@ impl Watch {
     /// An empty answer means the timeout passed or a signal interrupted.
     pub fn wait(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Change>> {
         use rustix::event::epoll;
-        let spec = timeout.map(timespec);
+        let spec = timeout.map(crate::sys::time::timespec);
         self.events.clear();
         match epoll::wait(
             &self.epoll,
@@ -295,18 +295,12 @@ impl Watch {
     }
 }
 
-fn timespec(d: Duration) -> rustix::time::Timespec {
-    rustix::time::Timespec {
-        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        tv_nsec: i64::from(d.subsec_nanos()),
-    }
-}
-
-/// True when this kernel supports pidfds (Linux 5.3+).
+/// Whether pidfds can be used: they are missing before Linux 5.3 (ENOSYS)
+/// and refused by some container seccomp profiles (EPERM).
 pub fn supported() -> bool {
     match PidFd::open(crate::sys::own_pid()) {
         Ok(_) => true,
-        Err(e) => e.raw_os_error() != Some(libc::ENOSYS),
+        Err(e) => !matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)),
     }
 }
 

@@ -9,9 +9,21 @@ pub fn boot_seconds() -> f64 {
 
 /// Seconds since the Unix epoch, now.
 pub fn unix_seconds() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    unix_seconds_of(std::time::SystemTime::now())
+}
+
+/// Seconds since the Unix epoch at `t` (0 for times before it).
+pub fn unix_seconds_of(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A timeout for poll(2) and epoll_wait(2).
+pub fn timespec(d: std::time::Duration) -> rustix::time::Timespec {
+    rustix::time::Timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
 }
 
 /// A broken-down local time.

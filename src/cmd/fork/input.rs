@@ -62,13 +62,12 @@ impl Inputs {
         }
     }
 
-    /// Read once from stdin (which poll said is readable).
-    pub fn read_more(&mut self) -> io::Result<()> {
+    /// Read once from stdin (which poll said is readable) into `chunk`, a
+    /// buffer at least as big as StdinLock's own (8 KiB), so that it reads
+    /// straight into ours: one read(2), which cannot block here.
+    pub fn read_more(&mut self, chunk: &mut [u8]) -> io::Result<()> {
         if let Inputs::Stdin(split) = self {
-            let mut chunk = vec![0u8; 64 * 1024];
-            // A buffer at least as big as StdinLock's own makes it read
-            // straight into ours: one read(2), which cannot block here.
-            let n = io::stdin().lock().read(&mut chunk)?;
+            let n = io::stdin().lock().read(chunk)?;
             split.feed(&chunk[..n]);
         }
         Ok(())

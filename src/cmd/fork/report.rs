@@ -157,12 +157,6 @@ pub fn command_line(argv: &[OsString]) -> String {
         .join(" ")
 }
 
-fn unix_secs(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 /// The joblog's header line (the columns GNU parallel's --joblog has that
 /// make sense on one machine, plus the slot and the PID).
 pub const JOBLOG_HEADER: &str = "Seq\tSlot\tPID\tStarttime\tJobRuntime\tExitval\tSignal\tCommand\n";
@@ -176,7 +170,7 @@ pub fn joblog_line(job: &JobReport) -> String {
         job.seq,
         job.slot,
         job.pid.unwrap_or(0),
-        unix_secs(job.start),
+        crate::sys::time::unix_seconds_of(job.start),
         job.runtime.as_secs_f64(),
         job.exit.unwrap_or(-1),
         job.signal.unwrap_or(0),
@@ -197,7 +191,7 @@ pub fn job_json(job: &JobReport, stdout: &[u8], stderr: &[u8]) -> serde_json::Va
         "slot": job.slot,
         "pid": job.pid,
         "command": job.command.iter().map(|w| to_json_string(w.as_bytes())).collect::<Vec<_>>(),
-        "start": round3(unix_secs(job.start)),
+        "start": round3(crate::sys::time::unix_seconds_of(job.start)),
         "runtime": round3(job.runtime.as_secs_f64()),
         "status": job.status.as_str(),
         "exit": job.exit,

@@ -404,7 +404,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             match target {
                 Target::Signals => self.on_signals()?,
                 Target::Stdin => {
-                    if let Err(e) = self.inputs.read_more() {
+                    if let Err(e) = self.inputs.read_more(&mut self.scratch) {
                         self.printer
                             .note(&format!("cannot read inputs from stdin: {e}"));
                         self.inputs_done = true;

@@ -163,7 +163,7 @@ impl Files {
                 format!(
                     "cannot open {what} {}: {}",
                     escape(path.as_os_str().as_bytes()),
-                    io_text(&e)
+                    crate::sys::error_text(&e)
                 ),
             )
             .into()
@@ -202,7 +202,7 @@ impl Files {
                     format!(
                         "cannot change directory to {}: {}",
                         escape(dir.as_os_str().as_bytes()),
-                        io_text(&e)
+                        crate::sys::error_text(&e)
                     ),
                 )
             })?);
@@ -232,15 +232,6 @@ impl Files {
     }
 }
 
-/// An OS error as a short phrase: "No such file or directory".
-pub fn io_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 /// The error (and exit code) for a command that could not be started:
 /// 127 when not found, 126 when not executable, 125 when a setup step
 /// (niceness, directory) failed.
@@ -255,7 +246,10 @@ pub fn launch_error(plan: &Plan, err: &LaunchError) -> anyhow::Error {
             };
             (Exit::NotFound, why)
         } else {
-            (Exit::NotExecutable, io_text(&err.error).to_lowercase())
+            (
+                Exit::NotExecutable,
+                crate::sys::error_text(&err.error).to_lowercase(),
+            )
         };
         return ExitError::new(exit, format!("cannot run '{shown}': {why}")).into();
     }
@@ -265,7 +259,10 @@ pub fn launch_error(plan: &Plan, err: &LaunchError) -> anyhow::Error {
     };
     ExitError::new(
         Exit::Failure,
-        format!("cannot start '{shown}': {detail}: {}", io_text(&err.error)),
+        format!(
+            "cannot start '{shown}': {detail}: {}",
+            crate::sys::error_text(&err.error)
+        ),
     )
     .into()
 }

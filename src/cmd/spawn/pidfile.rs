@@ -11,11 +11,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use anyhow::Result;
 
-use super::io_text;
 use crate::exit::{Exit, ExitError};
 use crate::output::sanitize::escape;
 use crate::proc::{Reader, System};
@@ -54,7 +52,10 @@ impl Pending {
         let fail = |what: &str, e: std::io::Error| -> anyhow::Error {
             ExitError::new(
                 Exit::Failure,
-                format!("cannot {what} pidfile {shown}: {}", io_text(&e)),
+                format!(
+                    "cannot {what} pidfile {shown}: {}",
+                    crate::sys::error_text(&e)
+                ),
             )
             .into()
         };
@@ -130,7 +131,7 @@ impl Pending {
                 format!(
                     "cannot write pidfile {}: {}",
                     escape(self.path.as_os_str().as_bytes()),
-                    io_text(&e)
+                    crate::sys::error_text(&e)
                 ),
             )
             .into()
@@ -155,11 +156,7 @@ pub fn check(path: &Path) -> std::io::Result<Found> {
     let Some(pids) = parse(&text) else {
         return Ok(Found::NotPidfile);
     };
-    let written = std::fs::metadata(path)?
-        .modified()?
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
+    let written = crate::sys::time::unix_seconds_of(std::fs::metadata(path)?.modified()?);
     let Ok(mut reader) = Reader::new() else {
         return Ok(Found::Stale);
     };

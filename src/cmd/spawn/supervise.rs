@@ -17,11 +17,10 @@
 //! is left. Until then the command is kept unreaped, so its PID, which is
 //! the group's ID, cannot be reused and `killpg` cannot reach a stranger.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use rustix::event::{PollFd, PollFlags};
 
 use super::pidfile::{self, Pending};
 use super::{Files, Plan, launch_error};
@@ -31,6 +30,7 @@ use crate::output::Out;
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
 use crate::sys::child::{self, Child, ExecReport, Group};
+use crate::sys::jobs::poll_readable;
 use crate::sys::pidfd::PidFd;
 use crate::sys::sigfd::Signals;
 
@@ -234,23 +234,14 @@ impl Supervisor<'_> {
             let soon = Instant::now() + Duration::from_millis(50);
             deadline = Some(deadline.map_or(soon, |d| d.min(soon)));
         }
-        let mut polls: Vec<PollFd<'_>> = fds
-            .iter()
-            .map(|fd| PollFd::new(*fd, PollFlags::IN))
-            .collect();
-        polls.push(PollFd::new(&self.signals, PollFlags::IN));
+        let mut watched: Vec<BorrowedFd<'_>> = fds.iter().map(|fd| fd.as_fd()).collect();
+        watched.push(self.signals.as_fd());
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let spec = left.map(|r| rustix::time::Timespec {
-            tv_sec: i64::try_from(r.as_secs()).unwrap_or(i64::MAX),
-            tv_nsec: i64::from(r.subsec_nanos()),
-        });
-        match rustix::event::poll(&mut polls, spec.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(anyhow::Error::from(std::io::Error::from(e)).context("poll")),
-        }
-        let exited = polls[..fds.len()].iter().any(|p| !p.revents().is_empty());
-        let got_signals = polls.last().is_some_and(|p| !p.revents().is_empty());
-        drop(polls);
+        let mut ready = Vec::with_capacity(watched.len());
+        poll_readable(&watched, left, &mut ready).context("poll")?;
+        let exited = ready[..fds.len()].iter().any(|&r| r);
+        let got_signals = ready.last().copied().unwrap_or(false);
+        drop(watched);
         if got_signals {
             let received = self.signals.read().context("cannot read signals")?;
             for r in received {

@@ -296,7 +296,7 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     }
 
     let clk_tck = sys.clk_tck;
-    let (mut targets, outcome) = if pidfds_available() {
+    let (mut targets, outcome) = if pidfd::supported() {
         let (mut targets, exit_info) =
             watch_targets(selected, &mut reader, clk_tck, &mut printer, &goal)?;
         let outcome = wait_pidfds(&mut targets, exit_info, clk_tck, &goal, &mut printer)?;
@@ -346,15 +346,6 @@ fn processes(n: usize) -> String {
     }
 }
 
-/// Whether pidfds can be used: they are missing before Linux 5.3 (ENOSYS)
-/// and refused by some container seccomp profiles (EPERM).
-fn pidfds_available() -> bool {
-    match PidFd::open(crate::sys::own_pid()) {
-        Ok(_) => true,
-        Err(e) => !matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)),
-    }
-}
-
 /// A line on stderr for `-v`.
 fn log(message: &str) {
     let _ = writeln!(io::stderr().lock(), "ptool: {message}");
@@ -364,13 +355,20 @@ fn log(message: &str) {
 /// whitespace. Anything else is refused rather than half-read.
 fn read_pidfile(path: &Path) -> Result<i32> {
     let shown = escape(path.as_os_str().as_encoded_bytes()).into_owned();
-    let file = std::fs::File::open(path)
-        .map_err(|e| usage(format!("cannot read pidfile {shown}: {}", io_reason(&e))))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        usage(format!(
+            "cannot read pidfile {shown}: {}",
+            crate::sys::error_text(&e)
+        ))
+    })?;
     // A pidfile is a few bytes; refuse to slurp something that is not one.
     let mut content = Vec::with_capacity(32);
-    file.take(4097)
-        .read_to_end(&mut content)
-        .map_err(|e| usage(format!("cannot read pidfile {shown}: {}", io_reason(&e))))?;
+    file.take(4097).read_to_end(&mut content).map_err(|e| {
+        usage(format!(
+            "cannot read pidfile {shown}: {}",
+            crate::sys::error_text(&e)
+        ))
+    })?;
     parse_pidfile(&content).map_err(|why| usage(format!("pidfile {shown} {why}")))
 }
 
@@ -386,15 +384,6 @@ fn parse_pidfile(content: &[u8]) -> Result<i32, String> {
     }
     let pid = parse_pid(text).map_err(|e| format!("does not hold a PID: {e}"))?;
     positive_pid(pid).map_err(|e| format!("does not hold a process ID: {e}"))
-}
-
-fn io_reason(err: &io::Error) -> String {
-    let text = err.to_string();
-    // "No such file or directory (os error 2)" -> "No such file or directory"
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 fn target(p: Process) -> Target {
