@@ -184,13 +184,9 @@ impl Context {
             Column::Ppid => Value::Int(s.ppid.into()),
             Column::Pgid => Value::Int(s.pgid.into()),
             Column::Sid => Value::Int(s.sid.into()),
-            Column::User => match p.uid() {
-                Some(uid) => match self.names.user(uid) {
-                    Some(name) => Value::Bytes(name.as_bytes().to_vec()),
-                    None => Value::Bytes(uid.to_string().into_bytes()),
-                },
-                None => Value::None,
-            },
+            Column::User => p.uid().map_or(Value::None, |uid| {
+                Value::Bytes(self.names.user_or_uid(uid).into_bytes())
+            }),
             Column::Uid => p.uid().map_or(Value::None, |u| Value::Int(u.into())),
             Column::Gid => p.owner.map_or(Value::None, |o| Value::Int(o.gid.into())),
             Column::State => Value::Text(char::from(s.state).to_string()),

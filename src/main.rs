@@ -1,6 +1,5 @@
 //! The `ptool` binary: parse, run, report one error line, exit with a code.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -64,6 +63,5 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn report(message: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "ptool: {message}");
+    ptool::output::warn(message);
 }

@@ -212,12 +212,9 @@ impl Selector {
     /// Apply `--newest`/`--oldest` to the matches.
     pub fn pick(&self, mut chosen: Vec<Process>) -> Vec<Process> {
         if let Some(pick) = self.pick {
-            // Latest start wins for newest; ties go to the higher PID, which
-            // is the later one unless PIDs wrapped.
-            let key = |p: &Process| (p.stat.start_ticks, p.pid);
             let best = match pick {
-                Pick::Newest => chosen.iter().max_by_key(|p| key(p)),
-                Pick::Oldest => chosen.iter().min_by_key(|p| key(p)),
+                Pick::Newest => chosen.iter().max_by_key(|p| p.start_key()),
+                Pick::Oldest => chosen.iter().min_by_key(|p| p.start_key()),
             }
             .map(|p| p.pid);
             chosen.retain(|p| Some(p.pid) == best);

@@ -280,13 +280,7 @@ pub fn render_table<W: Write>(
 
 fn paint_for(column: Column, value: &Value) -> Paint {
     match (column, value) {
-        (Column::State, Value::Text(s)) => match s.as_str() {
-            "R" => Paint::Green,
-            "D" => Paint::Yellow,
-            "Z" => Paint::Red,
-            "T" | "t" => Paint::Magenta,
-            _ => Paint::Plain,
-        },
+        (Column::State, Value::Text(s)) => Paint::for_state(s.bytes().next().unwrap_or(0)),
         (Column::Cmd, Value::Shown(_)) => Paint::Dim,
         _ => Paint::Plain,
     }

@@ -60,6 +60,18 @@ pub enum Paint {
 }
 
 impl Paint {
+    /// The colour of a process state letter: running green, disk wait
+    /// yellow, zombie red, stopped or traced magenta.
+    pub fn for_state(state: u8) -> Paint {
+        match state {
+            b'R' => Paint::Green,
+            b'D' => Paint::Yellow,
+            b'Z' => Paint::Red,
+            b'T' | b't' => Paint::Magenta,
+            _ => Paint::Plain,
+        }
+    }
+
     fn sgr(self) -> &'static str {
         match self {
             Paint::Plain => "",
@@ -82,6 +94,11 @@ pub fn paint(text: &str, paint: Paint, color: bool) -> String {
         return text.to_string();
     }
     format!("\x1b[{}m{text}\x1b[0m", paint.sgr())
+}
+
+/// One `ptool: MESSAGE` line on stderr: the form of every error and note.
+pub fn warn(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "ptool: {message}");
 }
 
 /// Write lines to stdout-like output, mapping nothing: a helper for the

@@ -216,20 +216,29 @@ fn styled(cell: Cell, paint: Paint, color: bool) -> Cell {
 
 /// Cut `text` to at most `max` display columns, ending in `…` when cut.
 pub fn cut(text: &str, max: usize) -> String {
+    cut_with(text, max, "…")
+}
+
+/// Cut `text` to at most `max` display columns, ending in `ellipsis` when
+/// cut (`+` for ASCII-only output, as pstree does).
+pub fn cut_with(text: &str, max: usize, ellipsis: &str) -> String {
     if text.width() <= max {
         return text.to_string();
     }
+    let room = max.saturating_sub(ellipsis.width());
     let mut out = String::new();
     let mut used = 0;
     for c in text.chars() {
         let w = c.width().unwrap_or(0);
-        if used + w + 1 > max {
+        if used + w > room {
             break;
         }
         used += w;
         out.push(c);
     }
-    out.push('…');
+    if max >= ellipsis.width() {
+        out.push_str(ellipsis);
+    }
     out
 }
 

@@ -154,22 +154,19 @@ impl Process {
 
     /// The command-line arguments, if `cmdline` was read.
     pub fn args(&self) -> Option<Vec<&[u8]>> {
-        let raw = self.cmdline.as_deref()?;
-        let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
-        if raw.is_empty() {
-            return Some(Vec::new());
-        }
-        Some(raw.split(|&b| b == 0).collect())
+        Some(split_args(self.cmdline.as_deref()?))
     }
 
     /// The command line joined with spaces (as `ps` and `pgrep -f` see it), or
     /// `None` when it is empty (kernel threads, zombies) or was not read.
     pub fn command_line(&self) -> Option<Vec<u8>> {
-        let args = self.args()?;
-        if args.is_empty() {
-            return None;
-        }
-        Some(args.join(&b' '))
+        joined_args(self.cmdline.as_deref()?)
+    }
+
+    /// The order processes started in: start time, then PID for a tie
+    /// (the later one unless PIDs wrapped).
+    pub fn start_key(&self) -> (u64, i32) {
+        (self.stat.start_ticks, self.pid)
     }
 
     /// The text `pgrep -f` matches: the command line, or the name when the
@@ -178,6 +175,21 @@ impl Process {
         self.command_line()
             .unwrap_or_else(|| self.stat.name.clone())
     }
+}
+
+/// The arguments in a raw `cmdline`: separated, and usually ended, by NUL.
+pub fn split_args(raw: &[u8]) -> Vec<&[u8]> {
+    let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    raw.split(|&b| b == 0).collect()
+}
+
+/// A raw `cmdline` joined with spaces, or `None` when it has no arguments.
+pub fn joined_args(raw: &[u8]) -> Option<Vec<u8>> {
+    let args = split_args(raw);
+    (!args.is_empty()).then(|| args.join(&b' '))
 }
 
 /// Reads processes from `/proc`, reusing one buffer for every file.

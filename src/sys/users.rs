@@ -27,6 +27,14 @@ impl Names {
             .as_deref()
     }
 
+    /// The user name for `uid`, or the UID as text when it has none.
+    pub fn user_or_uid(&mut self, uid: u32) -> String {
+        match self.user(uid) {
+            Some(name) => name.to_string(),
+            None => uid.to_string(),
+        }
+    }
+
     /// The group name for `gid`, or `None` when the system has none.
     pub fn group(&mut self, gid: u32) -> Option<&str> {
         self.groups

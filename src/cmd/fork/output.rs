@@ -141,9 +141,7 @@ impl<'w, W: Write> Printer<'w, W> {
 
     /// A note from ptool on stderr (`ptool: job 3: cannot run ...`).
     pub fn note(&self, message: &str) {
-        let write = || {
-            let _ = writeln!(io::stderr().lock(), "ptool: {message}");
-        };
+        let write = || crate::output::warn(message);
         match &self.bar {
             Some(bar) => bar.suspend(write),
             None => write(),

@@ -13,6 +13,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::InfoArgs;
 use crate::exit::{Exit, ExitError, usage};
 use crate::output::sanitize::escape;
+use crate::output::warn;
 use crate::output::{Out, json};
 use crate::proc::{Field, Reader, System};
 use crate::select::Protected;
@@ -127,10 +128,4 @@ pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
         }
     }
     Ok(if failed { Exit::Partial } else { Exit::Success })
-}
-
-/// One line on stderr, in the format `main` uses for errors.
-fn warn(message: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "ptool: {message}");
 }

@@ -57,17 +57,6 @@ pub fn policy_name(policy: u64) -> String {
     }
 }
 
-/// A signal's short name; 32 and 33, which glibc keeps for itself and so
-/// have no name, by number.
-fn signal_name(sig: Signal) -> String {
-    let n = sig.number();
-    if n > 31 && n < crate::signal::rtmin() {
-        n.to_string()
-    } else {
-        sig.name()
-    }
-}
-
 /// Escaped text for a page.
 fn text(bytes: &[u8]) -> String {
     escape(bytes).into_owned()
@@ -282,15 +271,8 @@ fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<
     p.line("root", &root)?;
     let ago = crate::duration::format_short(std::time::Duration::from_secs_f64(prog.age.max(0.0)));
     p.line("started", &format!("{} ({ago} ago)", date_time(prog.start)))?;
-    let state_paint = match prog.state {
-        b'R' => Paint::Green,
-        b'D' => Paint::Yellow,
-        b'Z' => Paint::Red,
-        b'T' | b't' => Paint::Magenta,
-        _ => Paint::Plain,
-    };
     let state = format!("{} ({})", char::from(prog.state), state_name(prog.state));
-    let state = p.painted(&state, state_paint);
+    let state = p.painted(&state, Paint::for_state(prog.state));
     p.line("state", &state)?;
     if let Some(tracer) = prog.tracer_pid.filter(|t| *t > 0) {
         p.line("traced by", &tracer.to_string())?;
@@ -437,10 +419,7 @@ fn signals_section<W: Write>(p: &mut Page<'_, W>, d: &Dispositions) -> io::Resul
         if sigs.is_empty() {
             "none".to_string()
         } else {
-            sigs.iter()
-                .map(|s| signal_name(*s))
-                .collect::<Vec<_>>()
-                .join(" ")
+            sigs.iter().map(|s| s.name()).collect::<Vec<_>>().join(" ")
         }
     };
     p.line("blocked", &list(&d.blocked))?;
@@ -606,7 +585,7 @@ pub fn to_json(info: &Info) -> Json {
         }),
     );
     if let Some(d) = &info.signals {
-        let list = |sigs: &[Signal]| -> Json { sigs.iter().map(|s| signal_name(*s)).collect() };
+        let list = |sigs: &[Signal]| -> Json { sigs.iter().map(|s| s.name()).collect() };
         o.insert(
             "signals".into(),
             json!({

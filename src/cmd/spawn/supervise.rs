@@ -382,8 +382,7 @@ impl Supervisor<'_> {
 
     fn notice(&self, text: &str) {
         if !self.quiet {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr().lock(), "ptool: {text}");
+            crate::output::warn(text);
         }
     }
 }

@@ -9,10 +9,12 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::output::sanitize::{escape, to_json_string};
+use crate::output::table::cut_with;
 use crate::output::{Paint, paint};
+use crate::proc::{joined_args, split_args};
 
 /// The processes to draw: an arena of nodes and the roots to start from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -206,10 +208,10 @@ impl<W: Write> Drawer<'_, W> {
             if used >= width {
                 // No room for the label: cut the whole line, so the cut shows.
                 head.push_str(&text);
-                head = fit(&head, width, self.lines.ellipsis);
+                head = cut_with(&head, width, self.lines.ellipsis);
                 text = std::borrow::Cow::Borrowed("");
             } else {
-                text = std::borrow::Cow::Owned(fit(&text, width - used, self.lines.ellipsis));
+                text = std::borrow::Cow::Owned(cut_with(&text, width - used, self.lines.ellipsis));
             }
         }
         let look = if matched {
@@ -224,28 +226,6 @@ impl<W: Write> Drawer<'_, W> {
             .write_all(paint(&text, look, self.style.color).as_bytes())?;
         self.w.write_all(b"\n")
     }
-}
-
-/// `text` cut to at most `max` columns, ending in `ellipsis` when cut.
-fn fit(text: &str, max: usize, ellipsis: &str) -> String {
-    if text.width() <= max {
-        return text.to_string();
-    }
-    let room = max.saturating_sub(ellipsis.width());
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > room {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    if max >= ellipsis.width() {
-        out.push_str(ellipsis);
-    }
-    out
 }
 
 /// The lines below `parent`: its threads, then its children; with
@@ -326,13 +306,12 @@ fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
 /// `sleep`, `/usr/bin/python3 x.py` after `python3`). A command line
 /// rewritten by its process (`sshd: alice [priv]`) is shown whole.
 fn shown_args(node: &Node) -> Option<Vec<u8>> {
-    let raw = node.cmdline.as_deref()?;
-    let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
-    if raw.is_empty() {
-        return None;
-    }
-    let mut args: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
-    let program = args[0].rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let mut args = split_args(node.cmdline.as_deref()?);
+    let program = args
+        .first()?
+        .rsplit(|&b| b == b'/')
+        .next()
+        .unwrap_or_default();
     // The kernel keeps 15 bytes of a name (TASK_COMM_LEN - 1): a name that
     // long may be the cut-off start of the program's.
     let same = program == node.name.as_slice()
@@ -350,12 +329,7 @@ const COMM_MAX: usize = 15;
 
 /// The command line joined with spaces, as `ptool ls` shows it.
 fn command_line(node: &Node) -> Option<Vec<u8>> {
-    let raw = node.cmdline.as_deref()?;
-    let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
-    if raw.is_empty() {
-        return None;
-    }
-    Some(raw.split(|&b| b == 0).collect::<Vec<_>>().join(&b' '))
+    joined_args(node.cmdline.as_deref()?)
 }
 
 /// `--json`: an array of the roots, each an object with its `children`
@@ -752,8 +726,8 @@ mod tests {
             ..narrow
         };
         assert!(text(&tree, four).contains("\n| |+\n"));
-        assert_eq!(fit("日本語テキスト", 7, "…"), "日本語…");
-        assert_eq!(fit("short", 7, "…"), "short");
+        assert_eq!(cut_with("日本語テキスト", 7, "…"), "日本語…");
+        assert_eq!(cut_with("short", 7, "…"), "short");
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl Forest {
             self.reach(cut, &mut reached);
         }
         let procs = &self.procs;
-        let key = |i: &usize| (procs[*i].stat.start_ticks, procs[*i].pid);
+        let key = |i: &usize| procs[*i].start_key();
         self.roots.sort_by_key(key);
         for kids in &mut self.children {
             kids.sort_by_key(key);
@@ -109,7 +109,7 @@ impl Forest {
     }
 
     fn order_key(&self, i: usize) -> (u64, i32) {
-        (self.procs[i].stat.start_ticks, self.procs[i].pid)
+        self.procs[i].start_key()
     }
 
     pub fn len(&self) -> usize {

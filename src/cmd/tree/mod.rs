@@ -162,9 +162,6 @@ fn add_threads(tree: &mut Tree, threaded: &HashSet<i32>, reader: &mut Reader) {
 fn add_users(tree: &mut Tree) {
     let mut names = Names::default();
     for node in &mut tree.nodes {
-        node.user = node.uid.map(|uid| match names.user(uid) {
-            Some(name) => name.to_string(),
-            None => uid.to_string(),
-        });
+        node.user = node.uid.map(|uid| names.user_or_uid(uid));
     }
 }

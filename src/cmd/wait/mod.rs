@@ -225,10 +225,9 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     };
     let mut selector = args.select.selector()?;
     // Named PIDs in the order given, each once.
-    let mut explicit = Vec::with_capacity(args.select.pids.len() + args.pidfile.len());
+    let mut explicit = Vec::with_capacity(selector.pids.len() + args.pidfile.len());
     let mut seen = std::collections::HashSet::with_capacity(explicit.capacity());
-    for &pid in &args.select.pids {
-        let pid = positive_pid(pid)?;
+    for &pid in &selector.pids {
         if seen.insert(pid) {
             explicit.push(pid);
         }
@@ -348,7 +347,7 @@ fn processes(n: usize) -> String {
 
 /// A line on stderr for `-v`.
 fn log(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "ptool: {message}");
+    crate::output::warn(message);
 }
 
 /// The PID in a pidfile: one positive number, surrounded by nothing but
