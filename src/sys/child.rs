@@ -276,18 +276,25 @@ pub fn search_path(program: &OsStr, path: Option<OsString>) -> Vec<OsString> {
         })
 }
 
+/// True once the child `pid` of this process has exited, without reaping
+/// it (WNOWAIT): while it is an unreaped zombie its PID, and so its
+/// process-group ID, cannot be reused.
+pub fn has_exited(pid: i32) -> io::Result<bool> {
+    let pid = Pid::from_raw(pid).ok_or_else(|| io::Error::from_raw_os_error(libc::ECHILD))?;
+    let status = rustix::process::waitid(
+        WaitId::Pid(pid),
+        WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT,
+    )?;
+    Ok(status.is_some_and(|s| s.exited() || s.killed() || s.dumped()))
+}
+
 /// Start a child as `launch` describes. Returns once the child has exec'd
 /// the command; if any step before that fails, the child is reaped and the
 /// step and error are returned.
 pub fn launch(launch: &Launch<'_>) -> Result<Child, LaunchError> {
     let (child, report) = start(launch)?;
-    match report.outcome() {
-        Ok(()) => Ok(child),
-        Err(e) => {
-            let _ = child.wait();
-            Err(e)
-        }
-    }
+    report.outcome_or_reap(&child)?;
+    Ok(child)
 }
 
 /// Start a child without waiting for its exec: the caller learns the
@@ -366,6 +373,14 @@ pub struct ExecReport {
 }
 
 impl ExecReport {
+    /// [`ExecReport::outcome`], reaping `child` when it failed (it has
+    /// exited, or is about to, with 127).
+    pub fn outcome_or_reap(self, child: &Child) -> Result<(), LaunchError> {
+        self.outcome().inspect_err(|_| {
+            let _ = child.wait();
+        })
+    }
+
     /// Block until the child has exec'd (`Ok`) or reported a failed step.
     /// Returns at once when the child has already exited. Does not reap.
     pub fn outcome(self) -> Result<(), LaunchError> {
@@ -618,11 +633,7 @@ impl Child {
     /// unreaped zombie its PID, and so its process-group ID, cannot be
     /// reused, which keeps signalling its group safe.
     pub fn has_exited(&self) -> io::Result<bool> {
-        let status = rustix::process::waitid(
-            WaitId::Pid(self.rpid()),
-            WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT,
-        )?;
-        Ok(status.is_some_and(|s| s.exited() || s.killed() || s.dumped()))
+        has_exited(self.pid)
     }
 
     /// The signal that stopped the child, if it has stopped since the last

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal as NixSignal, sigaction};
-use nix::sys::wait::{Id, WaitPidFlag, WaitStatus};
+use nix::sys::wait::{Id, WaitPidFlag};
 use rustix::event::{PollFd, PollFlags};
 
 use crate::signal::Signal;
@@ -34,7 +34,6 @@ use crate::sys::pidfd::PidFd;
 pub struct GroupChild {
     child: Child,
     pidfd: Option<PidFd>,
-    exited: bool,
 }
 
 impl GroupChild {
@@ -56,11 +55,7 @@ impl GroupChild {
                 return Err(e);
             }
         };
-        Ok(GroupChild {
-            child,
-            pidfd,
-            exited: false,
-        })
+        Ok(GroupChild { child, pidfd })
     }
 
     pub fn pid(&self) -> i32 {
@@ -93,28 +88,11 @@ impl GroupChild {
 
     /// True once the leader has exited (it stays a zombie until reaped, so
     /// its group can still be signalled).
-    pub fn has_exited(&mut self) -> io::Result<bool> {
-        if self.exited {
-            return Ok(true);
+    pub fn has_exited(&self) -> io::Result<bool> {
+        match &self.pidfd {
+            Some(fd) => fd.has_exited(),
+            None => crate::sys::child::has_exited(self.pid()),
         }
-        self.exited = match &self.pidfd {
-            Some(fd) => fd.has_exited()?,
-            None => {
-                // WNOWAIT: look without reaping, so the PGID stays pinned.
-                let pid = nix::unistd::Pid::from_raw(self.pid());
-                let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-                !matches!(
-                    nix::sys::wait::waitid(Id::Pid(pid), flags).map_err(io::Error::from)?,
-                    WaitStatus::StillAlive
-                )
-            }
-        };
-        Ok(self.exited)
-    }
-
-    /// Record that the pidfd polled readable: the leader has exited.
-    pub fn mark_exited(&mut self) {
-        self.exited = true;
     }
 
     /// Send `signal` to every process in the child's group (`killpg`).

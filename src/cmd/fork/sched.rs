@@ -414,7 +414,6 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 Target::Err(i) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
                 Target::Exit(i) => {
                     self.running[i].exited = true;
-                    self.running[i].child.mark_exited();
                 }
             }
         }

@@ -80,8 +80,7 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     // exec worked is read after the command exits (one wake-up, not two).
     let report = match (&pending, report) {
         (Some(_), report) => {
-            if let Err(e) = report.outcome() {
-                let _ = child.wait();
+            if let Err(e) = report.outcome_or_reap(&child) {
                 return Err(launch_error(plan, &e));
             }
             None
@@ -151,9 +150,8 @@ impl Supervisor<'_> {
         self.reclaim_terminal();
         result?;
         if let Some(report) = self.report.take()
-            && let Err(e) = report.outcome()
+            && let Err(e) = report.outcome_or_reap(&self.child)
         {
-            let _ = self.child.wait();
             return Err(launch_error(self.plan, &e));
         }
         let status = self.child.wait().context("cannot reap the command")?;
