@@ -104,6 +104,15 @@ impl<T> Field<T> {
         }
     }
 
+    /// The value turned by `f`; `Denied` and `Unavailable` stay as they are.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Value(v) => Field::Value(f(v)),
+            Field::Denied => Field::Denied,
+            Field::Unavailable => Field::Unavailable,
+        }
+    }
+
     /// `Denied` for `EACCES`/`EPERM`, `Unavailable` for any other error.
     pub fn from_result(result: io::Result<T>) -> Field<T> {
         match result {
@@ -275,6 +284,11 @@ impl Reader {
     /// `stat(2)` of what the link `/proc/PID/<link>` points to.
     pub fn link_stat(&self, pid: i32, link: &str) -> io::Result<crate::sys::procfs::FileInfo> {
         self.fs.stat(&format!("{pid}/{link}"))
+    }
+
+    /// `/proc/PID/<file>` parsed by `parse`, or why it could not be read.
+    pub fn parsed<T>(&mut self, pid: i32, file: &str, parse: impl FnOnce(&[u8]) -> T) -> Field<T> {
+        Field::from_result(self.file(pid, file)).map(|raw| parse(&raw))
     }
 
     /// The target of the symlink `/proc/PID/<link>`.

@@ -5,8 +5,6 @@
 //! `io`, `environ`, `ns/`) become [`Field::Denied`], so the page can say
 //! "permission denied" instead of leaving the section out.
 
-use std::io;
-
 use crate::proc::cgroup::{self, Cgroup};
 use crate::proc::fds::{self, OpenFile};
 use crate::proc::io_stats::{self, IoStats};
@@ -202,30 +200,16 @@ pub fn gather(ctx: &mut Context, pid: i32, opts: Options) -> Option<Info> {
         info.signals = process.status.as_deref().map(Dispositions::from_status);
     }
     if opts.limits {
-        info.limits = Some(map(
-            Field::from_result(ctx.reader.file(pid, "limits")),
-            |t| limits::parse(&t),
-        ));
+        info.limits = Some(ctx.reader.parsed(pid, "limits", limits::parse));
     }
     if opts.env {
-        info.env = Some(map(
-            Field::from_result(ctx.reader.file(pid, "environ")),
-            |t| environ::parse(&t),
-        ));
+        info.env = Some(ctx.reader.parsed(pid, "environ", environ::parse));
     }
     // A process that ended mid-read leaves holes; one whose PID now names
     // another process would mix two. Either way, it is not there.
     match ctx.reader.stat(pid) {
         Some(stat) if stat.start_ticks == start_ticks => Some(info),
         _ => None,
-    }
-}
-
-fn map<T, U>(field: Field<T>, f: impl FnOnce(T) -> U) -> Field<U> {
-    match field {
-        Field::Value(v) => Field::Value(f(v)),
-        Field::Denied => Field::Denied,
-        Field::Unavailable => Field::Unavailable,
     }
 }
 
@@ -272,20 +256,15 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         path.truncate(path.len() - fds::DELETED.len());
         exe_deleted = true;
     }
-    let namespaces = match ns::read(&ctx.reader, pid) {
-        Ok(list) => {
-            let own = ctx.own_namespaces().cloned();
-            Field::Value(
-                list.into_iter()
-                    .map(|n| NamespaceInfo {
-                        ns: n,
-                        same_as_ptool: own.as_ref().map(|own| own.contains(&n)),
-                    })
-                    .collect(),
-            )
-        }
-        Err(e) => Field::from_result(Err(e)),
-    };
+    let namespaces = Field::from_result(ns::read(&ctx.reader, pid)).map(|list| {
+        let own = ctx.own_namespaces().cloned();
+        list.into_iter()
+            .map(|n| NamespaceInfo {
+                ns: n,
+                same_as_ptool: own.as_ref().map(|own| own.contains(&n)),
+            })
+            .collect()
+    });
     Program {
         exe,
         exe_deleted,
@@ -308,9 +287,7 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         rt_priority: s.rt_priority,
         tracer_pid: p.status.as_ref().map(|st| st.tracer_pid),
         umask: p.status.as_ref().and_then(|st| st.umask),
-        cgroups: map(Field::from_result(ctx.reader.file(pid, "cgroup")), |t| {
-            cgroup::parse(&t)
-        }),
+        cgroups: ctx.reader.parsed(pid, "cgroup", cgroup::parse),
         namespaces,
     }
 }
@@ -333,17 +310,14 @@ fn resources(ctx: &mut Context, p: &crate::proc::Process) -> Resources {
         major_faults: s.majflt,
         voluntary_switches: st.map(|st| st.voluntary_ctxt_switches),
         involuntary_switches: st.map(|st| st.nonvoluntary_ctxt_switches),
-        io: read_io(&mut ctx.reader, p.pid),
+        io: ctx.reader.parsed(p.pid, "io", io_stats::parse),
     }
-}
-
-fn read_io(reader: &mut Reader, pid: i32) -> Field<IoStats> {
-    let raw: io::Result<Vec<u8>> = reader.file(pid, "io");
-    map(Field::from_result(raw), |t| io_stats::parse(&t))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+
     use super::*;
 
     #[test]
