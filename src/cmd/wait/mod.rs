@@ -144,6 +144,20 @@ pub struct Ended {
     pub status: Status,
 }
 
+impl Ended {
+    /// `t` seen ended `at`; a target that was already a zombie at start has
+    /// no end time and no run time.
+    fn of(t: &Target, name: Vec<u8>, at: Moment, clk_tck: u64, status: Status) -> Ended {
+        Ended {
+            pid: t.pid,
+            name,
+            ended: (!t.zombie_at_start).then_some(at.unix),
+            ran: (!t.zombie_at_start).then(|| ran(t.start_ticks, clk_tck, at)),
+            status,
+        }
+    }
+}
+
 /// A process still running when the wait ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Survivor {
@@ -478,14 +492,7 @@ fn watch_targets<W: Write>(
 /// A process that ended between being selected and being watched: it has
 /// no pidfd, so no exit status; it ended at the latest now.
 fn ended_before_watch(t: &Target, clk_tck: u64) -> (Ended, Option<Unknown>) {
-    let now = Moment::now();
-    let ended = Ended {
-        pid: t.pid,
-        name: t.name.clone(),
-        ended: (!t.zombie_at_start).then_some(now.unix),
-        ran: (!t.zombie_at_start).then(|| ran(t.start_ticks, clk_tck, now)),
-        status: Status::Unknown,
-    };
+    let ended = Ended::of(t, t.name.clone(), Moment::now(), clk_tck, Status::Unknown);
     (ended, Some(Unknown::BeforeWatch))
 }
 
@@ -663,13 +670,8 @@ fn finish<W: Write>(
     };
     t.fd = None;
     t.state = State::Done;
-    let ended = Ended {
-        pid: t.pid,
-        name: std::mem::take(&mut t.name),
-        ended: (!t.zombie_at_start).then_some(at.unix),
-        ran: (!t.zombie_at_start).then(|| ran(t.start_ticks, clk_tck, at)),
-        status,
-    };
+    let name = std::mem::take(&mut t.name);
+    let ended = Ended::of(t, name, at, clk_tck, status);
     report(printer, &(ended, why), goal)?;
     Ok(())
 }
