@@ -12,34 +12,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// PIDs of the live (non-zombie) processes whose command line has `marker`.
-fn carrying(marker: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        if cmdline
-            .windows(marker.len())
-            .any(|w| w == marker.as_bytes())
-            && alive(pid)
-        {
-            found.push(pid);
-        }
-    }
-    found
-}
-
 /// True when `pid` is neither running nor a zombie: reaped.
 fn reaped(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -58,7 +30,8 @@ struct MarkerGuard(String);
 
 impl Drop for MarkerGuard {
     fn drop(&mut self) {
-        for pid in carrying(&self.0) {
+        // No panic here: this may run while a failing test unwinds.
+        for pid in scan_for_marker(&self.0).unwrap_or_default() {
             let Some(fd) = pidfd(pid) else { continue };
             // Still the same process, now that the pidfd pins it?
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -353,10 +326,8 @@ fn timeout_kills_the_job_and_its_grandchild() {
     assert_eq!(job["signal"], 9, "TERM is ignored, so KILL ends it");
     // The victim printed its family before it was stopped.
     let family: Value = serde_json::from_str(job["stdout"].as_str().unwrap().trim()).unwrap();
-    let mut pids = vec![family["pid"].as_i64().unwrap() as i32];
-    let kid = &family["kids"][0];
-    pids.push(kid["pid"].as_i64().unwrap() as i32);
-    pids.push(kid["kids"][0]["pid"].as_i64().unwrap() as i32);
+    let pids = Family::from_json(&family).pids();
+    assert_eq!(pids.len(), 3, "the victim, its kid and grandkid: {family}");
     assert!(out.elapsed >= Duration::from_millis(500), "{out:#?}");
     assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
     for pid in pids {
@@ -513,7 +484,7 @@ fn ctrl_c_stops_every_job_and_grandchild() {
     let mut pids = Vec::new();
     for line in &families {
         let family: Value = serde_json::from_str(line).unwrap();
-        collect_pids(&family, &mut pids);
+        pids.extend(Family::from_json(&family).pids());
     }
     assert_eq!(pids.len(), 8 * 4);
     // ptool's own command line has the marker too (in the script).
@@ -529,13 +500,6 @@ fn ctrl_c_stops_every_job_and_grandchild() {
     assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
     for pid in pids {
         assert!(reaped(pid), "{pid} is left as a zombie");
-    }
-}
-
-fn collect_pids(family: &Value, out: &mut Vec<i32>) {
-    out.push(family["pid"].as_i64().unwrap() as i32);
-    for kid in family["kids"].as_array().unwrap() {
-        collect_pids(kid, out);
     }
 }
 

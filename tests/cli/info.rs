@@ -1,41 +1,11 @@
 //! `ptool info` against victims that hold files, pipes, sockets, an
 //! environment and signal dispositions, with `/proc` as the oracle.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
 use crate::support::*;
-
-/// A scratch file for one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str, content: &[u8]) -> Scratch {
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(marker(tag));
-        std::fs::write(&path, content).unwrap();
-        Scratch(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// A PID that no process has: PIDs stay below `pid_max`.
-fn unused_pid() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .unwrap()
-        .trim()
-        .to_string()
-}
 
 /// The value after `label` on a page line (`  label    value`).
 fn line<'a>(page: &'a str, label: &str) -> &'a str {
@@ -79,22 +49,24 @@ fn link(pid: i32, fd: i64) -> String {
 
 /// A victim holding a file at offset 11, a pipe, a listening TCP socket and
 /// a connection to it, with USR1 ignored, USR2 caught and marked variables
-/// in its environment.
-fn rich_victim(tag: &str) -> (Victim, Scratch) {
+/// in its environment. Also the directory holding the file (removed on
+/// drop) and the file's path.
+fn rich_victim(tag: &str) -> (Victim, TempDir, String) {
     let m = marker(tag);
-    let file = Scratch::new("info-file", b"hello world");
+    let dir = TempDir::new_in(env!("CARGO_TARGET_TMPDIR"), "info-file");
+    let file = dir.file("file", b"hello world");
     let mut cmd = Command::new(victim_path());
     cmd.arg(&m)
-        .args(["--open", file.path(), "--pipe", "--listen", "--connect"])
+        .args(["--open", &file, "--pipe", "--listen", "--connect"])
         .args(["--ignore", "USR1", "--catch", "USR2"])
         .env("PTOOL_TEST_MARK", &m)
         .env("PTOOL_TEST_EVIL", "a\x1b]0;pwned\x07b");
-    (Victim::start_cmd(&m, cmd), file)
+    (Victim::start_cmd(&m, cmd), dir, file)
 }
 
 #[test]
 fn the_page_shows_what_the_victim_holds() {
-    let (v, file) = rich_victim("info-page");
+    let (v, _dir, file) = rich_victim("info-page");
     let pid = v.pid();
     let r = &v.report;
     let out = ptool(["info", "--env", &pid.to_string()]);
@@ -129,7 +101,7 @@ fn the_page_shows_what_the_victim_holds() {
     assert!(line(page, "user").starts_with("root (uid 0)"));
 
     let file_row = fd_row(page, r["open_fd"].as_i64().unwrap());
-    assert_eq!(file_row[1..], ["file", "rw,cloexec", "11", file.path()]);
+    assert_eq!(file_row[1..], ["file", "rw,cloexec", "11", file.as_str()]);
     let [read, write] = [0, 1].map(|i| r["pipe"][i].as_i64().unwrap());
     let pipe = link(pid, read);
     assert!(pipe.starts_with("pipe:["));
@@ -176,15 +148,12 @@ fn the_page_shows_what_the_victim_holds() {
 
 /// The name of this test process, as its children see their parent.
 fn own_name() -> String {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let open = stat.find('(').unwrap();
-    let close = stat.rfind(')').unwrap();
-    stat[open + 1..close].to_string()
+    stat_fields(std::process::id() as i32).0
 }
 
 #[test]
 fn json_says_the_same_and_agrees_with_proc() {
-    let (v, file) = rich_victim("info-json");
+    let (v, _dir, file) = rich_victim("info-json");
     let pid = v.pid();
     let r = &v.report;
     let out = ptool(["info", "--json", "--env", "--limits", &pid.to_string()]);
@@ -195,10 +164,7 @@ fn json_says_the_same_and_agrees_with_proc() {
     assert_eq!(j["name"], "ptool-victim");
 
     // /proc/PID/stat fields after the name; f[0] is field 3.
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
-        .split_whitespace()
-        .collect();
+    let (_, f) = stat_fields(pid);
     let id = &j["identity"];
     assert_eq!(id["ppid"].to_string(), f[1]);
     assert_eq!(id["pgid"].to_string(), f[2]);
@@ -242,7 +208,7 @@ fn json_says_the_same_and_agrees_with_proc() {
 
     let opened = fd_json(&j, r["open_fd"].as_i64().unwrap());
     assert_eq!(opened["type"], "file");
-    assert_eq!(opened["target"], file.path());
+    assert_eq!(opened["target"], file.as_str());
     assert_eq!(opened["mode"], "rw");
     assert_eq!(opened["offset"], 11);
     assert_eq!(opened["size"], 11);
@@ -296,7 +262,7 @@ fn json_says_the_same_and_agrees_with_proc() {
 
 #[test]
 fn files_is_the_lsof_view() {
-    let (v, file) = rich_victim("info-files");
+    let (v, _dir, file) = rich_victim("info-files");
     let pid = v.pid();
     let out = ptool(["info", "--files", &pid.to_string()]);
     out.success();
@@ -320,7 +286,7 @@ fn files_is_the_lsof_view() {
         "file",
         "rw,cloexec",
         "11",
-        file.path()
+        file.as_str()
     ]));
     // Nothing but the list.
     assert!(!out.stdout.contains("Identity") && !out.stdout.contains("Signals"));
@@ -338,14 +304,14 @@ fn a_deleted_executable_is_marked() {
     // A hard link next to the real binary (same filesystem), run, then
     // removed: the kernel shows "(deleted)" although the inode lives on.
     let m = marker("info-deleted");
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let exe = dir.join(&m);
+    let dir = TempDir::new_in(env!("CARGO_TARGET_TMPDIR"), "info-deleted");
+    let exe = dir.path(&m);
     std::fs::hard_link(victim_path(), &exe).unwrap();
-    let guard = Scratch(exe.clone());
     let mut cmd = Command::new(&exe);
     cmd.arg(&m);
     let v = Victim::start_cmd(&m, cmd);
-    drop(guard);
+    drop(dir);
+    assert!(!exe.exists(), "the link is removed");
     let out = ptool(["info", &v.pid().to_string()]);
     out.success();
     assert_eq!(
@@ -376,7 +342,7 @@ fn a_zombie_has_a_page_too() {
 
 #[test]
 fn a_missing_pid_is_one_line_and_exit_1() {
-    let missing = unused_pid();
+    let missing = NEVER_A_PID.to_string();
     let out = ptool(["info", &missing]);
     out.expect_code(1);
     assert_eq!(
@@ -472,7 +438,7 @@ fn a_selector_gives_one_page_each() {
 
 #[test]
 fn another_users_process_shows_public_parts_and_says_denied() {
-    let (v, _file) = rich_victim("info-nobody");
+    let (v, _dir, _file) = rich_victim("info-nobody");
     let pid = v.pid().to_string();
     let Some(out) = as_nobody(&["info", "--env", "--limits", &pid]) else {
         return;

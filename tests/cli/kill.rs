@@ -165,9 +165,7 @@ fn tree_kills_a_family_that_ignores_term() {
 
 /// The one-letter state of `pid` in `/proc/PID/stat`.
 fn state(pid: i32) -> u8 {
-    let stat = std::fs::read(format!("/proc/{pid}/stat")).unwrap();
-    let close = stat.iter().rposition(|&b| b == b')').unwrap();
-    stat[close + 2]
+    stat_fields(pid).1[0].as_bytes()[0]
 }
 
 #[test]

@@ -8,12 +8,10 @@
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
-
-use serde_json::Value;
 
 use crate::support::*;
 
@@ -133,44 +131,9 @@ impl Drop for Running {
     }
 }
 
-/// A fresh directory for a test's files, removed afterwards.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(marker(tag));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .expect("read dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Fields of `/proc/PID/stat` after the name: `f[0]` is field 3 (state).
 fn stat(pid: i32) -> Vec<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/stat")).expect("stat");
-    let close = raw.iter().rposition(|&b| b == b')').expect(")");
-    String::from_utf8_lossy(&raw[close + 2..])
-        .split_whitespace()
-        .map(String::from)
-        .collect()
+    stat_fields(pid).1
 }
 
 fn pgid_sid_tty(pid: i32) -> (i32, i32, i32) {
@@ -186,23 +149,6 @@ fn pid_of(text: &str) -> i32 {
     text.trim()
         .parse()
         .unwrap_or_else(|_| panic!("not a PID: {text:?}"))
-}
-
-/// PIDs of live processes whose command line contains `marker`.
-fn with_marker(marker: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        if let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline"))
-            && String::from_utf8_lossy(&cmdline).contains(marker)
-            && alive(pid)
-        {
-            found.push(pid);
-        }
-    }
-    found
 }
 
 #[test]
@@ -324,7 +270,7 @@ fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
         out.stderr.contains(&format!("PID {pid}")) && out.stderr.contains("--replace"),
         "{out:#?}"
     );
-    assert!(with_marker(&second).is_empty(), "nothing was started");
+    assert!(carrying(&second).is_empty(), "nothing was started");
     assert_eq!(
         std::fs::read_to_string(&pidfile).unwrap(),
         format!("{pid}\n")
@@ -487,7 +433,7 @@ fn environment_directory_umask_and_niceness_are_applied() {
         "-e",
         "GREETING=a=b",
         "-C",
-        dir.0.to_str().unwrap(),
+        dir.dir().to_str().unwrap(),
         "--umask",
         "027",
         "--nice",
@@ -502,7 +448,7 @@ fn environment_directory_umask_and_niceness_are_applied() {
     assert_eq!(lines[0], "a=b");
     assert_eq!(
         Path::new(lines[1]).canonicalize().unwrap(),
-        dir.0.canonicalize().unwrap()
+        dir.dir().canonicalize().unwrap()
     );
     assert_eq!(lines[2], "0027");
     // sh adds PWD (and maybe SHLVL) of its own; nothing of ours leaked.
@@ -552,17 +498,10 @@ fn wait_passes_the_exit_code_through() {
 
 /// The PIDs in the family lines victims print on stdout.
 fn family_pids(stdout: &str) -> Vec<i32> {
-    fn walk(v: &Value, out: &mut Vec<i32>) {
-        out.push(v["pid"].as_i64().unwrap() as i32);
-        for kid in v["kids"].as_array().into_iter().flatten() {
-            walk(kid, out);
-        }
-    }
-    let mut pids = Vec::new();
-    for line in stdout.lines() {
-        walk(&serde_json::from_str(line).unwrap(), &mut pids);
-    }
-    pids
+    json_lines(stdout.lines())
+        .iter()
+        .flat_map(|v| Family::from_json(v).pids())
+        .collect()
 }
 
 #[test]
@@ -591,7 +530,7 @@ fn timeout_ends_the_whole_group_with_124() {
     for pid in pids {
         assert!(!alive(pid), "{pid} outlived the timeout");
     }
-    assert!(with_marker(&m).is_empty());
+    assert!(carrying(&m).is_empty());
 }
 
 #[test]
@@ -618,7 +557,7 @@ fn a_term_ignoring_command_gets_kill_and_137() {
     out.expect_code(137);
     assert!(out.stderr.contains("sent SIGKILL"), "{out:#?}");
     assert!(out.elapsed >= Duration::from_millis(400), "{out:#?}");
-    assert!(with_marker(&m).is_empty());
+    assert!(carrying(&m).is_empty());
 }
 
 #[test]
@@ -641,7 +580,7 @@ fn a_lingering_group_member_is_killed_after_the_grace() {
     out.expect_code(124);
     assert_eq!(pids.len(), 2, "{out:#?}");
     assert!(out.stderr.contains("sent SIGKILL"), "{out:#?}");
-    assert!(with_marker(&m).is_empty(), "a member outlived ptool");
+    assert!(carrying(&m).is_empty(), "a member outlived ptool");
 }
 
 #[test]
@@ -651,9 +590,11 @@ fn signals_sent_to_ptool_reach_the_command() {
         let m = marker("spawn-forward");
         let mut ptool = Running::start(&["spawn", "--wait", "--", victim_path(), &m, "--forever"]);
         let line = ptool.next_line();
-        let pid = family_pids(&line)[0];
+        let pids = family_pids(&line);
+        let pid = pids[0];
         let mut started = Started::default();
         started.add(pid);
+        assert_eq!(pids, [pid], "a victim without kids: {line}");
         // The command leads its own group, apart from ptool's.
         let (pgid, _, _) = pgid_sid_tty(pid);
         assert_eq!(pgid, pid);
@@ -768,9 +709,11 @@ fn on_a_terminal_the_command_gets_the_foreground_and_ctrl_c() {
     );
     let mut seen = String::new();
     let family = term.line_where(&mut seen, |l| l.starts_with("{\"pid\""));
-    let pid = family_pids(&family)[0];
+    let pids = family_pids(&family);
+    let pid = pids[0];
     let mut started = Started::default();
     started.add(pid);
+    assert_eq!(pids, [pid], "a victim without kids: {family}");
     // The command leads its own group, and that group has the terminal.
     let f = stat(pid);
     assert_eq!(f[2], pid.to_string(), "pgid");

@@ -8,6 +8,7 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +20,10 @@ use rustix::process::{Pid, PidfdFlags};
 
 /// The bound on any single wait in a test.
 pub const BOUND: Duration = Duration::from_secs(20);
+
+/// A PID that no process can have: PID_MAX_LIMIT itself. The PID parser
+/// accepts it, but PIDs stay below `pid_max`, which cannot exceed it.
+pub const NEVER_A_PID: i64 = ptool::cli::PID_MAX_LIMIT;
 
 /// Make this test process a child subreaper (once), so that orphans of the
 /// victims are re-parented to it and can be reaped, whatever PID 1 does.
@@ -112,11 +117,24 @@ impl Output {
 
     /// Each stdout line parsed as JSON (for JSON Lines output).
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
-            .collect()
+        json_lines(self.stdout.lines())
     }
+}
+
+/// Each line parsed as JSON (for JSON Lines output), failing the test on
+/// one that is not.
+pub fn json_lines<I, S>(lines: I) -> Vec<serde_json::Value>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    lines
+        .into_iter()
+        .map(|l| {
+            let l = l.as_ref();
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}"))
+        })
+        .collect()
 }
 
 /// Run ptool with these arguments, bounded by [`BOUND`].
@@ -212,7 +230,7 @@ pub fn as_nobody_cmd(args: &[&str]) -> Option<Command> {
     }
     let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
         .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
+        .find(|p| Path::new(p).exists());
     let Some(setpriv) = setpriv else {
         eprintln!("skipped: setpriv (util-linux) is not installed");
         return None;
@@ -312,6 +330,105 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
+/// `/proc/PID/stat`: the name (between the first `(` and the last `)`) and
+/// the fields after it, so that `fields[0]` is field 3 (state), `fields[1]`
+/// field 4 (ppid), and field N is `fields[N - 3]`.
+pub fn stat_fields(pid: i32) -> (String, Vec<String>) {
+    let raw = std::fs::read(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    let open = raw.iter().position(|&b| b == b'(').expect("( in stat");
+    let close = raw.iter().rposition(|&b| b == b')').expect(") in stat");
+    let name = String::from_utf8_lossy(&raw[open + 1..close]).into_owned();
+    let rest = String::from_utf8_lossy(&raw[close + 2..]).into_owned();
+    (name, rest.split_whitespace().map(String::from).collect())
+}
+
+/// PIDs of the live (non-zombie) processes whose command line has `marker`.
+pub fn carrying(marker: &str) -> Vec<i32> {
+    scan_for_marker(marker).expect("read /proc")
+}
+
+/// Like [`carrying`], but an unreadable `/proc` is an error, not a panic
+/// (for guards that clean up while a test is already failing).
+pub fn scan_for_marker(marker: &str) -> std::io::Result<Vec<i32>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if cmdline
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes())
+            && alive(pid)
+        {
+            found.push(pid);
+        }
+    }
+    Ok(found)
+}
+
+/// A fresh directory for a test's files, removed with everything in it
+/// when dropped.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new directory (named by a fresh [`marker`]) in the system's
+    /// temporary directory.
+    pub fn new(tag: &str) -> TempDir {
+        TempDir::new_in(std::env::temp_dir(), tag)
+    }
+
+    /// A new directory (named by a fresh [`marker`]) in `base`: for files
+    /// that must be on a given filesystem.
+    pub fn new_in(base: impl AsRef<Path>, tag: &str) -> TempDir {
+        let dir = base.as_ref().join(marker(tag));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    /// The directory itself.
+    pub fn dir(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path of `name` in the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Write `content` to `name` in the directory; its path, as UTF-8.
+    pub fn file(&self, name: &str, content: &[u8]) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, content).expect("write temp file");
+        path.into_os_string()
+            .into_string()
+            .expect("UTF-8 temp path")
+    }
+
+    /// The names in the directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A victim's family as it reported it: its PID, its children's families,
 /// and the PID of the zombie it keeps (with `--zombie`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,13 +439,17 @@ pub struct Family {
 }
 
 impl Family {
-    fn from_json(v: &serde_json::Value) -> Family {
+    /// A family from the JSON line a victim prints:
+    /// `{"pid":1,"kids":[...],"zombie":null}`.
+    pub fn from_json(v: &serde_json::Value) -> Family {
         Family {
             pid: v["pid"].as_i64().expect("pid") as i32,
             kids: v["kids"]
                 .as_array()
-                .map(|k| k.iter().map(Family::from_json).collect())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| panic!("no kids array in {v}"))
+                .iter()
+                .map(Family::from_json)
+                .collect(),
             zombie: v["zombie"].as_i64().map(|z| z as i32),
         }
     }

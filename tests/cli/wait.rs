@@ -129,13 +129,6 @@ impl Drop for Waiter {
     }
 }
 
-fn json_lines(lines: &[String]) -> Vec<Value> {
-    lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
-        .collect()
-}
-
 /// stderr must hold nothing but the "waiting for" line.
 fn quiet_stderr(err: &[String]) {
     assert!(
@@ -284,17 +277,15 @@ fn timeout_exits_124_listing_what_still_runs() {
     assert!(alive(v.pid()));
 }
 
-/// PID_MAX_LIMIT itself: PIDs stay below pid_max, which cannot exceed it.
-const NEVER_A_PID: &str = "4194304";
-
 #[test]
 fn a_missing_pid_is_not_running() {
-    let out = ptool(["wait", NEVER_A_PID]);
+    let missing = NEVER_A_PID.to_string();
+    let out = ptool(["wait", &missing]);
     out.expect_code(1);
     assert!(out.stderr.is_empty(), "{out:#?}");
     assert_eq!(out.stdout, format!("{NEVER_A_PID}\t-\t-\t-\tnot running\n"));
 
-    let out = ptool(["wait", "--json", NEVER_A_PID]);
+    let out = ptool(["wait", "--json", &missing]);
     out.expect_code(1);
     let lines = out.json_lines();
     assert_eq!(lines.len(), 1, "{out:#?}");
@@ -312,7 +303,7 @@ fn a_missing_pid_beside_a_real_one() {
     let m = marker("wait-mixed");
     let mut v = Victim::start(&m, &[]);
     let pid = v.pid().to_string();
-    let mut waiter = Waiter::start(&[NEVER_A_PID, &pid]);
+    let mut waiter = Waiter::start(&[&NEVER_A_PID.to_string(), &pid]);
     assert_eq!(
         waiter.next_line(),
         format!("{NEVER_A_PID}\t-\t-\t-\tnot running")
@@ -325,33 +316,13 @@ fn a_missing_pid_beside_a_real_one() {
     assert!(out[1].ends_with("\texited 0"), "{out:?}");
 }
 
-/// A temporary file removed on drop.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(tag: &str, content: &[u8]) -> TempFile {
-        let path = std::env::temp_dir().join(marker(tag));
-        std::fs::write(&path, content).expect("write temp file");
-        TempFile(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("UTF-8 temp path")
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn pidfile_names_the_process() {
     let m = marker("wait-pidfile");
     let mut v = Victim::start(&m, &[]);
-    let file = TempFile::new("pidfile", format!("{}\n", v.pid()).as_bytes());
-    let waiter = Waiter::start(&["--json", "--pidfile", file.path()]);
+    let dir = TempDir::new("wait-pidfile");
+    let file = dir.file("app.pid", format!("{}\n", v.pid()).as_bytes());
+    let waiter = Waiter::start(&["--json", "--pidfile", &file]);
     v.tell("exit 7");
     v.wait();
     let (code, out, err) = waiter.finish();
@@ -372,8 +343,9 @@ fn bad_pidfiles_are_usage_errors() {
         (b"99999999999\n", "out of range"),
         (b"\xff\x1b\n", "does not hold a PID"),
     ] {
-        let file = TempFile::new("badpid", content);
-        let out = ptool(["wait", "--pidfile", file.path()]);
+        let dir = TempDir::new("wait-badpid");
+        let file = dir.file("app.pid", content);
+        let out = ptool(["wait", "--pidfile", &file]);
         out.usage_error();
         assert!(out.stderr.contains(says), "{content:?}: {out:#?}");
         assert!(!out.stderr.contains('\x1b'), "{out:#?}");
@@ -567,7 +539,7 @@ fn a_terminal_gets_a_header_and_aligned_columns() {
         lines,
         [
             row(["PID", "NAME", "ENDED", "RAN", "STATUS"]),
-            row([NEVER_A_PID, "-", "-", "-", "not running"]),
+            row([&NEVER_A_PID.to_string(), "-", "-", "-", "not running"]),
             row([
                 &zombie.to_string(),
                 "ptool-victim",
