@@ -19,6 +19,8 @@ import subprocess
 import threading
 import time
 
+from bench import stat_fields
+
 COUNT = 1000
 
 
@@ -98,8 +100,7 @@ def timed(ctx, argvs, label):
         states = []
         for pid in left[:5]:
             try:
-                with open(f"/proc/{pid}/stat") as f:
-                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+                states.append(stat_fields(pid)[0])
             except OSError:
                 states.append("gone")
         ctx.kill(procs)
@@ -114,16 +115,8 @@ def peak(ctx, argvs, label):
     if not ctx.require("/usr/bin/time", "time"):
         return None
     marker, procs, reaper = batch(ctx, label)
-    peaks = []
-    for argv in argvs:
-        p = subprocess.run(["/usr/bin/time", "-f", "%M",
-                            *[a.replace("MARK", marker) for a in argv]],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
-        try:
-            peaks.append(int(p.stderr.strip().splitlines()[-1]))
-        except (ValueError, IndexError):
-            pass
+    peaks = [ctx.peak_kib([a.replace("MARK", marker) for a in argv]) for argv in argvs]
+    peaks = [p for p in peaks if p is not None]
     if not reaper.join(30):
         ctx.kill(procs)
     ctx.children = [c for c in ctx.children if c.returncode is None]

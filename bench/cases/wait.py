@@ -24,6 +24,8 @@ import subprocess
 import threading
 import time
 
+from bench import stat_fields
+
 # Sleeping system calls a waiter blocks in, by architecture:
 # epoll_wait, epoll_pwait, epoll_pwait2, poll, ppoll, select, pselect6,
 # nanosleep, clock_nanosleep, wait4, read.
@@ -36,8 +38,7 @@ BLOCKING = {
 def blocked(pid):
     """True when `pid` sleeps in one of the BLOCKING system calls."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
+        state = stat_fields(pid)[0]
         with open(f"/proc/{pid}/syscall") as f:
             call = f.read().split()[0]
     except (OSError, IndexError):
@@ -98,8 +99,7 @@ def latency(ctx, make_argv, tag, runs):
 def cpu_ticks(pid):
     """User + system CPU seconds of a running process, from /proc/PID/stat
     (fields 14 and 15, in clock ticks)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
