@@ -25,17 +25,6 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
 
-# Cases import helpers from here (`from bench import stat_fields`): let them
-# find this module as it runs, rather than load the file a second time.
-sys.modules.setdefault("bench", sys.modules[__name__])
-
-
-def stat_fields(pid):
-    """The fields of /proc/PID/stat after the name (split at the last ')'),
-    so that fields[0] is field 3 (state) and field N is fields[N - 3]."""
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()
-
 
 class Ctx:
     """What a case gets: paths, the workload marker, and timing helpers."""

@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from bench import stat_fields
+from procstat import stat_fields
 
 COUNT = 1000
 

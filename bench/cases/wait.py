@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 
-from bench import stat_fields
+from procstat import stat_fields
 
 # Sleeping system calls a waiter blocks in, by architecture:
 # epoll_wait, epoll_pwait, epoll_pwait2, poll, ppoll, select, pselect6,
