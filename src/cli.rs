@@ -56,23 +56,83 @@ pub enum ColorChoice {
 pub enum Command {
     /// List processes (like ps aux, or pgrep with --pids)
     #[command(visible_alias = "ps")]
-    Ls(LsArgs),
+    Ls(Deferred<LsArgs>),
     /// Everything about a process: ids, program, resources, open files and sockets, signals
-    Info(InfoArgs),
+    Info(Deferred<InfoArgs>),
     /// Start a command: detached (like nohup + setsid, with a pidfile done
     /// right) or in the foreground with --wait (like timeout)
-    Spawn(SpawnArgs),
+    Spawn(Deferred<SpawnArgs>),
     /// Draw processes as a tree (like pstree): all, subtrees, or the branches of matches
     #[command(visible_alias = "pstree")]
-    Tree(TreeArgs),
+    Tree(Deferred<TreeArgs>),
     /// Run a command for each input, N at a time (like xargs -P, GNU parallel)
-    Fork(ForkArgs),
+    Fork(Deferred<ForkArgs>),
     /// Wait for processes to end, child or not (like pidwait, with exit status)
-    Wait(WaitArgs),
+    Wait(Deferred<WaitArgs>),
     /// Send a signal (like kill), list signals, or show a process's dispositions
-    Signal(SignalArgs),
+    Signal(Deferred<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
-    Kill(KillArgs),
+    Kill(Deferred<KillArgs>),
+}
+
+/// A subcommand's arguments, defined only when that subcommand is the one
+/// being run (clap's `Command::defer`). Otherwise clap builds all eight
+/// subcommands' flags on every start: a quarter of the page faults of a
+/// `ptool spawn -- true` (226 before, 167 after), which a shell loop of
+/// spawns pays once per command.
+#[derive(Debug, Clone)]
+pub struct Deferred<T>(pub T);
+
+impl<T: Args> Args for Deferred<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_about(cmd, T::augment_args))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_about(cmd, T::augment_args_for_update))
+    }
+}
+
+/// Adds a subcommand's flags but keeps the description it was given in the
+/// list of subcommands: an `Args` struct's own doc comment would replace it,
+/// because deferred flags are added after that description is set.
+fn keeping_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let cmd = augment(cmd);
+    let cmd = match about {
+        Some(about) => cmd.about(about),
+        None => cmd.about(None),
+    };
+    match long_about {
+        Some(long_about) => cmd.long_about(long_about),
+        None => cmd.long_about(None),
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
 }
 
 /// The selector flags shared by every command that picks processes.
@@ -799,6 +859,22 @@ mod tests {
     }
 
     #[test]
+    fn deferred_subcommands_keep_their_listed_description() {
+        let listed: Vec<_> = Cli::command()
+            .get_subcommands()
+            .map(|sub| (sub.get_name().to_string(), sub.get_about().cloned()))
+            .collect();
+        let mut built = Cli::command();
+        built.build();
+        for (name, about) in listed {
+            let sub = built.find_subcommand(&name).unwrap();
+            assert!(about.is_some(), "{name} has no description");
+            assert_eq!(sub.get_about(), about.as_ref(), "{name}");
+            assert!(sub.get_arguments().any(|a| a.get_id() != "help"), "{name}");
+        }
+    }
+
+    #[test]
     fn pids_are_checked() {
         assert_eq!(parse_pid("42"), Ok(42));
         assert_eq!(parse_pid("-1"), Ok(-1));
@@ -819,7 +895,7 @@ mod tests {
             "ptool", "ls", "-o", "pid,+cmd", "--sort", "-rss,pid", "-n", "x",
         ])
         .expect("parses");
-        let Command::Ls(args) = cli.command else {
+        let Command::Ls(Deferred(args)) = cli.command else {
             panic!("ls parses as ls");
         };
         assert_eq!(args.columns.len(), 2);
@@ -831,7 +907,7 @@ mod tests {
     fn info_flags_parse() {
         let cli =
             Cli::try_parse_from(["ptool", "info", "--limits", "--env", "42"]).expect("parses");
-        let Command::Info(args) = cli.command else {
+        let Command::Info(Deferred(args)) = cli.command else {
             panic!("info parses as info");
         };
         assert!(args.limits && args.env && !args.files);
@@ -869,7 +945,7 @@ mod tests {
             "ptool", "spawn", "--nice", "-5", "-e", "A=1", "--", "sleep", "-x", "1",
         ])
         .expect("parses");
-        let Command::Spawn(args) = cli.command else {
+        let Command::Spawn(Deferred(args)) = cli.command else {
             panic!("not spawn");
         };
         assert_eq!(args.nice, Some(-5));
@@ -881,7 +957,7 @@ mod tests {
     fn tree_flags_parse() {
         let cli = Cli::try_parse_from(["ptool", "tree", "-s", "-p", "-A", "-T", "--owner", "42"])
             .expect("parses");
-        let Command::Tree(args) = cli.command else {
+        let Command::Tree(Deferred(args)) = cli.command else {
             panic!("not tree");
         };
         let d = &args.draw;
@@ -890,7 +966,7 @@ mod tests {
         assert_eq!(args.select.pids, vec![42]);
         // -u stays the selector's owner filter
         let cli = Cli::try_parse_from(["ptool", "pstree", "-u", "root", "-a"]).expect("parses");
-        let Command::Tree(args) = cli.command else {
+        let Command::Tree(Deferred(args)) = cli.command else {
             panic!("not tree");
         };
         assert_eq!(args.select.users, vec!["root".to_string()]);
@@ -912,7 +988,7 @@ mod tests {
             "-v",
         ])
         .expect("parses");
-        let Command::Wait(args) = cli.command else {
+        let Command::Wait(Deferred(args)) = cli.command else {
             panic!("not wait");
         };
         assert_eq!(args.select.pids, vec![12]);
@@ -955,7 +1031,7 @@ mod tests {
             "a",
         ])
         .expect("parses");
-        let Command::Fork(args) = cli.command else {
+        let Command::Fork(Deferred(args)) = cli.command else {
             panic!("not fork");
         };
         assert_eq!(args.jobs, Some(3));
@@ -963,7 +1039,7 @@ mod tests {
         assert_eq!(args.command.len(), 5);
         let cli = Cli::try_parse_from(["ptool", "fork", "--halt-on-error=now", "--", "true"])
             .expect("parses");
-        let Command::Fork(args) = cli.command else {
+        let Command::Fork(Deferred(args)) = cli.command else {
             panic!("not fork");
         };
         assert_eq!(args.halt_on_error, Some(Halt::Now));
