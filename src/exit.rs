@@ -62,12 +62,6 @@ impl Exit {
     }
 }
 
-impl From<Exit> for std::process::ExitCode {
-    fn from(exit: Exit) -> Self {
-        std::process::ExitCode::from(exit.code())
-    }
-}
-
 /// An error that knows which exit code it deserves.
 ///
 /// Anything else that reaches `main` is a ptool failure (125); a broken pipe

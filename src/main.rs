@@ -1,47 +1,65 @@
 //! The `ptool` binary: parse, run, report one error line, exit with a code.
+//!
+//! It defines the C `main` itself rather than std's `fn main`, skipping
+//! std's runtime start-up: see `ptool::sys::startup` for why and what is
+//! kept.
 
-use std::process::ExitCode;
+#![no_main]
 
 use clap::Parser;
 use clap::error::ErrorKind;
 
 use ptool::cli::Cli;
 use ptool::exit::{self, Exit};
+use ptool::sys::startup;
 
-fn main() -> ExitCode {
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    let exit = match startup::init() {
+        Ok(()) => run(),
+        Err(err) => {
+            report(&format!("cannot start: {err}"));
+            Exit::Failure
+        }
+    };
+    startup::finish();
+    libc::c_int::from(exit.code())
+}
+
+fn run() -> Exit {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(&err),
     };
     match ptool::run(cli) {
-        Ok(code) => code.into(),
+        Ok(code) => code,
         Err(err) => {
             if !exit::is_broken_pipe(&err) {
                 report(&format!("{err:#}"));
             }
-            exit::for_error(&err).into()
+            exit::for_error(&err)
         }
     }
 }
 
 /// Help and version go to stdout with success; every other clap error becomes
 /// one line on stderr and exit 2.
-fn usage_error(err: &clap::Error) -> ExitCode {
+fn usage_error(err: &clap::Error) -> Exit {
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = err.print();
-            Exit::Success.into()
+            Exit::Success
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = err.print();
-            Exit::Usage.into()
+            Exit::Usage
         }
         _ => {
             report(&format!(
                 "{} (see --help)",
                 one_line(&err.render().to_string())
             ));
-            Exit::Usage.into()
+            Exit::Usage
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod pidfd;
 pub mod procfs;
 pub mod sigfd;
 pub mod sigmask;
+pub mod startup;
 pub mod term;
 pub mod time;
 pub mod users;

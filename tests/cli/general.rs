@@ -25,3 +25,48 @@ fn no_subcommand_shows_help_and_exits_2() {
     out.expect_code(2);
     assert!(out.stderr.contains("Usage"));
 }
+
+/// `ptool ARGS` started with descriptor `fd` closed, as a careless parent
+/// or `>&-` leaves it.
+fn with_closed(fd: i32, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = ptool_cmd(args);
+    // SAFETY: close is async-signal-safe; stderr's pipe is descriptor 2,
+    // so it is still captured.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::close(fd);
+            Ok(())
+        });
+    }
+    run(cmd, None, BOUND)
+}
+
+#[test]
+fn closed_standard_descriptors_are_reopened_on_dev_null() {
+    let dir = TempDir::new("closed-stdio");
+    let joblog = dir.path("joblog");
+    // The job log ptool opens must not land on descriptor 1, or the jobs'
+    // output would end up in it.
+    let out = with_closed(
+        1,
+        &[
+            "fork",
+            "--joblog",
+            joblog.to_str().unwrap(),
+            "--",
+            "printf",
+            "out-%s-put\\n",
+            ":::",
+            "a",
+        ],
+    );
+    out.success();
+    let logged = std::fs::read_to_string(&joblog).unwrap();
+    assert_eq!(logged.lines().count(), 2, "{logged}");
+    assert!(!logged.contains("out-a-put"), "{logged}");
+    // A foreground command inherits a readable stdin, at end of file.
+    let out = with_closed(0, &["spawn", "--wait", "--", "sh", "-c", "cat && exit 3"]);
+    out.expect_code(3);
+    assert!(out.stderr.is_empty(), "{out:#?}");
+}
