@@ -89,33 +89,26 @@ class Ctx:
         except (ValueError, IndexError):
             return None
 
-    def measure(self, argv, runs=None, stdin=subprocess.DEVNULL, check=False, shell=False):
-        """Median wall seconds over `runs` runs."""
-        times = []
-        for _ in range(runs or self.runs):
-            start = time.perf_counter()
-            p = subprocess.Popen(
-                argv,
-                stdin=stdin,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                shell=shell,
-            )
-            p.wait()
-            times.append(time.perf_counter() - start)
-            if check and p.returncode != 0:
-                raise RuntimeError(f"{argv} exited {p.returncode}")
-        return statistics.median(times)
+    def time_once(self, argv, shell=False):
+        """Wall seconds of one run."""
+        start = time.perf_counter()
+        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, shell=shell)
+        return time.perf_counter() - start
 
     def compare(self, name, ours, theirs, target, runs=None, shell=False):
-        """Time `ours` and `theirs` alternately-by-block and record the ratio.
+        """Time `ours` and `theirs` in alternation and record the ratio of
+        their medians. Alternating run by run means a burst of load from
+        elsewhere on this shared machine slows both sides, not one.
 
         `target` is the largest acceptable ours/theirs ratio."""
         # Warm both (page cache, dynamic loader) before measuring.
-        self.measure(ours, runs=1, shell=shell)
-        self.measure(theirs, runs=1, shell=shell)
-        t_ours = self.measure(ours, runs, shell=shell)
-        t_theirs = self.measure(theirs, runs, shell=shell)
+        self.time_once(ours, shell=shell)
+        self.time_once(theirs, shell=shell)
+        pairs = [(self.time_once(ours, shell=shell), self.time_once(theirs, shell=shell))
+                 for _ in range(runs or self.runs)]
+        t_ours = statistics.median(p[0] for p in pairs)
+        t_theirs = statistics.median(p[1] for p in pairs)
         m_ours, m_theirs = self.peak_kib(ours, shell), self.peak_kib(theirs, shell)
         self.record(name, t_ours, t_theirs, target, m_ours, m_theirs)
 
