@@ -71,6 +71,18 @@ impl Signals {
     }
 }
 
+/// Whether `signal` is ignored (`SIG_IGN`) in this process, as `nohup`
+/// leaves HUP and a non-interactive shell leaves INT and QUIT for a job
+/// started with `&`. Such a disposition survives `exec`.
+pub fn ignored(signal: Signal) -> bool {
+    let mut current = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `current`,
+    // which is valid for writes.
+    let ret = unsafe { libc::sigaction(signal.number(), std::ptr::null(), current.as_mut_ptr()) };
+    // SAFETY: sigaction filled `current` when it succeeded.
+    ret == 0 && unsafe { current.assume_init() }.sa_sigaction == libc::SIG_IGN
+}
+
 impl AsFd for Signals {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -101,5 +113,12 @@ mod tests {
         assert_eq!(got[0].sender, crate::sys::own_pid());
         assert!(signals.read()?.is_empty());
         Ok(())
+    }
+
+    #[test]
+    fn tells_an_ignored_signal() {
+        // std ignores SIGPIPE in test binaries; TERM keeps its default.
+        assert!(ignored(Signal::from_number(libc::SIGPIPE).unwrap()));
+        assert!(!ignored(Signal::TERM));
     }
 }

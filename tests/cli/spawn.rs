@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
@@ -65,7 +65,11 @@ struct Running {
 
 impl Running {
     fn start(args: &[&str]) -> Running {
-        let mut child = ptool_cmd(args)
+        Running::start_cmd(ptool_cmd(args))
+    }
+
+    fn start_cmd(mut cmd: Command) -> Running {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -311,7 +315,7 @@ fn stale_pidfiles_are_replaced() {
     let mut started = Started::default();
 
     // A PID whose process is gone.
-    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let mut gone = Command::new("true").spawn().unwrap();
     let dead = gone.id();
     gone.wait().unwrap();
     std::fs::write(&pidfile, format!("{dead}\n")).unwrap();
@@ -614,6 +618,44 @@ fn signals_sent_to_ptool_reach_the_command() {
     }
 }
 
+#[test]
+fn a_signal_ignored_when_ptool_started_stays_ignored() {
+    use rustix::process::Signal as S;
+    use std::os::unix::process::CommandExt;
+    let m = marker("spawn-nohup");
+    let mut cmd = ptool_cmd([
+        "spawn",
+        "--wait",
+        "--",
+        victim_path(),
+        &m,
+        "--forever",
+        "--report",
+        "HUP,USR1",
+    ]);
+    // As `nohup` leaves it.
+    // SAFETY: signal is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut ptool = Running::start_cmd(cmd);
+    let pid = family_pids(&ptool.next_line())[0];
+    let mut started = Started::default();
+    started.add(pid);
+    // The command catches HUP itself, as a daemon that reloads on HUP
+    // would. Forwarding keeps order, so a HUP passed on would come first.
+    ptool.signal(S::HUP);
+    ptool.signal(S::USR1);
+    assert_eq!(ptool.next_line(), "caught 10");
+    ptool.signal(S::TERM);
+    let (exit, stderr) = ptool.finish();
+    assert_eq!(exit, 143, "{stderr}");
+    started.wait_exit(pid);
+}
+
 /// A shell running as session leader on a new pseudo-terminal, as a login
 /// shell would: the terminal is its controlling terminal and its process
 /// group the foreground group. Killed and reaped on drop.
@@ -629,7 +671,7 @@ impl OnTerminal {
         init();
         let pty = nix::pty::openpty(None, None).expect("openpty");
         let slave = std::fs::File::from(pty.slave);
-        let mut cmd = std::process::Command::new("sh");
+        let mut cmd = Command::new("sh");
         cmd.arg("-c").arg(script).args(args);
         cmd.stdin(slave.try_clone().unwrap())
             .stdout(slave.try_clone().unwrap())

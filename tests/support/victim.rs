@@ -3,7 +3,7 @@
 //! as its first argument so that nothing else on the machine matches.
 //!
 //! ```text
-//! ptool-victim MARKER [--name NAME] [--ignore SIGS] [--catch SIGS] [--block SIGS]
+//! ptool-victim MARKER [--name NAME] [--ignore SIGS] [--catch SIGS] [--block SIGS] [--report SIGS]
 //!                     [--kids SHAPE] [--threads N] [--zombie] [--forever] [--exit CODE]
 //!                     [--open PATH] [--pipe] [--listen] [--connect] [--open-many N]
 //! ```
@@ -13,7 +13,8 @@
 //! with `--exit CODE` exits at once; with `--forever` (or as a child) sleeps
 //! until killed; otherwise reads commands from stdin: `exit N` exits with N,
 //! `signal N` dies of signal N, and end of input exits 0 (so a victim never
-//! outlives a test that crashed).
+//! outlives a test that crashed). `--report SIGS` catches those signals and
+//! prints `caught NN` (two digits) on stdout for each one received.
 //!
 //! `--kids` describes children, each a victim itself with the same marker:
 //! a comma-separated list of nodes, a node being a name (or `_` to keep the
@@ -53,6 +54,7 @@ struct Options {
     ignore: Vec<Signal>,
     catch: Vec<Signal>,
     block: Vec<Signal>,
+    report: Vec<Signal>,
     kids: String,
     threads: usize,
     zombie: bool,
@@ -83,6 +85,7 @@ fn parse(args: &[OsString]) -> Result<Options, String> {
             "--ignore" => o.ignore = signals(&value()?)?,
             "--catch" => o.catch = signals(&value()?)?,
             "--block" => o.block = signals(&value()?)?,
+            "--report" => o.report = signals(&value()?)?,
             "--kids" => o.kids = value()?.to_string_lossy().into_owned(),
             "--threads" => o.threads = number(&value()?)?,
             "--exit" => o.exit = Some(number(&value()?)?),
@@ -126,24 +129,45 @@ fn signals(list: &OsString) -> Result<Vec<Signal>, String> {
 
 extern "C" fn caught(_: libc::c_int) {}
 
+/// Print `caught NN` on stdout, with only async-signal-safe calls.
+extern "C" fn reported(sig: libc::c_int) {
+    // SAFETY: errno is thread-local; it is restored before returning so the
+    // interrupted code never sees the write's.
+    let saved = unsafe { *libc::__errno_location() };
+    let n = u8::try_from(sig).unwrap_or(0);
+    let mut line = *b"caught 00\n";
+    line[7] += n / 10;
+    line[8] += n % 10;
+    // SAFETY: write is async-signal-safe and `line` outlives the call.
+    unsafe {
+        libc::write(1, line.as_ptr().cast(), line.len());
+        *libc::__errno_location() = saved;
+    }
+}
+
 fn run(args: &[OsString]) -> Result<(), String> {
     let o = parse(args)?;
     if let Some(name) = &o.name {
         let name = CString::new(name.as_bytes()).map_err(|e| e.to_string())?;
         nix::sys::prctl::set_name(&name).map_err(|e| e.to_string())?;
     }
-    for (list, handler) in [
-        (&o.ignore, SigHandler::SigIgn),
-        (&o.catch, SigHandler::Handler(caught)),
+    // Reported signals are held off while one is being reported, so that
+    // two arriving together are reported in the kernel's delivery order
+    // (lowest number first), not the nested handlers' reverse order.
+    let reporting: SigSet = o.report.iter().copied().collect();
+    for (list, handler, mask) in [
+        (&o.ignore, SigHandler::SigIgn, SigSet::empty()),
+        (&o.catch, SigHandler::Handler(caught), SigSet::empty()),
+        (&o.report, SigHandler::Handler(reported), reporting),
     ] {
         for sig in list {
             let action = nix::sys::signal::SigAction::new(
                 handler,
                 nix::sys::signal::SaFlags::SA_RESTART,
-                SigSet::empty(),
+                mask,
             );
-            // SAFETY: the handler is either SIG_IGN or `caught`, which does
-            // nothing and so is async-signal-safe.
+            // SAFETY: the handler is SIG_IGN, `caught`, which does nothing,
+            // or `reported`, which only writes: all async-signal-safe.
             unsafe { sigaction(*sig, &action) }.map_err(|e| e.to_string())?;
         }
     }

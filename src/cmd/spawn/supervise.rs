@@ -11,7 +11,8 @@
 //!
 //! Waiting is one `poll` over the command's pidfd, a signalfd and the next
 //! deadline: no sleeping, no busy loop. INT, TERM, HUP, QUIT, USR1 and USR2
-//! sent to ptool are forwarded to the command's group. After `--timeout` the
+//! sent to ptool are forwarded to the command's group, except those ignored
+//! when ptool started (under `nohup`, HUP), which stay ignored. After `--timeout` the
 //! group gets `--signal` (and CONT, so a stopped member sees it), then KILL
 //! after `--kill-after`; ptool returns only when no live member of the group
 //! is left. Until then the command is kept unreaped, so its PID, which is
@@ -32,7 +33,7 @@ use crate::signal::Signal;
 use crate::sys::child::{self, Child, ExecReport, Group};
 use crate::sys::jobs::poll_readable;
 use crate::sys::pidfd::PidFd;
-use crate::sys::sigfd::Signals;
+use crate::sys::sigfd::{self, Signals};
 
 /// The signals ptool passes on to the command's process group.
 pub const FORWARDED: [Signal; 6] = [
@@ -52,7 +53,13 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     // Blocked before the fork, read from the signalfd; the child starts with
     // an empty mask. TTOU is blocked so ptool may take the terminal back
     // while it is not in the foreground.
-    let mut watched: Vec<Signal> = FORWARDED.to_vec();
+    // A signal ignored when ptool started stays ignored, for ptool and (as
+    // dispositions survive exec) for the command: a hangup that `nohup` keeps
+    // away is not passed on. fork's jobs are treated the same way.
+    let mut watched: Vec<Signal> = FORWARDED
+        .into_iter()
+        .filter(|&signal| !sigfd::ignored(signal))
+        .collect();
     watched.extend([Signal::CHLD, Signal::CONT]);
     watched.extend(Signal::from_number(SIGTTOU));
     let signals = Signals::block(&watched).context("cannot block signals")?;
