@@ -16,6 +16,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use rustix::process::{Pid, WaitId, WaitIdOptions, WaitOptions};
 
+use super::sigmask::Blocked;
 use crate::signal::Signal;
 
 /// Where the child goes in the process-group hierarchy.
@@ -315,15 +316,10 @@ pub fn start(launch: &Launch<'_>) -> Result<(Child, ExecReport), LaunchError> {
 
     // Block every signal across the fork, so no handler of ptool's can run
     // in the child before it has reset its signal state.
-    let mut all = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-    let mut old = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigfillset initialises `all`; pthread_sigmask reads `all` and
-    // writes the previous mask into `old`, which is then initialised.
-    let old = unsafe {
-        libc::sigfillset(all.as_mut_ptr());
-        libc::pthread_sigmask(libc::SIG_SETMASK, all.as_ptr(), old.as_mut_ptr());
-        old.assume_init()
-    };
+    let blocked = Blocked::all().map_err(|error| LaunchError {
+        step: Step::Fork,
+        error,
+    })?;
 
     // Start the child like posix_spawn(3) does: CLONE_VM | CLONE_VFORK
     // runs it in ptool's memory, on a stack of its own, while this thread
@@ -352,10 +348,9 @@ pub fn start(launch: &Launch<'_>) -> Result<(Child, ExecReport), LaunchError> {
             (&raw const args).cast_mut().cast(),
         )
     };
-    drop(stack);
     let fork_error = io::Error::last_os_error();
-    // SAFETY: restores the mask saved above; `old` is initialised.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    drop(stack);
+    drop(blocked);
     drop(report_write);
     if pid < 0 {
         return Err(LaunchError {

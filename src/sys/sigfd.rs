@@ -11,9 +11,10 @@
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 
-use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+use nix::sys::signal::SigSet;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
+use super::sigmask::Blocked;
 use crate::signal::Signal;
 
 /// One signal read from the descriptor.
@@ -29,7 +30,7 @@ pub struct Received {
 #[derive(Debug)]
 pub struct Signals {
     fd: SignalFd,
-    old_mask: SigSet,
+    _blocked: Blocked,
 }
 
 impl Signals {
@@ -41,12 +42,13 @@ impl Signals {
             let sig = nix::sys::signal::Signal::try_from(sig.number()).map_err(io::Error::from)?;
             set.add(sig);
         }
-        let mut old_mask = SigSet::empty();
-        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old_mask))
-            .map_err(io::Error::from)?;
+        let blocked = Blocked::block(&set)?;
         let fd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
             .map_err(io::Error::from)?;
-        Ok(Signals { fd, old_mask })
+        Ok(Signals {
+            fd,
+            _blocked: blocked,
+        })
     }
 
     /// Every signal pending now, in arrival order (empty when none).
@@ -86,12 +88,6 @@ pub fn ignored(signal: Signal) -> bool {
 impl AsFd for Signals {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.old_mask), None);
     }
 }
 

@@ -1,7 +1,36 @@
-//! Holding off the signals that would end ptool while it is in a state it
-//! must not be interrupted in.
+//! Blocking signals for a while: the one guard behind holding off
+//! interrupts, reading signals from a signalfd, and starting a child.
+
+use std::io;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+
+/// Signals blocked in this thread until dropped; dropping restores the mask
+/// in force before, and a signal that arrived meanwhile then takes effect.
+#[derive(Debug)]
+pub struct Blocked {
+    previous: SigSet,
+}
+
+impl Blocked {
+    /// Block `set`, on top of whatever is blocked already.
+    pub fn block(set: &SigSet) -> io::Result<Blocked> {
+        let mut previous = SigSet::empty();
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(set), Some(&mut previous))?;
+        Ok(Blocked { previous })
+    }
+
+    /// Block every signal that can be blocked (all but KILL and STOP).
+    pub fn all() -> io::Result<Blocked> {
+        Blocked::block(&SigSet::all())
+    }
+}
+
+impl Drop for Blocked {
+    fn drop(&mut self) {
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.previous), None);
+    }
+}
 
 /// While alive, Ctrl-C, TERM, HUP and QUIT stay pending instead of ending
 /// ptool; dropping it restores the previous mask, and a signal that arrived
@@ -11,7 +40,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 /// ending in between would leave the processes stopped for good.
 #[derive(Debug)]
 pub struct Deferred {
-    previous: Option<SigSet>,
+    _blocked: Option<Blocked>,
 }
 
 impl Deferred {
@@ -24,18 +53,8 @@ impl Deferred {
         ]
         .into_iter()
         .collect();
-        let mut previous = SigSet::empty();
-        let ok = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut previous)).is_ok();
         Deferred {
-            previous: ok.then_some(previous),
-        }
-    }
-}
-
-impl Drop for Deferred {
-    fn drop(&mut self) {
-        if let Some(previous) = &self.previous {
-            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(previous), None);
+            _blocked: Blocked::block(&set).ok(),
         }
     }
 }
@@ -54,6 +73,11 @@ mod tests {
         assert!(!blocked());
         {
             let _held = Deferred::interrupts();
+            assert!(blocked());
+        }
+        assert!(!blocked());
+        {
+            let _all = Blocked::all().unwrap();
             assert!(blocked());
         }
         assert!(!blocked());
