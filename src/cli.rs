@@ -185,10 +185,10 @@ pub struct SelectArgs {
     #[arg(long, value_name = "STATES", help_heading = "Selecting processes")]
     pub state: Option<String>,
     /// Started at least DURATION ago (500ms, 5s, 2m, 1h30m)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Selecting processes")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Selecting processes")]
     pub older: Option<Duration>,
     /// Started at most DURATION ago
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Selecting processes")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Selecting processes")]
     pub younger: Option<Duration>,
     /// Only the most recently started of the matches
     #[arg(long, conflicts_with = "oldest", help_heading = "Selecting processes")]
@@ -301,6 +301,8 @@ pub fn parse_positive_pid(text: &str) -> Result<i32, String> {
 }
 
 /// Parse a duration (`500ms`, `5s`, `2m`, `1h30m`, or a number of seconds).
+/// Duration flags take values starting with `-`, so that `-1s` is refused
+/// as a duration rather than read as a flag.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::duration::parse(text)
 }
@@ -330,7 +332,7 @@ pub struct LsArgs {
     #[arg(short = 'T', long)]
     pub threads: bool,
     /// Measure %CPU over this interval instead of the lifetime average
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
     pub sample: Option<Duration>,
 }
 
@@ -407,13 +409,13 @@ pub struct SpawnArgs {
     #[arg(short = 'w', long, help_heading = "Foreground")]
     pub wait: bool,
     /// With --wait: send --signal to the command's process group after DURATION (exit 124; 0 = no limit)
-    #[arg(short = 't', long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Foreground")]
+    #[arg(short = 't', long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Foreground")]
     pub timeout: Option<Duration>,
     /// The signal --timeout sends [default: TERM]
     #[arg(short = 's', long, value_name = "SIG", value_parser = parse_real_signal, help_heading = "Foreground")]
     pub signal: Option<Signal>,
     /// With --timeout: send KILL if the group is still there DURATION after the signal (exit 137)
-    #[arg(short = 'k', long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Foreground")]
+    #[arg(short = 'k', long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Foreground")]
     pub kill_after: Option<Duration>,
     /// Append the command's standard output to FILE [detached default: /dev/null]
     #[arg(long, value_name = "FILE", conflicts_with = "log")]
@@ -720,11 +722,11 @@ pub struct WaitArgs {
     #[arg(long, help_heading = "Waiting")]
     pub any: bool,
     /// Give up after DURATION: exit 124 and list what is still running
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Waiting")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Waiting")]
     pub timeout: Option<Duration>,
     /// How long to give an ended process's parent to collect it, which is when
     /// the kernel learns its exit status (0: do not wait for it)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "500ms", help_heading = "Waiting")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, default_value = "500ms", help_heading = "Waiting")]
     pub status_wait: Duration,
     /// Tell on stderr how ptool waits, and why an exit status is unknown
     #[arg(short, long, help_heading = "Waiting")]
@@ -823,7 +825,7 @@ pub struct KillArgs {
     #[arg(short = 's', long = "signal", value_name = "SIGNAL", default_value = "TERM", allow_hyphen_values = true, value_parser = parse_signal)]
     pub signal: Signal,
     /// How long to wait for the targets to exit before sending KILL; 0 sends only the first signal
-    #[arg(short = 'g', long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(short = 'g', long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub grace: Duration,
     /// Also every descendant; the tree is stopped first so that nothing forks away
     #[arg(short = 't', long)]

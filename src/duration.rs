@@ -10,6 +10,15 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if text.is_empty() {
         return Err("empty duration".to_string());
     }
+    if text
+        .strip_prefix('-')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+    {
+        return Err(format!(
+            "invalid duration '{}': a duration cannot be negative",
+            crate::output::sanitize::escape_str(text)
+        ));
+    }
     if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return text
             .parse::<f64>()
@@ -65,6 +74,8 @@ mod tests {
         for bad in ["", "5x", "-1", "1..2", "s", "99999999999999999999"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        assert!(parse("-1s").unwrap_err().contains("cannot be negative"));
+        assert!(!parse("--json").unwrap_err().contains("negative"));
     }
 
     #[test]

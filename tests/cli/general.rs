@@ -70,3 +70,17 @@ fn closed_standard_descriptors_are_reopened_on_dev_null() {
     out.expect_code(3);
     assert!(out.stderr.is_empty(), "{out:#?}");
 }
+
+#[test]
+fn negative_durations_are_refused_as_durations() {
+    for args in [
+        &["ls", "--older", "-1s"][..],
+        &["wait", "--timeout", "-5", "1"],
+        &["kill", "--grace", "-1s", "1"],
+        &["spawn", "--wait", "--timeout", "-2m", "--", "true"],
+    ] {
+        let out = ptool(args);
+        out.usage_error();
+        assert!(out.stderr.contains("cannot be negative"), "{out:#?}");
+    }
+}
