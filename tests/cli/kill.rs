@@ -13,7 +13,7 @@ use ptool::proc::Reader;
 use ptool::select::Protected;
 use ptool::signal::Signal;
 
-use crate::signal::{row, target_of, victim_with_pid};
+use crate::signal::{reused_pid, row, target_of};
 use crate::support::*;
 
 /// How far past the grace period a kill may end on a loaded machine.
@@ -423,15 +423,8 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
         assert_eq!(v.wait().signal(), Some(libc::SIGKILL));
     }
     // A real reuse, where PIDs can be steered.
-    let mut first = Victim::start(&m, &[]);
-    let mut selected = target_of(first.pid());
-    first.tell("exit 0");
-    first.wait();
-    match victim_with_pid(selected.pid, &m, &[]) {
-        Some(second) => {
-            // As if the new process had started in the same clock tick: the
-            // start time no longer tells them apart, only the pin does.
-            selected.start_ticks = target_of(second.pid()).start_ticks;
+    match reused_pid(&m) {
+        Some((selected, second)) => {
             let rows = terminate(
                 &plan,
                 vec![selected],

@@ -401,6 +401,21 @@ pub fn victim_with_pid(pid: i32, m: &str, args: &[&str]) -> Option<Victim> {
     None
 }
 
+/// A real PID reuse, where PIDs can be steered: a victim selected (as by
+/// [`target_of`]), then exited and reaped, and a second victim that now has
+/// its PID. The selection's start time is set to the second's, as if both
+/// had started in the same clock tick, so that only the pin taken on the
+/// first can tell them apart. `None` where PIDs cannot be steered here.
+pub fn reused_pid(m: &str) -> Option<(Target, Victim)> {
+    let mut first = Victim::start(m, &[]);
+    let mut selected = target_of(first.pid());
+    first.tell("exit 0");
+    first.wait();
+    let second = victim_with_pid(selected.pid, m, &[])?;
+    selected.start_ticks = target_of(second.pid()).start_ticks;
+    Some((selected, second))
+}
+
 #[test]
 fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
     let m = marker("sig-stale");
@@ -430,17 +445,9 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
         assert_eq!(v.wait().signal(), Some(libc::SIGUSR1));
     }
 
-    // A real reuse where the kernel lets us steer PIDs: select a victim,
-    // let it exit and be reaped, start another with its PID, deliver.
-    let mut first = Victim::start(&m, &[]);
-    let mut selected = target_of(first.pid());
-    first.tell("exit 0");
-    first.wait();
-    match victim_with_pid(selected.pid, &m, &[]) {
-        Some(second) => {
-            // As if the new process had started in the same clock tick: the
-            // start time no longer tells them apart, only the pin does.
-            selected.start_ticks = target_of(second.pid()).start_ticks;
+    // A real reuse where the kernel lets us steer PIDs.
+    match reused_pid(&m) {
+        Some((selected, second)) => {
             let rows = ptool::cmd::signal::deliver(
                 Signal::TERM,
                 &[selected],

@@ -320,17 +320,21 @@ fn stale_pidfiles_are_replaced() {
     gone.wait().unwrap();
     std::fs::write(&pidfile, format!("{dead}\n")).unwrap();
     let m = marker("spawn-stale");
-    let out = ptool([
-        "spawn",
-        "--pidfile",
-        pf,
-        "--",
-        victim_path(),
-        &m,
-        "--forever",
-    ]);
-    out.success();
-    started.add(pid_of(&out.stdout));
+    // Each start replaces the stale file and runs.
+    let mut start_replacing = || {
+        let out = ptool([
+            "spawn",
+            "--pidfile",
+            pf,
+            "--",
+            victim_path(),
+            &m,
+            "--forever",
+        ]);
+        out.success();
+        started.add(pid_of(&out.stdout));
+    };
+    start_replacing();
 
     // A live PID that started after the file was written: the PID was
     // reused, the file is stale.
@@ -339,17 +343,7 @@ fn stale_pidfiles_are_replaced() {
     let file = std::fs::File::options().write(true).open(&pidfile).unwrap();
     file.set_modified(SystemTime::now() - Duration::from_secs(3600))
         .unwrap();
-    let out = ptool([
-        "spawn",
-        "--pidfile",
-        pf,
-        "--",
-        victim_path(),
-        &m,
-        "--forever",
-    ]);
-    out.success();
-    started.add(pid_of(&out.stdout));
+    start_replacing();
 
     // Something that is not a pidfile is not overwritten.
     std::fs::write(&pidfile, "important data\n").unwrap();
