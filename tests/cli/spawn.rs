@@ -57,6 +57,14 @@ impl Drop for Started {
     }
 }
 
+/// `ptool spawn EXTRA... -- ptool-victim MARKER --forever`.
+fn spawn_victim(extra: &[&str], m: &str) -> Output {
+    let mut args = vec!["spawn"];
+    args.extend_from_slice(extra);
+    args.extend(["--", victim_path(), m, "--forever"]);
+    ptool(args)
+}
+
 /// A ptool running in the background of a test; killed and reaped on drop.
 struct Running {
     child: Option<Child>,
@@ -247,15 +255,7 @@ fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
     let pf = pidfile.to_str().unwrap();
     let m = marker("spawn-pidfile");
     let mut started = Started::default();
-    let out = ptool([
-        "spawn",
-        "--pidfile",
-        pf,
-        "--",
-        victim_path(),
-        &m,
-        "--forever",
-    ]);
+    let out = spawn_victim(&["--pidfile", pf], &m);
     out.success();
     let pid = pid_of(&out.stdout);
     started.add(pid);
@@ -266,15 +266,7 @@ fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
     assert_eq!(dir.entries(), ["app.pid"], "no temporary file left");
 
     let second = marker("spawn-pidfile-second");
-    let out = ptool([
-        "spawn",
-        "--pidfile",
-        pf,
-        "--",
-        victim_path(),
-        &second,
-        "--forever",
-    ]);
+    let out = spawn_victim(&["--pidfile", pf], &second);
     out.expect_code(1);
     assert!(out.stdout.is_empty());
     assert!(
@@ -287,16 +279,7 @@ fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
         format!("{pid}\n")
     );
 
-    let out = ptool([
-        "spawn",
-        "--pidfile",
-        pf,
-        "--replace",
-        "--",
-        victim_path(),
-        &second,
-        "--forever",
-    ]);
+    let out = spawn_victim(&["--pidfile", pf, "--replace"], &second);
     out.success();
     let new = pid_of(&out.stdout);
     started.add(new);
@@ -322,15 +305,7 @@ fn stale_pidfiles_are_replaced() {
     let m = marker("spawn-stale");
     // Each start replaces the stale file and runs.
     let mut start_replacing = || {
-        let out = ptool([
-            "spawn",
-            "--pidfile",
-            pf,
-            "--",
-            victim_path(),
-            &m,
-            "--forever",
-        ]);
+        let out = spawn_victim(&["--pidfile", pf], &m);
         out.success();
         started.add(pid_of(&out.stdout));
     };
