@@ -366,18 +366,10 @@ fn copies_are_numbered_in_their_environment() {
     let dir = TempDir::new("spawn-copies");
     let pidfile = dir.path("pool.pid");
     let mut started = Started::default();
-    let out = ptool([
-        "--json",
-        "spawn",
-        "-n",
-        "3",
-        "--pidfile",
-        pidfile.to_str().unwrap(),
-        "--",
-        victim_path(),
+    let out = spawn_victim(
+        &["--json", "-n", "3", "--pidfile", pidfile.to_str().unwrap()],
         &m,
-        "--forever",
-    ]);
+    );
     out.success();
     let records = out.json();
     let records = records.as_array().expect("an array with -n");
