@@ -2,10 +2,7 @@
 //! Ctrl-C, joblog, JSON and exit codes, on jobs the tests start through it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -48,96 +45,6 @@ impl Drop for MarkerGuard {
                     );
                 }
             }
-        }
-    }
-}
-
-/// A ptool run in the background whose stdout is read line by line.
-struct Background {
-    child: Option<Child>,
-    lines: mpsc::Receiver<String>,
-    /// Set to stop reading: the reader then closes ptool's stdout.
-    hang_up: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Background {
-    fn start(args: &[&str]) -> Background {
-        let mut cmd = ptool_cmd(args);
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start ptool");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut stderr = child.stderr.take().expect("stderr");
-        let (tx, lines) = mpsc::channel();
-        let hang_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop = hang_up.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if stop.load(std::sync::atomic::Ordering::SeqCst) || tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (etx, stderr_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-            let _ = etx.send(text);
-        });
-        Background {
-            child: Some(child),
-            lines,
-            hang_up,
-            stderr: stderr_rx,
-        }
-    }
-
-    /// The next `n` stdout lines, each within the bound.
-    fn read_lines(&self, n: usize) -> Vec<String> {
-        (0..n)
-            .map(|i| {
-                self.lines
-                    .recv_timeout(BOUND)
-                    .unwrap_or_else(|_| panic!("ptool printed only {i} of {n} lines"))
-            })
-            .collect()
-    }
-
-    /// Stop reading: ptool's stdout is closed at its next line.
-    fn close_stdout(&self) {
-        self.hang_up
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.as_ref().expect("running").id() as i32
-    }
-
-    fn signal(&self, signal: rustix::process::Signal) {
-        let pid = self.child.as_ref().expect("running").id() as i32;
-        let fd = pidfd(pid).expect("ptool is running");
-        rustix::process::pidfd_send_signal(fd.as_fd(), signal).expect("signal ptool");
-    }
-
-    /// Wait (bounded) for ptool to exit: its code and stderr.
-    fn finish(&mut self) -> (i32, String) {
-        let mut child = self.child.take().expect("running");
-        let fd = pidfd(child.id() as i32).expect("pidfd");
-        assert!(wait_fd(&fd, BOUND), "ptool did not exit");
-        let status = child.wait().expect("reap ptool");
-        let code = status.code().unwrap_or(-1);
-        (code, self.stderr.recv_timeout(BOUND).unwrap_or_default())
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
         }
     }
 }
@@ -463,7 +370,7 @@ fn ctrl_c_stops_every_job_and_grandchild() {
          else exec {v} {m} --kids '_(_),_' --forever; fi",
         v = victim_path()
     );
-    let mut bg = Background::start(&[
+    let mut bg = Background::start(ptool_cmd([
         "fork",
         "-j",
         "8",
@@ -478,9 +385,9 @@ fn ctrl_c_stops_every_job_and_grandchild() {
         &script,
         "_",
         "{}",
-    ]);
+    ]));
     // Each victim prints its family once everything is set up.
-    let families = bg.read_lines(8);
+    let families = bg.next_lines(8);
     let mut pids = Vec::new();
     for line in &families {
         let family: Value = serde_json::from_str(line).unwrap();
@@ -495,8 +402,8 @@ fn ctrl_c_stops_every_job_and_grandchild() {
         .collect();
     assert_eq!(running.len(), 8 * 4);
     bg.signal(rustix::process::Signal::INT);
-    let (code, stderr) = bg.finish();
-    assert_eq!(code, 130, "stderr: {stderr}");
+    let (code, _, stderr) = bg.finish();
+    assert_eq!(code, 130, "stderr: {stderr:?}");
     assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
     for pid in pids {
         assert!(reaped(pid), "{pid} is left as a zombie");
@@ -507,7 +414,7 @@ fn ctrl_c_stops_every_job_and_grandchild() {
 fn term_to_ptool_exits_143() {
     let m = marker("fork-term");
     let _guard = MarkerGuard(m.clone());
-    let mut bg = Background::start(&[
+    let mut bg = Background::start(ptool_cmd([
         "fork",
         "-n",
         "2",
@@ -516,10 +423,10 @@ fn term_to_ptool_exits_143() {
         victim_path(),
         &m,
         "--forever",
-    ]);
-    bg.read_lines(2);
+    ]));
+    bg.next_lines(2);
     bg.signal(rustix::process::Signal::TERM);
-    let (code, _) = bg.finish();
+    let (code, _, _) = bg.finish();
     assert_eq!(code, 143);
     assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
 }
@@ -527,11 +434,14 @@ fn term_to_ptool_exits_143() {
 #[test]
 fn a_closed_stdout_stops_the_run_quietly() {
     // 100,000 jobs would take minutes; a reader that goes away ends it.
-    let mut bg = Background::start(&["fork", "-j", "2", "-n", "100000", "--", "echo", "x{}"]);
-    bg.read_lines(1);
+    let mut bg = Background::start(ptool_cmd([
+        "fork", "-j", "2", "-n", "100000", "--", "echo", "x{}",
+    ]));
+    bg.next_lines(1);
     bg.close_stdout();
-    let (code, stderr) = bg.finish();
-    assert_eq!((code, stderr.as_str()), (0, ""));
+    let (code, _, stderr) = bg.finish();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(stderr.is_empty(), "{stderr:?}");
 }
 
 #[test]

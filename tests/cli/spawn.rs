@@ -5,11 +5,10 @@
 //! to it (a subreaper) when ptool exits. Every process ptool starts is put
 //! in a [`Started`] guard, which kills it through a pidfd and reaps it.
 
-use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
@@ -63,84 +62,6 @@ fn spawn_victim(extra: &[&str], m: &str) -> Output {
     args.extend_from_slice(extra);
     args.extend(["--", victim_path(), m, "--forever"]);
     ptool(args)
-}
-
-/// A ptool running in the background of a test; killed and reaped on drop.
-struct Running {
-    child: Option<Child>,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        Running::start_cmd(ptool_cmd(args))
-    }
-
-    fn start_cmd(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ptool");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child: Some(child),
-            lines,
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.as_ref().expect("running").id() as i32
-    }
-
-    fn next_line(&self) -> String {
-        self.lines
-            .recv_timeout(BOUND)
-            .expect("a line from the command within the bound")
-    }
-
-    fn signal(&self, sig: rustix::process::Signal) {
-        let fd = pidfd(self.pid()).expect("ptool is running");
-        rustix::process::pidfd_send_signal(fd.as_fd(), sig).expect("signal ptool");
-    }
-
-    /// Wait (bounded) for ptool to exit; its exit code and stderr.
-    fn finish(&mut self) -> (i32, String) {
-        use std::io::Read;
-        let fd = pidfd(self.pid()).expect("pidfd");
-        assert!(wait_fd(&fd, BOUND), "ptool did not exit");
-        let mut child = self.child.take().expect("running");
-        let status = child.wait().expect("reap ptool");
-        let mut stderr = String::new();
-        let _ = child
-            .stderr
-            .take()
-            .expect("stderr")
-            .read_to_string(&mut stderr);
-        use std::os::unix::process::ExitStatusExt;
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-        (code, stderr)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// Fields of `/proc/PID/stat` after the name: `f[0]` is field 3 (state).
@@ -560,7 +481,14 @@ fn signals_sent_to_ptool_reach_the_command() {
     use rustix::process::Signal as S;
     for (sig, code) in [(S::TERM, 143), (S::USR1, 138), (S::HUP, 129)] {
         let m = marker("spawn-forward");
-        let mut ptool = Running::start(&["spawn", "--wait", "--", victim_path(), &m, "--forever"]);
+        let mut ptool = Background::start(ptool_cmd([
+            "spawn",
+            "--wait",
+            "--",
+            victim_path(),
+            &m,
+            "--forever",
+        ]));
         let line = ptool.next_line();
         let pids = family_pids(&line);
         let pid = pids[0];
@@ -572,9 +500,9 @@ fn signals_sent_to_ptool_reach_the_command() {
         assert_eq!(pgid, pid);
         assert_ne!(pgid, pgid_sid_tty(ptool.pid()).0);
         ptool.signal(sig);
-        let (exit, stderr) = ptool.finish();
-        assert_eq!(exit, code, "{sig:?}: {stderr}");
-        assert!(stderr.is_empty(), "{stderr}");
+        let (exit, _, stderr) = ptool.finish();
+        assert_eq!(exit, code, "{sig:?}: {stderr:?}");
+        assert!(stderr.is_empty(), "{stderr:?}");
         started.wait_exit(pid);
     }
 }
@@ -602,7 +530,7 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
             Ok(())
         });
     }
-    let mut ptool = Running::start_cmd(cmd);
+    let mut ptool = Background::start(cmd);
     let pid = family_pids(&ptool.next_line())[0];
     let mut started = Started::default();
     started.add(pid);
@@ -612,8 +540,8 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
     ptool.signal(S::USR1);
     assert_eq!(ptool.next_line(), "caught 10");
     ptool.signal(S::TERM);
-    let (exit, stderr) = ptool.finish();
-    assert_eq!(exit, 143, "{stderr}");
+    let (exit, _, stderr) = ptool.finish();
+    assert_eq!(exit, 143, "{stderr:?}");
     started.wait_exit(pid);
 }
 

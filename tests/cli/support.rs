@@ -295,6 +295,142 @@ impl Drop for ChildGuard {
     }
 }
 
+/// A command (usually ptool) running in the background of a test, its
+/// stdout and stderr read line by line as they come. Killed (through a
+/// pidfd) and reaped on drop unless the test has waited for it.
+#[derive(Debug)]
+pub struct Background {
+    child: Option<Child>,
+    fd: Option<OwnedFd>,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    /// Set to stop reading stdout: the reader then closes its end.
+    hang_up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Background {
+    /// Start `cmd` with stdin from /dev/null and stdout and stderr piped.
+    pub fn start(mut cmd: Command) -> Background {
+        init();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let hang_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = hang_up.clone();
+        Background {
+            fd: pidfd(child.id() as i32),
+            stdout: lines(child.stdout.take().expect("stdout"), move || {
+                stop.load(Ordering::SeqCst)
+            }),
+            stderr: lines(child.stderr.take().expect("stderr"), || false),
+            child: Some(child),
+            hang_up,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    /// The next stdout line, within the bound.
+    pub fn next_line(&self) -> String {
+        self.stdout
+            .recv_timeout(BOUND)
+            .expect("a line on stdout within the bound")
+    }
+
+    /// The next `n` stdout lines, each within the bound.
+    pub fn next_lines(&self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                self.stdout
+                    .recv_timeout(BOUND)
+                    .unwrap_or_else(|_| panic!("only {i} of {n} lines on stdout"))
+            })
+            .collect()
+    }
+
+    /// The next stderr line, or `None` when none came within `bound`.
+    pub fn next_err_line(&self, bound: Duration) -> Option<String> {
+        self.stderr.recv_timeout(bound).ok()
+    }
+
+    /// Stop reading stdout: the command's next write finds the pipe closed.
+    pub fn close_stdout(&self) {
+        self.hang_up.store(true, Ordering::SeqCst);
+    }
+
+    pub fn signal(&self, signal: rustix::process::Signal) {
+        let fd = self.fd.as_ref().expect("a pidfd for the command");
+        rustix::process::pidfd_send_signal(fd, signal).expect("signal the command");
+    }
+
+    /// True while the command has not exited.
+    pub fn running(&self) -> bool {
+        self.fd
+            .as_ref()
+            .is_some_and(|fd| !wait_fd(fd, Duration::ZERO))
+    }
+
+    /// Wait (bounded) for the command to exit: its exit code (128+N when
+    /// killed by signal N), and the stdout and stderr lines not yet read.
+    pub fn finish(&mut self) -> (i32, Vec<String>, Vec<String>) {
+        if let Some(fd) = &self.fd {
+            assert!(
+                wait_fd(fd, BOUND),
+                "the command did not exit within {BOUND:?}"
+            );
+        }
+        let status = self.child.take().expect("running").wait().expect("reap");
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        // The pipes are at end of file once the command and anything that
+        // inherited them are gone; a leftover holder must not hang the test.
+        let rest = |rx: &mpsc::Receiver<String>| {
+            let mut got = Vec::new();
+            while let Ok(line) = rx.recv_timeout(BOUND) {
+                got.push(line);
+            }
+            got
+        };
+        (code, rest(&self.stdout), rest(&self.stderr))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(fd) = &self.fd {
+                let _ = rustix::process::pidfd_send_signal(fd, rustix::process::Signal::KILL);
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Each line read from `pipe`, sent as it comes, until end of file or until
+/// `stop` says to hang up.
+fn lines<R, F>(pipe: R, stop: F) -> mpsc::Receiver<String>
+where
+    R: Read + Send + 'static,
+    F: Fn() -> bool + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if stop() || tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// A pidfd for `pid`, or `None` if it is already gone.
 pub fn pidfd(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()

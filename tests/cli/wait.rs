@@ -2,38 +2,19 @@
 //! is started first and the test waits for its `-v` "waiting for" line on
 //! stderr, so every process is known to end while ptool is watching.
 
-use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::*;
 
-/// A `ptool wait` running in the background, its stdout and stderr read
-/// line by line. Dropping it kills (by pidfd) and reaps it.
+/// A `ptool wait` in the background, with every line it printed so far.
 struct Waiter {
-    child: Option<Child>,
-    fd: Option<OwnedFd>,
-    stdout: Receiver<String>,
-    stderr: Receiver<String>,
+    bg: Background,
     out_lines: Vec<String>,
     err_lines: Vec<String>,
-}
-
-fn lines<R: std::io::Read + Send + 'static>(pipe: R) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 impl Waiter {
@@ -45,33 +26,26 @@ impl Waiter {
     }
 
     /// Start a prepared command that runs `ptool wait -v ...`.
-    fn spawn(mut cmd: Command) -> Waiter {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start ptool wait");
-        let fd = pidfd(child.id() as i32);
+    fn spawn(cmd: Command) -> Waiter {
+        let shown = format!("{cmd:?}");
         let mut waiter = Waiter {
-            stdout: lines(child.stdout.take().expect("stdout")),
-            stderr: lines(child.stderr.take().expect("stderr")),
-            child: Some(child),
-            fd,
+            bg: Background::start(cmd),
             out_lines: Vec::new(),
             err_lines: Vec::new(),
         };
         let deadline = Instant::now() + BOUND;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match waiter.stderr.recv_timeout(left) {
-                Ok(line) => {
+            match waiter.bg.next_err_line(left) {
+                Some(line) => {
                     let ready = line.starts_with("ptool: waiting for ");
                     waiter.err_lines.push(line);
                     if ready {
                         return waiter;
                     }
                 }
-                Err(_) => panic!(
-                    "{cmd:?} never said it was waiting; stderr: {:?}",
+                None => panic!(
+                    "{shown} never said it was waiting; stderr: {:?}",
                     waiter.err_lines
                 ),
             }
@@ -80,52 +54,27 @@ impl Waiter {
 
     /// The next stdout line (bounded).
     fn next_line(&mut self) -> String {
-        let line = self
-            .stdout
-            .recv_timeout(BOUND)
-            .unwrap_or_else(|_| panic!("no output; so far: {:?}", self.out_lines));
+        let line = self.bg.next_line();
         self.out_lines.push(line.clone());
         line
     }
 
     fn pid(&self) -> i32 {
-        self.child.as_ref().map_or(0, |c| c.id() as i32)
+        self.bg.pid()
     }
 
     /// True while ptool has not exited.
     fn running(&self) -> bool {
-        self.fd
-            .as_ref()
-            .is_some_and(|fd| !wait_fd(fd, Duration::ZERO))
+        self.bg.running()
     }
 
     /// Wait (bounded) for ptool to exit; its exit code, every stdout line
     /// and every stderr line.
     fn finish(mut self) -> (i32, Vec<String>, Vec<String>) {
-        if let Some(fd) = &self.fd {
-            assert!(wait_fd(fd, BOUND), "ptool wait did not return");
-        }
-        let status = self.child.take().expect("child").wait().expect("reap");
-        let code = status.code().unwrap_or(-1);
-        self.out_lines.extend(self.stdout.iter());
-        self.err_lines.extend(self.stderr.iter());
-        (
-            code,
-            std::mem::take(&mut self.out_lines),
-            std::mem::take(&mut self.err_lines),
-        )
-    }
-}
-
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            if let Some(fd) = &self.fd {
-                let _ =
-                    rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
-            }
-            let _ = child.wait();
-        }
+        let (code, out, err) = self.bg.finish();
+        self.out_lines.extend(out);
+        self.err_lines.extend(err);
+        (code, self.out_lines, self.err_lines)
     }
 }
 
