@@ -6,6 +6,8 @@
 
 #![no_main]
 
+use std::ffi::OsString;
+
 use clap::Parser;
 use clap::error::ErrorKind;
 
@@ -14,9 +16,11 @@ use ptool::exit::{self, Exit};
 use ptool::sys::startup;
 
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: these are the arguments the C runtime passes to `main`.
+    let args = unsafe { startup::args(argc, argv) };
     let exit = match startup::init() {
-        Ok(()) => run(),
+        Ok(()) => run(args),
         Err(err) => {
             report(&format!("cannot start: {err}"));
             Exit::Failure
@@ -26,8 +30,8 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
     libc::c_int::from(exit.code())
 }
 
-fn run() -> Exit {
-    let cli = match Cli::try_parse() {
+fn run(args: Vec<OsString>) -> Exit {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => return usage_error(&err),
     };

@@ -6,12 +6,12 @@
 //! 80,000 instructions and a few page faults, 7% of the time of a
 //! `ptool spawn -- true` run from a shell loop. The binary therefore defines
 //! the C `main` itself and calls [`init`] for the two parts ptool relies on.
-//! `std::env::args` still works: glibc hands the arguments to std's own
-//! initialiser as well. The only thing lost is the "has overflowed its
-//! stack" message: an overflow still hits the guard page and kills ptool
-//! with SIGSEGV.
+//! The only thing lost is the "has overflowed its stack" message: an
+//! overflow still hits the guard page and kills ptool with SIGSEGV.
 
+use std::ffi::{CStr, OsString, c_char, c_int};
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStringExt;
 
 /// Start-up, as std's runtime would do it: SIGPIPE ignored, so that writing
 /// to a closed pipe is an EPIPE error (`ptool ls | head` then ends quietly
@@ -61,8 +61,45 @@ fn reopen_closed_stdio() -> io::Result<()> {
     Ok(())
 }
 
+/// The command line, as the C runtime passes it to `main`. ptool reads
+/// `argv` itself rather than through `std::env::args`, which std fills
+/// from arguments that glibc alone hands to initialisers; under another C
+/// library it would be empty without std's runtime start-up.
+///
+/// # Safety
+///
+/// `argv` must hold `argc` pointers to NUL-terminated strings, as `main`
+/// receives them.
+pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
+    let count = usize::try_from(argc).unwrap_or(0);
+    (0..count)
+        .map(|i| {
+            // SAFETY: the caller guarantees `count` valid string pointers.
+            let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect()
+}
+
 /// Flush std's stdout buffer, as std's runtime does after `fn main`
 /// returns: output that did not end in a newline is still in it.
 pub fn finish() {
     let _ = io::stdout().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_argv_as_main_receives_it() {
+        let owned = [c"ptool", c"ls", c"-f", c"caf\xe9"];
+        let argv: Vec<*const c_char> = owned.iter().map(|a| a.as_ptr()).collect();
+        // SAFETY: `argv` holds four pointers to the NUL-terminated `owned`.
+        let got = unsafe { args(4, argv.as_ptr()) };
+        assert_eq!(got[..3], ["ptool", "ls", "-f"]);
+        assert_eq!(got[3].as_encoded_bytes(), b"caf\xe9");
+        // SAFETY: no pointers are read for a count of zero.
+        assert!(unsafe { args(0, std::ptr::null()) }.is_empty());
+    }
 }
