@@ -465,8 +465,9 @@ not found/not executable. A terminal closing does not reach it.
 Foreground (--wait): the command gets its own process group (made the
 terminal's foreground group when ptool is the foreground job, so Ctrl-C and
 Ctrl-Z work as usual); INT, TERM, HUP, QUIT, USR1 and USR2 sent to ptool are
-forwarded to that group; ptool exits with the command's code, or 128+N if it
-died of signal N. After --timeout the whole group gets --signal, then KILL
+forwarded to that group, but one ignored when ptool started (HUP under nohup)
+stays ignored; ptool exits with the command's code, or 128+N if it died of
+signal N. After --timeout the whole group gets --signal, then KILL
 after --kill-after; ptool returns once the group is empty (124, or 137 when
 the command needed KILL).
 
