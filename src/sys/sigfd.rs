@@ -73,22 +73,21 @@ impl Signals {
     }
 }
 
-/// Whether `signal` is ignored (`SIG_IGN`) in this process, as `nohup`
-/// leaves HUP and a non-interactive shell leaves INT and QUIT for a job
-/// started with `&`. Such a disposition survives `exec`.
-pub fn ignored(signal: Signal) -> bool {
-    let mut current = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
-    // SAFETY: a null new action only reads the current one into `current`,
-    // which is valid for writes.
-    let ret = unsafe { libc::sigaction(signal.number(), std::ptr::null(), current.as_mut_ptr()) };
-    // SAFETY: sigaction filled `current` when it succeeded.
-    ret == 0 && unsafe { current.assume_init() }.sa_sigaction == libc::SIG_IGN
-}
-
 impl AsFd for Signals {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+/// Whether `signal` is ignored (`SIG_IGN`) in this process, as `nohup`
+/// leaves HUP and a non-interactive shell leaves INT and QUIT for a job
+/// started with `&`. Such a disposition survives `exec`.
+pub fn ignored(signal: Signal) -> bool {
+    // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, no flags).
+    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only reads the current one into `current`.
+    let ret = unsafe { libc::sigaction(signal.number(), std::ptr::null(), &mut current) };
+    ret == 0 && current.sa_sigaction == libc::SIG_IGN
 }
 
 #[cfg(test)]

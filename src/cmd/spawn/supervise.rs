@@ -12,10 +12,10 @@
 //! Waiting is one `poll` over the command's pidfd, a signalfd and the next
 //! deadline: no sleeping, no busy loop. INT, TERM, HUP, QUIT, USR1 and USR2
 //! sent to ptool are forwarded to the command's group, except those ignored
-//! when ptool started (under `nohup`, HUP), which stay ignored. After `--timeout` the
-//! group gets `--signal` (and CONT, so a stopped member sees it), then KILL
-//! after `--kill-after`; ptool returns only when no live member of the group
-//! is left. Until then the command is kept unreaped, so its PID, which is
+//! when ptool started (under `nohup`, HUP), which stay ignored. After
+//! `--timeout` the group gets `--signal` (and CONT, so a stopped member sees
+//! it), then KILL after `--kill-after`; ptool returns only when no live
+//! member of the group is left. Until then the command is kept unreaped, so its PID, which is
 //! the group's ID, cannot be reused and `killpg` cannot reach a stranger.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
