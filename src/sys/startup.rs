@@ -5,8 +5,9 @@
 //! stack-overflow handler on an alternate stack: about fifteen system calls,
 //! 80,000 instructions and a few page faults, 7% of the time of a
 //! `ptool spawn -- true` run from a shell loop. The binary therefore defines
-//! the C `main` itself and calls [`init`] for the two parts ptool relies on.
-//! The only thing lost is the "has overflowed its stack" message: an
+//! the C `main` itself, takes its arguments from there ([`args`]), and calls
+//! [`init`] for the two parts of std's start-up ptool relies on, and
+//! [`finish`] at the end. The only thing lost is the "has overflowed its stack" message: an
 //! overflow still hits the guard page and kills ptool with SIGSEGV.
 
 use std::ffi::{CStr, OsString, c_char, c_int};
