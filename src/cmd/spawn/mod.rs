@@ -2,7 +2,7 @@
 //! from `/dev/null`, output appended to log files, a pidfile written
 //! atomically once the command really runs), or in the foreground with
 //! `--wait` (signals forwarded, `timeout`-style limits, the command's exit
-//! code passed through; see [`supervise`]).
+//! code passed through; see `supervise.rs`).
 
 mod pidfile;
 mod supervise;
