@@ -91,9 +91,17 @@ def one_latency(ctx, make_argv, tag):
         ctx.kill([victim, waiter])
 
 
-def latency(ctx, make_argv, tag, runs):
-    one_latency(ctx, make_argv, tag)  # warm up
-    return statistics.median(one_latency(ctx, make_argv, tag) for _ in range(runs))
+def latencies(ctx, waiters, runs):
+    """Median latency of each of `waiters` ({tag: make_argv}), measured in
+    alternation, one run of each in turn, so that load from elsewhere on the
+    machine weighs on all of them alike."""
+    for tag, make_argv in waiters.items():
+        one_latency(ctx, make_argv, tag)  # warm up
+    samples = {tag: [] for tag in waiters}
+    for _ in range(runs):
+        for tag, make_argv in waiters.items():
+            samples[tag].append(one_latency(ctx, make_argv, tag))
+    return {tag: statistics.median(times) for tag, times in samples.items()}
 
 
 def cpu_ticks(pid):
@@ -127,19 +135,22 @@ def cpu_seconds(ctx, argv, seconds, stop=False):
 
 
 def run(ctx):
-    runs = max(ctx.runs, 21)
-    ours = lambda pid, marker: [ctx.ptool, "wait", str(pid)]
-    t_ptool = latency(ctx, ours, "ptool", runs)
-    fast = lambda pid, marker: [ctx.ptool, "wait", "--status-wait", "0", str(pid)]
-    t_fast = latency(ctx, fast, "ptool0", runs)
+    waiters = {
+        "ptool": lambda pid, marker: [ctx.ptool, "wait", str(pid)],
+        "ptool0": lambda pid, marker: [ctx.ptool, "wait", "--status-wait", "0", str(pid)],
+    }
     if ctx.require("pidwait", "procps"):
-        theirs = lambda pid, marker: ["pidwait", "-f", marker]
-        t_pidwait = latency(ctx, theirs, "pidwait", runs)
-        ctx.record("wait latency: ptool wait PID  vs  pidwait", t_ptool, t_pidwait, target=1.0)
-        ctx.record("wait latency: --status-wait 0  vs  pidwait", t_fast, t_pidwait, target=1.0)
-    tail = lambda pid, marker: ["tail", f"--pid={pid}", "-f", "/dev/null"]
-    t_tail = latency(ctx, tail, "tail", max(ctx.runs, 9))
-    ctx.record("wait latency: ptool wait PID  vs  tail --pid", t_ptool, t_tail, target=0.1)
+        waiters["pidwait"] = lambda pid, marker: ["pidwait", "-f", marker]
+    t = latencies(ctx, waiters, max(ctx.runs, 21))
+    if "pidwait" in t:
+        ctx.record("wait latency: ptool wait PID  vs  pidwait", t["ptool"], t["pidwait"],
+                   target=1.0)
+        ctx.record("wait latency: --status-wait 0  vs  pidwait", t["ptool0"], t["pidwait"],
+                   target=1.0)
+    # `tail` polls once a second: a few runs tell.
+    tail = {"tail": lambda pid, marker: ["tail", f"--pid={pid}", "-f", "/dev/null"]}
+    t_tail = latencies(ctx, tail, max(ctx.runs, 9))["tail"]
+    ctx.record("wait latency: ptool wait PID  vs  tail --pid", t["ptool"], t_tail, target=0.1)
 
     wait_for = 10
     select = ["-f", ctx.marker]

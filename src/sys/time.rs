@@ -59,6 +59,13 @@ pub fn local(unix_secs: i64) -> Option<LocalTime> {
     })
 }
 
+/// Load the local time zone now: glibc reads `/etc/localtime` on the first
+/// conversion, which is better done ahead of a moment that is being timed,
+/// such as reporting a process the instant it ends.
+pub fn load_local_zone() {
+    let _ = local(0);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -290,6 +290,11 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
         (selected, missing)
     };
 
+    // The table shows end times in local time: load the zone before waiting,
+    // not when a process has just ended.
+    if !out.json && !out.quiet {
+        crate::sys::time::load_local_zone();
+    }
     let mut printer = Printer::new(out, w);
     for &pid in &not_running {
         printer.not_running(pid)?;
