@@ -476,19 +476,19 @@ fn a_lingering_group_member_is_killed_after_the_grace() {
     assert!(carrying(&m).is_empty(), "a member outlived ptool");
 }
 
+/// `ptool spawn --wait -- ptool-victim MARKER --forever EXTRA...`.
+fn waiting_on_victim(m: &str, extra: &[&str]) -> Command {
+    let mut args = vec!["spawn", "--wait", "--", victim_path(), m, "--forever"];
+    args.extend_from_slice(extra);
+    ptool_cmd(args)
+}
+
 #[test]
 fn signals_sent_to_ptool_reach_the_command() {
     use rustix::process::Signal as S;
     for (sig, code) in [(S::TERM, 143), (S::USR1, 138), (S::HUP, 129)] {
         let m = marker("spawn-forward");
-        let mut ptool = Background::start(ptool_cmd([
-            "spawn",
-            "--wait",
-            "--",
-            victim_path(),
-            &m,
-            "--forever",
-        ]));
+        let mut ptool = Background::start(waiting_on_victim(&m, &[]));
         let line = ptool.next_line();
         let pids = family_pids(&line);
         let pid = pids[0];
@@ -512,16 +512,7 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
     use rustix::process::Signal as S;
     use std::os::unix::process::CommandExt;
     let m = marker("spawn-nohup");
-    let mut cmd = ptool_cmd([
-        "spawn",
-        "--wait",
-        "--",
-        victim_path(),
-        &m,
-        "--forever",
-        "--report",
-        "HUP,USR1",
-    ]);
+    let mut cmd = waiting_on_victim(&m, &["--report", "HUP,USR1"]);
     // As `nohup` leaves it.
     // SAFETY: signal is async-signal-safe.
     unsafe {
