@@ -198,12 +198,19 @@ impl Selector {
     }
 
     /// Whether `p` is selected, before `--newest`/`--oldest` narrow the
-    /// matches: never ptool itself, never an ancestor unless named by PID.
+    /// matches: never ptool itself, and an ancestor only when named by PID
+    /// or when everything is selected.
     pub fn accepts(&self, p: &Process, sys: &System, protected: &Protected) -> bool {
         if p.pid == protected.own {
             return false;
         }
-        if protected.ancestors.contains(&p.pid) && !self.pids.contains(&p.pid) {
+        // Ancestors are left out of what criteria match, not out of a
+        // listing of everything: `ptool ls` shows your shell and PID 1, as
+        // `ps aux` does. (Commands that signal refuse to select everything.)
+        if protected.ancestors.contains(&p.pid)
+            && !self.pids.contains(&p.pid)
+            && !self.is_everything()
+        {
             return false;
         }
         self.matches(p, sys)
@@ -321,6 +328,11 @@ mod tests {
             ..Selector::default()
         };
         assert_eq!(pids(&sel, family(), &protected), vec![10]);
+        // a listing of everything has the ancestors too, not ptool itself
+        assert_eq!(
+            pids(&Selector::default(), family(), &protected),
+            vec![10, 30, 40]
+        );
         Ok(())
     }
 

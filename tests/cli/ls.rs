@@ -401,3 +401,22 @@ fn colour_follows_terminal_no_color_and_the_flag() {
     forced.success();
     assert!(forced.stdout.contains("\x1b["), "{forced:#?}");
 }
+
+#[test]
+fn listing_everything_includes_ptools_ancestors() {
+    // This test process started ptool: one of its ancestors, as PID 1 is.
+    let me = std::process::id().to_string();
+    let out = ptool(["ls", "--pids"]);
+    out.success();
+    let pids: Vec<&str> = out.stdout.lines().collect();
+    assert!(pids.contains(&me.as_str()), "{me} not listed");
+    assert!(pids.contains(&"1"), "PID 1 not listed");
+    // A criterion that matches it (its session) still leaves it out.
+    let sid = stat_fields(std::process::id() as i32).1[3].clone();
+    let out = ptool(["ls", "--pids", "--sid", &sid]);
+    assert!(
+        matches!(out.code(), 0 | 1) && out.stderr.is_empty(),
+        "{out:#?}"
+    );
+    assert!(!out.stdout.lines().any(|l| l == me), "{out:#?}");
+}
