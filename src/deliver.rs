@@ -1021,17 +1021,12 @@ mod tests {
     fn process(pid: i32, ppid: i32) -> Process {
         Process {
             pid,
-            tid: None,
             stat: crate::proc::Stat {
                 ppid,
                 name: format!("p{pid}").into_bytes(),
                 ..crate::proc::Stat::default()
             },
-            owner: None,
-            cmdline: None,
-            status: None,
-            exe: None,
-            cwd: None,
+            ..Process::default()
         }
     }
 

@@ -238,7 +238,6 @@ mod tests {
     fn process(pid: i32, name: &str, cmd: &str, start: u64) -> Process {
         Process {
             pid,
-            tid: None,
             stat: Stat {
                 name: name.as_bytes().to_vec(),
                 state: b'S',
@@ -253,9 +252,7 @@ mod tests {
                 gid: 1000,
             }),
             cmdline: Some(cmd.replace(' ', "\0").into_bytes()),
-            status: None,
-            exe: None,
-            cwd: None,
+            ..Process::default()
         }
     }
 

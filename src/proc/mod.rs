@@ -126,6 +126,7 @@ impl<T> Field<T> {
 
 /// One process (or, in a thread listing, one thread).
 #[derive(Debug, Clone)]
+#[cfg_attr(test, derive(Default))]
 pub struct Process {
     pub pid: i32,
     /// The thread id, when this is a row of a thread listing.
@@ -469,13 +470,8 @@ mod tests {
     fn args_split_on_nul() {
         let mut p = Process {
             pid: 1,
-            tid: None,
-            stat: Stat::default(),
-            owner: None,
             cmdline: Some(b"sleep\x0010\x00".to_vec()),
-            status: None,
-            exe: None,
-            cwd: None,
+            ..Process::default()
         };
         assert_eq!(p.args(), Some(vec![&b"sleep"[..], &b"10"[..]]));
         assert_eq!(p.command_line(), Some(b"sleep 10".to_vec()));

@@ -288,7 +288,6 @@ mod tests {
     fn process(pid: i32, ppid: i32, name: &str, start: u64) -> Process {
         Process {
             pid,
-            tid: None,
             stat: Stat {
                 name: name.as_bytes().to_vec(),
                 state: b'S',
@@ -296,11 +295,7 @@ mod tests {
                 start_ticks: start,
                 ..Stat::default()
             },
-            owner: None,
-            cmdline: None,
-            status: None,
-            exe: None,
-            cwd: None,
+            ..Process::default()
         }
     }
 
