@@ -39,18 +39,29 @@ class Ctx:
         self.results = []
 
     # --- processes -------------------------------------------------------
-    def start_victims(self, count, marker=None, extra=()):
-        """Start `count` idle victims with `marker` (default: the workload's)."""
+    def start_victims(self, count, marker=None, extra=(), ready=False):
+        """Start `count` idle victims with `marker` (default: the workload's).
+
+        With `ready`, return only once each has printed its ready line: a
+        victim prints it when everything it was asked to hold is open, and
+        until it runs at all its /proc/PID/cmdline is empty, so no `-f`
+        pattern can match it yet."""
         marker = marker or self.marker
         started = []
         for _ in range(count):
             p = subprocess.Popen(
                 [self.victim, marker, "--forever", *extra],
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if ready else subprocess.DEVNULL,
             )
             self.children.append(p)
             started.append(p)
+        if ready:
+            for p in started:
+                line = p.stdout.readline()
+                p.stdout.close()
+                if not line:
+                    raise RuntimeError(f"victim {p.pid} did not start")
         return started
 
     def kill(self, procs):
@@ -96,21 +107,28 @@ class Ctx:
                        stderr=subprocess.DEVNULL, shell=shell)
         return time.perf_counter() - start
 
+    def alternate(self, samplers, runs=None):
+        """The median of each sampler's measurements ({tag: () -> value}),
+        after one warm-up run each (page cache, dynamic loader). They run in
+        alternation, one of each in turn, so that a burst of load from
+        elsewhere on this shared machine weighs on all of them alike."""
+        for sample in samplers.values():
+            sample()
+        values = {tag: [] for tag in samplers}
+        for _ in range(runs or self.runs):
+            for tag, sample in samplers.items():
+                values[tag].append(sample())
+        return {tag: statistics.median(v) for tag, v in values.items()}
+
     def compare(self, name, ours, theirs, target, runs=None, shell=False):
         """Time `ours` and `theirs` in alternation and record the ratio of
-        their medians. Alternating run by run means a burst of load from
-        elsewhere on this shared machine slows both sides, not one.
-
-        `target` is the largest acceptable ours/theirs ratio."""
-        # Warm both (page cache, dynamic loader) before measuring.
-        self.time_once(ours, shell=shell)
-        self.time_once(theirs, shell=shell)
-        pairs = [(self.time_once(ours, shell=shell), self.time_once(theirs, shell=shell))
-                 for _ in range(runs or self.runs)]
-        t_ours = statistics.median(p[0] for p in pairs)
-        t_theirs = statistics.median(p[1] for p in pairs)
+        their medians. `target` is the largest acceptable ours/theirs ratio."""
+        t = self.alternate({
+            "ours": lambda: self.time_once(ours, shell=shell),
+            "theirs": lambda: self.time_once(theirs, shell=shell),
+        }, runs)
         m_ours, m_theirs = self.peak_kib(ours, shell), self.peak_kib(theirs, shell)
-        self.record(name, t_ours, t_theirs, target, m_ours, m_theirs)
+        self.record(name, t["ours"], t["theirs"], target, m_ours, m_theirs)
 
     def record(self, name, t_ours, t_theirs, target, m_ours=None, m_theirs=None, unit="s"):
         ratio = t_ours / t_theirs if t_theirs else float("inf")

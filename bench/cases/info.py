@@ -9,19 +9,11 @@ def run(ctx):
     if not ctx.require("lsof"):
         print("  lsof is not available: skipped")
         return
-    # Started by hand rather than with ctx.start_victims, to read its ready
-    # line: it is printed once all the descriptors are open.
-    victim = subprocess.Popen(
-        [ctx.victim, ctx.marker + "-info", "--forever", "--open-many", "1000",
-         "--pipe", "--listen", "--connect"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-    )
-    ctx.children.append(victim)
+    # Ready once all its descriptors are open.
+    [victim] = ctx.start_victims(
+        1, ctx.marker + "-info",
+        ["--open-many", "1000", "--pipe", "--listen", "--connect"], ready=True)
     try:
-        ready = victim.stdout.readline()
-        if not ready:
-            raise RuntimeError("the victim did not start")
         pid = str(victim.pid)
         fds = len(os.listdir(f"/proc/{pid}/fd"))
         print(f"  victim {pid} holds {fds} descriptors", flush=True)
@@ -44,5 +36,4 @@ def run(ctx):
             target=1.0,
         )
     finally:
-        victim.stdout.close()
         ctx.kill([victim])

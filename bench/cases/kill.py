@@ -51,26 +51,6 @@ class Reaper:
         return not self.thread.is_alive()
 
 
-def start_ready(ctx, count, marker):
-    """Start `count` victims and wait until each has said it is ready.
-
-    Popen returns once exec has closed its error pipe, which happens before
-    the kernel has set up the new program's arguments: for a moment the
-    victim's /proc/PID/cmdline is empty, and no `-f` pattern (ours or
-    pkill's) can match it. A victim prints its line only once it runs."""
-    procs = []
-    for _ in range(count):
-        p = subprocess.Popen([ctx.victim, marker, "--forever"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        ctx.children.append(p)
-        procs.append(p)
-    for p in procs:
-        if not p.stdout.readline():
-            raise RuntimeError(f"victim {p.pid} did not start")
-        p.stdout.close()
-    return procs
-
-
 def batch(ctx, label):
     """Start COUNT victims; return the pattern that matches them, and them.
 
@@ -78,7 +58,7 @@ def batch(ctx, label):
     marker but not itself, so a parent whose command line carries it
     (`/usr/bin/time pkill -f ...`) is not matched too."""
     marker = f"{ctx.marker}-{label}-{time.time_ns():x}"
-    procs = start_ready(ctx, COUNT, marker)
+    procs = ctx.start_victims(COUNT, marker, ready=True)
     return f"[{marker[0]}]{marker[1:]}", procs, Reaper(procs)
 
 
@@ -129,19 +109,14 @@ def run(ctx):
         return
     ours = [[ctx.ptool, "kill", "-q", "-f", "MARK"]]
     theirs = [["pkill", "-f", "MARK"], ["pidwait", "-f", "MARK"]]
-    # Warm both, then alternate so that drift on a shared machine hits both.
-    timed(ctx, ours, "warm-ours")
-    timed(ctx, theirs, "warm-theirs")
-    t_ours, t_theirs = [], []
-    for i in range(ctx.runs):
-        t_ours.append(timed(ctx, ours, f"ours{i}"))
-        t_theirs.append(timed(ctx, theirs, f"theirs{i}"))
-    t_ours.sort()
-    t_theirs.sort()
+    t = ctx.alternate({
+        "ours": lambda: timed(ctx, ours, "ours"),
+        "theirs": lambda: timed(ctx, theirs, "theirs"),
+    })
     ctx.record(
         f"ptool kill -f PAT  vs  pkill -f + pidwait ({COUNT})",
-        t_ours[len(t_ours) // 2],
-        t_theirs[len(t_theirs) // 2],
+        t["ours"],
+        t["theirs"],
         target=1.0,
         m_ours=peak(ctx, ours, "mem-ours"),
         m_theirs=peak(ctx, theirs, "mem-theirs"),

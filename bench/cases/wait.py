@@ -19,7 +19,6 @@ spent while waiting is printed too.
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import threading
 import time
@@ -93,15 +92,11 @@ def one_latency(ctx, make_argv, tag):
 
 def latencies(ctx, waiters, runs):
     """Median latency of each of `waiters` ({tag: make_argv}), measured in
-    alternation, one run of each in turn, so that load from elsewhere on the
-    machine weighs on all of them alike."""
-    for tag, make_argv in waiters.items():
-        one_latency(ctx, make_argv, tag)  # warm up
-    samples = {tag: [] for tag in waiters}
-    for _ in range(runs):
-        for tag, make_argv in waiters.items():
-            samples[tag].append(one_latency(ctx, make_argv, tag))
-    return {tag: statistics.median(times) for tag, times in samples.items()}
+    alternation."""
+    return ctx.alternate(
+        {tag: (lambda make=make, tag=tag: one_latency(ctx, make, tag))
+         for tag, make in waiters.items()},
+        runs)
 
 
 def cpu_ticks(pid):
