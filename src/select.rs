@@ -160,8 +160,7 @@ impl Selector {
                 .is_none_or(|d| sys.age(s.start_ticks) <= d.as_secs_f64())
     }
 
-    /// Keep the processes that match, never ptool itself, and never one of
-    /// its ancestors unless that PID was named explicitly; then apply
+    /// Keep the processes that [`accepts`](Self::accepts) takes, then apply
     /// `--newest`/`--oldest`.
     pub fn select(&self, procs: Vec<Process>, sys: &System, protected: &Protected) -> Vec<Process> {
         let chosen = procs
