@@ -183,7 +183,7 @@ impl Selector {
         let need = need | self.need();
         let keep = |p: &Process| self.accepts(p, sys, protected);
         let chosen = if self.pids.is_empty() {
-            reader.all_where(need, keep)?
+            reader.all_where(self.need(), need, keep)?
         } else {
             let mut pids = self.pids.clone();
             pids.sort_unstable();

@@ -224,21 +224,26 @@ impl Reader {
 
     /// Every process, with what `need` asks for. Vanished ones are skipped.
     pub fn all(&mut self, need: Need) -> io::Result<Vec<Process>> {
-        self.all_where(need, |_| true)
+        self.all_where(need, need, |_| true)
     }
 
     /// The processes that `keep` accepts, deciding as each is read so that
-    /// the rest are never held in memory.
+    /// the rest are never held in memory. `keep` sees what `decide` asks
+    /// for; the rest of `need` is read only for the processes it keeps, so
+    /// `ls -n sshd` reads one command line, not one per process.
     pub fn all_where(
         &mut self,
+        decide: Need,
         need: Need,
         mut keep: impl FnMut(&Process) -> bool,
     ) -> io::Result<Vec<Process>> {
         let pids = self.pids()?;
         let mut out = Vec::new();
         for pid in pids {
-            if let Some(p) = self.read(pid, need)
+            let dir = pid.to_string();
+            if let Some(mut p) = self.read_at(&dir, pid, None, decide)
                 && keep(&p)
+                && self.fill_at(&dir, &mut p, need)
             {
                 out.push(p);
             }
@@ -349,49 +354,54 @@ impl Reader {
     }
 
     fn read_at(&mut self, dir: &str, pid: i32, tid: Option<i32>, need: Need) -> Option<Process> {
-        let at = |file: &str| -> String { format!("{dir}/{file}") };
-        self.fs.read_into(&at("stat"), &mut self.buf, true).ok()?;
-        let stat = stat::parse(&self.buf)?;
-        let owner = if need.owner {
-            // The directory's owner; for a thread the process's is the same.
-            Some(self.fs.owner(pid).ok()?)
-        } else {
-            None
-        };
-        let cmdline = if need.cmdline {
-            match self.fs.read_into(&at("cmdline"), &mut self.buf, false) {
-                Ok(()) => Some(self.buf.clone()),
-                Err(e) if crate::sys::is_gone(&e) => return None,
-                Err(_) => Some(Vec::new()),
-            }
-        } else {
-            None
-        };
-        let status = if need.status {
-            match self.fs.read_into(&at("status"), &mut self.buf, false) {
-                Ok(()) => Some(Box::new(status::parse(&self.buf))),
-                Err(e) if crate::sys::is_gone(&e) => return None,
-                Err(_) => None,
-            }
-        } else {
-            None
-        };
-        let exe = need
-            .exe
-            .then(|| Field::from_result(self.fs.readlink(&at("exe"))));
-        let cwd = need
-            .cwd
-            .then(|| Field::from_result(self.fs.readlink(&at("cwd"))));
-        Some(Process {
+        self.fs
+            .read_into(&format!("{dir}/stat"), &mut self.buf, true)
+            .ok()?;
+        let mut p = Process {
             pid,
             tid,
-            stat,
-            owner,
-            cmdline,
-            status,
-            exe,
-            cwd,
-        })
+            stat: stat::parse(&self.buf)?,
+            owner: None,
+            cmdline: None,
+            status: None,
+            exe: None,
+            cwd: None,
+        };
+        self.fill_at(dir, &mut p, need).then_some(p)
+    }
+
+    /// Read what `need` asks for and `p` does not have yet. False when the
+    /// process vanished meanwhile.
+    fn fill_at(&mut self, dir: &str, p: &mut Process, need: Need) -> bool {
+        let at = |file: &str| -> String { format!("{dir}/{file}") };
+        if need.owner && p.owner.is_none() {
+            // The directory's owner; for a thread the process's is the same.
+            match self.fs.owner(p.pid) {
+                Ok(owner) => p.owner = Some(owner),
+                Err(_) => return false,
+            }
+        }
+        if need.cmdline && p.cmdline.is_none() {
+            p.cmdline = match self.fs.read_into(&at("cmdline"), &mut self.buf, false) {
+                Ok(()) => Some(self.buf.clone()),
+                Err(e) if crate::sys::is_gone(&e) => return false,
+                Err(_) => Some(Vec::new()),
+            };
+        }
+        if need.status && p.status.is_none() {
+            p.status = match self.fs.read_into(&at("status"), &mut self.buf, false) {
+                Ok(()) => Some(Box::new(status::parse(&self.buf))),
+                Err(e) if crate::sys::is_gone(&e) => return false,
+                Err(_) => None,
+            };
+        }
+        if need.exe && p.exe.is_none() {
+            p.exe = Some(Field::from_result(self.fs.readlink(&at("exe"))));
+        }
+        if need.cwd && p.cwd.is_none() {
+            p.cwd = Some(Field::from_result(self.fs.readlink(&at("cwd"))));
+        }
+        true
     }
 }
 
