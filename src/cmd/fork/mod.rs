@@ -119,6 +119,7 @@ pub fn run<W: Write>(args: ForkArgs, out: &Out, w: &mut W) -> Result<Exit> {
         tag: args.tag,
         json: out.json,
         quiet: out.quiet,
+        summary: !out.quiet && !out.json && out.is_terminal(),
         single: args.count == Some(1),
     };
     let template = Template::parse(command, args.count.is_none());
@@ -144,12 +145,10 @@ pub fn run<W: Write>(args: ForkArgs, out: &Out, w: &mut W) -> Result<Exit> {
         return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
     }
     let exit = report::exit_code(&outcome.totals, outcome.single.as_ref());
-    if !out.quiet {
-        if out.json {
-            json::write_line(w, &report::summary_json(&outcome.totals, exit))?;
-        } else if out.is_terminal() {
-            report::render_summary(w, out, &outcome.rows, &outcome.totals)?;
-        }
+    if settings.summary {
+        report::render_summary(w, out, &outcome.rows, &outcome.totals)?;
+    } else if out.json && !out.quiet {
+        json::write_line(w, &report::summary_json(&outcome.totals, exit))?;
     }
     Ok(exit)
 }

@@ -44,6 +44,9 @@ pub struct Settings {
     pub tag: bool,
     pub json: bool,
     pub quiet: bool,
+    /// The summary table will be printed (a terminal, no `--json`, no
+    /// `-q`): only then is a row kept for every job.
+    pub summary: bool,
     /// `-n 1`: the one job's own exit code is ptool's.
     pub single: bool,
 }
@@ -644,7 +647,9 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             self.printer.note(&format!("job {}: {error}", report.seq));
         }
         self.totals.count(report.status);
-        self.rows.push(Row::from(report));
+        if self.settings.summary {
+            self.rows.push(Row::from(report));
+        }
         if self.settings.single {
             self.single = Some(report.clone());
         }
