@@ -134,11 +134,6 @@ impl<'w, W: Write> Printer<'w, W> {
         result
     }
 
-    /// ptool's own output (JSON records, the summary) on stdout.
-    pub fn stdout(&mut self) -> &mut W {
-        self.stdout
-    }
-
     /// A note from ptool on stderr (`ptool: job 3: cannot run ...`).
     pub fn note(&self, message: &str) {
         let write = || crate::output::warn(message);

@@ -161,7 +161,6 @@ pub struct Pool<'a, 'w, W: Write> {
     last_seq: u64,
     halting: bool,
     interrupted: Option<Signal>,
-    broken_pipe: bool,
     /// INT, TERM, HUP and CHLD.
     signals: SignalWatch,
     /// When ptool last sent KILL to a group: its orphans are still dying.
@@ -196,7 +195,6 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             last_seq: 0,
             halting: false,
             interrupted: None,
-            broken_pipe: false,
             signals,
             last_kill: None,
             printer,
@@ -238,7 +236,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             totals: std::mem::take(&mut self.totals),
             rows: std::mem::take(&mut self.rows),
             single: self.single.take(),
-            broken_pipe: self.broken_pipe,
+            broken_pipe: self.printer.stdout_closed,
         })
     }
 
@@ -703,13 +701,11 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     }
 
     /// Write output; a closed stdout stops the run (and is not an error).
+    /// The printer reports the closed pipe once, then drops stdout output.
     fn write(&mut self, out: &[u8], err: &[u8]) -> io::Result<()> {
         match self.printer.write(out, err) {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                if !self.broken_pipe {
-                    self.broken_pipe = true;
-                    self.halt_all(Stop::Interrupt);
-                }
+                self.halt_all(Stop::Interrupt);
                 Ok(())
             }
             other => other,
