@@ -724,9 +724,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     /// its job's group on purpose (a daemon) and is left alone.
     fn reap_last_orphans(&mut self) -> io::Result<()> {
         const DYING: Duration = Duration::from_millis(500);
-        let deadline = self
-            .last_kill
-            .map(|t| t + DYING.min(self.settings.grace.max(DYING)));
+        let deadline = self.last_kill.map(|t| t + DYING);
         while self.reap_orphans()? {
             let Some(left) = deadline
                 .map(|d| d.saturating_duration_since(Instant::now()))
