@@ -66,10 +66,22 @@ where
 {
     init();
     let mut cmd = Command::new(ptool_path());
-    cmd.args(args)
-        .env_remove("NO_COLOR")
-        .env("LC_ALL", "C.UTF-8");
+    plain_env(cmd.args(args));
     cmd
+}
+
+/// The environment every ptool run in a test gets, whatever the test
+/// runner's: no `NO_COLOR` inherited, and a UTF-8 locale.
+fn plain_env(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("NO_COLOR").env("LC_ALL", "C.UTF-8")
+}
+
+/// The exit code of a finished process, the shell's way: 128+N when it was
+/// killed by signal N.
+pub fn exit_code(status: ExitStatus) -> i32 {
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 /// What a finished ptool run said.
@@ -83,9 +95,7 @@ pub struct Output {
 
 impl Output {
     pub fn code(&self) -> i32 {
-        self.status
-            .code()
-            .unwrap_or_else(|| 128 + self.status.signal().unwrap_or(0))
+        exit_code(self.status)
     }
 
     /// Assert the exit code, showing everything on failure.
@@ -207,9 +217,7 @@ pub fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
         return None;
     }
     let mut cmd = Command::new("script");
-    cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"])
-        .env_remove("NO_COLOR")
-        .env("LC_ALL", "C.UTF-8");
+    plain_env(cmd.args(["-qec", &format!("{} {args}", ptool_path()), "/dev/null"]));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -237,11 +245,11 @@ pub fn as_nobody_cmd(args: &[&str]) -> Option<Command> {
     };
     init();
     let mut cmd = Command::new(setpriv);
-    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(ptool_path())
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env("LC_ALL", "C.UTF-8");
+    plain_env(
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(ptool_path())
+            .args(args),
+    );
     Some(cmd)
 }
 
@@ -385,9 +393,7 @@ impl Background {
             );
         }
         let status = self.child.take().expect("running").wait().expect("reap");
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let code = exit_code(status);
         // The pipes are at end of file once the command and anything that
         // inherited them are gone; a leftover holder must not hang the test.
         let rest = |rx: &mpsc::Receiver<String>| {

@@ -238,7 +238,7 @@ fn a_missing_pid_is_not_running() {
     out.expect_code(1);
     let lines = out.json_lines();
     assert_eq!(lines.len(), 1, "{out:#?}");
-    assert_eq!(lines[0]["not_running"], serde_json::json!([4_194_304]));
+    assert_eq!(lines[0]["not_running"], serde_json::json!([NEVER_A_PID]));
     assert_eq!(lines[0]["ended"], 0);
 
     // Nothing matching a pattern: exit 1 and nothing to list, like pidwait.
