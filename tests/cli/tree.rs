@@ -279,7 +279,7 @@ fn ptool_and_its_ancestors_are_context_never_matches() {
     let v = Victim::start(&m, &[]);
     // this test process's name matches nothing else here; as ptool's
     // parent it is never a match, so nothing is drawn
-    let my_name = regex_escape(&stat(me()).0);
+    let my_name = regex::escape(&stat(me()).0);
     let out = ptool(["tree", "-x", "-n", &my_name, &me().to_string()]);
     out.expect_code(1);
     // named by PID with --ancestors, it is selected
@@ -293,18 +293,6 @@ fn ptool_and_its_ancestors_are_context_never_matches() {
     assert_eq!(text.matches("\"matched\":true").count(), 1, "{text}");
     assert!(text.contains(&format!("\"pid\":{},", v.pid())));
     assert!(!text.contains("\"name\":\"ptool\""), "{text}");
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
 }
 
 #[test]
