@@ -330,9 +330,8 @@ fn halt_on_error_now_stops_running_jobs() {
 
 #[test]
 fn retries_rerun_a_flaky_job() {
-    let dir = std::env::temp_dir().join(marker("fork-flaky"));
-    std::fs::create_dir(&dir).unwrap();
-    let flag = dir.join("failed-once");
+    let dir = TempDir::new("fork-flaky");
+    let flag = dir.path("failed-once");
     let flag = flag.to_str().unwrap();
     let script = "if [ -e \"$1\" ]; then echo ok; else : > \"$1\"; echo bad >&2; exit 3; fi";
     let out = ptool([
@@ -357,7 +356,6 @@ fn retries_rerun_a_flaky_job() {
     let out = ptool(["fork", "--", "sh", "-c", script, "_", ":::", flag]);
     out.expect_code(1);
     assert_eq!(out.stderr, "bad\n");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -446,9 +444,8 @@ fn a_closed_stdout_stops_the_run_quietly() {
 
 #[test]
 fn joblog_and_json_have_the_right_fields() {
-    let dir = std::env::temp_dir().join(marker("fork-joblog"));
-    std::fs::create_dir(&dir).unwrap();
-    let log = dir.join("jobs.tsv");
+    let dir = TempDir::new("fork-joblog");
+    let log = dir.path("jobs.tsv");
     let out = ptool([
         "fork",
         "-j",
@@ -520,7 +517,6 @@ fn joblog_and_json_have_the_right_fields() {
     assert_eq!((rows[0][5], rows[0][6]), ("0", "0"));
     assert_eq!((rows[1][5], rows[1][6]), ("3", "0"));
     assert_eq!((rows[2][5], rows[2][6]), ("-1", "9"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
