@@ -13,7 +13,6 @@ use ptool::proc::Reader;
 use ptool::select::Protected;
 use ptool::signal::Signal;
 
-use crate::signal::{reused_pid, row, target_of};
 use crate::support::*;
 
 /// How far past the grace period a kill may end on a loaded machine.

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use ptool::deliver::Target;
+use ptool::proc::{Need, Reader};
 use rustix::event::{PollFd, PollFlags};
 use rustix::process::{Pid, PidfdFlags};
 
@@ -741,4 +743,61 @@ impl Drop for Victim {
             );
         }
     }
+}
+
+// Shared by the `signal` and `kill` tests: report rows, pinned selections
+// and real PID reuse.
+
+/// The rows of a `--json` report, by PID.
+pub fn row(report: &serde_json::Value, pid: i32) -> serde_json::Value {
+    report
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["pid"] == pid)
+        .unwrap_or_else(|| panic!("no row for {pid} in {report:#}"))
+        .clone()
+}
+
+/// `pid` selected now: read from `/proc` and pinned, as ptool selects.
+pub fn target_of(pid: i32) -> Target {
+    let mut reader = Reader::new().unwrap();
+    let p = reader.read(pid, Need::STAT).expect("process exists");
+    let mut pinned = ptool::deliver::pin(&[p], &mut reader, Need::CMDLINE, |_| true);
+    pinned.targets.pop().expect("pinned")
+}
+
+/// Write `/proc/sys/kernel/ns_last_pid` so that the next process started
+/// gets `pid` (if nothing else forks first). False where not permitted.
+pub fn next_pid_will_be(pid: i32) -> bool {
+    std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).is_ok()
+}
+
+/// Start `args` victims until one gets `pid` (a real PID reuse), or give up.
+pub fn victim_with_pid(pid: i32, m: &str, args: &[&str]) -> Option<Victim> {
+    for _ in 0..20 {
+        if !next_pid_will_be(pid) {
+            return None;
+        }
+        let v = Victim::start(m, args);
+        if v.pid() == pid {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A real PID reuse, where PIDs can be steered: a victim selected (as by
+/// [`target_of`]), then exited and reaped, and a second victim that now has
+/// its PID. The selection's start time is set to the second's, as if both
+/// had started in the same clock tick, so that only the pin taken on the
+/// first can tell them apart. `None` where PIDs cannot be steered here.
+pub fn reused_pid(m: &str) -> Option<(Target, Victim)> {
+    let mut first = Victim::start(m, &[]);
+    let mut selected = target_of(first.pid());
+    first.tell("exit 0");
+    first.wait();
+    let second = victim_with_pid(selected.pid, m, &[])?;
+    selected.start_ticks = target_of(second.pid()).start_ticks;
+    Some((selected, second))
 }
