@@ -232,8 +232,8 @@ fn timeout_kills_the_job_and_its_grandchild() {
     assert_eq!(job["status"], "timeout");
     assert_eq!(job["signal"], 9, "TERM is ignored, so KILL ends it");
     // The victim printed its family before it was stopped.
-    let family: Value = serde_json::from_str(job["stdout"].as_str().unwrap().trim()).unwrap();
-    let pids = Family::from_json(&family).pids();
+    let family = job["stdout"].as_str().unwrap();
+    let pids = family_pids(family.lines());
     assert_eq!(pids.len(), 3, "the victim, its kid and grandkid: {family}");
     assert!(out.elapsed >= Duration::from_millis(500), "{out:#?}");
     assert_eq!(carrying(&m), Vec::<i32>::new(), "survivors");
@@ -385,12 +385,7 @@ fn ctrl_c_stops_every_job_and_grandchild() {
         "{}",
     ]));
     // Each victim prints its family once everything is set up.
-    let families = bg.next_lines(8);
-    let mut pids = Vec::new();
-    for line in &families {
-        let family: Value = serde_json::from_str(line).unwrap();
-        pids.extend(Family::from_json(&family).pids());
-    }
+    let pids = family_pids(bg.next_lines(8));
     assert_eq!(pids.len(), 8 * 4);
     // ptool's own command line has the marker too (in the script).
     let ptool_pid = bg.pid();

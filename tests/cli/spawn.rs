@@ -389,14 +389,6 @@ fn wait_passes_the_exit_code_through() {
     assert!(out.stderr.is_empty(), "{out:#?}");
 }
 
-/// The PIDs in the family lines victims print on stdout.
-fn family_pids(stdout: &str) -> Vec<i32> {
-    json_lines(stdout.lines())
-        .iter()
-        .flat_map(|v| Family::from_json(v).pids())
-        .collect()
-}
-
 #[test]
 fn timeout_ends_the_whole_group_with_124() {
     let m = marker("spawn-timeout");
@@ -413,7 +405,7 @@ fn timeout_ends_the_whole_group_with_124() {
         "--forever",
     ]);
     let mut started = Started::default();
-    let pids = family_pids(&out.stdout);
+    let pids = family_pids(out.stdout.lines());
     for &pid in &pids {
         started.add(pid);
     }
@@ -444,7 +436,7 @@ fn a_term_ignoring_command_gets_kill_and_137() {
         "--forever",
     ]);
     let mut started = Started::default();
-    for pid in family_pids(&out.stdout) {
+    for pid in family_pids(out.stdout.lines()) {
         started.add(pid);
     }
     out.expect_code(137);
@@ -466,7 +458,7 @@ fn a_lingering_group_member_is_killed_after_the_grace() {
         "spawn", "--wait", "-t", "500ms", "-k", "200ms", "--", "sh", "-c", &script,
     ]);
     let mut started = Started::default();
-    let pids = family_pids(&out.stdout);
+    let pids = family_pids(out.stdout.lines());
     for &pid in &pids {
         started.add(pid);
     }
@@ -490,7 +482,7 @@ fn signals_sent_to_ptool_reach_the_command() {
         let m = marker("spawn-forward");
         let mut ptool = Background::start(waiting_on_victim(&m, &[]));
         let line = ptool.next_line();
-        let pids = family_pids(&line);
+        let pids = family_pids(line.lines());
         let pid = pids[0];
         let mut started = Started::default();
         started.add(pid);
@@ -522,7 +514,7 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
         });
     }
     let mut ptool = Background::start(cmd);
-    let pid = family_pids(&ptool.next_line())[0];
+    let pid = family_pids(ptool.next_line().lines())[0];
     let mut started = Started::default();
     started.add(pid);
     // The command catches HUP itself, as a daemon that reloads on HUP
@@ -638,7 +630,7 @@ fn on_a_terminal_the_command_gets_the_foreground_and_ctrl_c() {
     );
     let mut seen = String::new();
     let family = term.line_where(&mut seen, |l| l.starts_with("{\"pid\""));
-    let pids = family_pids(&family);
+    let pids = family_pids(family.lines());
     let pid = pids[0];
     let mut started = Started::default();
     started.add(pid);

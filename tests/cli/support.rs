@@ -608,6 +608,18 @@ impl Family {
     }
 }
 
+/// The PIDs in the family lines victims print, each line one family.
+pub fn family_pids<I, S>(lines: I) -> Vec<i32>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    json_lines(lines)
+        .iter()
+        .flat_map(|v| Family::from_json(v).pids())
+        .collect()
+}
+
 /// A running victim process. Dropping it kills and reaps its whole family.
 #[derive(Debug)]
 pub struct Victim {
