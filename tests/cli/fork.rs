@@ -2,7 +2,6 @@
 //! Ctrl-C, joblog, JSON and exit codes, on jobs the tests start through it.
 
 use std::collections::HashMap;
-use std::os::fd::AsFd;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -16,35 +15,6 @@ fn reaped(pid: i32) -> bool {
         // A recycled PID would be some other program, not a victim zombie.
         Ok(stat) => {
             !(stat.contains(") Z ") && (stat.contains("(exe)") || stat.contains("(ptool-victim)")))
-        }
-    }
-}
-
-/// Cleans up whatever ptool started for a test, should the test fail with
-/// jobs still running: every process carrying the marker is killed through
-/// a pidfd (checked to still carry it) and reaped when it is ours.
-struct MarkerGuard(String);
-
-impl Drop for MarkerGuard {
-    fn drop(&mut self) {
-        // No panic here: this may run while a failing test unwinds.
-        for pid in scan_for_marker(&self.0).unwrap_or_default() {
-            let Some(fd) = pidfd(pid) else { continue };
-            // Still the same process, now that the pidfd pins it?
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if cmdline
-                .windows(self.0.len())
-                .any(|w| w == self.0.as_bytes())
-            {
-                let _ =
-                    rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
-                if wait_fd(&fd, Duration::from_secs(5)) {
-                    let _ = nix::sys::wait::waitpid(
-                        nix::unistd::Pid::from_raw(pid),
-                        Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-                    );
-                }
-            }
         }
     }
 }
@@ -206,7 +176,7 @@ fn inputs_from_stdin() {
 #[test]
 fn timeout_kills_the_job_and_its_grandchild() {
     let m = marker("fork-timeout");
-    let _guard = MarkerGuard(m.clone());
+    let _guard = MarkerGuard::new(&m);
     let out = ptool([
         "fork",
         "-n",
@@ -245,7 +215,7 @@ fn timeout_kills_the_job_and_its_grandchild() {
 #[test]
 fn leftover_background_processes_are_stopped_with_their_job() {
     let m = marker("fork-leftover");
-    let _guard = MarkerGuard(m.clone());
+    let _guard = MarkerGuard::new(&m);
     // The victim's ready line (if it gets to print it before it is
     // stopped) goes to stderr, which it keeps open, so that stdout is
     // exactly the job's own line.
@@ -293,7 +263,7 @@ fn halt_on_error_stops_starting_jobs() {
 #[test]
 fn halt_on_error_now_stops_running_jobs() {
     let m = marker("fork-halt-now");
-    let _guard = MarkerGuard(m.clone());
+    let _guard = MarkerGuard::new(&m);
     let script = format!(
         "if [ \"$1\" = fail ]; then exit 4; fi; exec {} {m} --forever",
         victim_path()
@@ -361,7 +331,7 @@ fn retries_rerun_a_flaky_job() {
 #[test]
 fn ctrl_c_stops_every_job_and_grandchild() {
     let m = marker("fork-int");
-    let _guard = MarkerGuard(m.clone());
+    let _guard = MarkerGuard::new(&m);
     // Half the jobs ignore TERM (their families too), so KILL must follow.
     let script = format!(
         "if [ $(($1 % 2)) = 0 ]; then exec {v} {m} --kids '_(_),_' --ignore TERM --forever; \
@@ -406,7 +376,7 @@ fn ctrl_c_stops_every_job_and_grandchild() {
 #[test]
 fn term_to_ptool_exits_143() {
     let m = marker("fork-term");
-    let _guard = MarkerGuard(m.clone());
+    let _guard = MarkerGuard::new(&m);
     let mut bg = Background::start(ptool_cmd([
         "fork",
         "-n",

@@ -2,10 +2,11 @@
 //! and `--wait` (exit codes, signal forwarding, timeouts and group cleanup).
 //!
 //! Detached commands are not children of this process: they are re-parented
-//! to it (a subreaper) when ptool exits. Every process ptool starts is put
-//! in a [`Started`] guard, which kills it through a pidfd and reaps it.
+//! to it (a subreaper) when ptool exits. Every process ptool starts is held
+//! by a [`Reaper`], which kills it through a pidfd and reaps it, once the
+//! test has its PID; a [`MarkerGuard`] declared first ends those carrying
+//! the test's marker that a failing test never got to hold.
 
-use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command};
@@ -13,48 +14,6 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use crate::support::*;
-
-/// Processes ptool started for a test: killed (by pidfd, so never a reused
-/// PID) and reaped when the test ends, pass or fail.
-#[derive(Default)]
-struct Started {
-    fds: Vec<(i32, OwnedFd)>,
-}
-
-impl Started {
-    fn add(&mut self, pid: i32) {
-        if let Some(fd) = pidfd(pid) {
-            self.fds.push((pid, fd));
-        }
-    }
-
-    /// Wait (bounded) until `pid` has exited.
-    fn wait_exit(&self, pid: i32) {
-        let (_, fd) = self
-            .fds
-            .iter()
-            .find(|(p, _)| *p == pid)
-            .expect("a started PID");
-        assert!(wait_fd(fd, BOUND), "{pid} did not exit");
-    }
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        for (_, fd) in &self.fds {
-            let _ = rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
-        }
-        for (pid, fd) in &self.fds {
-            if wait_fd(fd, Duration::from_secs(5)) {
-                // Only this PID: other tests own other children.
-                let _ = nix::sys::wait::waitpid(
-                    nix::unistd::Pid::from_raw(*pid),
-                    Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-                );
-            }
-        }
-    }
-}
 
 /// `ptool spawn EXTRA... -- ptool-victim MARKER --forever`.
 fn spawn_victim(extra: &[&str], m: &str) -> Output {
@@ -87,7 +46,8 @@ fn pid_of(text: &str) -> i32 {
 #[test]
 fn detached_command_gets_its_own_session_and_ptool_returns_at_once() {
     let m = marker("spawn-detached");
-    let mut started = Started::default();
+    let _guard = MarkerGuard::new(&m);
+    let mut started = Reaper::default();
     let out = ptool(["--json", "spawn", "--", victim_path(), &m, "--forever"]);
     out.success();
     let json = out.json();
@@ -132,7 +92,7 @@ fn plain_output_is_the_pid_and_output_lands_in_the_logs() {
     let dir = TempDir::new("spawn-logs");
     let (log, err) = (dir.path("out.log"), dir.path("err.log"));
     std::fs::write(&log, "before\n").unwrap();
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     let out = ptool([
         "spawn".as_ref(),
         "--stdout".as_ref(),
@@ -147,7 +107,7 @@ fn plain_output_is_the_pid_and_output_lands_in_the_logs() {
     out.success();
     let pid = pid_of(&out.stdout);
     started.add(pid);
-    started.wait_exit(pid);
+    assert!(started.wait_gone(pid), "{pid} did not exit");
     // Appended, not truncated.
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\nout\n");
     assert_eq!(std::fs::read_to_string(&err).unwrap(), "err\n");
@@ -165,17 +125,19 @@ fn plain_output_is_the_pid_and_output_lands_in_the_logs() {
     out.success();
     let pid = pid_of(&out.stdout);
     started.add(pid);
-    started.wait_exit(pid);
+    assert!(started.wait_gone(pid), "{pid} did not exit");
     assert_eq!(std::fs::read_to_string(&both).unwrap(), "one\ntwo\n");
 }
 
 #[test]
 fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
+    let m = marker("spawn-pidfile");
+    let second = marker("spawn-pidfile-second");
+    let _guards = (MarkerGuard::new(&m), MarkerGuard::new(&second));
     let dir = TempDir::new("spawn-pidfile");
     let pidfile = dir.path("app.pid");
     let pf = pidfile.to_str().unwrap();
-    let m = marker("spawn-pidfile");
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     let out = spawn_victim(&["--pidfile", pf], &m);
     out.success();
     let pid = pid_of(&out.stdout);
@@ -186,7 +148,6 @@ fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
     );
     assert_eq!(dir.entries(), ["app.pid"], "no temporary file left");
 
-    let second = marker("spawn-pidfile-second");
     let out = spawn_victim(&["--pidfile", pf], &second);
     out.expect_code(1);
     assert!(out.stdout.is_empty());
@@ -213,17 +174,18 @@ fn pidfile_holds_the_pid_and_a_live_one_is_refused() {
 
 #[test]
 fn stale_pidfiles_are_replaced() {
+    let m = marker("spawn-stale");
+    let _guard = MarkerGuard::new(&m);
     let dir = TempDir::new("spawn-stale");
     let pidfile = dir.path("app.pid");
     let pf = pidfile.to_str().unwrap();
-    let mut started = Started::default();
+    let mut started = Reaper::default();
 
     // A PID whose process is gone.
     let mut gone = Command::new("true").spawn().unwrap();
     let dead = gone.id();
     gone.wait().unwrap();
     std::fs::write(&pidfile, format!("{dead}\n")).unwrap();
-    let m = marker("spawn-stale");
     // Each start replaces the stale file and runs.
     let mut start_replacing = || {
         let out = spawn_victim(&["--pidfile", pf], &m);
@@ -284,9 +246,10 @@ fn missing_or_unexecutable_commands_fail_without_a_pidfile() {
 #[test]
 fn copies_are_numbered_in_their_environment() {
     let m = marker("spawn-copies");
+    let _guard = MarkerGuard::new(&m);
     let dir = TempDir::new("spawn-copies");
     let pidfile = dir.path("pool.pid");
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     let out = spawn_victim(
         &["--json", "-n", "3", "--pidfile", pidfile.to_str().unwrap()],
         &m,
@@ -392,6 +355,7 @@ fn wait_passes_the_exit_code_through() {
 #[test]
 fn timeout_ends_the_whole_group_with_124() {
     let m = marker("spawn-timeout");
+    let _guard = MarkerGuard::new(&m);
     let out = ptool([
         "spawn",
         "--wait",
@@ -404,7 +368,7 @@ fn timeout_ends_the_whole_group_with_124() {
         "_,_(_)",
         "--forever",
     ]);
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     let pids = family_pids(out.stdout.lines());
     for &pid in &pids {
         started.add(pid);
@@ -421,6 +385,7 @@ fn timeout_ends_the_whole_group_with_124() {
 #[test]
 fn a_term_ignoring_command_gets_kill_and_137() {
     let m = marker("spawn-kill");
+    let _guard = MarkerGuard::new(&m);
     let out = ptool([
         "spawn",
         "--wait",
@@ -435,7 +400,7 @@ fn a_term_ignoring_command_gets_kill_and_137() {
         "TERM",
         "--forever",
     ]);
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     for pid in family_pids(out.stdout.lines()) {
         started.add(pid);
     }
@@ -450,6 +415,7 @@ fn a_lingering_group_member_is_killed_after_the_grace() {
     // The command dies of TERM, a background member ignores it: ptool waits
     // out --kill-after, kills it, and exits 124 (the command needed no KILL).
     let m = marker("spawn-linger");
+    let _guard = MarkerGuard::new(&m);
     let script = format!(
         "(trap '' TERM; exec {v} {m} --forever) & exec {v} {m} --forever",
         v = victim_path()
@@ -457,7 +423,7 @@ fn a_lingering_group_member_is_killed_after_the_grace() {
     let out = ptool([
         "spawn", "--wait", "-t", "500ms", "-k", "200ms", "--", "sh", "-c", &script,
     ]);
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     let pids = family_pids(out.stdout.lines());
     for &pid in &pids {
         started.add(pid);
@@ -480,11 +446,12 @@ fn signals_sent_to_ptool_reach_the_command() {
     use rustix::process::Signal as S;
     for (sig, code) in [(S::TERM, 143), (S::USR1, 138), (S::HUP, 129)] {
         let m = marker("spawn-forward");
+        let _guard = MarkerGuard::new(&m);
         let mut ptool = Background::start(waiting_on_victim(&m, &[]));
         let line = ptool.next_line();
         let pids = family_pids(line.lines());
         let pid = pids[0];
-        let mut started = Started::default();
+        let mut started = Reaper::default();
         started.add(pid);
         assert_eq!(pids, [pid], "a victim without kids: {line}");
         // The command leads its own group, apart from ptool's.
@@ -495,7 +462,7 @@ fn signals_sent_to_ptool_reach_the_command() {
         let (exit, _, stderr) = ptool.finish();
         assert_eq!(exit, code, "{sig:?}: {stderr:?}");
         assert!(stderr.is_empty(), "{stderr:?}");
-        started.wait_exit(pid);
+        assert!(started.wait_gone(pid), "{pid} did not exit");
     }
 }
 
@@ -504,6 +471,7 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
     use rustix::process::Signal as S;
     use std::os::unix::process::CommandExt;
     let m = marker("spawn-nohup");
+    let _guard = MarkerGuard::new(&m);
     let mut cmd = waiting_on_victim(&m, &["--report", "HUP,USR1"]);
     // As `nohup` leaves it.
     // SAFETY: signal is async-signal-safe.
@@ -515,7 +483,7 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
     }
     let mut ptool = Background::start(cmd);
     let pid = family_pids(ptool.next_line().lines())[0];
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     started.add(pid);
     // The command catches HUP itself, as a daemon that reloads on HUP
     // would. Forwarding keeps order, so a HUP passed on would come first.
@@ -525,7 +493,7 @@ fn a_signal_ignored_when_ptool_started_stays_ignored() {
     ptool.signal(S::TERM);
     let (exit, _, stderr) = ptool.finish();
     assert_eq!(exit, 143, "{stderr:?}");
-    started.wait_exit(pid);
+    assert!(started.wait_gone(pid), "{pid} did not exit");
 }
 
 /// A shell running as session leader on a new pseudo-terminal, as a login
@@ -623,6 +591,7 @@ impl Drop for OnTerminal {
 #[test]
 fn on_a_terminal_the_command_gets_the_foreground_and_ctrl_c() {
     let m = marker("spawn-tty");
+    let _guard = MarkerGuard::new(&m);
     let mut term = OnTerminal::start(
         "\"$0\" spawn --wait -- \"$1\" \"$2\" --forever; echo \"rc=$?\"; \
          echo \"after $(cut -d' ' -f5,8 /proc/$$/stat)\"",
@@ -632,7 +601,7 @@ fn on_a_terminal_the_command_gets_the_foreground_and_ctrl_c() {
     let family = term.line_where(&mut seen, |l| l.starts_with("{\"pid\""));
     let pids = family_pids(family.lines());
     let pid = pids[0];
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     started.add(pid);
     assert_eq!(pids, [pid], "a victim without kids: {family}");
     // The command leads its own group, and that group has the terminal.
@@ -652,12 +621,13 @@ fn on_a_terminal_the_command_gets_the_foreground_and_ctrl_c() {
         "the shell's group has the terminal: {after}"
     );
     assert_eq!(term.finish(), 0);
-    started.wait_exit(pid);
+    assert!(started.wait_gone(pid), "{pid} did not exit");
 }
 
 #[test]
 fn a_detached_command_survives_its_terminal_hanging_up() {
     let m = marker("spawn-hup");
+    let _guard = MarkerGuard::new(&m);
     let term = OnTerminal::start(
         "\"$0\" spawn -- \"$1\" \"$2\" --forever; \
          \"$1\" \"$2\" --forever & echo \"control $!\"; exec sleep 1000",
@@ -668,7 +638,7 @@ fn a_detached_command_survives_its_terminal_hanging_up() {
     let pid = pid_of(&pid_line);
     let control = term.line_where(&mut seen, |l| l.starts_with("control "));
     let control = pid_of(&control["control ".len()..]);
-    let mut started = Started::default();
+    let mut started = Reaper::default();
     started.add(pid);
     started.add(control);
     // The session leader dies: the kernel hangs up its terminal, sending
@@ -681,6 +651,6 @@ fn a_detached_command_survives_its_terminal_hanging_up() {
         .kill()
         .expect("kill the shell");
     term.finish();
-    started.wait_exit(control);
+    assert!(started.wait_gone(control), "{control} did not exit");
     assert!(alive(pid), "the detached command was hung up too");
 }

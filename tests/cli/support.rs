@@ -503,18 +503,104 @@ pub fn scan_for_marker(marker: &str) -> std::io::Result<Vec<i32>> {
         else {
             continue;
         };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        if cmdline
-            .windows(marker.len())
-            .any(|w| w == marker.as_bytes())
-            && alive(pid)
-        {
+        if carries(pid, marker) && alive(pid) {
             found.push(pid);
         }
     }
     Ok(found)
+}
+
+/// True when the command line of `pid` has `marker`.
+fn carries(pid: i32, marker: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        cmdline
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes())
+    })
+}
+
+/// Processes a test started, held through pidfds so that a recycled PID is
+/// never hit. Dropping it, pass or fail, kills every one and reaps those
+/// that are children of this (subreaper) process.
+#[derive(Debug, Default)]
+pub struct Reaper {
+    fds: Vec<(i32, OwnedFd)>,
+}
+
+impl Reaper {
+    /// Hold `pid`, unless it is already held or already gone.
+    pub fn add(&mut self, pid: i32) {
+        if self.fds.iter().any(|(p, _)| *p == pid) {
+            return;
+        }
+        if let Some(fd) = pidfd(pid) {
+            self.fds.push((pid, fd));
+        }
+    }
+
+    /// Wait (bounded) until the process `pid` has exited; one not held was
+    /// gone before it could be.
+    pub fn wait_gone(&self, pid: i32) -> bool {
+        match self.fds.iter().find(|(p, _)| *p == pid) {
+            Some((_, fd)) => wait_fd(fd, BOUND),
+            None => !alive(pid),
+        }
+    }
+
+    /// Send KILL to every process held.
+    fn kill(&self) {
+        for (_, fd) in &self.fds {
+            let _ = rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
+        }
+    }
+
+    /// Reap every process held once it has exited, and let go of them all.
+    fn reap(&mut self) {
+        for (pid, fd) in self.fds.drain(..) {
+            if wait_fd(&fd, Duration::from_secs(5)) {
+                // Only this PID: other tests own other children.
+                let _ = nix::sys::wait::waitpid(
+                    nix::unistd::Pid::from_raw(pid),
+                    Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.kill();
+        self.reap();
+    }
+}
+
+/// Whatever carries a test's marker when the guard is dropped: for what
+/// ptool starts, whose PIDs a test learns only from ptool's output, so a
+/// test that fails before it gets them leaves nothing behind. Declared
+/// first, it is dropped last, after the test's other guards.
+#[derive(Debug)]
+pub struct MarkerGuard(String);
+
+impl MarkerGuard {
+    pub fn new(marker: &str) -> MarkerGuard {
+        MarkerGuard(marker.to_string())
+    }
+}
+
+impl Drop for MarkerGuard {
+    fn drop(&mut self) {
+        // No panic here: this may run while a failing test unwinds.
+        let mut carriers = Reaper::default();
+        for pid in scan_for_marker(&self.0).unwrap_or_default() {
+            let Some(fd) = pidfd(pid) else { continue };
+            // Still the same process, now that the pidfd pins it?
+            if carries(pid, &self.0) {
+                carriers.fds.push((pid, fd));
+            }
+        }
+        // Dropping `carriers` kills and reaps them.
+    }
 }
 
 /// A fresh directory for a test's files, removed with everything in it
@@ -629,7 +715,8 @@ pub struct Victim {
     pub report: serde_json::Value,
     child: Option<Child>,
     stdin: Option<ChildStdin>,
-    fds: Vec<(i32, OwnedFd)>,
+    /// The whole family (just the top until it has reported).
+    held: Reaper,
 }
 
 impl Victim {
@@ -656,7 +743,8 @@ impl Victim {
             .stderr(Stdio::inherit())
             .process_group(0);
         let mut child = cmd.spawn().expect("start victim");
-        let top_fd = pidfd(child.id() as i32);
+        let mut held = Reaper::default();
+        held.add(child.id() as i32);
         let stdout = child.stdout.take().expect("victim stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -674,7 +762,7 @@ impl Victim {
             report: serde_json::Value::Null,
             stdin: child.stdin.take(),
             child: Some(child),
-            fds: top_fd.map(|fd| vec![(0, fd)]).unwrap_or_default(),
+            held,
         };
         let line = rx
             .recv_timeout(BOUND)
@@ -683,12 +771,9 @@ impl Victim {
             .unwrap_or_else(|e| panic!("victim said {line:?}: {e}"));
         victim.family = Family::from_json(&v);
         victim.report = v;
-        victim.fds = victim
-            .family
-            .pids()
-            .into_iter()
-            .filter_map(|pid| pidfd(pid).map(|fd| (pid, fd)))
-            .collect();
+        for pid in victim.family.pids() {
+            victim.held.add(pid);
+        }
         victim
     }
 
@@ -722,32 +807,19 @@ impl Victim {
 
     /// Wait (bounded) until the process `pid` of this family has exited.
     pub fn wait_gone(&self, pid: i32) -> bool {
-        match self.fds.iter().find(|(p, _)| *p == pid) {
-            Some((_, fd)) => wait_fd(fd, BOUND),
-            None => !alive(pid),
-        }
+        self.held.wait_gone(pid)
     }
 }
 
 impl Drop for Victim {
     fn drop(&mut self) {
-        // Kill through pidfds, so a recycled PID is never hit.
-        for (_, fd) in &self.fds {
-            let _ = rustix::process::pidfd_send_signal(fd.as_fd(), rustix::process::Signal::KILL);
-        }
+        self.held.kill();
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
         // Orphaned descendants were re-parented to this (subreaper) process.
-        for (pid, fd) in &self.fds {
-            if wait_fd(fd, Duration::from_secs(5)) {
-                let _ = nix::sys::wait::waitpid(
-                    nix::unistd::Pid::from_raw(*pid),
-                    Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-                );
-            }
-        }
+        self.held.reap();
         if let Some(zombie) = self.family.zombie {
             let _ = nix::sys::wait::waitpid(
                 nix::unistd::Pid::from_raw(zombie),
