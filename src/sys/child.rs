@@ -165,6 +165,15 @@ pub struct Status {
     pub signal: Option<i32>,
 }
 
+impl Status {
+    fn from_wait(status: rustix::process::WaitStatus) -> Status {
+        Status {
+            code: status.exit_status(),
+            signal: status.terminating_signal(),
+        }
+    }
+}
+
 /// What the child writes into the report pipe when a step fails.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -611,12 +620,7 @@ impl Child {
     pub fn wait(&self) -> io::Result<Status> {
         loop {
             match rustix::process::waitpid(Some(self.rpid()), WaitOptions::empty()) {
-                Ok(Some((_, status))) => {
-                    return Ok(Status {
-                        code: status.exit_status(),
-                        signal: status.terminating_signal(),
-                    });
-                }
+                Ok(Some((_, status))) => return Ok(Status::from_wait(status)),
                 Ok(None) => {}
                 Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(e.into()),
@@ -694,10 +698,7 @@ pub fn reap_if_exited(pid: i32) -> io::Result<Option<Status>> {
         return Ok(None);
     };
     match rustix::process::waitpid(Some(rpid), WaitOptions::NOHANG) {
-        Ok(Some((_, status))) => Ok(Some(Status {
-            code: status.exit_status(),
-            signal: status.terminating_signal(),
-        })),
+        Ok(Some((_, status))) => Ok(Some(Status::from_wait(status))),
         Ok(None) => Ok(None),
         Err(e) => Err(e.into()),
     }
