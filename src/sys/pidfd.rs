@@ -8,7 +8,6 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags};
 use rustix::process::{Pid, PidfdFlags};
 
 use crate::signal::Signal;
@@ -79,26 +78,22 @@ impl AsFd for PidFd {
 /// `poll(2)` over all of them: no busy-waiting.
 pub fn wait_any(fds: &[&PidFd], timeout: Option<Duration>) -> io::Result<Vec<usize>> {
     let deadline = timeout.map(|t| Instant::now() + t);
+    let watched: Vec<BorrowedFd<'_>> = fds.iter().map(|fd| fd.as_fd()).collect();
+    let mut ready = Vec::with_capacity(fds.len());
     loop {
-        let mut polls: Vec<PollFd<'_>> = fds
-            .iter()
-            .map(|fd| PollFd::new(*fd, PollFlags::IN))
-            .collect();
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let spec = remaining.map(crate::sys::time::timespec);
-        match rustix::event::poll(&mut polls, spec.as_ref()) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-        let ready: Vec<usize> = polls
+        // A signal interrupting the poll shows as nothing ready: poll again
+        // for what is left. Interrupted at the deadline, the poll had already
+        // found none exited.
+        super::jobs::poll_readable(&watched, remaining, &mut ready)?;
+        let exited: Vec<usize> = ready
             .iter()
             .enumerate()
-            .filter(|(_, p)| !p.revents().is_empty())
+            .filter(|(_, r)| **r)
             .map(|(i, _)| i)
             .collect();
-        if !ready.is_empty() || remaining.is_some_and(|r| r.is_zero()) {
-            return Ok(ready);
+        if !exited.is_empty() || remaining.is_some_and(|r| r.is_zero()) {
+            return Ok(exited);
         }
     }
 }
