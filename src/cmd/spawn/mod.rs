@@ -184,16 +184,15 @@ impl Files {
             Some(path) => Some(child::open_append(path).map_err(|e| failed("log", path, e))?),
             None => null(true)?,
         };
-        files.stderr_is_stdout = plan.stderr.is_some() && plan.stderr == plan.stdout;
+        // With neither stream named, a detached command's two share one
+        // `/dev/null`; with --wait both are inherited, stderr as ptool's
+        // stderr, never its stdout.
+        files.stderr_is_stdout = plan.stderr == plan.stdout && (plan.stderr.is_some() || detached);
         if !files.stderr_is_stdout {
             files.stderr = match &plan.stderr {
                 Some(path) => Some(child::open_append(path).map_err(|e| failed("log", path, e))?),
-                None if plan.stdout.is_none() => None,
                 None => null(true)?,
             };
-            if files.stderr.is_none() && plan.stdout.is_none() && detached {
-                files.stderr_is_stdout = true;
-            }
         }
         if let Some(dir) = &plan.cwd {
             files.cwd = Some(child::open_dir(dir).map_err(|e| {
