@@ -628,6 +628,12 @@ impl Child {
         }
     }
 
+    /// Send `signal` to the child. Until it is reaped its PID cannot be
+    /// reused, so plain `kill(2)` reaches this child and no other process.
+    pub fn signal(&self, signal: Signal) -> io::Result<()> {
+        super::pidfd::kill(self.pid, signal)
+    }
+
     /// True once the child has exited, without reaping it: while it is an
     /// unreaped zombie its PID, and so its process-group ID, cannot be
     /// reused, which keeps signalling its group safe.

@@ -300,7 +300,8 @@ pub fn supported() -> bool {
 }
 
 /// `kill(2)`, for kernels without pidfds. Callers re-check the start time
-/// first, since a PID alone may have been reused.
+/// first, since a PID alone may have been reused, unless the process is
+/// their own unreaped child ([`crate::sys::child::Child::signal`]).
 ///
 /// Only positive PIDs are accepted: to kill(2), 0 means "my process group"
 /// and negative numbers mean groups or every process, and none of that may

@@ -23,7 +23,6 @@ use crate::output::sanitize::{escape, to_json_string};
 use crate::output::{Out, json};
 use crate::signal::Signal;
 use crate::sys::child::{self, Child, Group, Launch, LaunchError};
-use crate::sys::pidfd::PidFd;
 
 /// The environment variable that numbers the copies of `-n N`.
 pub const INDEX_VAR: &str = "PTOOL_INDEX";
@@ -333,9 +332,7 @@ fn detached<W: Write>(plan: &Plan, out: &Out, w: &mut W) -> Result<Exit> {
 /// Kill and reap copies started before a later step failed.
 fn kill_all(children: &[Child]) {
     for c in children {
-        if let Ok(fd) = PidFd::open(c.pid()) {
-            let _ = fd.send(Signal::KILL);
-        }
+        let _ = c.signal(Signal::KILL);
         let _ = c.wait();
     }
 }

@@ -115,7 +115,7 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     if let Some(pending) = pending
         && let Err(e) = pending.commit(&pids)
     {
-        let _ = sup.child_signal(Signal::KILL);
+        let _ = sup.child.signal(Signal::KILL);
         let _ = sup.child.wait();
         return Err(e);
     }
@@ -286,7 +286,7 @@ impl Supervisor<'_> {
             // Before the child's setpgid the group does not exist yet: send
             // to the child itself (unreaped, so its PID is still its own).
             if child::signal_group(self.pgid, sig).is_err() {
-                let _ = self.child_signal(sig);
+                let _ = self.child.signal(sig);
             }
         } else if sig == Signal::CHLD {
             self.on_child_event()?;
@@ -376,13 +376,6 @@ impl Supervisor<'_> {
             }
         }
         live
-    }
-
-    fn child_signal(&self, sig: Signal) -> std::io::Result<()> {
-        match &self.pidfd {
-            Some(fd) => fd.send(sig),
-            None => crate::sys::pidfd::kill(self.child.pid(), sig),
-        }
     }
 
     fn notice(&self, text: &str) {
