@@ -350,6 +350,9 @@ pub fn describe(plan: &Plan, pids: &[i32]) -> Vec<Started> {
         .iter()
         .map(|a| to_json_string(a.as_bytes()))
         .collect();
+    let stdout = shown_path(&plan.stdout);
+    let stderr = shown_path(&plan.stderr);
+    let pidfile = shown_path(&plan.pidfile);
     pids.iter()
         .enumerate()
         .map(|(i, &pid)| Started {
@@ -359,9 +362,9 @@ pub fn describe(plan: &Plan, pids: &[i32]) -> Vec<Started> {
             sid: pid,
             index: plan.count.map(|_| i as u32),
             command: command.clone(),
-            stdout: shown_path(&plan.stdout),
-            stderr: shown_path(&plan.stderr),
-            pidfile: shown_path(&plan.pidfile),
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
+            pidfile: pidfile.clone(),
         })
         .collect()
 }
