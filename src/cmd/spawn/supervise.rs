@@ -45,10 +45,6 @@ pub const FORWARDED: [Signal; 6] = [
     Signal::USR2,
 ];
 
-const SIGTSTP: i32 = 20;
-const SIGTTIN: i32 = 21;
-const SIGTTOU: i32 = 22;
-
 pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     // Blocked before the fork, read from the signalfd; the child starts with
     // an empty mask. TTOU is blocked so ptool may take the terminal back
@@ -61,7 +57,7 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
         .filter(|&signal| !sigfd::ignored(signal))
         .collect();
     watched.extend([Signal::CHLD, Signal::CONT]);
-    watched.extend(Signal::from_number(SIGTTOU));
+    watched.extend(Signal::from_number(libc::SIGTTOU));
     let signals = Signals::block(&watched).context("cannot block signals")?;
     // Orphaned members of the group are re-parented to ptool, which reaps
     // them, so "no live member left" can be observed.
@@ -310,7 +306,7 @@ impl Supervisor<'_> {
         };
         // Only stops that come from job control; a deliberate STOP from
         // elsewhere pauses the command alone.
-        if ![SIGTSTP, SIGTTIN, SIGTTOU].contains(&stop) {
+        if ![libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].contains(&stop) {
             return Ok(());
         }
         if term.given {
