@@ -308,8 +308,15 @@ pub fn resolve(
             });
         }
         selector.pids = explicit;
-        kept = scan.then(|| all.clone());
-        selector.select(all, &sys, protected)
+        // Filtered by reference: only the matches are copied, and the table
+        // itself is kept for --tree.
+        let matched = all
+            .iter()
+            .filter(|p| selector.accepts(p, &sys, protected))
+            .cloned()
+            .collect();
+        kept = scan.then_some(all);
+        selector.pick(matched)
     } else {
         // Only the matches are kept while reading.
         selector.pids = pids.clone();
