@@ -44,7 +44,6 @@ use crate::sys::pidfd::{self, PidFd};
 #[derive(Debug, Clone)]
 pub struct Target {
     pub pid: i32,
-    pub ppid: i32,
     /// Clock ticks after boot, checked again before signalling.
     pub start_ticks: u64,
     /// The one-letter state when selected (`T` stopped, `Z` zombie, ...).
@@ -63,7 +62,6 @@ impl Target {
     fn new(p: &Process, dir: ProcDir) -> Target {
         Target {
             pid: p.pid,
-            ppid: p.stat.ppid,
             start_ticks: p.stat.start_ticks,
             state: p.stat.state,
             name: p.stat.name.clone(),
@@ -128,8 +126,6 @@ const HEADROOM: usize = 8;
 #[derive(Debug, Default)]
 pub struct Pinned {
     pub targets: Vec<Target>,
-    /// Gone, or no longer the process (or no longer matching) since read.
-    pub vanished: Vec<i32>,
     /// Could not be pinned: too many open files, ...
     pub failed: Vec<Unpinned>,
 }
@@ -180,8 +176,9 @@ pub fn pin(
             Ok((now, dir)) if now.stat.start_ticks == p.stat.start_ticks && still(&now) => {
                 out.targets.push(Target::new(&now, dir));
             }
-            Ok(_) => out.vanished.push(p.pid),
-            Err(e) if crate::sys::is_gone(&e) => out.vanished.push(p.pid),
+            // Gone, or no longer the process (or no longer matching).
+            Ok(_) => {}
+            Err(e) if crate::sys::is_gone(&e) => {}
             Err(e) => out.failed.push(Unpinned::from_process(p, &e.to_string())),
         }
     }
@@ -653,8 +650,7 @@ pub fn is_stop_signal(signal: Signal) -> bool {
 }
 
 /// What happened to one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// `signal`: the signal was delivered.
     Delivered,
