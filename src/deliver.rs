@@ -459,8 +459,10 @@ pub enum Miss {
 
 impl Miss {
     fn from_io(err: &io::Error) -> Miss {
+        if crate::sys::is_gone(err) {
+            return Miss::Gone;
+        }
         match err.raw_os_error() {
-            Some(libc::ESRCH | libc::ENOENT) => Miss::Gone,
             Some(libc::EPERM | libc::EACCES) => Miss::Denied,
             Some(libc::EMFILE | libc::ENFILE) => Miss::Failed(TOO_MANY_FILES.to_string()),
             _ => Miss::Failed(err.to_string()),
