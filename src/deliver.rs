@@ -150,9 +150,7 @@ pub fn pin(
             out.failed.push(Unpinned::from_process(p, TOO_MANY_FILES));
             continue;
         }
-        let read = reader
-            .pin(p.pid)
-            .and_then(|dir| Ok((reader.read_pinned(&dir, need)?, dir)));
+        let read = reader.pin_and_read(p.pid, need);
         if read
             .as_ref()
             .is_err_and(|e| e.raw_os_error() == Some(libc::EMFILE))
@@ -258,10 +256,7 @@ pub fn resolve(
         // there is no moment at which the PID could change hands unseen.
         let mut selection = Selection::default();
         for &pid in &pids {
-            let read = reader
-                .pin(pid)
-                .and_then(|dir| Ok((reader.read_pinned(&dir, pinned_need | Need::STATUS)?, dir)));
-            match read {
+            match reader.pin_and_read(pid, pinned_need | Need::STATUS) {
                 // A thread ID has a /proc entry too, but is not a process.
                 Ok((p, dir)) if p.status.as_ref().is_none_or(|s| s.tgid == pid) => {
                     selection.targets.push(Target::new(&p, dir));

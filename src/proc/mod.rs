@@ -345,6 +345,13 @@ impl Reader {
         })
     }
 
+    /// Pin `pid` ([`Reader::pin`]) and read it through the pin
+    /// ([`Reader::read_pinned`]): what is read is the process the pin holds.
+    pub fn pin_and_read(&mut self, pid: i32, need: Need) -> io::Result<(Process, ProcDir)> {
+        let dir = self.pin(pid)?;
+        Ok((self.read_pinned(&dir, need)?, dir))
+    }
+
     /// Only the `stat` behind a pinned directory (errors as for
     /// [`Reader::read_pinned`]).
     pub fn stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
