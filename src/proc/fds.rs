@@ -138,8 +138,12 @@ impl OpenFile {
     /// The inode in a `socket:[N]` or `pipe:[N]` link.
     fn bracketed_inode(&self, prefix: &str) -> Option<u64> {
         let rest = self.target.strip_prefix(prefix.as_bytes())?;
-        let inside = rest.strip_prefix(b"[")?.strip_suffix(b"]")?;
-        std::str::from_utf8(inside).ok()?.parse().ok()
+        // The bracket must follow the prefix at once: `socket:x[1]` is no
+        // socket link, though the namespace parser would find the 1.
+        if !rest.starts_with(b"[") {
+            return None;
+        }
+        super::ns::parse_link(rest)
     }
 }
 
@@ -340,6 +344,8 @@ mod tests {
         let f = classify(1, b"socket:[99]".to_vec(), None);
         assert_eq!(f.kind, Kind::Socket);
         assert_eq!(f.bracketed_inode("socket:"), Some(99));
+        let f = classify(1, b"socket:x[99]".to_vec(), None);
+        assert_eq!(f.bracketed_inode("socket:"), None);
         let f = classify(2, b"anon_inode:[eventfd]".to_vec(), None);
         assert_eq!(f.kind, Kind::AnonInode);
         let f = classify(3, b"/dev/null".to_vec(), Some(info(libc::S_IFCHR, 1)));
