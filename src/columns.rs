@@ -218,19 +218,16 @@ impl Context {
                 ttys.name(s.tty_nr).map_or(Value::None, Value::Text)
             }
             Column::Name => Value::Bytes(s.name.clone()),
-            Column::Cmd => match p.command_line() {
-                Some(cmd) => Value::Bytes(cmd),
-                // Like ps: kernel threads and zombies show their name.
-                None => {
-                    let mut text = b"[".to_vec();
-                    text.extend_from_slice(&s.name);
-                    text.push(b']');
-                    if p.is_zombie() {
-                        text.extend_from_slice(b" <defunct>");
-                    }
-                    Value::Shown(text)
+            Column::Cmd => {
+                let mut cmd = Value::command(p.command_line(), &s.name);
+                if let Value::Shown(text) = &mut cmd
+                    && p.is_zombie()
+                {
+                    // As ps marks a zombie.
+                    text.extend_from_slice(b" <defunct>");
                 }
-            },
+                cmd
+            }
             Column::Exe => field(p.exe.as_ref()),
             Column::Cwd => field(p.cwd.as_ref()),
         }

@@ -814,16 +814,11 @@ impl Row {
     }
 
     fn command_value(&self) -> Value {
-        match &self.command {
-            Some(cmd) => Value::Bytes(cmd.clone()),
-            None if self.name.is_empty() => Value::None,
-            None => {
-                let mut shown = b"[".to_vec();
-                shown.extend_from_slice(&self.name);
-                shown.push(b']');
-                Value::Shown(shown)
-            }
+        // A PID without a process has neither.
+        if self.command.is_none() && self.name.is_empty() {
+            return Value::None;
         }
+        Value::command(self.command.clone(), &self.name)
     }
 
     fn to_json(&self, timing: bool) -> serde_json::Value {

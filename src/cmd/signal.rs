@@ -270,10 +270,7 @@ pub fn render_show<W: Write>(shown: &[Shown], out: &Out, w: &mut W) -> std::io::
         .iter()
         .map(|s| {
             let d = &s.dispositions;
-            let command = match &s.command {
-                Some(cmd) => Value::Bytes(cmd.clone()),
-                None => Value::Shown([b"[", s.name.as_slice(), b"]"].concat()),
-            };
+            let command = Value::command(s.command.clone(), &s.name);
             vec![
                 Text::new(s.pid.to_string()),
                 Text::new(joined(&d.blocked)),

@@ -42,6 +42,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// A COMMAND cell: the command line, or, when there is none (kernel
+    /// threads, zombies), the name in brackets as `ps` shows it, which is
+    /// only a stand-in and so `null` in JSON.
+    pub fn command(command: Option<Vec<u8>>, name: &[u8]) -> Value {
+        match command {
+            Some(cmd) => Value::Bytes(cmd),
+            None => Value::Shown([b"[", name, b"]"].concat()),
+        }
+    }
+
     /// The text for a table cell.
     pub fn display(&self) -> String {
         match self {
