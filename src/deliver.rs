@@ -236,14 +236,13 @@ pub fn resolve(
         ..select.clone()
     };
     let mut selector = criteria.selector()?;
-    // `--newest` alone would pick one process out of all of them.
-    let picks_only = selector.pick.is_some()
-        && !crate::select::Selector {
-            pick: None,
-            ..selector.clone()
-        }
-        .has_criteria();
-    if pids.is_empty() && groups.is_empty() && (!selector.has_criteria() || picks_only) {
+    // `--newest` alone would pick one process out of all of them: it does
+    // not count as a criterion here.
+    let filters = crate::select::Selector {
+        pick: None,
+        ..selector.clone()
+    };
+    if pids.is_empty() && groups.is_empty() && !filters.has_criteria() {
         return Err(usage(
             "no targets: give PIDs or selector flags (-n, -f, -u, ...); ptool never signals everything",
         ));
