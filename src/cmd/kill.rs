@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 
 use crate::cli::KillArgs;
-use crate::deliver::{self, Bound, Caller, Miss, Opener, Outcome, Row, Target, Unpinned};
+use crate::deliver::{self, Bound, Caller, Miss, Opener, Outcome, Pinned, Row, Target, Unpinned};
 use crate::exit::{Exit, usage};
 use crate::output::Out;
 use crate::proc::{Need, Process, Reader};
@@ -57,10 +57,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
         let mut targets = selection.targets;
         if args.tree {
             let roots: Vec<i32> = targets.iter().map(|t| t.pid).collect();
-            let known: HashSet<i32> = roots.iter().copied().collect();
-            let scan = selection.scan.as_deref().unwrap_or_default();
-            let found = deliver::descendants(scan, &roots, &known, &protected);
-            let pinned = deliver::pin(&found, &mut reader, Need::CMDLINE, |_| true);
+            let pinned = tree_below(&roots, selection.scan.as_deref(), &mut reader, &protected)?;
             targets.extend(pinned.targets);
             unpinned.extend(pinned.failed);
         }
@@ -221,17 +218,8 @@ pub fn terminate(
     let held = stop_first.then(Deferred::interrupts);
     if plan.tree {
         let roots: Vec<i32> = entries.iter().map(|e| e.target.pid).collect();
-        let known: HashSet<i32> = roots.iter().copied().collect();
-        let fresh;
-        let scan = match scan {
-            Some(scan) => scan,
-            None => {
-                fresh = reader.all(Need::STAT).context("cannot list /proc")?;
-                &fresh
-            }
-        };
-        let found = deliver::descendants(scan, &roots, &known, protected);
-        add(&mut entries, &mut unpinned, &found, reader);
+        let pinned = tree_below(&roots, scan, reader, protected)?;
+        add(&mut entries, &mut unpinned, pinned);
         let expanded = expand(
             &mut entries,
             &mut unpinned,
@@ -349,15 +337,31 @@ fn rows(entries: &[Entry], unpinned: &[Unpinned], signal: Signal) -> Vec<Row> {
         .collect()
 }
 
-/// Pin processes found in a scan and add them as entries. One that is gone
-/// by now needs nothing more.
-fn add(
-    entries: &mut Vec<Entry>,
-    unpinned: &mut Vec<Unpinned>,
-    found: &[Process],
+/// The descendants of `roots` in `scan` (a fresh one when none was kept),
+/// pinned: `--tree`'s first step, whether it kills or only says what it
+/// would. One that is gone by now needs nothing more.
+fn tree_below(
+    roots: &[i32],
+    scan: Option<&[Process]>,
     reader: &mut Reader,
-) {
-    let pinned = deliver::pin(found, reader, Need::CMDLINE, |_| true);
+    protected: &Protected,
+) -> Result<Pinned> {
+    let known: HashSet<i32> = roots.iter().copied().collect();
+    let fresh;
+    let scan = match scan {
+        Some(scan) => scan,
+        None => {
+            fresh = reader.all(Need::STAT).context("cannot list /proc")?;
+            &fresh
+        }
+    };
+    let found = deliver::descendants(scan, roots, &known, protected);
+    Ok(deliver::pin(&found, reader, Need::CMDLINE, |_| true))
+}
+
+/// Add pinned processes as entries; those that could not be pinned are
+/// reported as they are.
+fn add(entries: &mut Vec<Entry>, unpinned: &mut Vec<Unpinned>, pinned: Pinned) {
     entries.extend(pinned.targets.into_iter().map(Entry::new));
     unpinned.extend(pinned.failed);
 }
@@ -373,12 +377,17 @@ fn expand(
     reader: &mut Reader,
     protected: &Protected,
 ) -> Result<()> {
-    for _ in 0..TREE_ROUNDS {
+    for round in 0..=TREE_ROUNDS {
         for e in &mut entries[start..] {
             e.open(opener, reader);
             if stop {
                 e.send(Signal::STOP, reader);
             }
+        }
+        if round == TREE_ROUNDS {
+            // Still forking after all those rounds: what was found last is
+            // open now, so it is at least signalled with the rest.
+            break;
         }
         start = entries.len();
         let scan = reader.all(Need::STAT).context("cannot list /proc")?;
@@ -395,15 +404,8 @@ fn expand(
         if found.is_empty() {
             return Ok(());
         }
-        add(entries, unpinned, &found, reader);
-    }
-    // Still forking after all those rounds: open what was found last, so it
-    // is at least signalled with the rest.
-    for e in &mut entries[start..] {
-        e.open(opener, reader);
-        if stop {
-            e.send(Signal::STOP, reader);
-        }
+        let pinned = deliver::pin(&found, reader, Need::CMDLINE, |_| true);
+        add(entries, unpinned, pinned);
     }
     Ok(())
 }
