@@ -436,6 +436,20 @@ impl Dispositions {
             pending: from_mask(status.sig_pnd | status.shd_pnd),
         }
     }
+
+    /// The JSON fields `blocked`, `ignored`, `caught` and `pending`, each an
+    /// array of signal names, in that order (`info` and `signal show` print
+    /// the same).
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let names =
+            |sigs: &[Signal]| -> serde_json::Value { sigs.iter().map(|s| s.name()).collect() };
+        let mut fields = serde_json::Map::new();
+        fields.insert("blocked".into(), names(&self.blocked));
+        fields.insert("ignored".into(), names(&self.ignored));
+        fields.insert("caught".into(), names(&self.caught));
+        fields.insert("pending".into(), names(&self.pending));
+        fields
+    }
 }
 
 /// The signals set in a `status` mask. Bits for the two numbers glibc

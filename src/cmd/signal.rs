@@ -222,15 +222,12 @@ fn run_show<W: Write>(args: &ShowArgs, out: &Out, w: &mut W) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn names(signals: &[Signal]) -> Vec<String> {
-    signals.iter().map(|s| s.name()).collect()
-}
-
 fn joined(signals: &[Signal]) -> String {
     if signals.is_empty() {
         "-".to_string()
     } else {
-        names(signals).join(",")
+        let names: Vec<String> = signals.iter().map(|s| s.name()).collect();
+        names.join(",")
     }
 }
 
@@ -244,16 +241,15 @@ pub fn render_show<W: Write>(shown: &[Shown], out: &Out, w: &mut W) -> std::io::
         let values: Vec<serde_json::Value> = shown
             .iter()
             .map(|s| {
-                let d = &s.dispositions;
-                serde_json::json!({
-                    "pid": s.pid,
-                    "name": sanitize::to_json_string(&s.name),
-                    "cmd": s.command.as_deref().map(sanitize::to_json_string),
-                    "blocked": names(&d.blocked),
-                    "ignored": names(&d.ignored),
-                    "caught": names(&d.caught),
-                    "pending": names(&d.pending),
-                })
+                let mut o = serde_json::Map::new();
+                o.insert("pid".into(), s.pid.into());
+                o.insert("name".into(), sanitize::to_json_string(&s.name).into());
+                o.insert(
+                    "cmd".into(),
+                    s.command.as_deref().map(sanitize::to_json_string).into(),
+                );
+                o.extend(s.dispositions.to_json());
+                serde_json::Value::Object(o)
             })
             .collect();
         return json::write(w, out, &values);

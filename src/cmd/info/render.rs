@@ -585,16 +585,7 @@ pub fn to_json(info: &Info) -> Json {
         }),
     );
     if let Some(d) = &info.signals {
-        let list = |sigs: &[Signal]| -> Json { sigs.iter().map(|s| s.name()).collect() };
-        o.insert(
-            "signals".into(),
-            json!({
-                "blocked": list(&d.blocked),
-                "ignored": list(&d.ignored),
-                "caught": list(&d.caught),
-                "pending": list(&d.pending),
-            }),
-        );
+        o.insert("signals".into(), Json::Object(d.to_json()));
     } else if info.identity.is_some() {
         o.insert("signals".into(), Json::Null);
     }
