@@ -182,27 +182,35 @@ fn run_show<W: Write>(args: &ShowArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let protected = Protected::current(&mut reader);
     let sys = System::read();
     let need = selector.need();
-    let chosen = if selector.has_criteria() || selector.pids.is_empty() {
-        selector
-            .scan(&mut reader, need, &sys, &protected)
-            .context("cannot list /proc")?
-    } else {
-        // Only PIDs: shown in the order given.
+    let shown_need = Need::STATUS | Need::CMDLINE;
+    let pids_only = !selector.has_criteria() && !selector.pids.is_empty();
+    let chosen = if pids_only {
+        // Shown in the order given, each read once with what is shown.
         let named = selector
             .pids
             .iter()
-            .filter_map(|&pid| reader.read(pid, need))
+            .filter_map(|&pid| reader.read(pid, need | shown_need))
             .collect();
         selector.select(named, &sys, &protected)
+    } else {
+        selector
+            .scan(&mut reader, need, &sys, &protected)
+            .context("cannot list /proc")?
     };
     let mut shown = Vec::with_capacity(chosen.len());
-    for p in &chosen {
-        // Read again with the status; skip a process that vanished or whose
-        // PID was reused meanwhile.
-        let Some(now) = reader.read(p.pid, Need::STATUS | Need::CMDLINE) else {
-            continue;
+    for p in chosen {
+        let now = if pids_only {
+            p
+        } else {
+            // Only the matches of a scan are read with the status: read
+            // again, and skip a process that vanished or whose PID was
+            // reused meanwhile.
+            match reader.read(p.pid, shown_need) {
+                Some(now) if now.stat.start_ticks == p.stat.start_ticks => now,
+                _ => continue,
+            }
         };
-        let (Some(status), true) = (&now.status, now.stat.start_ticks == p.stat.start_ticks) else {
+        let Some(status) = &now.status else {
             continue;
         };
         shown.push(Shown {
