@@ -710,9 +710,11 @@ pub fn reap_if_exited(pid: i32) -> io::Result<Option<Status>> {
     }
 }
 
-/// ptool's own process group.
+/// ptool's own process group: 0 when the group's leader is outside this
+/// PID namespace (a container started from a shell outside it). Not
+/// rustix's `getpgrp`, whose non-zero `Pid` cannot hold that 0.
 pub fn own_group() -> i32 {
-    rustix::process::getpgrp().as_raw_nonzero().get()
+    nix::unistd::getpgrp().as_raw()
 }
 
 /// The controlling terminal, opened for job control, when there is one.

@@ -58,7 +58,7 @@ fn detached_command_gets_its_own_session_and_ptool_returns_at_once() {
     let (pgid, sid, tty) = pgid_sid_tty(pid);
     assert_eq!((pgid, sid), (pid, pid), "a session and group of its own");
     assert_eq!(tty, 0, "no controlling terminal, so no hangup reaches it");
-    assert_ne!(pgid, rustix::process::getpgrp().as_raw_nonzero().get());
+    assert_ne!(pgid, nix::unistd::getpgrp().as_raw());
     assert_eq!(json["pgid"], pid);
     assert_eq!(json["sid"], pid);
     assert_eq!(json["command"][0], victim_path());
@@ -653,4 +653,47 @@ fn a_detached_command_survives_its_terminal_hanging_up() {
     term.finish();
     assert!(started.wait_gone(control), "{control} did not exit");
     assert!(alive(pid), "the detached command was hung up too");
+}
+
+#[test]
+fn a_group_leader_outside_the_pid_namespace_reads_as_0() {
+    // In a container started from a shell outside it, ptool's own process
+    // group and session leaders are not in its PID namespace, and
+    // getpgrp() says 0. `unshare` (util-linux) builds one: skip where it
+    // is missing or may not.
+    let unshare = |args: &[&str]| {
+        let mut cmd = Command::new("unshare");
+        cmd.args([
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--",
+        ]);
+        cmd.args(args);
+        cmd
+    };
+    let probe = unshare(&["true"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot create a PID namespace here");
+        return;
+    }
+    let m = marker("spawn-namespace");
+    let script = r#""$0" ls -o pid,pgid,sid && "$0" spawn --wait -- sh -c 'exit 3' "$1""#;
+    let out = run(
+        unshare(&["sh", "-c", script, ptool_path(), &m]),
+        None,
+        BOUND,
+    );
+    out.expect_code(3);
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    // The shell is PID 1 there; its group and session read as 0.
+    let row = |pid: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(pid))
+    };
+    let fields: Vec<&str> = row("1").expect("PID 1 listed").split_whitespace().collect();
+    assert_eq!(fields, ["1", "0", "0"], "{out:#?}");
 }
