@@ -26,7 +26,35 @@ pub fn init() -> io::Result<()> {
             return Err(io::Error::last_os_error());
         }
     }
-    reopen_closed_stdio()
+    reopen_closed_stdio()?;
+    one_line_panics();
+    Ok(())
+}
+
+/// A panic is a bug in ptool; it is reported on one line, like any other
+/// error, rather than as std's report that asks for a backtrace. With
+/// `RUST_BACKTRACE` set, std's report (and the backtrace) is kept for
+/// whoever is debugging it.
+fn one_line_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        crate::output::warn(&format!(
+            "internal error{place}: {} (a bug in ptool; please report it)",
+            crate::output::sanitize::escape_str(message)
+        ));
+    }));
 }
 
 /// Open /dev/null on each of descriptors 0-2 that is closed. One `poll`
