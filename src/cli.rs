@@ -294,10 +294,21 @@ pub fn parse_pid(text: &str) -> Result<i64, String> {
     }
 }
 
-/// A PID that must be positive (`--parent`, `--pgid`, `--sid`).
+/// The ID a criterion compares with (`--parent`, `--pgid`, `--sid`): a
+/// positive number. `/proc` shows 0 where there is no such process in
+/// ptool's PID namespace (PID 1's parent; a group or session led from
+/// outside a container), and pgrep reads 0 as "my own": neither is
+/// selectable by number, so 0 is refused with that reason.
 pub fn parse_positive_pid(text: &str) -> Result<i32, String> {
-    let pid = parse_pid(text)?;
-    positive_pid(pid).map_err(|e| e.to_string())
+    match parse_pid(text)? {
+        0 => Err(
+            "0 names no process: /proc shows 0 for a parent, group or session \
+             leader that is not in ptool's PID namespace"
+                .to_string(),
+        ),
+        p if p < 0 => Err(format!("{p} is not a process ID (IDs are positive)")),
+        p => positive_pid(p).map_err(|e| e.to_string()),
+    }
 }
 
 /// Parse a duration (`500ms`, `5s`, `2m`, `1h30m`, or a number of seconds).
@@ -888,7 +899,12 @@ mod tests {
         );
         assert!(parse_pid("5x").unwrap_err().contains("not a PID"));
         assert!(parse_pid("").is_err());
-        assert!(parse_positive_pid("0").is_err());
+        assert!(
+            parse_positive_pid("0")
+                .unwrap_err()
+                .contains("names no process")
+        );
+        assert!(parse_positive_pid("-3").unwrap_err().contains("positive"));
         assert!(positive_pid(-7).is_err_and(|e| e.to_string().contains("process group 7")));
     }
 

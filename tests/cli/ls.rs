@@ -315,6 +315,12 @@ fn usage_errors_are_one_line_and_exit_2() {
     }
     let out = ptool(["ls", "-n", "("]);
     assert!(out.stderr.contains("invalid pattern"), "{out:#?}");
+    // /proc shows 0 for a leader outside the PID namespace; it selects nothing.
+    for flag in ["--sid", "--pgid", "--parent"] {
+        let out = ptool(["ls", flag, "0"]);
+        out.usage_error();
+        assert!(out.stderr.contains("names no process"), "{out:#?}");
+    }
 }
 
 #[test]
