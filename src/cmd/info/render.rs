@@ -197,17 +197,19 @@ fn ids_text(ids: &[Id; 4], kind: &str) -> String {
 
 fn identity_section<W: Write>(p: &mut Page<'_, W>, id: &Identity) -> io::Result<()> {
     p.heading("Identity")?;
+    // The kernel shows 0 for a parent or leader that is not in this PID
+    // namespace: PID 1's parent, kernel threads' group and session, and,
+    // inside a container, those started from outside it.
     let parent = match &id.parent_name {
         Some(name) => format!("{} ({})", id.ppid, text(name)),
+        None if id.ppid == 0 => "0 (none in this PID namespace)".to_string(),
         None => id.ppid.to_string(),
     };
     p.line("parent", &parent)?;
-    let leader = |is: bool, n: i32| {
-        if is {
-            format!("{n} (leader)")
-        } else {
-            n.to_string()
-        }
+    let leader = |is: bool, n: i32| match (is, n) {
+        (true, _) => format!("{n} (leader)"),
+        (false, 0) => "0 (no leader in this PID namespace)".to_string(),
+        (false, _) => n.to_string(),
     };
     p.line("process group", &leader(id.group_leader, id.pgid))?;
     p.line("session", &leader(id.session_leader, id.sid))?;
@@ -950,6 +952,19 @@ mod tests {
         page.lines()
             .find_map(|l| l.strip_prefix(prefix.as_str()))
             .unwrap_or_else(|| panic!("no {label} line in\n{page}"))
+    }
+
+    #[test]
+    fn ids_outside_the_pid_namespace_read_as_none_there() {
+        let mut info = info();
+        let id = info.identity.as_mut().expect("identity");
+        (id.ppid, id.parent_name, id.pgid, id.sid) = (0, None, 0, 0);
+        id.group_leader = false;
+        let page = render(|w| page(w, &Out::PLAIN, &info));
+        assert_eq!(line(&page, "parent"), "0 (none in this PID namespace)");
+        for label in ["process group", "session"] {
+            assert_eq!(line(&page, label), "0 (no leader in this PID namespace)");
+        }
     }
 
     #[test]
