@@ -511,8 +511,9 @@ impl Bound {
     }
 }
 
-/// Opens targets. The first `ENOSYS` from `pidfd_open` switches it to
-/// kill(2) for the rest of the run.
+/// Opens targets. The first sign that there are no pidfds here (ENOSYS, or
+/// EPERM from a seccomp filter) switches it to kill(2) for the rest of the
+/// run.
 #[derive(Debug, Default)]
 pub struct Opener {
     no_pidfd: bool,
@@ -545,7 +546,7 @@ impl Opener {
                         dir: None,
                     });
                 }
-                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => self.no_pidfd = true,
+                Err(e) if pidfd::unavailable(&e) => self.no_pidfd = true,
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                     return Err(Miss::Failed("not a process (a thread ID?)".to_string()));
                 }

@@ -47,7 +47,7 @@ impl GroupChild {
         // reused by the time the pidfd is opened.
         let pidfd = match PidFd::open(child.id() as i32) {
             Ok(fd) => Some(fd),
-            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => None,
+            Err(e) if crate::sys::pidfd::unavailable(&e) => None,
             Err(e) => {
                 let mut child = child;
                 let _ = child.kill();

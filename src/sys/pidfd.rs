@@ -295,8 +295,15 @@ impl Watch {
 pub fn supported() -> bool {
     match PidFd::open(crate::sys::own_pid()) {
         Ok(_) => true,
-        Err(e) => !matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)),
+        Err(e) => !unavailable(&e),
     }
+}
+
+/// Whether an error from `pidfd_open` means there are no pidfds here,
+/// rather than something about the process: ENOSYS before Linux 5.3, EPERM
+/// from a seccomp filter (`pidfd_open` itself never checks permissions).
+pub fn unavailable(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM))
 }
 
 /// `kill(2)`, for kernels without pidfds. Callers re-check the start time

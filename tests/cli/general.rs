@@ -84,3 +84,46 @@ fn negative_durations_are_refused_as_durations() {
         assert!(out.stderr.contains("cannot be negative"), "{out:#?}");
     }
 }
+
+#[test]
+fn without_pidfds_every_command_falls_back_to_kill_and_proc() {
+    // Where a seccomp filter refuses pidfd_open (EPERM), ptool uses kill(2)
+    // after re-checking each process's start time, and polls /proc.
+    let m = marker("no-pidfds");
+    let bare = |args: &[&str]| run(ptool_without_pidfds_cmd(args), None, BOUND);
+    let check = bare(&["spawn", "--wait", "--", "sh", "-c", "exit 3", &m]);
+    check.expect_code(3);
+    assert!(check.stderr.is_empty(), "{check:#?}");
+    let out = bare(&["fork", "-k", "--", "echo", "{}", &m, ":::", "a", "b"]);
+    out.success();
+    assert_eq!(out.stdout, format!("a {m}\nb {m}\n"), "{out:#?}");
+
+    let mut victim = Victim::start(&m, &[]);
+    let pid = victim.pid().to_string();
+    let out = bare(&["signal", "0", &pid]);
+    out.success();
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    let mut waiter = Background::start(ptool_without_pidfds_cmd(&[
+        "wait",
+        "--timeout",
+        "20s",
+        &pid,
+    ]));
+    victim.tell("exit 5");
+    let (code, out, err) = waiter.finish();
+    assert_eq!(code, 0, "{err:?}");
+    assert!(
+        out[0].starts_with(&format!("{pid}\tptool-victim\t")),
+        "{out:?}"
+    );
+    assert!(err.is_empty(), "{err:?}");
+    assert_eq!(victim.wait().code(), Some(5));
+
+    let victim = Victim::start(&m, &["--ignore", "TERM"]);
+    let out = bare(&["kill", "-f", &m, "--grace", "300ms", "--json"]);
+    out.success();
+    let row = row(&out.json(), victim.pid());
+    assert_eq!(row["outcome"], "killed", "{out:#?}");
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    assert!(victim.wait_gone(victim.pid()));
+}

@@ -72,6 +72,63 @@ where
     cmd
 }
 
+/// `ptool ARGS` as it runs under a container seccomp profile that predates
+/// pidfds: `pidfd_open` fails with EPERM. A seccomp filter is installed
+/// between fork and exec; it inherits to everything ptool starts.
+pub fn ptool_without_pidfds_cmd(args: &[&str]) -> Command {
+    use std::os::unix::process::CommandExt;
+    // pidfd_open is system call 434 on every architecture (the unified
+    // table added after 5.1).
+    const PIDFD_OPEN: u32 = 434;
+    let mut cmd = ptool_cmd(args);
+    // SAFETY: the closure runs in the child between fork and exec; prctl
+    // and seccomp are plain system calls on memory the closure owns, with
+    // no allocation.
+    unsafe {
+        cmd.pre_exec(|| {
+            let filter = [
+                // A = seccomp_data.nr
+                libc::sock_filter {
+                    code: 0x20,
+                    jt: 0,
+                    jf: 0,
+                    k: 0,
+                },
+                // if A == pidfd_open go on, else skip one
+                libc::sock_filter {
+                    code: 0x15,
+                    jt: 0,
+                    jf: 1,
+                    k: PIDFD_OPEN,
+                },
+                libc::sock_filter {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: 0x0005_0000 | libc::EPERM as u32,
+                },
+                libc::sock_filter {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: 0x7fff_0000,
+                },
+            ];
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr().cast_mut(),
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// The environment every ptool run in a test gets, whatever the test
 /// runner's: no `NO_COLOR` inherited, and a UTF-8 locale.
 fn plain_env(cmd: &mut Command) -> &mut Command {
