@@ -503,7 +503,7 @@ impl Bound {
             // as still running, so nothing is reported that did not happen.
             (Some(fd), _) => fd.has_exited().unwrap_or(false),
             (None, Some(dir)) => match reader.stat_pinned(dir) {
-                Ok(stat) => stat.state == b'Z',
+                Ok(stat) => stat.has_ended(),
                 Err(e) => crate::sys::is_gone(&e),
             },
             (None, None) => true,

@@ -154,6 +154,8 @@ impl Process {
         self.stat.is_kernel_thread()
     }
 
+    /// Shown as a zombie (state Z), as `ps` shows it; see
+    /// [`Stat::has_ended`] for whether it has really ended.
     pub fn is_zombie(&self) -> bool {
         self.stat.state == b'Z'
     }
@@ -360,6 +362,30 @@ impl Reader {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
     }
 
+    /// How `pid`, the process that started at `start_ticks`, ended, read
+    /// from its zombie before its parent collects it: `stat` field 52. The
+    /// kernel fills that field in only for a reader with ptrace-read access
+    /// to the process and shows 0 to others, so a 0 is believed only when
+    /// `io`, which asks for the same access, can be read too.
+    pub fn zombie_status(&mut self, pid: i32, start_ticks: u64) -> ZombieStatus {
+        let Ok(dir) = self.pin(pid) else {
+            return ZombieStatus::NoZombie;
+        };
+        match self.stat_pinned(&dir) {
+            Ok(stat) if stat.start_ticks == start_ticks && stat.has_ended() => {
+                if stat.exit_code != 0 {
+                    return ZombieStatus::Status(stat.exit_code);
+                }
+            }
+            _ => return ZombieStatus::NoZombie,
+        }
+        match dir.read_into("io", &mut self.buf, true) {
+            Ok(()) => ZombieStatus::Status(0),
+            Err(e) if crate::sys::is_gone(&e) => ZombieStatus::NoZombie,
+            Err(_) => ZombieStatus::Hidden,
+        }
+    }
+
     fn read_at(&mut self, dir: &str, pid: i32, tid: Option<i32>, need: Need) -> Option<Process> {
         self.fs
             .read_into(&format!("{dir}/stat"), &mut self.buf, true)
@@ -412,6 +438,18 @@ impl Reader {
     }
 }
 
+/// What an ended process's zombie tells of how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ZombieStatus {
+    /// The wait(2) status its parent will collect.
+    Status(i32),
+    /// A zombie whose status the kernel shows only to its owner and root.
+    Hidden,
+    /// Not this process's zombie: still running, or already collected.
+    #[default]
+    NoZombie,
+}
+
 /// The chain of parents of `pid`, nearest first, up to (and including) the
 /// process whose parent is 0. Stops at a vanished link or a loop.
 pub fn ancestors(reader: &mut Reader, pid: i32) -> Vec<i32> {
@@ -452,6 +490,44 @@ mod tests {
         assert_eq!(p.status.as_ref().map(|s| s.tgid), Some(me));
         assert!(matches!(p.exe, Some(Field::Value(_))));
         assert_eq!(p.uid(), Some(rustix::process::geteuid().as_raw()));
+        Ok(())
+    }
+
+    /// Start `sh -c 'exit CODE'` and wait, bounded by the child's own
+    /// exit, until it is a zombie, without collecting it (WNOWAIT).
+    fn zombie(code: i32) -> io::Result<std::process::Child> {
+        use nix::sys::wait::{Id, WaitPidFlag, waitid};
+        let child = std::process::Command::new("sh")
+            .args(["-c", &format!("exit {code}")])
+            .spawn()?;
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)?;
+        Ok(child)
+    }
+
+    #[test]
+    fn a_zombie_tells_how_it_ended_until_collected() -> io::Result<()> {
+        let mut reader = Reader::new()?;
+        for code in [7, 0] {
+            let mut child = zombie(code)?;
+            let pid = child.id() as i32;
+            let start = start_ticks(&mut reader, pid).expect("zombie readable");
+            // Root, or the same user as the zombie: the status is shown.
+            assert_eq!(
+                reader.zombie_status(pid, start),
+                ZombieStatus::Status(code << 8)
+            );
+            assert_eq!(
+                reader.zombie_status(pid, start + 1),
+                ZombieStatus::NoZombie,
+                "another process's start time"
+            );
+            child.wait()?;
+            assert_eq!(reader.zombie_status(pid, start), ZombieStatus::NoZombie);
+        }
+        let me = std::process::id() as i32;
+        let start = start_ticks(&mut reader, me).expect("self");
+        assert_eq!(reader.zombie_status(me, start), ZombieStatus::NoZombie);
         Ok(())
     }
 

@@ -50,6 +50,10 @@ pub struct Stat {
     pub rt_priority: u64,
     /// (41) scheduling policy (SCHED_*).
     pub policy: u64,
+    /// (52, Linux 3.5+) the wait(2) status of an ended process, which its
+    /// zombie shows until it is collected; 0 while it runs, and 0 to a
+    /// reader without ptrace-read access (see [`crate::proc::Reader::exit_status`]).
+    pub exit_code: i32,
 }
 
 /// PF_KTHREAD from include/linux/sched.h: the task is a kernel thread.
@@ -58,6 +62,14 @@ const PF_KTHREAD: u32 = 0x0020_0000;
 impl Stat {
     pub fn is_kernel_thread(&self) -> bool {
         self.flags & PF_KTHREAD != 0
+    }
+
+    /// The whole process has ended: a zombie (Z) or being removed (X), with
+    /// no thread left running. When the main thread ends first (pthread_exit
+    /// in `main`) the process shows Z while its other threads run on;
+    /// `threads` still counts them then (a true zombie counts 1, itself).
+    pub fn has_ended(&self) -> bool {
+        matches!(self.state, b'Z' | b'X') && self.threads <= 1
     }
 
     /// user + system CPU time, in clock ticks.
@@ -103,6 +115,7 @@ pub fn parse(buf: &[u8]) -> Option<Stat> {
         processor: num(39).unwrap_or(0),
         rt_priority: unum(40).unwrap_or(0),
         policy: unum(41).unwrap_or(0),
+        exit_code: int(52).unwrap_or(0),
     })
 }
 
@@ -138,6 +151,27 @@ mod tests {
         assert_eq!(stat.name, b"x\n) y ");
         assert_eq!(stat.state, b'R');
         assert!(stat.is_kernel_thread());
+    }
+
+    #[test]
+    fn a_zombie_has_ended_only_with_no_thread_running() {
+        // 9 (z) Z, ..., threads (20) = 1, ..., exit_code (52) = 0x300.
+        let mut fields = vec!["0"; 50];
+        fields[0] = "Z";
+        fields[20 - 3] = "1";
+        fields[52 - 3] = "768";
+        let line = format!("9 (z) {}", fields.join(" "));
+        let stat = parse(line.as_bytes()).expect("parses");
+        assert_eq!(stat.exit_code, 768);
+        assert!(stat.has_ended());
+        // Its main thread ended and another still runs.
+        fields[20 - 3] = "2";
+        let line = format!("9 (z) {}", fields.join(" "));
+        assert!(!parse(line.as_bytes()).expect("parses").has_ended());
+        // Running; and a kernel before 3.5, without field 52.
+        let stat = parse(LINE).expect("parses");
+        assert!(!stat.has_ended());
+        assert_eq!(stat.exit_code, 0);
     }
 
     #[test]

@@ -109,6 +109,37 @@ fn exit_status_of_a_process_that_is_not_its_child() {
 }
 
 #[test]
+fn a_zombie_tells_its_status_to_its_owner_before_it_is_collected() {
+    let m = marker("wait-zombie");
+    // The test is the parent, and collects it only when the guard drops,
+    // after ptool has answered: no --status-wait is spent on a reap.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "exit 3", &m]);
+    let child = ChildGuard::new(cmd.spawn().expect("start sh"));
+    let pid = child.pid().to_string();
+    let out = ptool(["wait", "--json", "--status-wait", "0", &pid]);
+    out.success();
+    let ended = &out.json_lines()[0];
+    assert_eq!(
+        (&ended["pid"], &ended["exit_code"]),
+        (&child.pid().into(), &3.into()),
+        "{out:#?}"
+    );
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    // To another user the kernel shows no status: ptool says it does not
+    // know, and with -v why, rather than taking the 0 it is shown.
+    let Some(out) = as_nobody(&["wait", "-v", "--status-wait", "0", &pid]) else {
+        return;
+    };
+    out.expect_code(0);
+    assert!(out.stdout.contains("\texit status unknown"), "{out:#?}");
+    assert!(
+        out.stderr.contains("only its owner and root may read it"),
+        "{out:#?}"
+    );
+}
+
+#[test]
 fn killed_by_a_signal_in_json() {
     let m = marker("wait-kill");
     let mut v = Victim::start(&m, &[]);
@@ -472,7 +503,7 @@ fn a_terminal_gets_a_header_and_aligned_columns() {
     let v = Victim::start(&m, &["--zombie"]);
     let zombie = v.family.zombie.expect("a zombie child");
     // A zombie has already ended (when is unknown); its parent never reaps
-    // it, and --status-wait 0 does not wait for that.
+    // it, but the zombie itself tells how it ended (`_exit(0)`).
     let args = format!("wait --status-wait 0 {NEVER_A_PID} {zombie}");
     let Some(text) = on_terminal(&args, &[("NO_COLOR", "1")]) else {
         return;
@@ -489,13 +520,7 @@ fn a_terminal_gets_a_header_and_aligned_columns() {
         [
             row(["PID", "NAME", "ENDED", "RAN", "STATUS"]),
             row([&NEVER_A_PID.to_string(), "-", "-", "-", "not running"]),
-            row([
-                &zombie.to_string(),
-                "ptool-victim",
-                "-",
-                "-",
-                "exit status unknown"
-            ]),
+            row([&zombie.to_string(), "ptool-victim", "-", "-", "exited 0"]),
         ],
         "{text}"
     );

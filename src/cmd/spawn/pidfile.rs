@@ -165,7 +165,7 @@ pub fn check(path: &Path) -> std::io::Result<Found> {
         let Some(stat) = reader.stat(pid) else {
             continue;
         };
-        if stat.state == b'Z' || stat.state == b'X' {
+        if stat.has_ended() {
             continue;
         }
         if is_same_process(&sys, stat.start_ticks, written) {

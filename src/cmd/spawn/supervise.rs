@@ -362,8 +362,7 @@ impl Supervisor<'_> {
             if p.pid == main {
                 continue;
             }
-            let zombie = p.stat.state == b'Z' || p.stat.state == b'X';
-            if zombie {
+            if p.stat.has_ended() {
                 if p.stat.ppid == me {
                     let _ = child::reap_if_exited(p.pid);
                 }

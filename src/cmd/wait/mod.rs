@@ -7,8 +7,11 @@
 //! up when the parent reaps it; only then has the kernel recorded the exit
 //! status (`PIDFD_GET_INFO`, Linux 6.15+). So an ended process is given a
 //! short, bounded time to be reaped, and is reported "exit status unknown"
-//! when it is not, rather than guessed. Where pidfds are missing, `/proc` is
-//! polled with backoff instead.
+//! when it is not, rather than guessed. Before that, while it is a zombie,
+//! its status can be read from `/proc/PID/stat` by its owner and root
+//! ([`Reader::zombie_status`]): ptool reads it there the moment the pidfd
+//! wakes it, which is what gives exit statuses on kernels before 6.15.
+//! Where pidfds are missing, `/proc` is polled with backoff instead.
 
 mod render;
 
@@ -22,7 +25,7 @@ use crate::cli::{WaitArgs, parse_pid, positive_pid};
 use crate::exit::{Exit, ExitError, usage};
 use crate::output::sanitize::escape;
 use crate::output::{Out, Paint};
-use crate::proc::{Need, Process, Reader, System};
+use crate::proc::{Need, Process, Reader, System, ZombieStatus};
 use crate::select::Protected;
 use crate::signal::Signal;
 use crate::sys::pidfd::{self, ExitInfo, PidFd, Watch};
@@ -93,10 +96,13 @@ pub(super) fn signal_name(number: i32) -> String {
 pub enum Unknown {
     /// The parent did not reap it within `--status-wait`.
     NotCollected(Duration),
-    /// This kernel does not keep exit statuses for pidfds (before 6.15).
+    /// Collected before ptool read its zombie, by a kernel that keeps exit
+    /// statuses for the parent alone (before 6.15).
     Kernel,
-    /// No pidfds: `/proc` polling sees only that the process is gone.
+    /// No pidfds: `/proc` polling saw it only once it was gone.
     Polling,
+    /// Its zombie shows the status only to its owner and root.
+    Hidden,
     /// It ended between being selected and being watched.
     BeforeWatch,
 }
@@ -108,8 +114,13 @@ impl Unknown {
                 "its parent did not collect it within {}",
                 crate::duration::format_short(*wait)
             ),
-            Unknown::Kernel => "this kernel does not report it (Linux 6.15+ does)".to_string(),
-            Unknown::Polling => "without pidfds only its disappearance is visible".to_string(),
+            Unknown::Kernel => "its parent collected it before ptool could read it, and this \
+                 kernel keeps it for the parent alone (Linux 6.15+ keeps it for all)"
+                .to_string(),
+            Unknown::Polling => {
+                "without pidfds ptool saw it only once its parent had collected it".to_string()
+            }
+            Unknown::Hidden => "only its owner and root may read it from the zombie".to_string(),
             Unknown::BeforeWatch => "it ended before ptool could watch it".to_string(),
         }
     }
@@ -188,6 +199,8 @@ struct Target {
     start_ticks: u64,
     /// Already a zombie when selected: when it ended is not known.
     zombie_at_start: bool,
+    /// What its zombie told, once ptool has seen it end.
+    zombie: ZombieStatus,
     fd: Option<PidFd>,
     state: State,
 }
@@ -317,13 +330,20 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let (mut targets, outcome) = if pidfd::supported() {
         let (mut targets, exit_info) =
             watch_targets(selected, &mut reader, clk_tck, &mut printer, &goal)?;
-        let outcome = wait_pidfds(&mut targets, exit_info, clk_tck, &goal, &mut printer)?;
+        let outcome = wait_pidfds(
+            &mut targets,
+            exit_info,
+            &mut reader,
+            clk_tck,
+            &goal,
+            &mut printer,
+        )?;
         (targets, outcome)
     } else {
         let mut targets: Vec<Target> = selected.into_iter().map(target).collect();
         if goal.verbose {
             log(&format!(
-                "waiting for {} by polling /proc: pidfds are not available here, so exit statuses are unknown",
+                "waiting for {} by polling /proc: pidfds are not available here, so exit statuses are known only of the zombies ptool sees",
                 processes(targets.len())
             ));
         }
@@ -407,7 +427,8 @@ fn parse_pidfile(content: &[u8]) -> Result<i32, String> {
 fn target(p: Process) -> Target {
     Target {
         pid: p.pid,
-        zombie_at_start: p.is_zombie(),
+        zombie_at_start: p.stat.has_ended(),
+        zombie: ZombieStatus::NoZombie,
         start_ticks: p.stat.start_ticks,
         name: p.stat.name,
         fd: None,
@@ -531,6 +552,7 @@ enum Outcome {
 fn wait_pidfds<W: Write>(
     targets: &mut [Target],
     exit_info: bool,
+    reader: &mut Reader,
     clk_tck: u64,
     goal: &Goal,
     printer: &mut Printer<'_, W>,
@@ -545,9 +567,11 @@ fn wait_pidfds<W: Write>(
     }
     if goal.verbose {
         let how = if !exit_info {
-            "; this kernel does not report exit statuses (Linux 6.15+ does)".to_string()
+            "; this kernel keeps exit statuses for the parent alone (Linux 6.15+ keeps them \
+             for all), so they are read from the zombies"
+                .to_string()
         } else if goal.status_wait.is_zero() {
-            "; exit statuses only of processes already collected by their parent".to_string()
+            "; exit statuses only from zombies and of processes already collected".to_string()
         } else {
             String::new()
         };
@@ -590,9 +614,13 @@ fn wait_pidfds<W: Write>(
                     let at = Moment::now();
                     progress.running -= 1;
                     progress.ended += 1;
+                    if !change.reaped {
+                        t.zombie = reader.zombie_status(t.pid, t.start_ticks);
+                    }
                     // Wait for the reap only when it can tell something and
                     // the goal still needs waiting for anyway.
-                    let wait_reap = exit_info
+                    let wait_reap = !matches!(t.zombie, ZombieStatus::Status(_))
+                        && exit_info
                         && !change.reaped
                         && !goal.status_wait.is_zero()
                         && (!goal.any || progress.ended == 1);
@@ -668,10 +696,15 @@ fn finish<W: Write>(
     goal: &Goal,
     printer: &mut Printer<'_, W>,
 ) -> Result<()> {
-    let (status, why) = match t.fd.as_ref().map(PidFd::exit_info) {
-        Some(ExitInfo::Status(raw)) => (Status::from_wait_status(raw), None),
-        Some(ExitInfo::NotYet) | None => (Status::Unknown, Some(why_unknown)),
-        Some(ExitInfo::Unavailable) => (Status::Unknown, Some(Unknown::Kernel)),
+    let info = match t.zombie {
+        ZombieStatus::Status(raw) => ExitInfo::Status(raw),
+        _ => t.fd.as_ref().map_or(ExitInfo::NotYet, PidFd::exit_info),
+    };
+    let (status, why) = match info {
+        ExitInfo::Status(raw) => (Status::from_wait_status(raw), None),
+        _ if t.zombie == ZombieStatus::Hidden => (Status::Unknown, Some(Unknown::Hidden)),
+        ExitInfo::NotYet => (Status::Unknown, Some(why_unknown)),
+        ExitInfo::Unavailable => (Status::Unknown, Some(Unknown::Kernel)),
     };
     t.fd = None;
     t.state = State::Done;
@@ -705,7 +738,12 @@ fn wait_polling<W: Write>(
         for t in targets.iter_mut().filter(|t| t.state == State::Running) {
             let gone = match reader.stat(t.pid) {
                 None => true,
-                Some(s) => s.start_ticks != t.start_ticks || s.state == b'Z',
+                Some(s) if s.start_ticks != t.start_ticks => true,
+                Some(s) if s.has_ended() => {
+                    t.zombie = reader.zombie_status(t.pid, t.start_ticks);
+                    true
+                }
+                Some(_) => false,
             };
             if gone {
                 progress.running -= 1;
@@ -834,7 +872,8 @@ mod tests {
         assert_eq!(printer.ended, 1);
         let t = String::from_utf8(buf)?;
         assert!(t.starts_with(&format!("{}\tsleep\t", child.id())), "{t}");
-        assert!(t.ends_with("\texit status unknown\n"), "{t}");
+        // The child stays a zombie until collected below: its status shows.
+        assert!(t.ends_with("\texited 0\n"), "{t}");
         Ok(())
     }
 
