@@ -590,8 +590,13 @@ pub struct TreeDrawArgs {
     /// Show threads, as {name}
     #[arg(short = 'T', long)]
     pub threads: bool,
-    /// Show identical leaf siblings one by one instead of as N*[name]
-    #[arg(short = 'c', long)]
+    // The help text is given as a string: rustdoc would read `[name]` in a
+    // doc comment as a link.
+    #[arg(
+        short = 'c',
+        long,
+        help = "Show identical leaf siblings one by one instead of as N*[name]"
+    )]
     pub no_compact: bool,
     /// Draw the lines in plain ASCII
     #[arg(short = 'A', long, conflicts_with = "unicode")]

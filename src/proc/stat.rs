@@ -52,7 +52,7 @@ pub struct Stat {
     pub policy: u64,
     /// (52, Linux 3.5+) the wait(2) status of an ended process, which its
     /// zombie shows until it is collected; 0 while it runs, and 0 to a
-    /// reader without ptrace-read access (see [`crate::proc::Reader::exit_status`]).
+    /// reader without ptrace-read access (see [`crate::proc::Reader::zombie_status`]).
     pub exit_code: i32,
 }
 
