@@ -333,7 +333,23 @@ fn a_zombie_has_a_page_too() {
     let out = ptool(["info", &zombie]);
     out.success();
     assert_eq!(line(&out.stdout, "state"), "Z (zombie)");
+    // Its status, read from the zombie (the victim's child calls `_exit(0)`).
+    assert_eq!(
+        line(&out.stdout, "ended"),
+        "exited 0, not yet collected by its parent"
+    );
     assert_eq!(line(&out.stdout, "command"), "-");
+    let json = ptool(["info", "--json", &zombie]);
+    json.success();
+    let ended = &json.json()["program"]["ended"];
+    assert_eq!(
+        (&ended["exit_code"], &ended["signal"]),
+        (&0.into(), &Value::Null)
+    );
+    // A live process has no such line.
+    let live = ptool(["info", &v.pid().to_string()]);
+    live.success();
+    assert!(!live.stdout.contains("\n  ended "), "{live:#?}");
     assert_eq!(
         line(&out.stdout, "parent"),
         format!("{} (ptool-victim)", v.pid())

@@ -5,13 +5,14 @@
 //! `io`, `environ`, `ns/`) become [`Field::Denied`], so the page can say
 //! "permission denied" instead of leaving the section out.
 
+use crate::cmd::wait::Status;
 use crate::proc::cgroup::{self, Cgroup};
 use crate::proc::fds::{self, OpenFile};
 use crate::proc::io_stats::{self, IoStats};
 use crate::proc::limits::{self, Limit};
 use crate::proc::ns::{self, Namespace};
 use crate::proc::tty::Ttys;
-use crate::proc::{Field, Need, Reader, System, environ};
+use crate::proc::{Field, Need, Reader, System, ZombieStatus, environ};
 use crate::signal::Dispositions;
 use crate::sys::users::Names;
 
@@ -87,6 +88,9 @@ pub struct Program {
     /// Seconds since the start.
     pub age: f64,
     pub state: u8,
+    /// How it ended, for a zombie (`Unknown` when only its owner and root
+    /// may read that); `None` while it runs.
+    pub ended: Option<Status>,
     pub threads: i64,
     pub nice: i64,
     pub priority: i64,
@@ -280,6 +284,11 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         start: ctx.sys.start_time(s.start_ticks),
         age: ctx.sys.age(s.start_ticks),
         state: s.state,
+        ended: match ctx.reader.zombie_status(pid, s.start_ticks) {
+            ZombieStatus::Status(raw) => Some(Status::from_wait_status(raw)),
+            ZombieStatus::Hidden => Some(Status::Unknown),
+            ZombieStatus::NoZombie => None,
+        },
         threads: s.threads,
         nice: s.nice,
         priority: s.priority,

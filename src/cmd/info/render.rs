@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value as Json, json};
 
 use super::gather::{Id, Identity, Info, Program, Resources};
+use crate::cmd::wait::Status;
 use crate::output::sanitize::{escape, escape_str, to_json_string};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::{date_time, human_size};
@@ -276,6 +277,10 @@ fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<
     let state = format!("{} ({})", char::from(prog.state), state_name(prog.state));
     let state = p.painted(&state, Paint::for_state(prog.state));
     p.line("state", &state)?;
+    if let Some(ended) = &prog.ended {
+        let text = p.painted(&ended.text(), ended.paint());
+        p.line("ended", &format!("{text}, not yet collected by its parent"))?;
+    }
     if let Some(tracer) = prog.tracer_pid.filter(|t| *t > 0) {
         p.line("traced by", &tracer.to_string())?;
     }
@@ -686,6 +691,7 @@ fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
         "elapsed": (prog.age * 100.0).round() / 100.0,
         "state": char::from(prog.state).to_string(),
         "state_name": state_name(prog.state),
+        "ended": prog.ended.as_ref().map(Status::to_json),
         "threads": prog.threads,
         "nice": prog.nice,
         "priority": prog.priority,
@@ -865,6 +871,7 @@ mod tests {
                 start: 1_000_000.0,
                 age: 187.0,
                 state: b'S',
+                ended: None,
                 threads: 3,
                 nice: 5,
                 priority: 25,
@@ -965,6 +972,28 @@ mod tests {
         for label in ["process group", "session"] {
             assert_eq!(line(&page, label), "0 (no leader in this PID namespace)");
         }
+    }
+
+    #[test]
+    fn a_zombie_says_how_it_ended() {
+        let mut zombie = info();
+        let prog = zombie.program.as_mut().expect("program");
+        prog.state = b'Z';
+        prog.ended = Some(Status::Killed {
+            signal: 11,
+            core_dumped: true,
+        });
+        let page = render(|w| page(w, &Out::PLAIN, &zombie));
+        assert_eq!(
+            line(&page, "ended"),
+            "killed by SIGSEGV (core dumped), not yet collected by its parent"
+        );
+        let v = to_json(&zombie);
+        let ended = &v["program"]["ended"];
+        assert_eq!(ended["signal_name"], "SIGSEGV");
+        assert_eq!(ended["core_dumped"], true);
+        assert_eq!(ended["exit_code"], Json::Null);
+        assert_eq!(to_json(&info())["program"]["ended"], Json::Null);
     }
 
     #[test]

@@ -74,7 +74,31 @@ impl Status {
         }
     }
 
-    pub(super) fn paint(&self) -> Paint {
+    /// The exit code, or the signal and whether a core was dumped.
+    pub fn parts(&self) -> (Option<i32>, Option<i32>, bool) {
+        match *self {
+            Status::Exited(code) => (Some(code), None, false),
+            Status::Killed {
+                signal,
+                core_dumped,
+            } => (None, Some(signal), core_dumped),
+            Status::Unknown => (None, None, false),
+        }
+    }
+
+    /// `{"status", "exit_code", "signal", "signal_name", "core_dumped"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (exit_code, signal, core_dumped) = self.parts();
+        serde_json::json!({
+            "status": self.text(),
+            "exit_code": exit_code,
+            "signal": signal,
+            "signal_name": signal.map(signal_name),
+            "core_dumped": core_dumped,
+        })
+    }
+
+    pub fn paint(&self) -> Paint {
         match self {
             Status::Exited(0) => Paint::Green,
             Status::Exited(_) => Paint::Yellow,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use super::{Ended, Status, Summary, signal_name};
+use super::{Ended, Summary, signal_name};
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::{Out, Paint, json, paint};
 
@@ -142,14 +142,7 @@ struct EndedJson {
 
 impl From<&Ended> for EndedJson {
     fn from(e: &Ended) -> EndedJson {
-        let (exit_code, signal, core_dumped) = match e.status {
-            Status::Exited(code) => (Some(code), None, false),
-            Status::Killed {
-                signal,
-                core_dumped,
-            } => (None, Some(signal), core_dumped),
-            Status::Unknown => (None, None, false),
-        };
+        let (exit_code, signal, core_dumped) = e.status.parts();
         EndedJson {
             event: "ended",
             pid: e.pid,
@@ -211,7 +204,7 @@ fn round(value: f64, scale: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::wait::Survivor;
+    use crate::cmd::wait::{Status, Survivor};
 
     fn text(f: impl FnOnce(&mut Printer<'_, Vec<u8>>) -> io::Result<()>, out: &Out) -> String {
         let mut buf = Vec::new();
