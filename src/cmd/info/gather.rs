@@ -284,10 +284,14 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         start: ctx.sys.start_time(s.start_ticks),
         age: ctx.sys.age(s.start_ticks),
         state: s.state,
-        ended: match ctx.reader.zombie_status(pid, s.start_ticks) {
-            ZombieStatus::Status(raw) => Some(Status::from_wait_status(raw)),
-            ZombieStatus::Hidden => Some(Status::Unknown),
-            ZombieStatus::NoZombie => None,
+        ended: if s.has_ended() {
+            match ctx.reader.zombie_status(pid, s.start_ticks) {
+                ZombieStatus::Status(raw) => Some(Status::from_wait_status(raw)),
+                ZombieStatus::Hidden => Some(Status::Unknown),
+                ZombieStatus::NoZombie => None,
+            }
+        } else {
+            None
         },
         threads: s.threads,
         nice: s.nice,
