@@ -176,8 +176,14 @@ impl Context {
 }
 
 /// Gather `pid`, or `None` when it does not exist or ended (or its PID was
-/// reused) while being read.
-pub fn gather(ctx: &mut Context, pid: i32, opts: Options) -> Option<Info> {
+/// reused) while being read, or is not the process selected at
+/// `selected_start`.
+pub fn gather(
+    ctx: &mut Context,
+    pid: i32,
+    selected_start: Option<u64>,
+    opts: Options,
+) -> Option<Info> {
     let need = if opts.files_only {
         Need::STAT
     } else {
@@ -185,6 +191,9 @@ pub fn gather(ctx: &mut Context, pid: i32, opts: Options) -> Option<Info> {
     };
     let process = ctx.reader.read(pid, need)?;
     let start_ticks = process.stat.start_ticks;
+    if selected_start.is_some_and(|selected| selected != start_ticks) {
+        return None;
+    }
     let files = Field::from_result(fds::read(&mut ctx.reader, pid));
     let mut info = Info {
         pid,
@@ -340,6 +349,7 @@ mod tests {
         let info = gather(
             &mut ctx,
             me,
+            None,
             Options {
                 limits: true,
                 env: true,
@@ -375,6 +385,7 @@ mod tests {
         let info = gather(
             &mut ctx,
             crate::sys::own_pid(),
+            None,
             Options {
                 files_only: true,
                 ..Options::default()
@@ -390,7 +401,18 @@ mod tests {
     #[test]
     fn missing_processes_are_none() -> io::Result<()> {
         let mut ctx = Context::new(Reader::new()?, System::read());
-        assert!(gather(&mut ctx, i32::MAX, Options::default()).is_none());
+        assert!(gather(&mut ctx, i32::MAX, None, Options::default()).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn a_pid_selected_at_another_start_time_is_another_process() -> io::Result<()> {
+        let mut ctx = Context::new(Reader::new()?, System::read());
+        let me = crate::sys::own_pid();
+        let start = crate::proc::start_ticks(&mut ctx.reader, me).expect("self");
+        let opts = Options::default();
+        assert!(gather(&mut ctx, me, Some(start), opts).is_some());
+        assert!(gather(&mut ctx, me, Some(start + 1), opts).is_none());
         Ok(())
     }
 }

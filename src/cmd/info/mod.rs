@@ -38,26 +38,28 @@ pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let mut reader = Reader::new().context("cannot open /proc")?;
     let sys = System::read();
     let by_criteria = selector.has_criteria();
-    let pids: Vec<i32> = if by_criteria {
+    // Each PID with the start time it was selected at, when a scan selected
+    // it: a PID reused since then names a process that was not selected.
+    let pids: Vec<(i32, Option<u64>)> = if by_criteria {
         let protected = Protected::current(&mut reader);
         selector
             .scan(&mut reader, selector.need(), &sys, &protected)
             .context("cannot list /proc")?
             .iter()
-            .map(|p| p.pid)
+            .map(|p| (p.pid, Some(p.stat.start_ticks)))
             .collect()
     } else {
         let mut pids = selector.pids.clone();
         let mut seen = std::collections::HashSet::new();
         pids.retain(|pid| seen.insert(*pid));
-        pids
+        pids.into_iter().map(|pid| (pid, None)).collect()
     };
 
     let mut ctx = Context::new(reader, sys);
     let mut infos: Vec<Info> = Vec::with_capacity(pids.len());
     let mut missing = Vec::new();
-    for pid in pids {
-        match gather::gather(&mut ctx, pid, opts) {
+    for (pid, selected_start) in pids {
+        match gather::gather(&mut ctx, pid, selected_start, opts) {
             Some(info) => infos.push(info),
             // A selected process that ended since is the normal race.
             None if by_criteria => {}
