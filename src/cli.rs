@@ -201,11 +201,15 @@ pub struct SelectArgs {
 impl SelectArgs {
     /// The selector these flags describe. PIDs must be real process IDs
     /// (positive); commands that give 0 or negative PIDs a meaning handle
-    /// them before calling this.
+    /// them before calling this. Each PID is kept once, in the order given.
     pub fn selector(&self) -> anyhow::Result<Selector> {
         let mut pids = Vec::with_capacity(self.pids.len());
+        let mut seen = std::collections::HashSet::with_capacity(self.pids.len());
         for &pid in &self.pids {
-            pids.push(positive_pid(pid)?);
+            let pid = positive_pid(pid)?;
+            if seen.insert(pid) {
+                pids.push(pid);
+            }
         }
         if (self.exact || self.ignore_case) && self.name.is_none() && self.full.is_none() {
             let flag = if self.exact {
@@ -1021,6 +1025,15 @@ mod tests {
         assert_eq!(args.status_wait, Duration::from_millis(500));
         assert_eq!(args.pidfile.len(), 1);
         assert!(Cli::try_parse_from(["ptool", "wait", "--timeout", "5x"]).is_err());
+    }
+
+    #[test]
+    fn named_pids_are_kept_once_in_the_order_given() {
+        let args = SelectArgs {
+            pids: vec![30, 10, 30, 20, 10],
+            ..SelectArgs::default()
+        };
+        assert_eq!(args.selector().expect("valid").pids, [30, 10, 20]);
     }
 
     #[test]

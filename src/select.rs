@@ -187,7 +187,6 @@ impl Selector {
         } else {
             let mut pids = self.pids.clone();
             pids.sort_unstable();
-            pids.dedup();
             pids.into_iter()
                 .filter_map(|pid| reader.read(pid, need))
                 .filter(keep)

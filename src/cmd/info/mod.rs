@@ -49,10 +49,7 @@ pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
             .map(|p| (p.pid, Some(p.stat.start_ticks)))
             .collect()
     } else {
-        let mut pids = selector.pids.clone();
-        let mut seen = std::collections::HashSet::new();
-        pids.retain(|pid| seen.insert(*pid));
-        pids.into_iter().map(|pid| (pid, None)).collect()
+        selector.pids.iter().map(|&pid| (pid, None)).collect()
     };
 
     let mut ctx = Context::new(reader, sys);

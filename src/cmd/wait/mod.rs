@@ -275,17 +275,11 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
         verbose: args.verbose,
     };
     let mut selector = args.select.selector()?;
-    // Named PIDs in the order given, each once.
-    let mut explicit = Vec::with_capacity(selector.pids.len() + args.pidfile.len());
-    let mut seen = std::collections::HashSet::with_capacity(explicit.capacity());
-    for &pid in &selector.pids {
-        if seen.insert(pid) {
-            explicit.push(pid);
-        }
-    }
+    // Named PIDs in the order given, each once (the selector's already are).
+    let mut explicit = selector.pids.clone();
     for file in &args.pidfile {
         let pid = read_pidfile(file)?;
-        if seen.insert(pid) {
+        if !explicit.contains(&pid) {
             explicit.push(pid);
         }
     }
