@@ -365,24 +365,32 @@ impl Reader {
     /// How `pid`, the process that started at `start_ticks`, ended, read
     /// from its zombie before its parent collects it: `stat` field 52. The
     /// kernel fills that field in only for a reader with ptrace-read access
-    /// to the process and shows 0 to others, so a 0 is believed only when
-    /// `io`, which asks for the same access, can be read too.
+    /// to the process (its owner, root) and shows 0 to others, so a 0 is
+    /// believed only once the `exe` link, which asks for the same access,
+    /// says so: EACCES without it, ENOENT with it (a zombie has no program).
+    /// Not a file like `io`: a zombie's are all root's, owner or not.
     pub fn zombie_status(&mut self, pid: i32, start_ticks: u64) -> ZombieStatus {
         let Ok(dir) = self.pin(pid) else {
             return ZombieStatus::NoZombie;
         };
-        match self.stat_pinned(&dir) {
-            Ok(stat) if stat.start_ticks == start_ticks && stat.has_ended() => {
-                if stat.exit_code != 0 {
-                    return ZombieStatus::Status(stat.exit_code);
-                }
-            }
-            _ => return ZombieStatus::NoZombie,
+        let ours = |reader: &mut Reader| {
+            reader
+                .stat_pinned(&dir)
+                .ok()
+                .filter(|s| s.start_ticks == start_ticks && s.has_ended())
+        };
+        let Some(stat) = ours(self) else {
+            return ZombieStatus::NoZombie;
+        };
+        if stat.exit_code != 0 {
+            return ZombieStatus::Status(stat.exit_code);
         }
-        match dir.read_into("io", &mut self.buf, true) {
-            Ok(()) => ZombieStatus::Status(0),
-            Err(e) if crate::sys::is_gone(&e) => ZombieStatus::NoZombie,
-            Err(_) => ZombieStatus::Hidden,
+        match dir.readlink("exe") {
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => ZombieStatus::Hidden,
+            // ENOENT also once it is collected: only a zombie still there,
+            // read again through the pin, vouches for the 0.
+            _ if ours(self).is_some() => ZombieStatus::Status(0),
+            _ => ZombieStatus::NoZombie,
         }
     }
 

@@ -163,6 +163,12 @@ impl ProcDir {
         read_file(self.fd.as_fd(), file, buf, one_shot)
     }
 
+    /// The target of a symlink of this process (`exe`, `cwd`).
+    pub fn readlink(&self, link: &str) -> io::Result<Vec<u8>> {
+        let target = rustix::fs::readlinkat(&*self.fd, link, Vec::new())?;
+        Ok(target.into_bytes())
+    }
+
     /// The owner of the directory: the process's effective uid and gid.
     pub fn owner(&self) -> io::Result<Owner> {
         let st = rustix::fs::fstat(&*self.fd)?;
