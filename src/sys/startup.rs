@@ -32,9 +32,10 @@ pub fn init() -> io::Result<()> {
 }
 
 /// A panic is a bug in ptool; it is reported on one line, like any other
-/// error, rather than as std's report that asks for a backtrace. With
-/// `RUST_BACKTRACE` set, std's report (and the backtrace) is kept for
-/// whoever is debugging it.
+/// error, rather than as std's report that asks for a backtrace, and ptool
+/// exits 125 (ptool failed) rather than dying of SIGABRT, which a script
+/// would take for 128+6 from the command ptool ran. With `RUST_BACKTRACE`
+/// set, std's report (and the backtrace) is kept for whoever is debugging it.
 fn one_line_panics() {
     if std::env::var_os("RUST_BACKTRACE").is_some() {
         return;
@@ -54,6 +55,9 @@ fn one_line_panics() {
             "internal error{place}: {} (a bug in ptool; please report it)",
             crate::output::sanitize::escape_str(message)
         ));
+        // SAFETY: `_exit` ends the process at once, whatever state the
+        // panicking code left behind; nothing after it runs.
+        unsafe { libc::_exit(crate::exit::Exit::Failure.code().into()) }
     }));
 }
 
