@@ -669,6 +669,7 @@ fn a_group_leader_outside_the_pid_namespace_reads_as_0() {
             "--pid",
             "--fork",
             "--mount-proc",
+            "--kill-child",
             "--",
         ]);
         cmd.args(args);
