@@ -19,9 +19,10 @@
 //!
 //! The start time alone would not do: it counts in clock ticks (10 ms), and
 //! a PID can be handed out again within one tick (the tests steer PIDs to
-//! do exactly that). On kernels without pidfds (before 5.3), the pinned
-//! handle is checked right before each kill(2) instead, which leaves only a
-//! window of microseconds.
+//! do exactly that). Where there are no pidfds (Linux before 5.3, or a
+//! seccomp filter that refuses `pidfd_open`), the pinned handle is checked
+//! right before each kill(2) instead, which leaves only a window of
+//! microseconds.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -524,7 +525,7 @@ impl Opener {
         Opener::default()
     }
 
-    /// An opener that never uses pidfds: what runs on kernels before 5.3.
+    /// An opener that never uses pidfds: what runs where there are none.
     pub fn without_pidfds() -> Opener {
         Opener { no_pidfd: true }
     }
