@@ -20,6 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 
 use crate::cli::{WaitArgs, parse_pid, positive_pid};
 use crate::exit::{Exit, ExitError, usage};
@@ -74,28 +75,9 @@ impl Status {
         }
     }
 
-    /// The exit code, or the signal and whether a core was dumped.
-    pub fn parts(&self) -> (Option<i32>, Option<i32>, bool) {
-        match *self {
-            Status::Exited(code) => (Some(code), None, false),
-            Status::Killed {
-                signal,
-                core_dumped,
-            } => (None, Some(signal), core_dumped),
-            Status::Unknown => (None, None, false),
-        }
-    }
-
     /// `{"status", "exit_code", "signal", "signal_name", "core_dumped"}`.
     pub fn to_json(&self) -> serde_json::Value {
-        let (exit_code, signal, core_dumped) = self.parts();
-        serde_json::json!({
-            "status": self.text(),
-            "exit_code": exit_code,
-            "signal": signal,
-            "signal_name": signal.map(signal_name),
-            "core_dumped": core_dumped,
-        })
+        serde_json::to_value(StatusJson::from(self)).unwrap_or_default()
     }
 
     pub fn paint(&self) -> Paint {
@@ -104,6 +86,36 @@ impl Status {
             Status::Exited(_) => Paint::Yellow,
             Status::Killed { .. } => Paint::Red,
             Status::Unknown => Paint::Dim,
+        }
+    }
+}
+
+/// A status in JSON: `info`'s `ended`, and the fields of `wait`'s lines.
+#[derive(Debug, Serialize)]
+pub struct StatusJson {
+    status: String,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    signal_name: Option<String>,
+    core_dumped: bool,
+}
+
+impl From<&Status> for StatusJson {
+    fn from(s: &Status) -> StatusJson {
+        let (exit_code, signal, core_dumped) = match *s {
+            Status::Exited(code) => (Some(code), None, false),
+            Status::Killed {
+                signal,
+                core_dumped,
+            } => (None, Some(signal), core_dumped),
+            Status::Unknown => (None, None, false),
+        };
+        StatusJson {
+            status: s.text(),
+            exit_code,
+            signal,
+            signal_name: signal.map(signal_name),
+            core_dumped,
         }
     }
 }

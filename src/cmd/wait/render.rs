@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use super::{Ended, Summary, signal_name};
+use super::{Ended, StatusJson, Summary};
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::{Out, Paint, json, paint};
 
@@ -133,27 +133,19 @@ struct EndedJson {
     /// Unix seconds, millisecond precision.
     ended_at: Option<f64>,
     ran: Option<f64>,
-    status: String,
-    exit_code: Option<i32>,
-    signal: Option<i32>,
-    signal_name: Option<String>,
-    core_dumped: bool,
+    #[serde(flatten)]
+    status: StatusJson,
 }
 
 impl From<&Ended> for EndedJson {
     fn from(e: &Ended) -> EndedJson {
-        let (exit_code, signal, core_dumped) = e.status.parts();
         EndedJson {
             event: "ended",
             pid: e.pid,
             name: to_json_string(&e.name),
             ended_at: e.ended.map(|t| round(t, 1000.0)),
             ran: e.ran.map(|r| round(r, 100.0)),
-            status: e.status.text(),
-            exit_code,
-            signal,
-            signal_name: signal.map(signal_name),
-            core_dumped,
+            status: StatusJson::from(&e.status),
         }
     }
 }
