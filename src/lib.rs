@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod columns;
 pub mod deliver;
 pub mod duration;
+pub mod ended;
 pub mod exit;
 pub mod output;
 pub mod proc;

@@ -5,7 +5,7 @@
 //! `io`, `environ`, `ns/`) become [`Field::Denied`], so the page can say
 //! "permission denied" instead of leaving the section out.
 
-use crate::cmd::wait::Status;
+use crate::ended::Status;
 use crate::proc::cgroup::{self, Cgroup};
 use crate::proc::fds::{self, OpenFile};
 use crate::proc::io_stats::{self, IoStats};

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value as Json, json};
 
 use super::gather::{Id, Identity, Info, Program, Resources};
-use crate::cmd::wait::Status;
+use crate::ended::Status;
 use crate::output::sanitize::{escape, escape_str, to_json_string};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::{date_time, human_size};

@@ -20,112 +20,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
 
 use crate::cli::{WaitArgs, parse_pid, positive_pid};
+use crate::ended::Status;
 use crate::exit::{Exit, ExitError, usage};
+use crate::output::Out;
 use crate::output::sanitize::escape;
-use crate::output::{Out, Paint};
 use crate::proc::{Need, Process, Reader, System, ZombieStatus};
 use crate::select::Protected;
-use crate::signal::Signal;
 use crate::sys::pidfd::{self, ExitInfo, PidFd, Watch};
 use render::Printer;
-
-/// How a process ended, as far as the kernel can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// It called `exit(code)` (or returned from `main`).
-    Exited(i32),
-    /// A signal ended it.
-    Killed { signal: i32, core_dumped: bool },
-    /// The kernel could not tell (see [`Unknown`]).
-    Unknown,
-}
-
-impl Status {
-    /// Decode a wait(2) status word: the low 7 bits are the terminating
-    /// signal (0 for a normal exit, 0x7f for "stopped", which an ended
-    /// process cannot be), bit 7 says a core was dumped, and bits 8..16 are
-    /// the exit code.
-    pub fn from_wait_status(raw: i32) -> Status {
-        let signal = raw & 0x7f;
-        match signal {
-            0 => Status::Exited((raw >> 8) & 0xff),
-            0x7f => Status::Unknown,
-            _ => Status::Killed {
-                signal,
-                core_dumped: raw & 0x80 != 0,
-            },
-        }
-    }
-
-    /// `exited 3`, `killed by SIGKILL`, `exit status unknown`.
-    pub fn text(&self) -> String {
-        match *self {
-            Status::Exited(code) => format!("exited {code}"),
-            Status::Killed {
-                signal,
-                core_dumped,
-            } => {
-                let core = if core_dumped { " (core dumped)" } else { "" };
-                format!("killed by {}{core}", signal_name(signal))
-            }
-            Status::Unknown => "exit status unknown".to_string(),
-        }
-    }
-
-    /// `{"status", "exit_code", "signal", "signal_name", "core_dumped"}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(StatusJson::from(self)).unwrap_or_default()
-    }
-
-    pub fn paint(&self) -> Paint {
-        match self {
-            Status::Exited(0) => Paint::Green,
-            Status::Exited(_) => Paint::Yellow,
-            Status::Killed { .. } => Paint::Red,
-            Status::Unknown => Paint::Dim,
-        }
-    }
-}
-
-/// A status in JSON: `info`'s `ended`, and the fields of `wait`'s lines.
-#[derive(Debug, Serialize)]
-pub struct StatusJson {
-    status: String,
-    exit_code: Option<i32>,
-    signal: Option<i32>,
-    signal_name: Option<String>,
-    core_dumped: bool,
-}
-
-impl From<&Status> for StatusJson {
-    fn from(s: &Status) -> StatusJson {
-        let (exit_code, signal, core_dumped) = match *s {
-            Status::Exited(code) => (Some(code), None, false),
-            Status::Killed {
-                signal,
-                core_dumped,
-            } => (None, Some(signal), core_dumped),
-            Status::Unknown => (None, None, false),
-        };
-        StatusJson {
-            status: s.text(),
-            exit_code,
-            signal,
-            signal_name: signal.map(signal_name),
-            core_dumped,
-        }
-    }
-}
-
-pub(super) fn signal_name(number: i32) -> String {
-    match Signal::from_number(number) {
-        Some(signal) => signal.to_string(),
-        None => format!("signal {number}"),
-    }
-}
 
 /// Why an exit status is unknown (said on stderr with `-v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -798,35 +702,6 @@ fn wait_polling<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wait_statuses_decode() {
-        assert_eq!(Status::from_wait_status(0), Status::Exited(0));
-        assert_eq!(Status::from_wait_status(3 << 8), Status::Exited(3));
-        assert_eq!(Status::from_wait_status(255 << 8), Status::Exited(255));
-        assert_eq!(
-            Status::from_wait_status(9),
-            Status::Killed {
-                signal: 9,
-                core_dumped: false
-            }
-        );
-        assert_eq!(
-            Status::from_wait_status(0x80 | 11),
-            Status::Killed {
-                signal: 11,
-                core_dumped: true
-            }
-        );
-        assert_eq!(Status::from_wait_status(0x137f), Status::Unknown);
-        assert_eq!(Status::from_wait_status(3 << 8).text(), "exited 3");
-        assert_eq!(Status::from_wait_status(9).text(), "killed by SIGKILL");
-        assert_eq!(
-            Status::from_wait_status(0x8b).text(),
-            "killed by SIGSEGV (core dumped)"
-        );
-        assert_eq!(Status::Unknown.text(), "exit status unknown");
-    }
 
     #[test]
     fn pidfiles_hold_one_pid() {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use super::{Ended, StatusJson, Summary};
+use super::{Ended, Summary};
+use crate::ended::StatusJson;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::{Out, Paint, json, paint};
 
@@ -196,7 +197,8 @@ fn round(value: f64, scale: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::wait::{Status, Survivor};
+    use crate::cmd::wait::Survivor;
+    use crate::ended::Status;
 
     fn text(f: impl FnOnce(&mut Printer<'_, Vec<u8>>) -> io::Result<()>, out: &Out) -> String {
         let mut buf = Vec::new();
