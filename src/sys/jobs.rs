@@ -27,7 +27,7 @@ use nix::sys::wait::{Id, WaitPidFlag};
 use rustix::event::{PollFd, PollFlags};
 
 use crate::signal::Signal;
-use crate::sys::pidfd::PidFd;
+use crate::sys::pidfd::{self, PidFd};
 
 /// A child running as the leader of its own process group.
 #[derive(Debug)]
@@ -47,7 +47,7 @@ impl GroupChild {
         // reused by the time the pidfd is opened.
         let pidfd = match PidFd::open(child.id() as i32) {
             Ok(fd) => Some(fd),
-            Err(e) if crate::sys::pidfd::unavailable(&e) => None,
+            Err(e) if pidfd::unavailable(&e) => None,
             Err(e) => {
                 let mut child = child;
                 let _ = child.kill();
