@@ -383,7 +383,7 @@ mod tests {
         let mut argv = vec!["ptool", "spawn"];
         argv.extend_from_slice(args);
         let cli = crate::cli::Cli::try_parse_from(argv)?;
-        let crate::cli::Command::Spawn(crate::cli::Deferred(args)) = cli.command else {
+        let crate::cli::Command::Spawn(crate::cli::DeferredArgs(args)) = cli.command else {
             panic!("not spawn");
         };
         Plan::from_args(args)
