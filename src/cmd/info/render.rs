@@ -273,7 +273,10 @@ fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<
     let root = p.field(&prog.root, |v| text(v));
     p.line("root", &root)?;
     let ago = crate::duration::format_short(std::time::Duration::from_secs_f64(prog.age.max(0.0)));
-    p.line("started", &format!("{} ({ago} ago)", date_time(prog.start)))?;
+    p.line(
+        "started",
+        &format!("{} ({ago} ago)", date_time(prog.start_local.as_ref())),
+    )?;
     let state = format!("{} ({})", char::from(prog.state), state_name(prog.state));
     let state = p.painted(&state, Paint::for_state(prog.state));
     p.line("state", &state)?;
@@ -869,6 +872,7 @@ mod tests {
                 cwd: Field::Denied,
                 root: Field::Unavailable,
                 start: 1_000_000.0,
+                start_local: None,
                 age: 187.0,
                 state: b'S',
                 ended: None,
