@@ -6,6 +6,7 @@
 
 use std::cmp::Ordering;
 
+use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
 use super::sanitize;
@@ -114,6 +115,25 @@ impl Value {
             Value::Bytes(b) | Value::Shown(b) => b,
             Value::Text(t) => t.as_bytes(),
             _ => b"",
+        }
+    }
+}
+
+/// The same JSON as [`Value::to_json`], written straight to the output
+/// without building a `serde_json::Value` first.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Int(n) => s.serialize_i64(*n),
+            Value::Percent(p) => s.serialize_f64((p * 10.0).round() / 10.0),
+            Value::Bytes(b) => s.serialize_str(&sanitize::to_json_string(b)),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Size(n) => s.serialize_u64(*n),
+            Value::Span(secs) | Value::CpuTime(secs) => {
+                s.serialize_f64((secs * 100.0).round() / 100.0)
+            }
+            Value::Time { unix, .. } => s.serialize_i64(unix.floor() as i64),
+            Value::Shown(_) | Value::None | Value::Denied => s.serialize_none(),
         }
     }
 }
@@ -293,6 +313,33 @@ mod tests {
             Value::Bytes(b"a\x1bb".to_vec()).to_json(),
             serde_json::json!("a\u{1b}b")
         );
+    }
+
+    #[test]
+    fn serializing_gives_the_json_value() {
+        let values = [
+            Value::Int(-3),
+            Value::Percent(12.345),
+            Value::Bytes(b"a\x1bb\xff".to_vec()),
+            Value::Text("S".into()),
+            Value::Size(4096),
+            Value::Span(1.234),
+            Value::CpuTime(f64::NAN),
+            Value::Time {
+                unix: 99.9,
+                started: Started::Unknown,
+            },
+            Value::Shown(b"[x]".to_vec()),
+            Value::None,
+            Value::Denied,
+        ];
+        for v in values {
+            assert_eq!(
+                serde_json::to_value(&v).expect("serializes"),
+                v.to_json(),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]
