@@ -59,6 +59,10 @@ impl Report for Shown<'_> {
     fn render<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
         render_table(self.listing, out, self.header, w)
     }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

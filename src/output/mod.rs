@@ -5,7 +5,8 @@
 //! Every command prints its result one way: the result is a plain struct
 //! that derives (or implements) `Serialize` and [`Report`], and [`emit`]
 //! decides between nothing (`-q`), one JSON document (`--json`) and the
-//! human form; streams use [`emit_event`] (JSON Lines).
+//! human form; streams use [`emit_event`] (JSON Lines). A tree of any depth
+//! streams its JSON through [`json::JsonWriter`] instead of recursing.
 
 pub mod json;
 pub mod sanitize;
@@ -51,10 +52,15 @@ impl Out {
     }
 }
 
-/// A command's result, ready to print: its `Serialize` form is the JSON
-/// document, [`Report::render`] its human form (table, page, lines).
-pub trait Report: Serialize {
+/// A command's result, ready to print in its human form (table, page,
+/// lines) or as JSON.
+pub trait Report {
+    /// The human form.
     fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()>;
+
+    /// The JSON form: for a result that derives `Serialize`,
+    /// `json::write(w, out, self)`.
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()>;
 }
 
 /// Print a command's result: nothing under `-q`, one JSON document under
@@ -63,7 +69,7 @@ pub fn emit<W: Write, R: Report + ?Sized>(w: &mut W, out: &Out, report: &R) -> i
     if out.quiet {
         Ok(())
     } else if out.json {
-        json::write(w, out, report)
+        report.json(out, w)
     } else {
         report.render(out, w)
     }
@@ -72,7 +78,11 @@ pub fn emit<W: Write, R: Report + ?Sized>(w: &mut W, out: &Out, report: &R) -> i
 /// Print one event of a stream (`wait`): nothing under `-q`, one JSON Lines
 /// record under `--json`, else the human form; flushed at once, since
 /// someone may be watching.
-pub fn emit_event<W: Write, R: Report + ?Sized>(w: &mut W, out: &Out, event: &R) -> io::Result<()> {
+pub fn emit_event<W: Write, R: Report + Serialize + ?Sized>(
+    w: &mut W,
+    out: &Out,
+    event: &R,
+) -> io::Result<()> {
     if out.quiet {
         return Ok(());
     }
@@ -92,6 +102,10 @@ pub struct PidList(pub Vec<i32>);
 impl Report for PidList {
     fn render<W: Write>(&self, _out: &Out, w: &mut W) -> io::Result<()> {
         write_lines(w, &self.0)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        json::write(w, out, self)
     }
 }
 

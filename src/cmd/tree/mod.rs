@@ -24,7 +24,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::TreeArgs;
 use crate::exit::{Exit, usage};
-use crate::output::{Out, json};
+use crate::output::{Out, PidList, emit};
 use crate::proc::{Need, Reader, System};
 use crate::select::{Protected, Selector};
 use crate::sys::users::Names;
@@ -76,8 +76,9 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     };
 
     if selection.is_empty() {
-        if out.json && !out.quiet {
-            json::write(w, out, &serde_json::Value::Array(Vec::new()))?;
+        if out.json {
+            // An empty forest for scripts; an empty drawing prints nothing.
+            emit(w, out, &PidList(Vec::new()))?;
         }
         return Ok(Exit::NoMatch);
     }
@@ -110,11 +111,14 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
         color: out.color,
         width: out.width,
     };
-    if out.json {
-        draw::render_json(&tree, &style, out.is_terminal(), w)?;
-    } else {
-        draw::render_text(&tree, &style, w)?;
-    }
+    emit(
+        w,
+        out,
+        &draw::Drawn {
+            tree: &tree,
+            style: &style,
+        },
+    )?;
     Ok(Exit::Success)
 }
 
