@@ -1,13 +1,13 @@
 //! Acting on pinned targets: opening each as a pidfd (or, without pidfds,
 //! keeping its pin), sending signals, and waiting for exits.
 
-use std::collections::HashSet;
 use std::io;
 use std::time::{Duration, Instant};
 
 use super::pin::{Miss, Target, check_pin};
 use crate::proc::{ProcDir, Reader};
 use crate::signal::{Action, Signal};
+use crate::sys::exitwatch::{ExitWatch, Goal, Probe};
 use crate::sys::pidfd::{self, PidFd};
 
 /// A target opened for signalling: its pidfd, or, where the kernel has no
@@ -33,10 +33,10 @@ impl Bound {
     /// Send `signal` to exactly this process.
     pub fn send(&self, signal: Signal, reader: &mut Reader) -> Result<(), Miss> {
         match (&self.fd, &self.dir) {
-            (Some(fd), _) => fd.send(signal).map_err(|e| Miss::from_io(&e)),
+            (Some(fd), _) => fd.send(signal.number()).map_err(|e| Miss::from_io(&e)),
             (None, Some(dir)) => {
                 check_pin(dir, self.start_ticks, reader)?;
-                pidfd::kill(self.pid, signal).map_err(|e| Miss::from_io(&e))
+                crate::sys::kill::kill(self.pid, signal.number()).map_err(|e| Miss::from_io(&e))
             }
             (None, None) => Err(Miss::Gone),
         }
@@ -109,82 +109,39 @@ impl Opener {
     }
 }
 
-/// How often processes without a pidfd are looked at while waiting (old
-/// kernels only: there is nothing to block on for them).
+/// How often, at most, processes without a pidfd are looked at while
+/// waiting (old kernels only: there is nothing to block on for them).
 const FALLBACK_POLL: Duration = Duration::from_millis(10);
 
 /// Wait until every process in `bound` has exited or `deadline` passes,
 /// calling `exited(index, when)` for each as it is seen to exit. Blocks on
-/// the pidfds (epoll), with no busy waiting.
+/// the pidfds (the exit watcher's epoll set), with no busy waiting; those
+/// without one are looked at through their pins.
 pub fn wait_exits(
     bound: &[&Bound],
     deadline: Instant,
     reader: &mut Reader,
     mut exited: impl FnMut(usize, Instant),
 ) -> io::Result<()> {
-    let fds: Option<Vec<&PidFd>> = bound.iter().map(|b| b.fd.as_ref()).collect();
-    if let Some(fds) = fds {
-        // One epoll set: each wakeup costs what changed, however many wait.
-        let mut watch = pidfd::Watch::new()?;
-        for (i, fd) in fds.iter().enumerate() {
-            watch.add(fd, i as u64)?;
+    let mut watch = ExitWatch::new()?.max_poll_pause(FALLBACK_POLL);
+    for (i, b) in bound.iter().enumerate() {
+        match &b.fd {
+            Some(fd) => watch.add(fd, i as u64)?,
+            None => watch.add_polled(i as u64),
         }
-        let mut seen = vec![false; fds.len()];
-        let mut left = fds.len();
-        while left > 0 {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            let changes = watch.wait(Some(deadline - now))?;
-            let now = Instant::now();
-            for change in changes {
-                // A pidfd reports again when its process is reaped.
-                let i = usize::try_from(change.key).unwrap_or(usize::MAX);
-                if seen.get(i) == Some(&false) {
-                    seen[i] = true;
-                    left -= 1;
-                    exited(i, now);
-                }
-            }
-        }
-        return Ok(());
     }
-    // Some processes have no pidfd (old kernels): poll(2) over those that
-    // do, and look at the others in /proc between polls.
-    let mut pending: Vec<usize> = (0..bound.len()).collect();
-    loop {
-        let now = Instant::now();
-        pending.retain(|&i| {
-            if bound[i].fd.is_none() && bound[i].has_exited(reader) {
-                exited(i, now);
-                false
-            } else {
-                true
-            }
-        });
-        if pending.is_empty() || now >= deadline {
-            return Ok(());
+    let probe = |key: u64| {
+        let b = bound[usize::try_from(key).unwrap_or(usize::MAX)];
+        if b.has_exited(reader) {
+            Probe::Exited
+        } else {
+            Probe::Running
         }
-        let mut timeout = deadline - now;
-        if pending.iter().any(|&i| bound[i].fd.is_none()) {
-            timeout = timeout.min(FALLBACK_POLL);
-        }
-        let (indexes, fds): (Vec<usize>, Vec<&PidFd>) = pending
-            .iter()
-            .filter_map(|&i| bound[i].fd.as_ref().map(|fd| (i, fd)))
-            .unzip();
-        let ready = pidfd::wait_any(&fds, Some(timeout))?;
-        if ready.is_empty() {
-            continue;
-        }
-        let now = Instant::now();
-        let done: HashSet<usize> = ready.into_iter().map(|r| indexes[r]).collect();
-        for &i in &done {
-            exited(i, now);
-        }
-        pending.retain(|i| !done.contains(i));
-    }
+    };
+    watch.until(Goal::All, Some(deadline), probe, |key, when| {
+        exited(usize::try_from(key).unwrap_or(usize::MAX), when);
+    })?;
+    Ok(())
 }
 
 /// True for the signals whose default action stops a process.

@@ -149,15 +149,11 @@ pub fn pin(
     out
 }
 
-/// Raise the soft limit on open files as far as the hard limit allows:
-/// targets hold a pin, then a pidfd, each, and the usual soft limit (1024)
-/// is below what a pattern can match on a busy machine. Best effort: where
-/// it cannot be raised, the targets beyond it are reported as failed.
-pub fn raise_open_files() {
-    // nr_open's default; the kernel refuses more, and the hard limit caps it.
-    const WANT: u64 = 1 << 20;
-    let _ = crate::sys::jobs::raise_open_files(WANT);
-}
+/// How many open files `signal` and `kill` ask for ([`crate::sys::raise_open_files`]):
+/// targets hold a pin, then a pidfd, each. This is nr_open's default; the
+/// kernel refuses more, and the hard limit caps it. Best effort: where it
+/// cannot be had, the targets beyond the limit are reported as failed.
+pub const OPEN_FILES_WANTED: u64 = 1 << 20;
 
 /// Why a target could not be opened or signalled.
 #[derive(Debug, Clone, PartialEq, Eq)]
