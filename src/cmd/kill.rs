@@ -17,7 +17,7 @@ use crate::output::Out;
 use crate::proc::{Need, Process, Reader};
 use crate::select::Protected;
 use crate::signal::Signal;
-use crate::sys::sigmask::Deferred;
+use crate::sys::sigmask::HeldInterrupts;
 
 /// How long to wait, after KILL, for a process to be gone. KILL cannot be
 /// caught, so this is only the kernel tearing the process down; a process
@@ -35,7 +35,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
             "signal 0 only checks that processes exist: use `ptool signal 0 ...` for that",
         ));
     }
-    deliver::raise_open_files();
+    let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
     let mut reader = Reader::new().context("cannot open /proc")?;
     let protected = Protected::current(&mut reader);
     let t = &args.target;
@@ -215,7 +215,7 @@ pub fn terminate(
     let stop_first = plan.tree && !deliver::is_stop_signal(plan.signal);
     // From stopping the tree until continuing it, ptool must not be ended
     // by Ctrl-C: that would leave the whole tree stopped.
-    let held = stop_first.then(Deferred::interrupts);
+    let held = stop_first.then(HeldInterrupts::hold);
     if plan.tree {
         let roots: Vec<i32> = entries.iter().map(|e| e.target.pid).collect();
         let pinned = tree_below(&roots, scan, reader, protected)?;
@@ -288,7 +288,7 @@ pub fn terminate(
             // Survivors may have forked while handling TERM: stop them and
             // take in their new children before killing, so none is left
             // behind as an orphan.
-            let _held = Deferred::interrupts();
+            let _held = HeldInterrupts::hold();
             let start = entries.len();
             for e in &mut entries {
                 e.send(Signal::STOP, reader);

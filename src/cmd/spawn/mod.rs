@@ -4,7 +4,6 @@
 //! `--wait` (signals forwarded, `timeout`-style limits, the command's exit
 //! code passed through; see `supervise.rs`).
 
-mod pidfile;
 mod supervise;
 
 use std::ffi::OsString;
@@ -283,7 +282,7 @@ fn detached<W: Write>(plan: &Plan, out: &Out, w: &mut W) -> Result<Exit> {
     // Checked (and the temporary file created) before anything starts, so a
     // refusal or an unwritable directory leaves nothing running.
     let pending = match &plan.pidfile {
-        Some(path) => Some(pidfile::Pending::prepare(path, plan.replace)?),
+        Some(path) => Some(crate::pidfile::Pending::prepare(path, plan.replace)?),
         None => None,
     };
     let files = Files::open(plan, true)?;
@@ -332,7 +331,7 @@ fn detached<W: Write>(plan: &Plan, out: &Out, w: &mut W) -> Result<Exit> {
 /// Kill and reap copies started before a later step failed.
 fn kill_all(children: &[Child]) {
     for c in children {
-        let _ = c.signal(Signal::KILL);
+        let _ = c.signal(Signal::KILL.number());
         let _ = c.wait();
     }
 }
