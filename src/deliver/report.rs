@@ -394,7 +394,10 @@ mod tests {
             Outcome::WouldSignal,
             Outcome::Failed,
         ] {
-            assert_eq!(serde_json::to_value(outcome).expect("serializes"), outcome.key());
+            assert_eq!(
+                serde_json::to_value(outcome).expect("serializes"),
+                outcome.key()
+            );
         }
     }
 
