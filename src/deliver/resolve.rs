@@ -5,12 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context as _, Result};
 
-use super::pin::{Miss, Target, Unpinned, pin};
+use super::pin::{Miss, Pinned, Target, Unpinned, pin};
 use crate::cli::SelectArgs;
 use crate::exit::usage;
 use crate::output::sanitize;
 use crate::proc::{Need, Process, Reader, System};
-use crate::select::Protected;
+use crate::select::{Protected, Selector};
 use crate::signal::Signal;
 
 /// Which command resolves targets: the advice in a refusal differs.
@@ -55,10 +55,10 @@ pub fn resolve(
         pids: Vec::new(),
         ..select.clone()
     };
-    let mut selector = criteria.selector()?;
+    let selector = criteria.selector()?;
     // `--newest` alone would pick one process out of all of them: it does
     // not count as a criterion here.
-    let filters = crate::select::Selector {
+    let filters = Selector {
         pick: None,
         ..selector.clone()
     };
@@ -67,43 +67,113 @@ pub fn resolve(
             "no targets: give PIDs or selector flags (-n, -f, -u, ...); ptool never signals everything",
         ));
     }
-    let need = selector.need();
-    let pinned_need = need | Need::CMDLINE;
-
     if !scan && !selector.has_criteria() && groups.is_empty() {
-        // Only PIDs: pin each first and read it through its handle, so
-        // there is no moment at which the PID could change hands unseen.
-        let mut selection = Selection::default();
-        for &pid in &pids {
-            match reader.pin_and_read(pid, pinned_need | Need::STATUS) {
-                // A thread ID has a /proc entry too, but is not a process.
-                Ok((p, dir)) if p.status.as_ref().is_none_or(|s| s.tgid == pid) => {
-                    selection.targets.push(Target::new(&p, dir));
-                }
-                Ok(_) => selection.missing.push(pid),
-                Err(e) if crate::sys::is_gone(&e) => selection.missing.push(pid),
-                Err(e) => selection.failed.push(Unpinned {
-                    pid,
-                    name: Vec::new(),
-                    command: None,
-                    why: match Miss::from_io(&e) {
-                        Miss::Failed(why) => why,
-                        _ => e.to_string(),
-                    },
-                }),
+        return Ok(pin_pids(&pids, selector.need() | Need::CMDLINE, reader));
+    }
+    let request = Request {
+        selector,
+        pids,
+        groups,
+        keep_scan: scan,
+    };
+    request.resolve(reader, protected)
+}
+
+/// Only PIDs: pin each first and read it through its handle, so there is
+/// no moment at which the PID could change hands unseen.
+fn pin_pids(pids: &[i32], need: Need, reader: &mut Reader) -> Selection {
+    let mut selection = Selection::default();
+    for &pid in pids {
+        match reader.pin_and_read(pid, need | Need::STATUS) {
+            // A thread ID has a /proc entry too, but is not a process.
+            Ok((p, dir)) if p.status.as_ref().is_none_or(|s| s.tgid == pid) => {
+                selection.targets.push(Target::new(&p, dir));
             }
+            Ok(_) => selection.missing.push(pid),
+            Err(e) if crate::sys::is_gone(&e) => selection.missing.push(pid),
+            Err(e) => selection.failed.push(Unpinned {
+                pid,
+                name: Vec::new(),
+                command: None,
+                why: match Miss::from_io(&e) {
+                    Miss::Failed(why) => why,
+                    _ => e.to_string(),
+                },
+            }),
         }
-        return Ok(selection);
+    }
+    selection
+}
+
+/// A request that needs `/proc` scanned: selector criteria, process groups,
+/// or `--tree`.
+struct Request {
+    selector: Selector,
+    /// Explicit PIDs, checked.
+    pids: Vec<i32>,
+    /// Process groups (-PGID with `--force`).
+    groups: Vec<i32>,
+    /// Keep the whole process table (for `--tree`).
+    keep_scan: bool,
+}
+
+impl Request {
+    fn resolve(mut self, reader: &mut Reader, protected: &Protected) -> Result<Selection> {
+        let sys = System::read();
+        let need = self.selector.need();
+        let mut kept = None;
+        let chosen = if self.keep_scan || !self.groups.is_empty() {
+            // The whole table is needed: for --tree, or to find group members.
+            let all = reader.all(need).context("cannot list /proc")?;
+            let explicit = self.with_group_members(&all, protected);
+            if !self.groups.is_empty() && explicit.is_empty() {
+                // Empty groups: an empty PID list would mean "no restriction".
+                return Ok(Selection {
+                    scan: self.keep_scan.then_some(all),
+                    ..Selection::default()
+                });
+            }
+            self.selector.pids = explicit;
+            // Filtered by reference: only the matches are copied, and the
+            // table itself is kept for --tree.
+            let matched = all
+                .iter()
+                .filter(|p| self.selector.accepts(p, &sys, protected))
+                .cloned()
+                .collect();
+            kept = self.keep_scan.then_some(all);
+            self.selector.pick(matched)
+        } else {
+            // Only the matches are kept while reading.
+            self.selector.pids.clone_from(&self.pids);
+            self.selector
+                .scan(reader, need, &sys, protected)
+                .context("cannot list /proc")?
+        };
+        let chosen: Vec<Process> = chosen
+            .into_iter()
+            .filter(|p| p.pid != 1 || self.pids.contains(&1))
+            .collect();
+        // Checked again through the pin: what is signalled is a process that
+        // matches, whatever happened to the PID since the scan.
+        let pinned = pin(&chosen, reader, need | Need::CMDLINE, |p| {
+            self.selector.matches(p, &sys)
+        });
+        let missing = self.missing(&pinned, reader);
+        Ok(Selection {
+            targets: pinned.targets,
+            missing,
+            failed: pinned.failed,
+            scan: kept,
+        })
     }
 
-    let sys = System::read();
-    let mut kept = None;
-    let chosen = if scan || !groups.is_empty() {
-        // The whole table is needed: for --tree, or to find group members.
-        let all = reader.all(need).context("cannot list /proc")?;
-        let mut explicit = pids.clone();
-        for p in &all {
-            if groups.contains(&p.stat.pgid)
+    /// The explicit PIDs and the members of the groups asked for (never
+    /// ptool, its ancestors or PID 1).
+    fn with_group_members(&self, all: &[Process], protected: &Protected) -> Vec<i32> {
+        let mut explicit = self.pids.clone();
+        for p in all {
+            if self.groups.contains(&p.stat.pgid)
                 && !protected.contains(p.pid)
                 && p.pid != 1
                 && !explicit.contains(&p.pid)
@@ -111,54 +181,22 @@ pub fn resolve(
                 explicit.push(p.pid);
             }
         }
-        if !groups.is_empty() && explicit.is_empty() {
-            // Empty groups: an empty PID list would mean "no restriction".
-            return Ok(Selection {
-                scan: scan.then_some(all),
-                ..Selection::default()
-            });
-        }
-        selector.pids = explicit;
-        // Filtered by reference: only the matches are copied, and the table
-        // itself is kept for --tree.
-        let matched = all
+        explicit
+    }
+
+    /// A PID named explicitly that is no target names no process (one that
+    /// exists but fails another criterion is simply not selected).
+    fn missing(&self, pinned: &Pinned, reader: &mut Reader) -> Vec<i32> {
+        self.pids
             .iter()
-            .filter(|p| selector.accepts(p, &sys, protected))
-            .cloned()
-            .collect();
-        kept = scan.then_some(all);
-        selector.pick(matched)
-    } else {
-        // Only the matches are kept while reading.
-        selector.pids = pids.clone();
-        selector
-            .scan(reader, need, &sys, protected)
-            .context("cannot list /proc")?
-    };
-    let chosen: Vec<Process> = chosen
-        .into_iter()
-        .filter(|p| p.pid != 1 || pids.contains(&1))
-        .collect();
-    // Checked again through the pin: what is signalled is a process that
-    // matches, whatever happened to the PID since the scan.
-    let pinned = pin(&chosen, reader, pinned_need, |p| selector.matches(p, &sys));
-    // A PID named explicitly that is no target names no process (one that
-    // exists but fails another criterion is simply not selected).
-    let missing = pids
-        .iter()
-        .copied()
-        .filter(|pid| {
-            !pinned.targets.iter().any(|t| t.pid == *pid)
-                && !pinned.failed.iter().any(|f| f.pid == *pid)
-                && reader.stat(*pid).is_none()
-        })
-        .collect();
-    Ok(Selection {
-        targets: pinned.targets,
-        missing,
-        failed: pinned.failed,
-        scan: kept,
-    })
+            .copied()
+            .filter(|pid| {
+                !pinned.targets.iter().any(|t| t.pid == *pid)
+                    && !pinned.failed.iter().any(|f| f.pid == *pid)
+                    && reader.stat(*pid).is_none()
+            })
+            .collect()
+    }
 }
 
 /// Split explicit PIDs into processes and (with `force`) process groups,

@@ -11,9 +11,10 @@
 //! 1. **rustix** first: typed, no `unsafe` at the call site, and it passes
 //!    any signal number through (waitpid/waitid statuses, pidfds, epoll,
 //!    poll, pipes, rlimits, files, terminals).
-//! 2. **nix** where rustix lacks the call: sigaction and signal sets
-//!    ([`sigwatch`], [`sigmask`]) and the user and group databases
-//!    ([`users`]).
+//! 2. **nix** where rustix lacks the call: sigaction, signal sets and
+//!    masks ([`sigwatch`], [`sigmask`]), the user and group databases
+//!    ([`users`]), and getpgrp, whose answer may be 0 (a group led from
+//!    outside ptool's PID namespace), which rustix's `Pid` cannot hold.
 //! 3. **libc** for constants, and for what neither wraps usably: kill(2)
 //!    and killpg(2) with real-time signals (nix's `Signal` has none),
 //!    `pidfd_send_signal` with signal 0 or real-time ones, `clone` and the

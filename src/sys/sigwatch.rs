@@ -3,13 +3,16 @@
 //!
 //! A handler writes each signal's number to a pipe (the self-pipe trick),
 //! and the loop polls the pipe's read end beside pidfds and deadlines.
-//! Chosen over a signalfd, which ptool used before for `spawn`: a signalfd
-//! only sees signals that are blocked, and a blocked mask is inherited
-//! through fork and exec by every command ptool starts, unless each
-//! launcher remembers to clear it; a caught signal, by contrast, goes back
-//! to its default action at `exec` by definition. The handler does one
-//! async-signal-safe `write(2)` and nothing else. What a signalfd would add,
-//! the sender's PID, nothing in ptool uses.
+//! Chosen over a signalfd, which `spawn --wait` used before, so that
+//! `spawn` and `fork` share one: a signalfd sees only signals that are
+//! blocked, and a blocked mask is inherited by every thread started later
+//! and by every child until its launcher clears it (ptool's launcher and
+//! std's `Command` both do, but each launcher must get it right), while a
+//! process-directed signal still goes to any thread that does not block it.
+//! A caught signal goes back to its default action at `exec` by
+//! definition, however the child was started. The cost is a handler that
+//! does one async-signal-safe `write(2)` and nothing else; what a signalfd
+//! would add, the sender's PID, nothing in ptool uses.
 //!
 //! Signals that were ignored when ptool started (`nohup`, a background job
 //! of a non-interactive shell) stay ignored, for ptool and for its children.

@@ -19,7 +19,7 @@
 //! member of the group is left. Until then the command is kept unreaped, so its PID, which is
 //! the group's ID, cannot be reused and `killpg` cannot reach a stranger.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -55,23 +55,7 @@ const MEMBER: u64 = 1;
 const SIGNALS: u64 = 2;
 
 pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
-    // Caught before the fork, read from the signal watch's pipe; the child
-    // puts caught signals back to their defaults. CHLD also reports stops,
-    // to mirror job control. A signal ignored when ptool started stays
-    // ignored, for ptool and (as dispositions survive exec) for the
-    // command: a hangup that `nohup` keeps away is not passed on. fork's
-    // jobs are treated the same way.
-    let mut watched: Vec<i32> = FORWARDED.iter().map(|s| s.number()).collect();
-    watched.extend([libc::SIGCHLD, libc::SIGCONT]);
-    let signals = SignalWatch::with_stops(&watched).context("cannot watch signals")?;
-    // TTOU stays blocked while supervising, so ptool may write notices and
-    // take the terminal back while it is not in the foreground; the child
-    // starts with an empty mask.
-    let no_ttou = Blocked::signals(&[libc::SIGTTOU]).context("cannot block signals")?;
-    let mut watch = ExitWatch::new().context("cannot create an epoll set")?;
-    watch
-        .add_fd(signals.as_fd(), SIGNALS)
-        .context("cannot watch signals")?;
+    let (signals, no_ttou, mut watch) = watch_signals()?;
     // Orphaned members of the group are re-parented to ptool, which reaps
     // them, so "no live member left" can be observed.
     child::become_subreaper().context("cannot become a child subreaper")?;
@@ -85,24 +69,8 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     let foreground = tty
         .as_ref()
         .is_some_and(|t| child::foreground_group(t.as_fd()) == Some(own_group));
-    let files = Files::open(plan, false)?;
-    let mut launch = files.launch(plan, Group::NewGroup);
-    launch.terminal = tty.as_ref().filter(|_| foreground).map(|t| t.as_fd());
-    // If ptool is killed outright, the command does not run on unsupervised.
-    launch.death_signal = Some(Signal::KILL.number());
-    let (child, report) = child::start(&launch).map_err(|e| launch_error(plan, &e))?;
-    drop(launch);
-    // A pidfile is written only once the command runs; without one, whether
-    // exec worked is read after the command exits (one wake-up, not two).
-    let report = match (&pending, report) {
-        (Some(_), report) => {
-            if let Err(e) = report.outcome_or_reap(&child) {
-                return Err(launch_error(plan, &e));
-            }
-            None
-        }
-        (None, report) => Some(report),
-    };
+    let terminal = tty.as_ref().filter(|_| foreground).map(|t| t.as_fd());
+    let (child, report) = start(plan, terminal, pending.is_some())?;
 
     let pidfd = PidFd::open(child.pid()).ok();
     if let Some(fd) = &pidfd {
@@ -139,6 +107,53 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
         pidfile::remove_if_ours(path, &pids);
     }
     result
+}
+
+/// Catch the signals to forward and watch (read from the signal watch's
+/// pipe; the child puts caught signals back to their defaults), block
+/// TTOU, and put the signal watch in an exit watcher for the command.
+///
+/// CHLD also reports stops, to mirror job control. A signal ignored when
+/// ptool started stays ignored, for ptool and (as dispositions survive
+/// exec) for the command: a hangup that `nohup` keeps away is not passed
+/// on. fork's jobs are treated the same way. TTOU stays blocked while
+/// supervising, so ptool may write notices and take the terminal back while
+/// it is not in the foreground; the child starts with an empty mask.
+fn watch_signals() -> Result<(SignalWatch, Blocked, ExitWatch)> {
+    let mut watched: Vec<i32> = FORWARDED.iter().map(|s| s.number()).collect();
+    watched.extend([libc::SIGCHLD, libc::SIGCONT]);
+    let signals = SignalWatch::with_stops(&watched).context("cannot watch signals")?;
+    let no_ttou = Blocked::signals(&[libc::SIGTTOU]).context("cannot block signals")?;
+    let mut watch = ExitWatch::new().context("cannot create an epoll set")?;
+    watch
+        .add_fd(signals.as_fd(), SIGNALS)
+        .context("cannot watch signals")?;
+    Ok((signals, no_ttou, watch))
+}
+
+/// Start the command in a new process group (given `terminal` as its
+/// foreground group). With `exec_first` (a pidfile is to be written only
+/// once the command runs) wait for its exec now; otherwise whether exec
+/// worked is read after the command exits (one wake-up, not two), from the
+/// report returned.
+fn start(
+    plan: &Plan,
+    terminal: Option<BorrowedFd<'_>>,
+    exec_first: bool,
+) -> Result<(Child, Option<ExecReport>)> {
+    let files = Files::open(plan, false)?;
+    let mut launch = files.launch(plan, Group::NewGroup);
+    launch.terminal = terminal;
+    // If ptool is killed outright, the command does not run on unsupervised.
+    launch.death_signal = Some(Signal::KILL.number());
+    let (child, report) = child::start(&launch).map_err(|e| launch_error(plan, &e))?;
+    if !exec_first {
+        return Ok((child, Some(report)));
+    }
+    report
+        .outcome_or_reap(&child)
+        .map_err(|e| launch_error(plan, &e))?;
+    Ok((child, None))
 }
 
 /// The controlling terminal, when ptool has one, for job control.

@@ -54,15 +54,40 @@ pub(super) extern "C" fn child_entry(arg: *mut libc::c_void) -> libc::c_int {
 
 /// The child's side: set everything up, then exec. Only async-signal-safe
 /// calls, and no allocation: everything it touches was prepared before the
-/// fork.
+/// clone.
 ///
 /// # Safety
-/// Must be called only in a child just started by `start` (or `fork`),
-/// with every signal blocked.
+/// Must be called only in a child just started by `start`, with every
+/// signal blocked.
 unsafe fn in_child(launch: &Launch<'_>, p: &Prepared, report: RawFd, parent: i32) -> ! {
-    // SAFETY: every call below is a plain system call with valid arguments
+    // SAFETY: the helpers make plain system calls with valid arguments
     // (descriptors borrowed from the parent, pointers into `p`, which
-    // outlives the exec), and all are async-signal-safe.
+    // outlives the exec), all async-signal-safe; each reports its step and
+    // exits on failure.
+    unsafe {
+        join_group(launch, report);
+        set_attributes(launch, report, parent);
+        install_stdio(launch, report);
+        if launch.close_fds {
+            close_inherited();
+        }
+        // Rust ignores SIGPIPE; commands expect the default. Then unblock
+        // everything: the command starts with an empty signal mask.
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        libc::sigemptyset(empty.as_mut_ptr());
+        libc::pthread_sigmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());
+        exec(p, report)
+    }
+}
+
+/// The process group or session, and the terminal's foreground group.
+///
+/// # Safety
+/// As [`in_child`].
+unsafe fn join_group(launch: &Launch<'_>, report: RawFd) {
+    // SAFETY: setpgid, setsid, getpid and tcsetpgrp take plain integers
+    // (the terminal is a descriptor borrowed from the parent).
     unsafe {
         match launch.group {
             Group::Inherit => {}
@@ -78,12 +103,24 @@ unsafe fn in_child(launch: &Launch<'_>, p: &Prepared, report: RawFd, parent: i32
             }
         }
         if let Some(tty) = launch.terminal {
-            // SIGTTOU is blocked (every signal is, since the fork), so a
+            // SIGTTOU is blocked (every signal is, since the clone), so a
             // background process may take the terminal.
             if libc::tcsetpgrp(tty.as_raw_fd(), libc::getpid()) < 0 {
                 fail_in_child(report, Step::Terminal);
             }
         }
+    }
+}
+
+/// The umask, niceness, parent-death signal and working directory.
+///
+/// # Safety
+/// As [`in_child`].
+unsafe fn set_attributes(launch: &Launch<'_>, report: RawFd, parent: i32) {
+    // SAFETY: umask, setpriority, prctl, getppid, _exit and fchdir take
+    // plain integers (the directory is a descriptor borrowed from the
+    // parent).
+    unsafe {
         if let Some(mask) = launch.umask {
             libc::umask(mask as libc::mode_t);
         }
@@ -106,6 +143,16 @@ unsafe fn in_child(launch: &Launch<'_>, p: &Prepared, report: RawFd, parent: i32
         {
             fail_in_child(report, Step::Cwd);
         }
+    }
+}
+
+/// Install the descriptors asked for as 0, 1 and 2.
+///
+/// # Safety
+/// As [`in_child`].
+unsafe fn install_stdio(launch: &Launch<'_>, report: RawFd) {
+    // SAFETY: fcntl and dup2 on descriptors borrowed from the parent.
+    unsafe {
         // Move the sources above 2 first, so installing one cannot clobber
         // another that happens to sit at 0, 1 or 2.
         let mut moved = [-1; 3];
@@ -126,34 +173,47 @@ unsafe fn in_child(launch: &Launch<'_>, p: &Prepared, report: RawFd, parent: i32
                 fail_in_child(report, Step::Stdio);
             }
         }
-        if launch.close_fds {
-            let ret = libc::syscall(
-                libc::SYS_close_range,
-                3u32,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
-            if ret < 0 {
-                // Kernels before 5.11: mark them one by one.
-                for fd in 3..65_536 {
-                    libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-                }
+    }
+}
+
+/// Mark every descriptor above 2 close-on-exec.
+///
+/// # Safety
+/// As [`in_child`].
+unsafe fn close_inherited() {
+    // SAFETY: close_range and fcntl take plain integers; marking a
+    // descriptor that is not open fails harmlessly.
+    unsafe {
+        let ret = libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        );
+        if ret < 0 {
+            // Kernels before 5.11: mark them one by one.
+            for fd in 3..65_536 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
             }
         }
-        // Rust ignores SIGPIPE; commands expect the default. Then unblock
-        // everything: the command starts with an empty signal mask.
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-        libc::sigemptyset(empty.as_mut_ptr());
-        libc::pthread_sigmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());
+    }
+}
 
+/// Exec the command, trying each candidate path like execvp: a missing
+/// file or directory moves on to the next `PATH` entry; permission denied
+/// is remembered in case nothing else is found; any other error stops the
+/// search.
+///
+/// # Safety
+/// As [`in_child`].
+unsafe fn exec(p: &Prepared, report: RawFd) -> ! {
+    // SAFETY: the paths and arrays are NUL-terminated and live in `p`,
+    // which outlives the exec; errno is this thread's.
+    unsafe {
         let envp = match &p.envp_ptrs {
             Some(ptrs) => ptrs.as_ptr(),
             None => environ,
         };
-        // Like execvp: a missing file or directory moves on to the next
-        // PATH entry; permission denied is remembered in case nothing else
-        // is found; any other error stops the search.
         let mut denied = false;
         for candidate in &p.candidates {
             libc::execve(candidate.as_ptr(), p.argv_ptrs.as_ptr(), envp);
