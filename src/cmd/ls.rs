@@ -13,7 +13,7 @@ use crate::columns::{self, Column, Context, SortKey};
 use crate::exit::Exit;
 use crate::output::table::{Column as TableColumn, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, Paint, PidList, Report, emit, json};
+use crate::output::{Out, Paint, PidList, Report, emit, emit_no_match, json};
 use crate::proc::{Need, Process, Reader, System};
 use crate::select::Protected;
 
@@ -105,10 +105,7 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
             .collect();
     }
     if procs.is_empty() {
-        if out.json {
-            // An empty array for scripts; a table of nothing prints nothing.
-            emit(w, out, &PidList(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
 

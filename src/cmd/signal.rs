@@ -12,7 +12,7 @@ use crate::deliver::{self, Caller, Miss, Opener, Outcome, Row, Target};
 use crate::exit::{Exit, usage};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, PidList, Report, emit, json, sanitize};
+use crate::output::{Out, Report, emit, emit_no_match, json, sanitize};
 use crate::proc::{Need, Reader, System};
 use crate::select::Protected;
 use crate::signal::{Dispositions, Signal};
@@ -234,10 +234,7 @@ fn run_show<W: Write>(args: &ShowArgs, out: &Out, w: &mut W) -> Result<Exit> {
         });
     }
     if shown.is_empty() {
-        if out.json {
-            // An empty array for scripts; an empty table prints nothing.
-            emit(w, out, &PidList(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
     render_show(&shown, out, w)?;

@@ -75,6 +75,15 @@ pub fn emit<W: Write, R: Report + ?Sized>(w: &mut W, out: &Out, report: &R) -> i
     }
 }
 
+/// Print the result of a command that matched nothing: `[]` under `--json`
+/// (an empty list is still an answer for a script), nothing otherwise.
+pub fn emit_no_match<W: Write>(w: &mut W, out: &Out) -> io::Result<()> {
+    if out.json {
+        emit(w, out, &PidList(Vec::new()))?;
+    }
+    Ok(())
+}
+
 /// Print one event of a stream (`wait`): nothing under `-q`, one JSON Lines
 /// record under `--json`, else the human form; flushed at once, since
 /// someone may be watching.

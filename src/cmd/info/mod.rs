@@ -14,7 +14,7 @@ use crate::cli::InfoArgs;
 use crate::exit::{Exit, ExitError, usage};
 use crate::output::sanitize::escape;
 use crate::output::warn;
-use crate::output::{Out, PidList, Report, emit, json};
+use crate::output::{Out, Report, emit, emit_no_match, json};
 use crate::proc::{Field, Reader, System};
 use crate::select::{Protected, Selector};
 use gather::{Context, Info, Options};
@@ -46,9 +46,9 @@ pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
     );
 
     if infos.is_empty() {
-        if out.json && !single {
-            // An empty array for scripts that asked for several.
-            emit(w, out, &PidList(Vec::new()))?;
+        if !single {
+            // A single PID named alone is answered with an object, not [].
+            emit_no_match(w, out)?;
         }
         return Err(ExitError::new(Exit::NoMatch, nothing_found(&missing)).into());
     }

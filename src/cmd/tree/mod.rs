@@ -24,7 +24,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{TreeArgs, TreeDrawArgs};
 use crate::exit::{Exit, usage};
-use crate::output::{Out, PidList, emit};
+use crate::output::{Out, emit, emit_no_match};
 use crate::proc::{Need, Reader, System};
 use crate::select::{Protected, Selector};
 use crate::sys::users::Names;
@@ -56,10 +56,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selection = choose(&forest, &selector, opts, &mut reader);
 
     if selection.is_empty() {
-        if out.json {
-            // An empty forest for scripts; an empty drawing prints nothing.
-            emit(w, out, &PidList(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
     if out.quiet {
