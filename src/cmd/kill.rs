@@ -105,7 +105,7 @@ pub struct Plan {
 
 /// One target on its way out.
 #[derive(Debug)]
-struct Entry {
+struct Doomed {
     target: Target,
     bound: Option<Bound>,
     outcome: Option<Outcome>,
@@ -115,9 +115,9 @@ struct Entry {
     after: Option<Duration>,
 }
 
-impl Entry {
-    fn new(target: Target) -> Entry {
-        Entry {
+impl Doomed {
+    fn new(target: Target) -> Doomed {
+        Doomed {
             target,
             bound: None,
             outcome: None,
@@ -211,7 +211,7 @@ pub fn terminate(
 ) -> Result<Vec<Row>> {
     let mut run = Termination {
         plan,
-        entries: targets.into_iter().map(Entry::new).collect(),
+        entries: targets.into_iter().map(Doomed::new).collect(),
         unpinned: Vec::new(),
         opener,
         reader,
@@ -238,7 +238,7 @@ pub fn terminate(
 /// One `kill` run: the entries on their way out and what acts on them.
 struct Termination<'a> {
     plan: &'a Plan,
-    entries: Vec<Entry>,
+    entries: Vec<Doomed>,
     /// Descendants found but not pinned (no descriptor left, ...): reported.
     unpinned: Vec<Unpinned>,
     opener: &'a mut Opener,
@@ -346,7 +346,7 @@ impl Termination<'_> {
     /// reported as they are.
     fn add(&mut self, pinned: Pinned) {
         self.entries
-            .extend(pinned.targets.into_iter().map(Entry::new));
+            .extend(pinned.targets.into_iter().map(Doomed::new));
         self.unpinned.extend(pinned.failed);
     }
 
@@ -395,7 +395,7 @@ impl Termination<'_> {
     }
 }
 
-fn rows(entries: &[Entry], unpinned: &[Unpinned], signal: Signal) -> Vec<Row> {
+fn rows(entries: &[Doomed], unpinned: &[Unpinned], signal: Signal) -> Vec<Row> {
     entries
         .iter()
         .map(|e| e.row(signal))
@@ -428,7 +428,7 @@ fn tree_below(
 /// Wait for the live entries until `deadline`; the (index, moment) of each
 /// exit seen.
 fn wait(
-    entries: &[Entry],
+    entries: &[Doomed],
     deadline: Instant,
     reader: &mut Reader,
 ) -> Result<Vec<(usize, Instant)>> {

@@ -22,7 +22,7 @@ pub enum Caller {
 
 /// The processes a request names.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub struct Resolved {
     pub targets: Vec<Target>,
     /// PIDs named explicitly that no process has.
     pub missing: Vec<i32>,
@@ -49,7 +49,7 @@ pub fn resolve(
     reader: &mut Reader,
     protected: &Protected,
     scan: bool,
-) -> Result<Selection> {
+) -> Result<Resolved> {
     let (pids, groups) = check_explicit(&select.pids, force, caller, reader, protected)?;
     let criteria = SelectArgs {
         pids: Vec::new(),
@@ -81,8 +81,8 @@ pub fn resolve(
 
 /// Only PIDs: pin each first and read it through its handle, so there is
 /// no moment at which the PID could change hands unseen.
-fn pin_pids(pids: &[i32], need: Need, reader: &mut Reader) -> Selection {
-    let mut selection = Selection::default();
+fn pin_pids(pids: &[i32], need: Need, reader: &mut Reader) -> Resolved {
+    let mut selection = Resolved::default();
     for &pid in pids {
         match reader.pin_and_read(pid, need | Need::STATUS) {
             // A thread ID has a /proc entry too, but is not a process.
@@ -118,7 +118,7 @@ struct Request {
 }
 
 impl Request {
-    fn resolve(mut self, reader: &mut Reader, protected: &Protected) -> Result<Selection> {
+    fn resolve(mut self, reader: &mut Reader, protected: &Protected) -> Result<Resolved> {
         let sys = System::read();
         let need = self.selector.need();
         let mut kept = None;
@@ -128,9 +128,9 @@ impl Request {
             let explicit = self.with_group_members(&all, protected);
             if !self.groups.is_empty() && explicit.is_empty() {
                 // Empty groups: an empty PID list would mean "no restriction".
-                return Ok(Selection {
+                return Ok(Resolved {
                     scan: self.keep_scan.then_some(all),
-                    ..Selection::default()
+                    ..Resolved::default()
                 });
             }
             self.selector.pids = explicit;
@@ -160,7 +160,7 @@ impl Request {
             self.selector.matches(p, &sys)
         });
         let missing = self.missing(&pinned, reader);
-        Ok(Selection {
+        Ok(Resolved {
             targets: pinned.targets,
             missing,
             failed: pinned.failed,

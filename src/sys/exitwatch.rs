@@ -49,7 +49,7 @@ pub enum Probe {
 
 /// Whether a wait ends at the first exit or the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Goal {
+pub enum Until {
     Any,
     All,
 }
@@ -175,7 +175,7 @@ impl ExitWatch {
     /// with [`ExitWatch::add_fd`] are ignored here.
     pub fn until(
         &mut self,
-        goal: Goal,
+        goal: Until,
         deadline: Option<Instant>,
         mut probe: impl FnMut(u64) -> Probe,
         mut exited: impl FnMut(u64, Instant),
@@ -183,8 +183,8 @@ impl ExitWatch {
         let mut seen = HashSet::new();
         loop {
             let met = match goal {
-                Goal::Any => !seen.is_empty() || self.processes == 0,
-                Goal::All => seen.len() >= self.processes,
+                Until::Any => !seen.is_empty() || self.processes == 0,
+                Until::All => seen.len() >= self.processes,
             };
             if met {
                 return Ok(true);
@@ -318,7 +318,7 @@ mod tests {
         };
         let mut order = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        let met = watch.until(Goal::All, Some(deadline), probe, |k, _| order.push(k))?;
+        let met = watch.until(Until::All, Some(deadline), probe, |k, _| order.push(k))?;
         a.wait()?;
         b.wait()?;
         assert!(met);
@@ -339,7 +339,7 @@ mod tests {
         let mut seen = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         let met = watch.until(
-            Goal::Any,
+            Until::Any,
             Some(deadline),
             |_| Probe::Running,
             |k, _| {
@@ -350,7 +350,7 @@ mod tests {
         alone.add(&slow_fd, 2)?;
         let start = Instant::now();
         let late = alone.until(
-            Goal::All,
+            Until::All,
             Some(start + Duration::from_millis(50)),
             |_| Probe::Running,
             |_, _| {},

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{Files, Plan, launch_error};
+use super::{Files, SpawnPlan, launch_error};
 use crate::duration::format_short;
 use crate::exit::Exit;
 use crate::output::Out;
@@ -54,7 +54,7 @@ const COMMAND: u64 = 0;
 const MEMBER: u64 = 1;
 const SIGNALS: u64 = 2;
 
-pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
+pub fn run(plan: &SpawnPlan, out: &Out) -> Result<Exit> {
     let (signals, no_ttou, mut watch) = watch_signals()?;
     // Orphaned members of the group are re-parented to ptool, which reaps
     // them, so "no live member left" can be observed.
@@ -137,7 +137,7 @@ fn watch_signals() -> Result<(SignalWatch, Blocked, ExitWatch)> {
 /// worked is read after the command exits (one wake-up, not two), from the
 /// report returned.
 fn start(
-    plan: &Plan,
+    plan: &SpawnPlan,
     terminal: Option<BorrowedFd<'_>>,
     exec_first: bool,
 ) -> Result<(Child, Option<ExecReport>)> {
@@ -174,7 +174,7 @@ struct Supervisor<'a> {
     watch: ExitWatch,
     _no_ttou: Blocked,
     terminal: Option<Terminal>,
-    plan: &'a Plan,
+    plan: &'a SpawnPlan,
     /// The exec outcome, when not yet read.
     report: Option<ExecReport>,
     quiet: bool,

@@ -106,7 +106,7 @@ pub struct Ended {
 impl Ended {
     /// `t` seen ended `at`; a target that was already a zombie at start has
     /// no end time and no run time.
-    fn of(t: &Target, name: Vec<u8>, at: Moment, clk_tck: u64, status: EndStatus) -> Ended {
+    fn of(t: &Watched, name: Vec<u8>, at: Moment, clk_tck: u64, status: EndStatus) -> Ended {
         Ended {
             pid: t.pid,
             name,
@@ -137,9 +137,9 @@ pub struct Summary {
     pub waited: f64,
 }
 
-/// A process being waited for.
+/// A process being waited for (a target of `wait`).
 #[derive(Debug)]
-struct Target {
+struct Watched {
     pid: i32,
     name: Vec<u8>,
     /// Start time in clock ticks after boot: with the PID, the process's
@@ -232,7 +232,7 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
         return Ok(Exit::NoMatch);
     }
     let outcome = waiter.wait_for(selected, !pidfd::supported())?;
-    let timed_out = outcome == Outcome::TimedOut;
+    let timed_out = outcome == Verdict::TimedOut;
     waiter.summary(not_running, timed_out, started)?;
     Ok(if timed_out {
         Exit::Timeout
@@ -317,8 +317,8 @@ fn read_pidfile(path: &Path) -> Result<Vec<i32>> {
     crate::pidfile::parse(&content).map_err(|why| usage(format!("pidfile {shown} {why}")))
 }
 
-fn target(p: Process) -> Target {
-    Target {
+fn target(p: Process) -> Watched {
+    Watched {
         pid: p.pid,
         zombie_at_start: p.stat.has_ended(),
         zombie: ZombieStatus::NoZombie,
@@ -334,8 +334,9 @@ fn ran(start_ticks: u64, clk_tck: u64, at: Moment) -> f64 {
     (at.boot - start_ticks as f64 / clk_tck.max(1) as f64).max(0.0)
 }
 
+/// How a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+enum Verdict {
     Met,
     TimedOut,
 }
@@ -428,7 +429,7 @@ mod tests {
         let mut w = waiter(reader, clk_tck, goal(Duration::from_secs(20)), printer);
         let outcome = w.wait_for(selected, true)?;
         child.wait()?;
-        assert_eq!(outcome, Outcome::Met);
+        assert_eq!(outcome, Verdict::Met);
         assert_eq!(w.printer.ended, 1);
         drop(w);
         let t = String::from_utf8(buf)?;
@@ -450,7 +451,7 @@ mod tests {
         let outcome = w.wait_for(selected, true);
         child.kill()?;
         child.wait()?;
-        assert_eq!(outcome?, Outcome::TimedOut);
+        assert_eq!(outcome?, Verdict::TimedOut);
         assert!(start.elapsed() >= Duration::from_millis(100));
         assert!(start.elapsed() < Duration::from_secs(5));
         assert_eq!(w.targets[0].state, State::Running);

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 
 use super::render::Printer;
 use super::{
-    Ended, Goal, Moment, Outcome, Progress, State, Summary, Survivor, Target, Unknown, log,
+    Ended, Goal, Moment, Progress, State, Summary, Survivor, Unknown, Verdict, Watched, log,
     processes, ran, target,
 };
 use crate::ended::EndStatus;
@@ -27,7 +27,7 @@ pub(super) struct Waiter<'a, W: Write> {
     pub(super) clk_tck: u64,
     pub(super) goal: Goal,
     pub(super) printer: Printer<'a, W>,
-    pub(super) targets: Vec<Target>,
+    pub(super) targets: Vec<Watched>,
     /// The kernel tells a reaped process's exit status through its pidfd
     /// (Linux 6.15+).
     pub(super) exit_info: bool,
@@ -38,7 +38,7 @@ pub(super) struct Waiter<'a, W: Write> {
 impl<W: Write> Waiter<'_, W> {
     /// Watch `selected` (through pidfds, or by polling `/proc` with
     /// `polling`) and wait until the goal is met or the deadline passes.
-    pub(super) fn wait_for(&mut self, selected: Vec<Process>, polling: bool) -> Result<Outcome> {
+    pub(super) fn wait_for(&mut self, selected: Vec<Process>, polling: bool) -> Result<Verdict> {
         self.polling = polling;
         let mut watch = ExitWatch::new().context("cannot create an epoll set")?;
         if polling {
@@ -120,7 +120,7 @@ impl<W: Write> Waiter<'_, W> {
     }
 
     /// A pidfd on `t`, or `None` when it ended before one could be opened.
-    fn open_pidfd(&mut self, t: &Target) -> Result<Option<PidFd>> {
+    fn open_pidfd(&mut self, t: &Watched) -> Result<Option<PidFd>> {
         let pid = t.pid;
         match PidFd::open(pid) {
             // The PID may have been reused between reading /proc and
@@ -154,7 +154,7 @@ impl<W: Write> Waiter<'_, W> {
     /// Wait on the exit watcher until the goal is met or the deadline
     /// passes. An ended process may be given until `--status-wait` to be
     /// reaped (`pending`), when only the reap can tell its status.
-    fn watch_until_met(&mut self, watch: &mut ExitWatch) -> Result<Outcome> {
+    fn watch_until_met(&mut self, watch: &mut ExitWatch) -> Result<Verdict> {
         // Processes that ended before they could be watched already count.
         let mut progress = Progress {
             running: self.targets.len(),
@@ -163,7 +163,7 @@ impl<W: Write> Waiter<'_, W> {
         let mut pending: Vec<usize> = Vec::new();
         loop {
             if progress.met(self.goal.any) && pending.is_empty() {
-                return Ok(Outcome::Met);
+                return Ok(Verdict::Met);
             }
             let now = Instant::now();
             let wake = pending
@@ -193,9 +193,9 @@ impl<W: Write> Waiter<'_, W> {
             self.settle_pending(&mut pending, timed_out)?;
             if timed_out {
                 return Ok(if progress.met(self.goal.any) {
-                    Outcome::Met
+                    Verdict::Met
                 } else {
-                    Outcome::TimedOut
+                    Verdict::TimedOut
                 });
             }
         }
@@ -339,7 +339,7 @@ impl<W: Write> Waiter<'_, W> {
 
 /// Without pidfds: has `t` ended? It has when its PID is gone, belongs to
 /// a later process, or is a zombie (whose status is read on the way).
-fn probe(reader: &mut Reader, t: &mut Target) -> Probe {
+fn probe(reader: &mut Reader, t: &mut Watched) -> Probe {
     match reader.stat(t.pid) {
         None => Probe::Reaped,
         Some(s) if s.start_ticks != t.start_ticks => Probe::Reaped,
@@ -353,7 +353,7 @@ fn probe(reader: &mut Reader, t: &mut Target) -> Probe {
 
 /// A process that ended between being selected and being watched: it has
 /// no pidfd, so no exit status; it ended at the latest now.
-fn ended_before_watch(t: &Target, clk_tck: u64) -> (Ended, Option<Unknown>) {
+fn ended_before_watch(t: &Watched, clk_tck: u64) -> (Ended, Option<Unknown>) {
     let ended = Ended::of(
         t,
         t.name.clone(),
