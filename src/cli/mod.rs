@@ -24,10 +24,10 @@ mod wait;
 pub use fork::{ForkArgs, Halt};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
-pub use ls::{ColumnSpec, LsArgs};
+pub use ls::LsArgs;
 pub use select::{SelectArgs, TargetArgs};
 pub use signal::{ShowArgs, SignalArgs, SignalView};
-pub use spawn::{MAX_COUNT, SpawnArgs};
+pub use spawn::SpawnArgs;
 pub use tree::{TreeArgs, TreeDrawArgs};
 pub use wait::WaitArgs;
 

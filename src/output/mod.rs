@@ -38,6 +38,7 @@ pub struct Out {
 
 impl Out {
     /// Plain output for a pipe: no colour, no width, no Unicode lines.
+    #[cfg(test)]
     pub const PLAIN: Out = Out {
         json: false,
         quiet: false,
@@ -130,7 +131,6 @@ pub enum Paint {
     Yellow,
     Blue,
     Magenta,
-    Cyan,
 }
 
 impl Paint {
@@ -156,7 +156,6 @@ impl Paint {
             Paint::Yellow => "33",
             Paint::Blue => "34",
             Paint::Magenta => "35",
-            Paint::Cyan => "36",
         }
     }
 }
