@@ -15,6 +15,7 @@ pub mod output;
 pub mod proc;
 pub mod select;
 pub mod signal;
+pub mod supervise;
 pub mod sys;
 
 use std::io::{BufWriter, Write};
