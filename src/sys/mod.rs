@@ -2,6 +2,7 @@
 //! Rust values; every `unsafe` block here says why it is sound.
 
 pub mod child;
+pub mod flock;
 pub mod jobs;
 pub mod pidfd;
 pub mod procfs;
