@@ -15,6 +15,8 @@ use crate::exit::usage;
 use crate::select::{Pick, Selector};
 use crate::signal::Signal;
 
+pub mod lock;
+
 /// Inspect and control Linux processes: one consistent, scriptable, safe tool.
 #[derive(Debug, Parser)]
 #[command(
@@ -73,6 +75,8 @@ pub enum Command {
     Signal(Deferred<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(Deferred<KillArgs>),
+    /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
+    Lock(Deferred<lock::LockArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one

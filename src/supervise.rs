@@ -28,8 +28,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
 use crate::duration::format_short;
-use crate::exit::Exit;
+use crate::exit::{Exit, ExitError};
+use crate::output::sanitize::escape;
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
 use crate::sys::child::{self, Child, ExecReport, Launch, LaunchError};
@@ -162,6 +166,49 @@ impl Foreground {
         let _ = child.signal(Signal::KILL);
         let _ = child.wait();
     }
+}
+
+/// The error (and exit code) for a command that could not be started:
+/// 127 when not found, 126 when not executable, 125 when a setup step
+/// (niceness, directory) failed.
+pub fn launch_error(command: &[OsString], nice: Option<i32>, err: &LaunchError) -> anyhow::Error {
+    let shown = shown(command);
+    if err.step == child::Step::Exec {
+        let (exit, why) = if err.not_found() {
+            let why = if shown.contains('/') {
+                "no such file".to_string()
+            } else {
+                "command not found".to_string()
+            };
+            (Exit::NotFound, why)
+        } else {
+            (
+                Exit::NotExecutable,
+                crate::sys::error_text(&err.error).to_lowercase(),
+            )
+        };
+        return ExitError::new(exit, format!("cannot run '{shown}': {why}")).into();
+    }
+    let detail = match (err.step, nice) {
+        (child::Step::Nice, Some(n)) => format!("cannot set the niceness to {n}"),
+        _ => format!("cannot {}", err.step_text()),
+    };
+    ExitError::new(
+        Exit::Failure,
+        format!(
+            "cannot start '{shown}': {detail}: {}",
+            crate::sys::error_text(&err.error)
+        ),
+    )
+    .into()
+}
+
+/// A command's name as shown in messages (escaped).
+pub fn shown(command: &[OsString]) -> String {
+    command
+        .first()
+        .map(|c| escape(c.as_bytes()).into_owned())
+        .unwrap_or_default()
 }
 
 /// The controlling terminal, when ptool has one, for job control.
