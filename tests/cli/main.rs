@@ -9,6 +9,7 @@ mod fork;
 mod general;
 mod info;
 mod kill;
+mod lock;
 mod ls;
 mod signal;
 mod spawn;
