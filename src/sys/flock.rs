@@ -174,6 +174,26 @@ pub fn file_id(fd: BorrowedFd<'_>) -> io::Result<(u32, u32, u64)> {
     Ok((rustix::fs::major(dev), rustix::fs::minor(dev), st.st_ino))
 }
 
+/// The device and inode of the lock file at `path` (not following a
+/// symlink there), when it is a regular file or directory.
+pub fn path_id(path: &std::path::Path) -> Option<(u32, u32, u64)> {
+    let st = rustix::fs::lstat(path).ok()?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile | FileType::Directory => Some((
+            rustix::fs::major(st.st_dev),
+            rustix::fs::minor(st.st_dev),
+            st.st_ino,
+        )),
+        _ => None,
+    }
+}
+
+/// True when ptool runs as root (its effective user), whose locks live in
+/// a system directory.
+pub fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
 /// Take the lock if it is free now: `Ok(false)` when someone holds it.
 pub fn try_lock(fd: BorrowedFd<'_>, mode: LockMode) -> io::Result<bool> {
     loop {

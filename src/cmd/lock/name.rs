@@ -168,7 +168,7 @@ impl LockDir {
 /// `$XDG_RUNTIME_DIR/ptool/locks` for everyone else. `None` (with the
 /// reason) when there is none.
 pub fn private_dir_path() -> Result<PathBuf, String> {
-    if rustix::process::geteuid().is_root() {
+    if flock::running_as_root() {
         return Ok(PathBuf::from("/run/lock/ptool"));
     }
     match std::env::var_os("XDG_RUNTIME_DIR") {
@@ -187,7 +187,7 @@ pub fn private_dir_path() -> Result<PathBuf, String> {
 /// refusing a symlink, a stranger's directory or one others may write.
 fn private_dir() -> Result<LockDir> {
     let path = private_dir_path().map_err(failure)?;
-    let (base, own): (&Path, &[&str]) = if rustix::process::geteuid().is_root() {
+    let (base, own): (&Path, &[&str]) = if flock::running_as_root() {
         (Path::new("/run/lock"), &["ptool"])
     } else {
         let base = path

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -175,20 +174,7 @@ fn file_ids(found: &Found) -> Vec<(usize, FileId)> {
     found
         .files
         .iter()
-        .filter_map(|(&slot, path)| {
-            let m = std::fs::symlink_metadata(path).ok()?;
-            if !(m.is_file() || m.is_dir()) {
-                return None;
-            }
-            Some((
-                slot,
-                (
-                    rustix::fs::major(m.dev()),
-                    rustix::fs::minor(m.dev()),
-                    m.ino(),
-                ),
-            ))
-        })
+        .filter_map(|(&slot, path)| Some((slot, crate::sys::flock::path_id(path)?)))
         .collect()
 }
 
