@@ -230,9 +230,10 @@ pub struct AnyLock {
 }
 
 impl AnyLock {
-    /// Start waiting for any of `files` in `mode`. Signals blocked in the
-    /// calling thread stay blocked in the waiting threads (so they go to
-    /// the caller's signalfd, not to a waiter).
+    /// Start waiting for any of `files` in `mode`. The waiting threads
+    /// inherit the caller's signal mask; a signal the caller catches may
+    /// run its handler in one of them, whose `flock` is then simply tried
+    /// again.
     pub fn start(files: &[Arc<OwnedFd>], mode: LockMode) -> io::Result<AnyLock> {
         install_wake_handler()?;
         let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
