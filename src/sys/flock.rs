@@ -13,7 +13,7 @@
 //! file, each blocked in the kernel on its own file; the first to get its
 //! lock claims the win (an atomic compare-and-swap) and says which through a
 //! pipe that the caller polls with its signals and deadline. The others are
-//! then interrupted by [`WAKE_SIGNAL`] (a handler that does nothing,
+//! then interrupted by [`wake_signal`] (a handler that does nothing,
 //! installed without `SA_RESTART`, so their `flock` returns `EINTR`); one
 //! that got its lock after the win lets go of it at once. Nothing polls, and
 //! no wait ever holds more than the one lock it claimed.
