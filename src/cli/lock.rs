@@ -12,6 +12,7 @@ use super::parse_duration;
 #[command(
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true,
+    override_usage = "ptool lock [OPTIONS] <NAME> -- <COMMAND>...\n       ptool lock show [NAME]...",
     subcommand_negates_reqs = true,
     after_help = LOCK_AFTER_HELP
 )]

@@ -80,7 +80,7 @@ pub fn run<W: Write>(args: &LockShowArgs, out: &Out, w: &mut W) -> Result<Exit> 
     let mut reader = Reader::new()?;
     let system = System::read();
     let states = gather(&found, &mut reader, &system);
-    if !out.quiet && !(states.is_empty() && !out.json) {
+    if !out.quiet && (out.json || !states.is_empty()) {
         if out.json {
             json::write(w, out, &states)?;
         } else {
