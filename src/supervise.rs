@@ -1,6 +1,6 @@
 //! Running one command in the foreground and supervising it: `spawn --wait`
-//! and `lock` (which first waits for its lock with the same signals
-//! blocked, see [`Foreground::signals`]).
+//! and `lock` (which first waits for its lock, watching the same signals,
+//! see [`Foreground::signals`]).
 //!
 //! The command leads its own process group, so signals and the timeout reach
 //! everything it started. When ptool is the foreground job of its terminal,
@@ -11,7 +11,8 @@
 //! the command in a background group unless `--foreground`, where reading
 //! the terminal stops it.)
 //!
-//! Waiting is one `poll` over the command's pidfd, a signalfd and the next
+//! Waiting is one wait of the exit watcher ([`ExitWatch`]) over the
+//! command's pidfd, the signal watch ([`SignalWatch`]) and the next
 //! deadline: no sleeping, no busy loop. INT, TERM, HUP, QUIT, USR1 and USR2
 //! sent to ptool are forwarded to the command's group, except those ignored
 //! when ptool started (under `nohup`, HUP), which stay ignored. After
@@ -23,23 +24,24 @@
 //! unreaped, so its PID, which is the group's ID, cannot be reused and
 //! `killpg` cannot reach a stranger.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-
-use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
 
 use crate::duration::format_short;
 use crate::exit::{Exit, ExitError};
 use crate::output::sanitize::escape;
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
-use crate::sys::child::{self, Child, ExecReport, Launch, LaunchError};
-use crate::sys::jobs::poll_readable;
+use crate::sys::child::{self, Child, ExecReport, Group, Launch, LaunchError};
+use crate::sys::exitwatch::{ExitWatch, Probe};
+use crate::sys::kill::kill_group;
 use crate::sys::pidfd::PidFd;
-use crate::sys::sigfd::{self, Signals};
+use crate::sys::sigmask::Blocked;
+use crate::sys::sigwatch::SignalWatch;
 
 /// The signals ptool passes on to the command's process group.
 pub const FORWARDED: [Signal; 6] = [
@@ -50,6 +52,12 @@ pub const FORWARDED: [Signal; 6] = [
     Signal::USR1,
     Signal::USR2,
 ];
+
+/// The exit watcher's keys: the command, its group's other members (after
+/// a timeout), the signal watch.
+const COMMAND: u64 = 0;
+const MEMBER: u64 = 1;
+const SIGNALS: u64 = 2;
 
 /// The time limits on a supervised command.
 #[derive(Debug, Clone, Copy)]
@@ -65,11 +73,13 @@ pub struct Limits {
     pub end_leftovers: bool,
 }
 
-/// Set up before the command starts: signals blocked and readable, ptool a
-/// child subreaper, the terminal found.
+/// Set up before the command starts: signals watched, ptool a child
+/// subreaper, the terminal found.
 #[derive(Debug)]
 pub struct Foreground {
-    signals: Signals,
+    signals: SignalWatch,
+    no_ttou: Blocked,
+    watch: ExitWatch,
     tty: Option<OwnedFd>,
     own_group: i32,
     foreground: bool,
@@ -77,20 +87,7 @@ pub struct Foreground {
 
 impl Foreground {
     pub fn prepare() -> Result<Foreground> {
-        // Blocked before the fork, read from the signalfd; the child starts
-        // with an empty mask. TTOU is blocked so ptool may take the terminal
-        // back while it is not in the foreground.
-        // A signal ignored when ptool started stays ignored, for ptool and
-        // (as dispositions survive exec) for the command: a hangup that
-        // `nohup` keeps away is not passed on. fork's jobs are treated the
-        // same way.
-        let mut watched: Vec<Signal> = FORWARDED
-            .into_iter()
-            .filter(|&signal| !sigfd::ignored(signal))
-            .collect();
-        watched.extend([Signal::CHLD, Signal::CONT]);
-        watched.extend(Signal::from_number(libc::SIGTTOU));
-        let signals = Signals::block(&watched).context("cannot block signals")?;
+        let (signals, no_ttou, watch) = watch_signals()?;
         // Orphaned members of the group are re-parented to ptool, which
         // reaps them, so "no live member left" can be observed.
         child::become_subreaper().context("cannot become a child subreaper")?;
@@ -101,30 +98,32 @@ impl Foreground {
             .is_some_and(|t| child::foreground_group(t.as_fd()) == Some(own_group));
         Ok(Foreground {
             signals,
+            no_ttou,
+            watch,
             tty,
             own_group,
             foreground,
         })
     }
 
-    /// The blocked signals, for a caller that waits on something else (a
-    /// lock) before starting the command: the forwarded ones then mean
-    /// "give up".
-    pub fn signals(&mut self) -> &mut Signals {
-        &mut self.signals
+    /// The signal watch, for a caller that waits on something else (a lock)
+    /// before starting the command: the forwarded signals then mean "give
+    /// up".
+    pub fn signals(&self) -> &SignalWatch {
+        &self.signals
     }
 
     /// Set `launch` up for supervision: its own process group, made the
     /// terminal's foreground group when ptool is the foreground job, and
     /// KILL when ptool dies (so the command does not run on unsupervised).
     pub fn attach<'a>(&'a self, launch: &mut Launch<'a>) {
-        launch.group = child::Group::NewGroup;
+        launch.group = Group::NewGroup;
         launch.terminal = self
             .tty
             .as_ref()
             .filter(|_| self.foreground)
             .map(|t| t.as_fd());
-        launch.death_signal = Some(Signal::KILL);
+        launch.death_signal = Some(Signal::KILL.number());
     }
 
     /// Supervise `child`, started with a launch set up by [`Self::attach`],
@@ -132,18 +131,26 @@ impl Foreground {
     /// is gone; reap it and return its exit. `report` is the exec outcome
     /// when not yet read, `launch_error` maps a failed exec to the error.
     pub fn supervise(
-        self,
+        mut self,
         child: Child,
         report: Option<ExecReport>,
         limits: &Limits,
         quiet: bool,
         launch_error: &dyn Fn(&LaunchError) -> anyhow::Error,
     ) -> Result<Exit> {
+        let pidfd = PidFd::open(child.pid()).ok();
+        if let Some(fd) = &pidfd {
+            self.watch
+                .add(fd, COMMAND)
+                .context("cannot watch the command")?;
+        }
         let mut sup = Supervisor {
             pgid: child.pid(),
-            pidfd: PidFd::open(child.pid()).ok(),
+            pidfd,
             child,
             signals: self.signals,
+            watch: self.watch,
+            _no_ttou: self.no_ttou,
             terminal: self.tty.map(|fd| Terminal {
                 fd,
                 own_group: self.own_group,
@@ -163,9 +170,31 @@ impl Foreground {
     /// Stop supervising `child` before it ran (a step after its start
     /// failed): KILL and reap it.
     pub fn abandon(child: &Child) {
-        let _ = child.signal(Signal::KILL);
+        let _ = child.signal(Signal::KILL.number());
         let _ = child.wait();
     }
+}
+
+/// Catch the signals to forward and watch (read from the signal watch's
+/// pipe; the child puts caught signals back to their defaults), block
+/// TTOU, and put the signal watch in an exit watcher for the command.
+///
+/// CHLD also reports stops, to mirror job control. A signal ignored when
+/// ptool started stays ignored, for ptool and (as dispositions survive
+/// exec) for the command: a hangup that `nohup` keeps away is not passed
+/// on. fork's jobs are treated the same way. TTOU stays blocked while
+/// supervising, so ptool may write notices and take the terminal back while
+/// it is not in the foreground; the child starts with an empty mask.
+fn watch_signals() -> Result<(SignalWatch, Blocked, ExitWatch)> {
+    let mut watched: Vec<i32> = FORWARDED.iter().map(|s| s.number()).collect();
+    watched.extend([libc::SIGCHLD, libc::SIGCONT]);
+    let signals = SignalWatch::with_stops(&watched).context("cannot watch signals")?;
+    let no_ttou = Blocked::signals(&[libc::SIGTTOU]).context("cannot block signals")?;
+    let mut watch = ExitWatch::new().context("cannot create an epoll set")?;
+    watch
+        .add_fd(signals.as_fd(), SIGNALS)
+        .context("cannot watch signals")?;
+    Ok((signals, no_ttou, watch))
 }
 
 /// The error (and exit code) for a command that could not be started:
@@ -222,8 +251,12 @@ struct Terminal {
 struct Supervisor<'a> {
     child: Child,
     pgid: i32,
+    /// The command's pidfd, in `watch` (none on kernels without pidfds:
+    /// then CHLD tells when to look).
     pidfd: Option<PidFd>,
-    signals: Signals,
+    signals: SignalWatch,
+    watch: ExitWatch,
+    _no_ttou: Blocked,
     terminal: Option<Terminal>,
     limits: &'a Limits,
     launch_error: &'a dyn Fn(&LaunchError) -> anyhow::Error,
@@ -282,7 +315,7 @@ impl Supervisor<'_> {
                     format_short(grace),
                     self.pgid
                 ));
-                let _ = child::signal_group(self.pgid, Signal::KILL);
+                let _ = kill_group(self.pgid, Signal::KILL.number());
                 self.killed = true;
             }
             let deadline = self.next_deadline(started, exited);
@@ -299,18 +332,22 @@ impl Supervisor<'_> {
                 if members.is_empty() {
                     return Ok(());
                 }
+                // Watched until this wait ends: closing a pidfd takes it out
+                // of the set.
                 let fds: Vec<PidFd> = members
                     .iter()
                     .filter_map(|&pid| PidFd::open(pid).ok())
                     .collect();
-                self.wait_events(&fds.iter().collect::<Vec<_>>(), deadline, fds.is_empty())?;
+                for fd in &fds {
+                    self.watch
+                        .add(fd, MEMBER)
+                        .context("cannot watch the process group")?;
+                }
+                self.wait_events(deadline, fds.is_empty())?;
                 continue;
             }
-            let main = self.pidfd.take();
-            let ready = self.wait_events(&main.iter().collect::<Vec<_>>(), deadline, false);
-            let no_pidfd = main.is_none();
-            self.pidfd = main;
-            if ready? || no_pidfd {
+            let ready = self.wait_events(deadline, false)?;
+            if ready || self.pidfd.is_none() {
                 exited = self
                     .child
                     .has_exited()
@@ -319,33 +356,28 @@ impl Supervisor<'_> {
         }
     }
 
-    /// One poll over `fds` (exits), the signalfd and the deadline; handles
-    /// the signals read. True when one of `fds` became ready. `fallback`
-    /// bounds the wait when nothing else could wake it (no pidfds: kernels
-    /// before 5.3).
-    fn wait_events(
-        &mut self,
-        fds: &[&PidFd],
-        deadline: Option<Instant>,
-        fallback: bool,
-    ) -> Result<bool> {
+    /// One wait over the watched exits, the signal watch and the deadline;
+    /// handles the signals read. True when a watched process exited.
+    /// `fallback` bounds the wait when nothing else could wake it (no
+    /// pidfds: kernels before 5.3).
+    fn wait_events(&mut self, deadline: Option<Instant>, fallback: bool) -> Result<bool> {
         let mut deadline = deadline;
         if fallback {
             let soon = Instant::now() + Duration::from_millis(50);
             deadline = Some(deadline.map_or(soon, |d| d.min(soon)));
         }
-        let mut watched: Vec<BorrowedFd<'_>> = fds.iter().map(|fd| fd.as_fd()).collect();
-        watched.push(self.signals.as_fd());
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let mut ready = Vec::with_capacity(watched.len());
-        poll_readable(&watched, left, &mut ready).context("poll")?;
-        let exited = ready[..fds.len()].iter().any(|&r| r);
-        let got_signals = ready.last().copied().unwrap_or(false);
-        drop(watched);
-        if got_signals {
-            let received = self.signals.read().context("cannot read signals")?;
-            for r in received {
-                self.on_signal(r.signal)?;
+        let changes = self
+            .watch
+            .wait(left, |_| Probe::Running)
+            .context("cannot wait for the command")?;
+        let exited = changes.iter().any(|c| c.key != SIGNALS);
+        if changes.iter().any(|c| c.key == SIGNALS) {
+            let received = self.signals.take().context("cannot read signals")?;
+            for signo in received {
+                if let Some(signal) = Signal::from_number(signo) {
+                    self.on_signal(signal)?;
+                }
             }
         }
         Ok(exited)
@@ -390,8 +422,8 @@ impl Supervisor<'_> {
             "the command left processes running in its group: sent SIGTERM to process group {}",
             self.pgid
         ));
-        let _ = child::signal_group(self.pgid, Signal::TERM);
-        let _ = child::signal_group(self.pgid, Signal::CONT);
+        let _ = kill_group(self.pgid, Signal::TERM.number());
+        let _ = kill_group(self.pgid, Signal::CONT.number());
     }
 
     fn fire_timeout(&mut self, limit: Duration) {
@@ -402,12 +434,12 @@ impl Supervisor<'_> {
             format_short(limit),
             self.pgid
         ));
-        let _ = child::signal_group(self.pgid, sig);
+        let _ = kill_group(self.pgid, sig.number());
         if sig == Signal::KILL {
             self.killed = true;
         } else if sig != Signal::CONT {
             // A stopped member would not act on the signal until continued.
-            let _ = child::signal_group(self.pgid, Signal::CONT);
+            let _ = kill_group(self.pgid, Signal::CONT.number());
         }
     }
 
@@ -415,8 +447,8 @@ impl Supervisor<'_> {
         if FORWARDED.contains(&sig) {
             // Before the child's setpgid the group does not exist yet: send
             // to the child itself (unreaped, so its PID is still its own).
-            if child::signal_group(self.pgid, sig).is_err() {
-                let _ = self.child.signal(sig);
+            if kill_group(self.pgid, sig.number()).is_err() {
+                let _ = self.child.signal(sig.number());
             }
         } else if sig == Signal::CHLD {
             self.on_child_event()?;
@@ -446,12 +478,10 @@ impl Supervisor<'_> {
         if term.given {
             let _ = child::set_foreground_group(term.fd.as_fd(), term.own_group);
         }
-        if let Some(sig) = Signal::from_number(stop) {
-            // Returns once the shell continues ptool (`fg` or `bg`), or at
-            // once when the kernel discards the stop because ptool's group
-            // is orphaned (no job-control shell to continue it).
-            let _ = child::stop_self(sig);
-        }
+        // Returns once the shell continues ptool (`fg` or `bg`), or at once
+        // when the kernel discards the stop because ptool's group is
+        // orphaned (no job-control shell to continue it).
+        let _ = child::stop_self(stop);
         // Either way, carry on: give the command the terminal back if ptool
         // has it, and continue it.
         self.on_continued();
@@ -467,7 +497,7 @@ impl Supervisor<'_> {
                 term.given = child::set_foreground_group(term.fd.as_fd(), self.pgid).is_ok();
             }
         }
-        let _ = child::signal_group(self.pgid, Signal::CONT);
+        let _ = kill_group(self.pgid, Signal::CONT.number());
     }
 
     /// Give the terminal back to ptool's group if the command's has it.

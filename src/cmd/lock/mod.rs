@@ -53,8 +53,8 @@ use crate::signal::Signal;
 use crate::supervise::{FORWARDED, Foreground, Limits, launch_error};
 use crate::sys::child::{self, Launch};
 use crate::sys::flock::{self, AnyLock, LockMode};
-use crate::sys::jobs::poll_readable;
-use crate::sys::sigfd::Signals;
+use crate::sys::poll::poll_readable;
+use crate::sys::sigwatch::SignalWatch;
 
 pub use name::LockName;
 
@@ -76,7 +76,7 @@ pub enum Wait {
 
 /// What to lock and run, checked from the flags.
 #[derive(Debug)]
-pub struct Plan {
+pub struct LockPlan {
     pub name: LockName,
     /// 1 for a mutex or reader lock.
     pub slots: usize,
@@ -88,8 +88,8 @@ pub struct Plan {
     pub command: Vec<OsString>,
 }
 
-impl Plan {
-    pub fn from_args(args: LockArgs) -> Result<Plan> {
+impl LockPlan {
+    pub fn from_args(args: LockArgs) -> Result<LockPlan> {
         let raw = args.name.unwrap_or_default();
         let name = LockName::parse(&raw)?;
         let wait = match (args.no_wait, args.timeout) {
@@ -98,7 +98,7 @@ impl Plan {
             (false, Some(t)) => Wait::Until(t),
             (false, None) => Wait::Forever,
         };
-        Ok(Plan {
+        Ok(LockPlan {
             name,
             slots: args.max.map_or(1, |n| n as usize),
             semaphore: args.max.is_some(),
@@ -118,7 +118,7 @@ pub fn run<W: Write>(args: LockArgs, out: &Out, w: &mut W) -> Result<Exit> {
     if let Some(LockAction::Show(show)) = args.action {
         return show::run(&show, out, w);
     }
-    let plan = Plan::from_args(args)?;
+    let plan = LockPlan::from_args(args)?;
     hold(&plan, out)
 }
 
@@ -139,11 +139,11 @@ enum Acquired {
     Interrupted(Signal),
 }
 
-fn hold(plan: &Plan, out: &Out) -> Result<Exit> {
+fn hold(plan: &LockPlan, out: &Out) -> Result<Exit> {
     // Signals are blocked before the wait (and its threads) begins, so
     // Ctrl-C while waiting is read, not fatal, and no waiting thread takes
     // it.
-    let mut fg = Foreground::prepare()?;
+    let fg = Foreground::prepare()?;
     let dir = plan.name.open_dir()?;
     let started = Instant::now();
     let held = match acquire(plan, &dir, fg.signals())? {
@@ -185,7 +185,7 @@ fn hold(plan: &Plan, out: &Out) -> Result<Exit> {
 }
 
 /// Take a free slot, or wait for one as the plan says.
-fn acquire(plan: &Plan, dir: &name::LockDir, signals: &mut Signals) -> Result<Acquired> {
+fn acquire(plan: &LockPlan, dir: &name::LockDir, signals: &SignalWatch) -> Result<Acquired> {
     let mut files = Vec::with_capacity(plan.slots);
     for slot in 0..plan.slots {
         let fd = dir.open_slot(&plan.name, slot)?;
@@ -226,10 +226,12 @@ fn acquire(plan: &Plan, dir: &name::LockDir, signals: &mut Signals) -> Result<Ac
             return Ok(won(slot, &files));
         }
         if ready[1] {
-            for received in signals.read().context("cannot read signals")? {
-                if FORWARDED.contains(&received.signal) {
+            for signo in signals.take().context("cannot read signals")? {
+                if let Some(signal) = Signal::from_number(signo)
+                    && FORWARDED.contains(&signal)
+                {
                     waiting.give_up();
-                    return Ok(Acquired::Interrupted(received.signal));
+                    return Ok(Acquired::Interrupted(signal));
                 }
             }
         }
@@ -238,7 +240,7 @@ fn acquire(plan: &Plan, dir: &name::LockDir, signals: &mut Signals) -> Result<Ac
 
 /// "lock 'x' is held by PID 12 (deploy.sh)": who holds the slots, as far
 /// as `/proc/locks` tells (its PIDs are the processes that took the locks).
-fn busy_message(plan: &Plan, files: &[Arc<OwnedFd>], waited: Duration) -> String {
+fn busy_message(plan: &LockPlan, files: &[Arc<OwnedFd>], waited: Duration) -> String {
     let what = if plan.semaphore {
         format!("all {} slots of lock '{}'", plan.slots, plan.name.shown)
     } else {
@@ -300,14 +302,14 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn plan(args: &[&str]) -> Result<Plan> {
+    fn plan(args: &[&str]) -> Result<LockPlan> {
         let mut argv = vec!["ptool", "lock"];
         argv.extend_from_slice(args);
         let cli = crate::cli::Cli::try_parse_from(argv)?;
         let crate::cli::Command::Lock(crate::cli::Deferred(args)) = cli.command else {
             panic!("not lock");
         };
-        Plan::from_args(args)
+        LockPlan::from_args(args)
     }
 
     #[test]

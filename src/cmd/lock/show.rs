@@ -37,13 +37,13 @@ pub struct LockState {
     pub path: String,
     /// Its slot files found (1 for a plain lock).
     pub slots: usize,
-    pub holders: Vec<Holder>,
-    pub waiters: Vec<Waiter>,
+    pub holders: Vec<LockHolder>,
+    pub waiters: Vec<LockWaiter>,
 }
 
 /// A process holding a slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Holder {
+pub struct LockHolder {
     pub slot: usize,
     /// `exclusive` or `shared`.
     pub mode: &'static str,
@@ -62,7 +62,7 @@ pub struct Holder {
 
 /// A process blocked waiting for the lock.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Waiter {
+pub struct LockWaiter {
     pub pid: i32,
     pub mode: &'static str,
     pub command: String,
@@ -96,13 +96,13 @@ pub fn run<W: Write>(args: &LockShowArgs, out: &Out, w: &mut W) -> Result<Exit> 
 
 /// A lock's files: for each slot, its path.
 #[derive(Debug, Clone)]
-struct Found {
+struct LockFiles {
     name: String,
     files: BTreeMap<usize, PathBuf>,
 }
 
 /// The locks to show, and the names given that have no file.
-fn find(names: &[OsString]) -> Result<(Vec<Found>, Vec<String>)> {
+fn find(names: &[OsString]) -> Result<(Vec<LockFiles>, Vec<String>)> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     if names.is_empty() {
@@ -116,7 +116,7 @@ fn find(names: &[OsString]) -> Result<(Vec<Found>, Vec<String>)> {
             groups.entry(base).or_default().insert(slot, entry.path());
         }
         for (base, files) in groups {
-            found.push(Found {
+            found.push(LockFiles {
                 name: escape(base.as_bytes()).into_owned(),
                 files,
             });
@@ -157,7 +157,7 @@ fn find(names: &[OsString]) -> Result<(Vec<Found>, Vec<String>)> {
         if files.is_empty() {
             missing.push(lock.shown);
         } else {
-            found.push(Found {
+            found.push(LockFiles {
                 name: lock.shown,
                 files,
             });
@@ -170,7 +170,7 @@ fn find(names: &[OsString]) -> Result<(Vec<Found>, Vec<String>)> {
 type FileId = (u32, u32, u64);
 
 /// The device and inode of each slot file (not following symlinks).
-fn file_ids(found: &Found) -> Vec<(usize, FileId)> {
+fn file_ids(found: &LockFiles) -> Vec<(usize, FileId)> {
     found
         .files
         .iter()
@@ -178,7 +178,7 @@ fn file_ids(found: &Found) -> Vec<(usize, FileId)> {
         .collect()
 }
 
-fn gather(found: &[Found], reader: &mut Reader, system: &System) -> Vec<LockState> {
+fn gather(found: &[LockFiles], reader: &mut Reader, system: &System) -> Vec<LockState> {
     let ids: Vec<Vec<(usize, FileId)>> = found.iter().map(file_ids).collect();
     let kernel = locks::read_all(reader).unwrap_or_default();
     let all_ids: Vec<FileId> = ids.iter().flatten().map(|&(_, id)| id).collect();
@@ -199,7 +199,7 @@ fn gather(found: &[Found], reader: &mut Reader, system: &System) -> Vec<LockStat
 }
 
 fn build(
-    found: &Found,
+    found: &LockFiles,
     slots: &[(usize, FileId)],
     kernel: &[KernelLock],
     open: &[OpenLockFile],
@@ -208,7 +208,7 @@ fn build(
     system: &System,
 ) -> LockState {
     let mut holders = Vec::new();
-    let mut waiters: Vec<Waiter> = Vec::new();
+    let mut waiters: Vec<LockWaiter> = Vec::new();
     for &(slot, id) in slots {
         let taken_by: Vec<&KernelLock> = kernel
             .iter()
@@ -248,7 +248,7 @@ fn build(
                 Some(w) => w.slots.push(slot),
                 None => {
                     let (command, since) = describe(reader, system, l.pid);
-                    waiters.push(Waiter {
+                    waiters.push(LockWaiter {
                         pid: l.pid,
                         mode: mode(l.write),
                         command,
@@ -284,7 +284,7 @@ fn holder(
     locked_by: Option<i32>,
     reader: &mut Reader,
     system: &System,
-) -> Holder {
+) -> LockHolder {
     let (command, own_since) = describe(reader, system, pid);
     let child = reader
         .file(pid, &format!("task/{pid}/children"))
@@ -302,7 +302,7 @@ fn holder(
         }
         None => (None, own_since),
     };
-    Holder {
+    LockHolder {
         slot,
         mode: mode(write),
         pid,
@@ -408,7 +408,7 @@ mod tests {
                 name: "deploy".into(),
                 path: "/run/lock/ptool/deploy".into(),
                 slots: 1,
-                holders: vec![Holder {
+                holders: vec![LockHolder {
                     slot: 0,
                     mode: "exclusive",
                     pid: 10,
@@ -418,7 +418,7 @@ mod tests {
                     command_line: Some("./deploy.sh \u{1b}[31m".into()),
                     locked_by: Some(10),
                 }],
-                waiters: vec![Waiter {
+                waiters: vec![LockWaiter {
                     pid: 12,
                     mode: "exclusive",
                     command: "ptool lock deploy -- x".into(),

@@ -3,14 +3,14 @@
 
 use anyhow::Result;
 
-use super::pidfile::{self, Pending};
-use super::{Files, Plan, launch_error};
+use super::{Files, SpawnPlan, launch_error};
 use crate::exit::Exit;
 use crate::output::Out;
+use crate::pidfile::{self, Pending};
 use crate::supervise::{Foreground, Limits};
 use crate::sys::child::{self, Group};
 
-pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
+pub fn run(plan: &SpawnPlan, out: &Out) -> Result<Exit> {
     let fg = Foreground::prepare()?;
     let pending = match &plan.pidfile {
         Some(path) => Some(Pending::prepare(path, plan.replace)?),
