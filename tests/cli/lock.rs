@@ -642,3 +642,69 @@ fn a_lock_directory_someone_else_controls_is_refused() {
     out.expect_code(125);
     assert!(out.stderr.contains("owned by uid 0"), "{out:#?}");
 }
+
+/// The field names a README table row documents: the `code` spans of a
+/// cell that are snake_case words outside parentheses.
+fn documented(cell: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut depth = 0usize;
+    let mut chars = cell.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '`' => {
+                let span: String = chars.by_ref().take_while(|&c| c != '`').collect();
+                if depth == 0
+                    && !span.is_empty()
+                    && span.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && span != "null"
+                {
+                    names.insert(span);
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+#[test]
+fn show_json_fields_are_the_documented_ones() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = &readme[readme.find("### `ptool lock`").expect("lock section")..];
+    let table: Vec<(String, String)> = section[section.find("| field |").expect("table")..]
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").collect();
+            (cells[0].trim().to_string(), cells[1].trim().to_string())
+        })
+        .collect();
+    let keys = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v.as_object().expect("object").keys().cloned().collect()
+    };
+    let nested = |name: &str| {
+        let row = table
+            .iter()
+            .find(|(f, _)| *f == format!("`{name}`"))
+            .unwrap_or_else(|| panic!("no row for {name}"));
+        documented(&row.1)
+    };
+    let top: std::collections::BTreeSet<String> =
+        table.iter().flat_map(|(f, _)| documented(f)).collect();
+
+    let m = marker("lock-json");
+    let _guard = MarkerGuard::new(&m);
+    let dir = TempDir::new("lock-json");
+    let lock = path_str(&dir.path("L"));
+    let (_holder, _) = holder(&[&lock], &m);
+    let waiter = Background::start(ptool_cmd(["lock", &lock, "--", "true"]));
+    wait_blocked(waiter.pid());
+    let state = show(&lock);
+    assert_eq!(keys(&state), top);
+    assert_eq!(keys(&state["holders"][0]), nested("holders"));
+    assert_eq!(keys(&state["waiters"][0]), nested("waiters"));
+}

@@ -27,6 +27,7 @@ use crate::output::{Out, Paint, json, value};
 use crate::proc::locks::{self, KernelLock, OpenLockFile};
 use crate::proc::system::System;
 use crate::proc::{Need, Reader};
+use crate::sys::time::LocalTime;
 
 /// One lock, as shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,6 +54,9 @@ pub struct LockHolder {
     /// When the holder's command started (Unix seconds): its child's start
     /// for ptool or `flock(1)`, else its own.
     pub since: Option<f64>,
+    /// `since` in local time, for the table.
+    #[serde(skip)]
+    pub since_local: Option<LocalTime>,
     /// The command running under the holder (ptool's COMMAND), if any.
     pub command_pid: Option<i32>,
     pub command_line: Option<String>,
@@ -68,6 +72,8 @@ pub struct LockWaiter {
     pub command: String,
     /// When it started (Unix seconds): how long it may have waited.
     pub since: Option<f64>,
+    #[serde(skip)]
+    pub since_local: Option<LocalTime>,
     /// The slots it waits on.
     pub slots: Vec<usize>,
 }
@@ -253,6 +259,7 @@ fn build(
                         mode: mode(l.write),
                         command,
                         since,
+                        since_local: local(since),
                         slots: vec![slot],
                     });
                 }
@@ -308,10 +315,17 @@ fn holder(
         pid,
         command,
         since,
+        since_local: local(since),
         command_pid: child,
         command_line,
         locked_by,
     }
+}
+
+/// A moment in local time, worked out while gathering (rendering never
+/// reads the system).
+fn local(unix: Option<f64>) -> Option<LocalTime> {
+    crate::sys::time::local(unix? as i64)
 }
 
 /// A process's command line (its name when it has none) and start time.
@@ -348,10 +362,19 @@ pub fn render<W: Write>(
         Column::new("CMD PID", Align::Right),
         Column::new("COMMAND", Align::Left).elastic(),
     ]);
-    let since = |t: Option<f64>| {
-        t.map_or("-".to_string(), |t| {
-            format!("{} ({} ago)", value::date_time(t), value::span(now - t))
-        })
+    let since = |t: Option<f64>, local: Option<&LocalTime>| match (t, local) {
+        (Some(t), Some(l)) => format!(
+            "{}-{:02}-{:02} {:02}:{:02}:{:02} ({} ago)",
+            l.year,
+            l.month,
+            l.day,
+            l.hour,
+            l.minute,
+            l.second,
+            value::span(now - t)
+        ),
+        (Some(t), None) => format!("{} ago", value::span(now - t)),
+        _ => "-".to_string(),
     };
     let text = |s: &str| Text::new(escape(s.as_bytes()).into_owned());
     for s in states {
@@ -363,7 +386,7 @@ pub fn render<W: Write>(
                 Text::painted("held", Paint::Green),
                 Text::new(h.mode),
                 Text::new(h.pid.to_string()),
-                Text::new(since(h.since)),
+                Text::new(since(h.since, h.since_local.as_ref())),
                 Text::new(h.command_pid.map_or("-".to_string(), |p| p.to_string())),
                 text(command),
             ]);
@@ -376,7 +399,7 @@ pub fn render<W: Write>(
                 Text::painted("waiting", Paint::Yellow),
                 Text::new(wt.mode),
                 Text::new(wt.pid.to_string()),
-                Text::new(since(wt.since)),
+                Text::new(since(wt.since, wt.since_local.as_ref())),
                 Text::new("-"),
                 text(&wt.command),
             ]);
@@ -414,6 +437,15 @@ mod tests {
                     pid: 10,
                     command: "ptool lock deploy -- ./deploy.sh".into(),
                     since: Some(1000.0),
+                    since_local: Some(LocalTime {
+                        year: 2026,
+                        month: 12,
+                        day: 4,
+                        hour: 9,
+                        minute: 5,
+                        second: 7,
+                        utc_offset: 0,
+                    }),
                     command_pid: Some(11),
                     command_line: Some("./deploy.sh \u{1b}[31m".into()),
                     locked_by: Some(10),
@@ -423,6 +455,7 @@ mod tests {
                     mode: "exclusive",
                     command: "ptool lock deploy -- x".into(),
                     since: Some(1001.0),
+                    since_local: None,
                     slots: vec![0],
                 }],
             },
@@ -442,10 +475,11 @@ mod tests {
         assert!(lines[0].starts_with("LOCK\tSLOT\tSTATE"), "{text}");
         let held: Vec<&str> = lines[1].split('\t').collect();
         assert_eq!(&held[..5], &["deploy", "0", "held", "exclusive", "10"]);
-        assert!(held[5].ends_with("(01:05 ago)"), "{}", held[5]);
+        assert_eq!(held[5], "2026-12-04 09:05:07 (01:05 ago)");
         assert_eq!(held[6], "11");
         assert_eq!(held[7], "./deploy.sh \\e[31m");
         assert!(lines[2].contains("\twaiting\t"), "{text}");
+        assert!(lines[2].contains("\t01:04 ago\t"), "{text}");
         assert!(lines[3].starts_with("idle\t-\tfree"), "{text}");
         let json = serde_json::to_value(&states[0]).expect("json");
         assert_eq!(json["holders"][0]["command_pid"], 11);
