@@ -306,7 +306,7 @@ mod tests {
         let mut argv = vec!["ptool", "lock"];
         argv.extend_from_slice(args);
         let cli = crate::cli::Cli::try_parse_from(argv)?;
-        let crate::cli::Command::Lock(crate::cli::Deferred(args)) = cli.command else {
+        let crate::cli::Command::Lock(crate::cli::DeferredArgs(args)) = cli.command else {
             panic!("not lock");
         };
         LockPlan::from_args(args)

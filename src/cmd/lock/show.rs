@@ -23,7 +23,7 @@ use crate::cli::lock::LockShowArgs;
 use crate::exit::Exit;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::table::{Align, Column, Table, Text};
-use crate::output::{Out, Paint, json, value};
+use crate::output::{Out, Paint, Report, emit, json, value};
 use crate::proc::locks::{self, KernelLock, OpenLockFile};
 use crate::proc::system::System;
 use crate::proc::{Need, Reader};
@@ -86,13 +86,14 @@ pub fn run<W: Write>(args: &LockShowArgs, out: &Out, w: &mut W) -> Result<Exit> 
     let mut reader = Reader::new()?;
     let system = System::read();
     let states = gather(&found, &mut reader, &system);
-    if !out.quiet && (out.json || !states.is_empty()) {
-        if out.json {
-            json::write(w, out, &states)?;
-        } else {
-            render(&states, system.now, out, w)?;
-        }
-    }
+    emit(
+        w,
+        out,
+        &Shown {
+            states: &states,
+            now: system.now,
+        },
+    )?;
     Ok(if missing.is_empty() {
         Exit::Success
     } else {
@@ -342,6 +343,26 @@ fn describe(reader: &mut Reader, system: &System, pid: i32) -> (String, Option<f
             )
         }
         None => (String::new(), None),
+    }
+}
+
+/// What `lock show` prints: a table, or the JSON array of [`LockState`].
+#[derive(Debug, Clone, Copy)]
+struct Shown<'a> {
+    states: &'a [LockState],
+    now: f64,
+}
+
+impl Report for Shown<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        if self.states.is_empty() {
+            return Ok(());
+        }
+        render(self.states, self.now, out, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self.states)
     }
 }
 
