@@ -11,7 +11,7 @@
 //! **Waiting blocks in the kernel.** Each slot is first tried without
 //! blocking, in order. If none is free, [`crate::sys::flock::AnyLock`]
 //! blocks one thread per slot in `flock`, and the main thread `poll`s on
-//! the pipe the first winner writes to, the signalfd and the deadline: the
+//! the pipe the first winner writes to, the signal watch and the deadline: the
 //! first slot to free is taken at once (no back-off, no polling), Ctrl-C or
 //! TERM ends the wait (exit 130 or 143, COMMAND never run), and
 //! `--timeout` gives up at its deadline (exit 124). The other threads are
@@ -140,9 +140,8 @@ enum Acquired {
 }
 
 fn hold(plan: &LockPlan, out: &Out) -> Result<Exit> {
-    // Signals are blocked before the wait (and its threads) begins, so
-    // Ctrl-C while waiting is read, not fatal, and no waiting thread takes
-    // it.
+    // The signals are watched before the wait (and its threads) begins,
+    // so Ctrl-C while waiting is read from the signal watch, not fatal.
     let fg = Foreground::prepare()?;
     let dir = plan.name.open_dir()?;
     let started = Instant::now();
