@@ -360,6 +360,7 @@ extern "C" fn on_wake(_: libc::c_int) {}
 
 /// Install the do-nothing handler for [`wake_signal`], without
 /// `SA_RESTART`, so a blocked `flock` returns `EINTR` when it arrives.
+/// libc's `sigaction`, as nix's `Signal` has no real-time signals.
 fn install_wake_handler() -> io::Result<()> {
     // SAFETY: an all-zero sigaction is a valid value (no flags, empty
     // mask); the handler is an `extern "C"` function that does nothing,
