@@ -20,6 +20,7 @@ pub(crate) mod pidfile;
 pub(crate) mod proc;
 pub(crate) mod select;
 pub(crate) mod signal;
+pub(crate) mod supervise;
 pub(crate) mod sys;
 #[doc(hidden)]
 pub mod testing;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(DeferredArgs(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -14,7 +14,7 @@ mod terminal;
 
 pub use files::{dev_null, lock_exclusive, open_append, open_dir};
 pub use launch::{ExecReport, Group, Launch, LaunchError, Step, launch, start};
-pub use reap::{Child, become_subreaper, has_exited, reap_if_exited, reap_orphans};
+pub use reap::{Child, become_subreaper, has_exited, own_children, reap_if_exited, reap_orphans};
 pub use terminal::{
     controlling_terminal, foreground_group, own_group, set_foreground_group, stop_self,
 };

@@ -102,6 +102,17 @@ pub fn become_subreaper() -> io::Result<()> {
     Ok(())
 }
 
+/// The PIDs of this (single-threaded) process's children, from
+/// `/proc/self/task/PID/children`; `Err` when the kernel lacks that file.
+pub fn own_children() -> io::Result<Vec<i32>> {
+    let me = crate::sys::own_pid();
+    let text = std::fs::read_to_string(format!("/proc/self/task/{me}/children"))?;
+    Ok(text
+        .split_ascii_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect())
+}
+
 /// Reap `pid` if it has exited (it must be a child of this process).
 pub fn reap_if_exited(pid: i32) -> io::Result<Option<ChildStatus>> {
     let Some(rpid) = Pid::from_raw(pid) else {
