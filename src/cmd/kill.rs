@@ -40,7 +40,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let protected = Protected::current(&mut reader);
     let t = &args.target;
     let selection = deliver::resolve(
-        &t.select,
+        &t.select.spec(),
         t.force,
         Caller::Kill,
         &mut reader,

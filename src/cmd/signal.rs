@@ -40,7 +40,7 @@ fn run_send<W: Write>(signal: Signal, args: &TargetArgs, out: &Out, w: &mut W) -
     let protected = Protected::current(&mut reader);
     let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
     let selection = deliver::resolve(
-        &args.select,
+        &args.select.spec(),
         args.force,
         Caller::Signal,
         &mut reader,
