@@ -24,6 +24,8 @@
 //! right before each kill(2) instead, which leaves only a window of
 //! microseconds.
 
+pub mod terminate;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};

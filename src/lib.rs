@@ -11,6 +11,8 @@ pub mod deliver;
 pub mod duration;
 pub mod ended;
 pub mod exit;
+pub mod forest;
+pub mod info;
 pub mod output;
 pub mod proc;
 pub mod select;
