@@ -88,6 +88,29 @@ pub const DEFAULT: &[Column] = &[
     Column::Cmd,
 ];
 
+/// The columns `-o` asks for, each `(column, added)`: only `+COL`
+/// entries add to the defaults (before the command, which stays last);
+/// any plain entry replaces them. `threads` puts TID after PID.
+pub fn choose(specs: &[(Column, bool)], threads: bool) -> Vec<Column> {
+    let mut columns: Vec<Column> = DEFAULT.to_vec();
+    if threads {
+        columns.insert(1, Column::Tid);
+    }
+    let adds_only = specs.iter().all(|(_, add)| *add);
+    if !specs.is_empty() && !adds_only {
+        columns.clear();
+    }
+    for &(column, add) in specs {
+        if !columns.contains(&column) {
+            match columns.iter().position(|c| *c == Column::Cmd) {
+                Some(at) if add => columns.insert(at, column),
+                _ => columns.push(column),
+            }
+        }
+    }
+    columns
+}
+
 impl FromStr for Column {
     type Err = String;
 

@@ -13,6 +13,7 @@ pub mod ended;
 pub mod exit;
 pub mod forest;
 pub mod info;
+pub mod listing;
 pub mod output;
 pub mod proc;
 pub mod select;

@@ -8,27 +8,12 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 
 use crate::cli::LsArgs;
-use crate::columns::{self, Column, Context, SortKey};
+use crate::columns::{self, Context};
 use crate::exit::Exit;
-use crate::output::table::{Column as TableColumn, Table, Text};
-use crate::output::value::Value;
-use crate::output::{Out, Paint, json};
+use crate::listing::{Listing, gather, render_json, render_table};
+use crate::output::{Out, json};
 use crate::proc::{Need, Process, Reader, System};
 use crate::select::Protected;
-
-/// The gathered listing: which columns, and one row of values per process.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listing {
-    pub columns: Vec<Column>,
-    pub rows: Vec<Row>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub pid: i32,
-    pub tid: Option<i32>,
-    pub values: Vec<Value>,
-}
 
 pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selector = args.select.selector()?;
@@ -87,75 +72,9 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn choose_columns(args: &LsArgs) -> Vec<Column> {
-    let mut columns: Vec<Column> = columns::DEFAULT.to_vec();
-    if args.threads {
-        columns.insert(1, Column::Tid);
-    }
-    let adds_only = args.columns.iter().all(|c| c.add);
-    if !args.columns.is_empty() && !adds_only {
-        columns.clear();
-    }
-    for spec in &args.columns {
-        if !columns.contains(&spec.column) {
-            // Added columns go before the command, which stays last.
-            match columns.iter().position(|c| *c == Column::Cmd) {
-                Some(at) if spec.add => columns.insert(at, spec.column),
-                _ => columns.push(spec.column),
-            }
-        }
-    }
-    columns
-}
-
-/// Compute the rows, sort them and apply the limit.
-pub fn gather(
-    procs: &[Process],
-    columns: &[Column],
-    sort: &[SortKey],
-    limit: Option<usize>,
-    ctx: &mut Context,
-) -> Listing {
-    let mut keyed: Vec<(Vec<Value>, Row)> = procs
-        .iter()
-        .map(|p| {
-            let keys = sort.iter().map(|k| ctx.value(k.column, p)).collect();
-            let values = columns.iter().map(|c| ctx.value(*c, p)).collect();
-            (
-                keys,
-                Row {
-                    pid: p.pid,
-                    tid: p.tid,
-                    values,
-                },
-            )
-        })
-        .collect();
-    if !sort.is_empty() {
-        // Stable: ties keep PID order.
-        keyed.sort_by(|(a, _), (b, _)| {
-            sort.iter()
-                .zip(a.iter().zip(b))
-                .map(|(key, (x, y))| {
-                    let order = x.compare(y);
-                    if key.descending {
-                        order.reverse()
-                    } else {
-                        order
-                    }
-                })
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-    }
-    let mut rows: Vec<Row> = keyed.into_iter().map(|(_, row)| row).collect();
-    if let Some(limit) = limit {
-        rows.truncate(limit);
-    }
-    Listing {
-        columns: columns.to_vec(),
-        rows,
-    }
+fn choose_columns(args: &LsArgs) -> Vec<columns::Column> {
+    let specs: Vec<_> = args.columns.iter().map(|c| (c.column, c.add)).collect();
+    columns::choose(&specs, args.threads)
 }
 
 /// CPU ticks per (pid, tid) and start time, for `--sample`.
@@ -218,77 +137,12 @@ pub fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io
     crate::output::write_lines(w, ids)
 }
 
-/// `--json`: an array of objects keyed by column key.
-pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
-    let rows: Vec<serde_json::Value> = listing
-        .rows
-        .iter()
-        .map(|row| {
-            let object = listing
-                .columns
-                .iter()
-                .zip(&row.values)
-                .map(|(c, v)| (c.key().to_string(), v.to_json()))
-                .collect();
-            serde_json::Value::Object(object)
-        })
-        .collect();
-    json::write(w, out, &rows)
-}
-
-/// The human table: the command column (or the last path column) is the one
-/// cut to fit a terminal.
-pub fn render_table<W: Write>(
-    listing: &Listing,
-    out: &Out,
-    header: bool,
-    w: &mut W,
-) -> std::io::Result<()> {
-    let elastic = listing
-        .columns
-        .iter()
-        .rposition(|c| matches!(c, Column::Cmd | Column::Exe | Column::Cwd));
-    let mut table = Table::new(
-        listing
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let column = TableColumn::new(c.header(), c.align());
-                if Some(i) == elastic {
-                    column.elastic()
-                } else {
-                    column
-                }
-            })
-            .collect(),
-    );
-    table.rows = listing
-        .rows
-        .iter()
-        .map(|row| {
-            listing
-                .columns
-                .iter()
-                .zip(&row.values)
-                .map(|(c, v)| Text::painted(v.display(), paint_for(*c, v)))
-                .collect()
-        })
-        .collect();
-    table.render(w, out, header)
-}
-
-fn paint_for(column: Column, value: &Value) -> Paint {
-    match (column, value) {
-        (Column::State, Value::Text(s)) => Paint::for_state(s.bytes().next().unwrap_or(0)),
-        (Column::Cmd, Value::Shown(_)) => Paint::Dim,
-        _ => Paint::Plain,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::columns::Column;
+    use crate::listing::Row;
+    use crate::output::value::Value;
 
     fn listing() -> Listing {
         Listing {
