@@ -10,6 +10,9 @@ use std::time::Duration;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod top;
+pub use top::TopArgs;
+
 use crate::columns::{Column, SortKey};
 use crate::exit::usage;
 use crate::select::{Pick, Selector};
@@ -73,6 +76,8 @@ pub enum Command {
     Signal(Deferred<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(Deferred<KillArgs>),
+    /// Watch processes live (like top, htop), or print refreshes for scripts (--batch, --json)
+    Top(Deferred<TopArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one

@@ -257,6 +257,39 @@ impl Context {
     }
 }
 
+/// CPU ticks (user + system) and start time per (pid, tid): the first
+/// reading of a measurement of %CPU over an interval.
+pub type CpuTicks = HashMap<(i32, Option<i32>), (u64, u64)>;
+
+/// %CPU over the sampling interval; a process that started during the
+/// interval is measured over the part it lived.
+pub fn sampled_cpu(
+    before: &CpuTicks,
+    procs: &[Process],
+    sys: &System,
+    interval: f64,
+) -> HashMap<(i32, Option<i32>), f64> {
+    procs
+        .iter()
+        .map(|p| {
+            let key = (p.pid, p.tid);
+            let now = p.stat.cpu_ticks();
+            let (used, window) = match before.get(&key) {
+                Some(&(ticks, start)) if start == p.stat.start_ticks => {
+                    (now.saturating_sub(ticks), interval)
+                }
+                _ => (now, sys.age(p.stat.start_ticks).min(interval)),
+            };
+            let pct = if window > 0.0 {
+                sys.ticks_to_secs(used) * 100.0 / window
+            } else {
+                0.0
+            };
+            (key, pct)
+        })
+        .collect()
+}
+
 /// `ps`'s %CPU: CPU time over the time since the process started.
 fn lifetime_cpu(p: &Process, sys: &System) -> f64 {
     let age = sys.age(p.stat.start_ticks);

@@ -8,11 +8,11 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 
 use crate::cli::LsArgs;
-use crate::columns::{self, Context};
+use crate::columns::{self, Context, CpuTicks, sampled_cpu};
 use crate::exit::Exit;
 use crate::listing::{Listing, gather, render_json, render_table};
 use crate::output::{Out, json};
-use crate::proc::{Need, Process, Reader, System};
+use crate::proc::{Need, Reader, System};
 use crate::select::Protected;
 
 pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
@@ -77,10 +77,7 @@ fn choose_columns(args: &LsArgs) -> Vec<columns::Column> {
     columns::choose(&specs, args.threads)
 }
 
-/// CPU ticks per (pid, tid) and start time, for `--sample`.
-type Ticks = HashMap<(i32, Option<i32>), (u64, u64)>;
-
-fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<Ticks> {
+fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<CpuTicks> {
     let procs = reader.all(Need::STAT).context("cannot list /proc")?;
     let mut out = HashMap::with_capacity(procs.len());
     for p in procs {
@@ -93,35 +90,6 @@ fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<Ticks> {
         }
     }
     Ok(out)
-}
-
-/// %CPU over the sampling interval; a process that started during the
-/// interval is measured over the part it lived.
-fn sampled_cpu(
-    before: &Ticks,
-    procs: &[Process],
-    sys: &System,
-    interval: f64,
-) -> HashMap<(i32, Option<i32>), f64> {
-    procs
-        .iter()
-        .map(|p| {
-            let key = (p.pid, p.tid);
-            let now = p.stat.cpu_ticks();
-            let (used, window) = match before.get(&key) {
-                Some(&(ticks, start)) if start == p.stat.start_ticks => {
-                    (now.saturating_sub(ticks), interval)
-                }
-                _ => (now, sys.age(p.stat.start_ticks).min(interval)),
-            };
-            let pct = if window > 0.0 {
-                sys.ticks_to_secs(used) * 100.0 / window
-            } else {
-                0.0
-            };
-            (key, pct)
-        })
-        .collect()
 }
 
 /// `--pids`: one ID a line (thread IDs with `--threads`), or a JSON array.

@@ -7,5 +7,6 @@ pub mod kill;
 pub mod ls;
 pub mod signal;
 pub mod spawn;
+pub mod top;
 pub mod tree;
 pub mod wait;

@@ -271,6 +271,16 @@ impl Reader {
             .collect()
     }
 
+    /// Read what `need` asks for and `p`, a process or thread from a
+    /// listing, does not have yet. False when it vanished meanwhile.
+    pub fn fill(&mut self, p: &mut Process, need: Need) -> bool {
+        let dir = match p.tid {
+            Some(tid) => format!("{}/task/{tid}", p.pid),
+            None => p.pid.to_string(),
+        };
+        self.fill_at(&dir, p, need)
+    }
+
     /// Only the `stat` of `pid` (the cheapest read), or `None` when gone.
     pub fn stat(&mut self, pid: i32) -> Option<Stat> {
         if pid <= 0 {

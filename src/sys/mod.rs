@@ -3,6 +3,7 @@
 
 pub mod child;
 pub mod jobs;
+pub mod nice;
 pub mod pidfd;
 pub mod procfs;
 pub mod sigfd;

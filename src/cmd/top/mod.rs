@@ -1,0 +1,211 @@
+//! `ptool top`: the live view (top, htop) over ptool's own reader,
+//! selector, columns, forest and race-free delivery; or, for scripts, one
+//! text or JSON record per refresh.
+//!
+//! [`gather`] reads a refresh into plain data, [`state`] holds the screen's
+//! state and turns keys ([`input`]) into actions, [`act`] carries out the
+//! actions on processes, [`render`] draws, and [`terminal`] sets up the
+//! terminal and restores it on every way out.
+
+pub mod act;
+pub mod gather;
+pub mod input;
+pub mod render;
+pub mod state;
+pub mod terminal;
+
+use std::io::Write;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use crossterm::event::{self, Event};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::cli::TopArgs;
+use crate::columns;
+use crate::exit::Exit;
+use crate::output::{Out, json};
+use crate::proc::System;
+use gather::{Gatherer, View};
+use render::Look;
+use state::{Action, App, Detail, Pick};
+
+/// How often the screen looks for ending signals and finished kills while
+/// it waits for a key or the next refresh.
+const TICK: Duration = Duration::from_millis(100);
+
+pub fn run<W: Write>(args: TopArgs, out: &Out, w: &mut W) -> Result<Exit> {
+    let selector = args.select.selector()?;
+    let specs: Vec<_> = args.columns.iter().map(|c| (c.column, c.add)).collect();
+    let view = View {
+        selector,
+        filter: None,
+        columns: columns::choose(&specs, args.threads),
+        sort: args.sort.clone(),
+        tree: args.tree,
+        threads: args.threads,
+    };
+    let mut gatherer = Gatherer::new().context("cannot open /proc")?;
+    if args.batch || out.json || out.quiet || !out.is_terminal() {
+        batch(&args, view, &mut gatherer, out, w)
+    } else {
+        interactive(&args, view, &mut gatherer, out, w)
+    }
+}
+
+/// `--batch`, `--json`, or stdout not a terminal: print each refresh.
+fn batch<W: Write>(
+    args: &TopArgs,
+    view: View,
+    gatherer: &mut Gatherer,
+    out: &Out,
+    w: &mut W,
+) -> Result<Exit> {
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    loop {
+        let snapshot = gatherer.refresh(&view).context("cannot list /proc")?;
+        n += 1;
+        if !out.quiet {
+            if out.json {
+                json::write_line(w, &snapshot.to_json())?;
+            } else {
+                render::batch(w, &snapshot, out)?;
+                w.flush()?;
+            }
+        }
+        if args.iterations.is_some_and(|max| n >= max) {
+            return Ok(Exit::Success);
+        }
+        // On a fixed schedule, so a slow refresh does not push the rest.
+        let due = start
+            + args
+                .interval
+                .saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+    }
+}
+
+fn interactive<W: Write>(
+    args: &TopArgs,
+    view: View,
+    gatherer: &mut Gatherer,
+    out: &Out,
+    w: &mut W,
+) -> Result<Exit> {
+    let look = Look {
+        color: out.color,
+        unicode: out.unicode,
+    };
+    let mut screen = terminal::Screen::enter().context("cannot set up the terminal")?;
+    let mut term = Terminal::new(CrosstermBackend::new(w)).context("cannot set up the terminal")?;
+    term.clear()?;
+    let mut app = App::new(view, args.grace, out.color);
+    let (done_tx, done_rx) = mpsc::channel::<String>();
+    let mut next = Instant::now();
+    let mut refreshes: u64 = 0;
+    let mut dirty = true;
+    let exit = loop {
+        if Instant::now() >= next {
+            if !app.paused || refreshes == 0 {
+                app.update(gatherer.refresh(&app.view).context("cannot list /proc")?);
+                refreshes += 1;
+                refresh_detail(&mut app, &term, look);
+            }
+            next = Instant::now() + args.interval;
+            dirty = true;
+        }
+        if dirty {
+            term.draw(|f| render::draw(f, &mut app, look))?;
+            dirty = false;
+        }
+        if args.iterations.is_some_and(|max| refreshes >= max) {
+            break Exit::Success;
+        }
+        if let Some(signal) = screen.ending_signal()? {
+            break Exit::Signaled(signal.number());
+        }
+        let wait = next.saturating_duration_since(Instant::now()).min(TICK);
+        if event::poll(wait)? {
+            dirty = true;
+            match event::read()? {
+                Event::Key(key) => {
+                    let sys = System::read();
+                    match input::key(&mut app, key, &sys) {
+                        Action::None => {}
+                        Action::Quit => break Exit::Success,
+                        Action::Refresh => next = Instant::now(),
+                        Action::Kill(procs) => {
+                            let names = procs.len();
+                            app.status = format!(
+                                "kill: sent TERM to {names} process{}, waiting up to {} before KILL...",
+                                if names == 1 { "" } else { "es" },
+                                crate::duration::format_short(args.grace)
+                            );
+                            let tx = done_tx.clone();
+                            let grace = args.grace;
+                            std::thread::spawn(move || {
+                                let _ = tx.send(act::kill(procs, grace));
+                            });
+                        }
+                        Action::Signal(signal, procs) => {
+                            app.status = act::signal(procs, signal, gatherer.reader());
+                            next = Instant::now();
+                        }
+                        Action::Renice(delta, procs) => {
+                            app.status = act::renice(procs, delta, gatherer.reader());
+                            next = Instant::now();
+                        }
+                        Action::Detail(p) => {
+                            app.detail = Some(Detail {
+                                pick: Pick::of(&p),
+                                lines: act::info_page(&p, width(&term), look.unicode),
+                                scroll: 0,
+                            });
+                        }
+                    }
+                }
+                Event::Mouse(mouse) => {
+                    let area = term.get_frame().area();
+                    let top = render::table_top(&app, area);
+                    input::mouse(&mut app, mouse, top);
+                }
+                Event::Resize(..) => term.autoresize()?,
+                _ => dirty = false,
+            }
+        }
+        while let Ok(text) = done_rx.try_recv() {
+            app.status = text;
+            next = Instant::now();
+            dirty = true;
+        }
+    };
+    drop(term);
+    drop(screen);
+    Ok(exit)
+}
+
+fn width<B: ratatui::backend::Backend>(term: &Terminal<B>) -> u16 {
+    term.size().map(|s| s.width).unwrap_or(80)
+}
+
+/// Read the detail pane's page again, for the process it shows.
+fn refresh_detail<B: ratatui::backend::Backend>(app: &mut App, term: &Terminal<B>, look: Look) {
+    let Some(detail) = &app.detail else { return };
+    let pick = detail.pick;
+    let p = app
+        .snapshot
+        .procs
+        .iter()
+        .find(|p| Pick::of(p) == pick)
+        .cloned();
+    let lines = match p {
+        Some(p) => act::info_page(&p, width(term), look.unicode),
+        None => vec![format!("PID {} has ended.", pick.pid)],
+    };
+    if let Some(d) = &mut app.detail {
+        d.lines = lines;
+    }
+}

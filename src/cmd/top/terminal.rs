@@ -1,0 +1,74 @@
+//! The terminal of the interactive screen: raw mode, the alternate screen,
+//! mouse reporting and a hidden cursor while `top` runs, and the terminal
+//! as it was on every way out: a normal quit and an error (the guard's
+//! `Drop`), a panic (a hook that runs before the one-line report, since the
+//! release build aborts instead of unwinding), and TERM, HUP, INT or QUIT
+//! (blocked and read from a signalfd by the loop, which then returns
+//! normally).
+
+use std::io::{self, Write};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+
+use crate::signal::Signal;
+use crate::sys::sigfd::Signals;
+
+/// Whether the terminal is in `top`'s state and must be put back.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+/// The signals that end `top` after the terminal is restored.
+pub const ENDING: [Signal; 4] = [Signal::TERM, Signal::HUP, Signal::INT, Signal::QUIT];
+
+/// The terminal in `top`'s state until dropped.
+#[derive(Debug)]
+pub struct Screen {
+    /// Blocked while the screen is up, so that they are read, not acted on
+    /// by the kernel with the terminal left in raw mode.
+    signals: Signals,
+}
+
+impl Screen {
+    pub fn enter() -> io::Result<Screen> {
+        let signals = Signals::block(&ENDING)?;
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore();
+                previous(info);
+            }));
+        });
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)?;
+        Ok(Screen { signals })
+    }
+
+    /// The first ending signal that has arrived, if any.
+    pub fn ending_signal(&mut self) -> io::Result<Option<Signal>> {
+        Ok(self.signals.read()?.first().map(|r| r.signal))
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Put the terminal back as it was (once; later calls do nothing).
+pub fn restore() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let mut out = io::stdout();
+        let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, Show);
+        let _ = out.flush();
+        let _ = disable_raw_mode();
+    }
+}
