@@ -12,5 +12,6 @@ mod kill;
 mod ls;
 mod signal;
 mod spawn;
+mod top;
 mod tree;
 mod wait;

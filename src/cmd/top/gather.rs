@@ -304,8 +304,11 @@ impl Gatherer {
         procs.retain_mut(|p| {
             if need.cmdline {
                 let key = (p.pid, p.tid, p.stat.start_ticks);
+                // A zombie has no command line any more: read it (empty).
                 match cache.remove(&key) {
-                    Some((name, cmd)) if name == p.stat.name => p.cmdline = Some(cmd),
+                    Some((name, cmd)) if name == p.stat.name && !p.is_zombie() => {
+                        p.cmdline = Some(cmd);
+                    }
                     _ => {
                         if !reader.fill(p, Need::CMDLINE) {
                             return false;
