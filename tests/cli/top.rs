@@ -476,3 +476,25 @@ fn a_term_signal_restores_the_terminal() {
         "the terminal is back on the main screen"
     );
 }
+
+#[test]
+fn the_terminal_going_away_ends_top() {
+    let marker = marker("top-hangup");
+    let command = format!("{} top -d 300ms -f '^{marker}-none$'", ptool_path());
+    let Some(tmux) = Tmux::start(&marker, &command) else {
+        return;
+    };
+    tmux.wait_for("the table", |s| s.contains("no process matches"));
+    let pid = carrying(&marker)
+        .into_iter()
+        .find(|&p| std::fs::read(format!("/proc/{p}/comm")).is_ok_and(|c| c == b"ptool\n"))
+        .expect("ptool top is running");
+    let fd = pidfd(pid).expect("pidfd");
+    // The server goes, and the terminal with it: ptool gets HUP and its
+    // reads end of file.
+    drop(tmux);
+    assert!(
+        wait_fd(&fd, BOUND),
+        "ptool top did not end when its terminal hung up"
+    );
+}

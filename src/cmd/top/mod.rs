@@ -22,6 +22,7 @@ use anyhow::{Context as _, Result};
 use crossterm::event::{self, Event};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::layout::{Position, Rect, Size};
 
 use crate::cli::TopArgs;
 use crate::columns;
@@ -31,6 +32,7 @@ use crate::proc::System;
 use gather::{Gatherer, View};
 use render::Look;
 use state::{Action, App, Detail, Pick};
+use terminal::Wake;
 
 /// How often the screen looks for ending signals and finished kills while
 /// it waits for a key or the next refresh.
@@ -48,7 +50,8 @@ pub fn run<W: Write>(args: TopArgs, out: &Out, w: &mut W) -> Result<Exit> {
         threads: args.threads,
     };
     let mut gatherer = Gatherer::new().context("cannot open /proc")?;
-    if args.batch || out.json || out.quiet || !out.is_terminal() {
+    let keyboard = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if args.batch || out.json || out.quiet || !out.is_terminal() || !keyboard {
         batch(&args, view, &mut gatherer, out, w)
     } else {
         interactive(&args, view, &mut gatherer, out, w)
@@ -102,89 +105,132 @@ fn interactive<W: Write>(
     let mut screen = terminal::Screen::enter().context("cannot set up the terminal")?;
     let mut term = Terminal::new(CrosstermBackend::new(w)).context("cannot set up the terminal")?;
     term.clear()?;
-    let mut app = App::new(view, args.grace, out.color);
-    let (done_tx, done_rx) = mpsc::channel::<String>();
-    let mut next = Instant::now();
+    let mut session = Session {
+        app: App::new(view, args.grace, out.color),
+        look,
+        grace: args.grace,
+        next: Instant::now(),
+        done: mpsc::channel(),
+    };
     let mut refreshes: u64 = 0;
     let mut dirty = true;
+    let mut size = term.size()?;
     let exit = loop {
-        if Instant::now() >= next {
-            if !app.paused || refreshes == 0 {
-                app.update(gatherer.refresh(&app.view).context("cannot list /proc")?);
+        if Instant::now() >= session.next {
+            if !session.app.paused || refreshes == 0 {
+                let snapshot = gatherer
+                    .refresh(&session.app.view)
+                    .context("cannot list /proc")?;
+                session.app.update(snapshot);
                 refreshes += 1;
-                refresh_detail(&mut app, &term, look);
+                refresh_detail(&mut session.app, &term, look);
             }
-            next = Instant::now() + args.interval;
+            session.next = Instant::now() + args.interval;
+            dirty = true;
+        }
+        let now_size = term.size()?;
+        if now_size != size {
+            size = now_size;
+            term.autoresize()?;
             dirty = true;
         }
         if dirty {
-            term.draw(|f| render::draw(f, &mut app, look))?;
+            term.draw(|f| render::draw(f, &mut session.app, look))?;
             dirty = false;
         }
         if args.iterations.is_some_and(|max| refreshes >= max) {
             break Exit::Success;
         }
-        if let Some(signal) = screen.ending_signal()? {
-            break Exit::Signaled(signal.number());
-        }
-        let wait = next.saturating_duration_since(Instant::now()).min(TICK);
-        if event::poll(wait)? {
-            dirty = true;
-            match event::read()? {
-                Event::Key(key) => {
-                    let sys = System::read();
-                    match input::key(&mut app, key, &sys) {
-                        Action::None => {}
-                        Action::Quit => break Exit::Success,
-                        Action::Refresh => next = Instant::now(),
-                        Action::Kill(procs) => {
-                            let names = procs.len();
-                            app.status = format!(
-                                "kill: sent TERM to {names} process{}, waiting up to {} before KILL...",
-                                if names == 1 { "" } else { "es" },
-                                crate::duration::format_short(args.grace)
-                            );
-                            let tx = done_tx.clone();
-                            let grace = args.grace;
-                            std::thread::spawn(move || {
-                                let _ = tx.send(act::kill(procs, grace));
-                            });
-                        }
-                        Action::Signal(signal, procs) => {
-                            app.status = act::signal(procs, signal, gatherer.reader());
-                            next = Instant::now();
-                        }
-                        Action::Renice(delta, procs) => {
-                            app.status = act::renice(procs, delta, gatherer.reader());
-                            next = Instant::now();
-                        }
-                        Action::Detail(p) => {
-                            app.detail = Some(Detail {
-                                pick: Pick::of(&p),
-                                lines: act::info_page(&p, width(&term), look.unicode),
-                                scroll: 0,
-                            });
-                        }
-                    }
+        let wait = session
+            .next
+            .saturating_duration_since(Instant::now())
+            .min(TICK);
+        match screen.wait(wait)? {
+            Wake::Signal(signal) => break Exit::Signaled(signal.number()),
+            Wake::Hangup => break Exit::Signaled(crate::signal::Signal::HUP.number()),
+            Wake::Timeout => {}
+            Wake::Input => {
+                // Every event crossterm has now, without waiting.
+                let mut quit = false;
+                while !quit && event::poll(Duration::ZERO)? {
+                    let event = event::read()?;
+                    quit = session.on_event(event, gatherer, size)?;
+                    dirty = true;
                 }
-                Event::Mouse(mouse) => {
-                    let area = term.get_frame().area();
-                    let top = render::table_top(&app, area);
-                    input::mouse(&mut app, mouse, top);
+                if quit {
+                    break Exit::Success;
                 }
-                Event::Resize(..) => term.autoresize()?,
-                _ => dirty = false,
             }
         }
-        while let Ok(text) = done_rx.try_recv() {
-            app.status = text;
-            next = Instant::now();
+        while let Ok(text) = session.done.1.try_recv() {
+            session.app.status = text;
+            session.next = Instant::now();
             dirty = true;
         }
     };
     drop(term);
     drop(screen);
     Ok(exit)
+}
+
+/// The interactive screen's state between events.
+struct Session {
+    app: App,
+    look: Look,
+    grace: Duration,
+    /// When the next refresh is due.
+    next: Instant,
+    /// Results of kills running in the background, as status lines.
+    done: (mpsc::Sender<String>, mpsc::Receiver<String>),
+}
+
+impl Session {
+    /// Handle one event; true to quit.
+    fn on_event(&mut self, event: Event, gatherer: &mut Gatherer, size: Size) -> Result<bool> {
+        let app = &mut self.app;
+        match event {
+            Event::Key(key) => match input::key(app, key, &System::read()) {
+                Action::None => {}
+                Action::Quit => return Ok(true),
+                Action::Refresh => self.next = Instant::now(),
+                Action::Kill(procs) => {
+                    let n = procs.len();
+                    app.status = format!(
+                        "kill: sent TERM to {n} process{}, waiting up to {} before KILL...",
+                        if n == 1 { "" } else { "es" },
+                        crate::duration::format_short(self.grace)
+                    );
+                    let tx = self.done.0.clone();
+                    let grace = self.grace;
+                    std::thread::spawn(move || {
+                        let _ = tx.send(act::kill(procs, grace));
+                    });
+                }
+                Action::Signal(signal, procs) => {
+                    app.status = act::signal(procs, signal, gatherer.reader());
+                    self.next = Instant::now();
+                }
+                Action::Renice(delta, procs) => {
+                    app.status = act::renice(procs, delta, gatherer.reader());
+                    self.next = Instant::now();
+                }
+                Action::Detail(p) => {
+                    app.detail = Some(Detail {
+                        pick: Pick::of(&p),
+                        lines: act::info_page(&p, size.width, self.look.unicode),
+                        scroll: 0,
+                    });
+                }
+            },
+            Event::Mouse(mouse) => {
+                let area = Rect::from((Position::ORIGIN, size));
+                let top = render::table_top(app, area);
+                input::mouse(app, mouse, top);
+            }
+            _ => {}
+        }
+        Ok(false)
+    }
 }
 
 fn width<B: ratatui::backend::Backend>(term: &Terminal<B>) -> u16 {

@@ -2,13 +2,20 @@
 //! mouse reporting and a hidden cursor while `top` runs, and the terminal
 //! as it was on every way out: a normal quit and an error (the guard's
 //! `Drop`), a panic (a hook that runs before the one-line report, since the
-//! release build aborts instead of unwinding), and TERM, HUP, INT or QUIT
+//! release build aborts instead of unwinding), TERM, HUP, INT or QUIT
 //! (blocked and read from a signalfd by the loop, which then returns
-//! normally).
+//! normally), and the terminal hanging up.
+//!
+//! The loop waits for input itself ([`Screen::wait`]) and asks crossterm
+//! for events only when there is input: crossterm's reader spins for ever
+//! on a terminal that has hung up (its reads return end of file), where
+//! it would never come back to look at the signals.
 
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -51,10 +58,34 @@ impl Screen {
         Ok(Screen { signals })
     }
 
-    /// The first ending signal that has arrived, if any.
-    pub fn ending_signal(&mut self) -> io::Result<Option<Signal>> {
-        Ok(self.signals.read()?.first().map(|r| r.signal))
+    /// Wait until there is input, an ending signal or a hang-up, or
+    /// `timeout` passes.
+    pub fn wait(&mut self, timeout: Duration) -> io::Result<Wake> {
+        let stdin = io::stdin();
+        let ready = crate::sys::term::wait_terminal(stdin.as_fd(), self.signals.as_fd(), timeout)?;
+        if ready.other {
+            if let Some(received) = self.signals.read()?.first() {
+                return Ok(Wake::Signal(received.signal));
+            }
+        }
+        Ok(if ready.hangup {
+            Wake::Hangup
+        } else if ready.input {
+            Wake::Input
+        } else {
+            Wake::Timeout
+        })
     }
+}
+
+/// Why [`Screen::wait`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    Input,
+    Signal(Signal),
+    /// The terminal is gone: nothing more can be read or shown.
+    Hangup,
+    Timeout,
 }
 
 impl Drop for Screen {
