@@ -193,8 +193,7 @@ fn top_agrees_with_procps_top_on_a_busy_process() {
     let line = theirs
         .stdout
         .lines()
-        .filter(|l| l.split_whitespace().next() == Some(pid.as_str()))
-        .last()
+        .rfind(|l| l.split_whitespace().next() == Some(pid.as_str()))
         .expect("top shows the process");
     let procps: f64 = line
         .split_whitespace()

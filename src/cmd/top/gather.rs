@@ -165,6 +165,10 @@ impl View {
     }
 }
 
+/// Command lines by (pid, tid, start time), with the name they were read
+/// under.
+type Commands = HashMap<(i32, Option<i32>, u64), (Vec<u8>, Vec<u8>)>;
+
 /// Reads refresh after refresh, keeping what the next one needs: the CPU
 /// ticks seen (for %CPU), command lines, user names, sysinfo's counters.
 #[derive(Debug)]
@@ -174,9 +178,7 @@ pub struct Gatherer {
     host: sysinfo::System,
     protected: Protected,
     before: Option<(CpuTicks, Instant)>,
-    /// Command lines by (pid, tid, start time), with the name they were
-    /// read under.
-    commands: HashMap<(i32, Option<i32>, u64), (Vec<u8>, Vec<u8>)>,
+    commands: Commands,
 }
 
 impl Gatherer {

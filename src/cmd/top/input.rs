@@ -245,7 +245,7 @@ fn normal(app: &mut App, ev: KeyEvent) -> Action {
         }
         KeyCode::Enter => {
             if let Some(p) = app.current() {
-                return Action::Detail(p.clone());
+                return Action::Detail(Box::new(p.clone()));
             }
         }
         KeyCode::Char('k') | KeyCode::F(9) => {

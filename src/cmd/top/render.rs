@@ -451,10 +451,10 @@ fn status_line(app: &App, look: Look) -> Line<'static> {
             if app.paused {
                 flags.push("PAUSED".to_string());
             }
-            if app.follow {
-                if let Some(s) = app.selected {
-                    flags.push(format!("FOLLOW {}", s.pid));
-                }
+            if app.follow
+                && let Some(s) = app.selected
+            {
+                flags.push(format!("FOLLOW {}", s.pid));
             }
             if app.view.tree {
                 flags.push("TREE".to_string());
@@ -570,12 +570,12 @@ pub fn batch<W: Write>(w: &mut W, s: &Snapshot, out: &Out) -> io::Result<()> {
     )?;
     writeln!(w)?;
     let mut listing = s.listing.clone();
-    if !s.prefixes.is_empty() {
-        if let Some(k) = listing.columns.iter().position(|c| *c == Column::Cmd) {
-            for (row, prefix) in listing.rows.iter_mut().zip(&s.prefixes) {
-                let text = row.values[k].display();
-                row.values[k] = Value::Text(format!("{prefix}{text}"));
-            }
+    if !s.prefixes.is_empty()
+        && let Some(k) = listing.columns.iter().position(|c| *c == Column::Cmd)
+    {
+        for (row, prefix) in listing.rows.iter_mut().zip(&s.prefixes) {
+            let text = row.values[k].display();
+            row.values[k] = Value::Text(format!("{prefix}{text}"));
         }
     }
     listing.table().render(w, out, true)?;
@@ -614,7 +614,7 @@ mod tests {
             Column::State,
             Column::Cmd,
         ];
-        let procs = vec![
+        let procs = [
             process(1, b"init", b"/sbin/init"),
             process(42, b"evil\x1b]0;pwned\x07", b"evil\x1b]0;pwned\x07\0--x"),
             process(77, b"busy", b"busy\xe2\x80\xaeloop"),

@@ -64,7 +64,7 @@ pub enum Action {
     /// Change niceness by this much.
     Renice(i32, Vec<Process>),
     /// Open or refresh the detail pane on this process.
-    Detail(Process),
+    Detail(Box<Process>),
     Quit,
 }
 

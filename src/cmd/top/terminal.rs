@@ -63,10 +63,10 @@ impl Screen {
     pub fn wait(&mut self, timeout: Duration) -> io::Result<Wake> {
         let stdin = io::stdin();
         let ready = crate::sys::term::wait_terminal(stdin.as_fd(), self.signals.as_fd(), timeout)?;
-        if ready.other {
-            if let Some(received) = self.signals.read()?.first() {
-                return Ok(Wake::Signal(received.signal));
-            }
+        if ready.other
+            && let Some(received) = self.signals.read()?.first()
+        {
+            return Ok(Wake::Signal(received.signal));
         }
         Ok(if ready.hangup {
             Wake::Hangup

@@ -331,21 +331,22 @@ fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
     if style.pids {
         extras.push(node.pid.to_string());
     }
-    if style.owner && parent.is_none_or(|p| p.uid != node.uid) {
-        if let Some(user) = &node.user {
-            extras.push(escape(user.as_bytes()).into_owned());
-        }
+    if style.owner
+        && parent.is_none_or(|p| p.uid != node.uid)
+        && let Some(user) = &node.user
+    {
+        extras.push(escape(user.as_bytes()).into_owned());
     }
     if !extras.is_empty() {
         out.push('(');
         out.push_str(&extras.join(","));
         out.push(')');
     }
-    if style.args {
-        if let Some(args) = shown_args(node) {
-            out.push(' ');
-            out.push_str(&escape(&args));
-        }
+    if style.args
+        && let Some(args) = shown_args(node)
+    {
+        out.push(' ');
+        out.push_str(&escape(&args));
     }
     out
 }
