@@ -32,6 +32,8 @@ class Tmux:
     def __init__(self, ctx):
         self.socket = f"bench-top-{os.getpid()}"
         self.ctx = ctx
+        # A session that stays, so the server does not exit between runs.
+        subprocess.run(self.cmd("new-session", "-d", "-s", "keep", "sleep 3600"), check=True)
 
     def cmd(self, *args):
         return ["tmux", "-L", self.socket, "-f", "/dev/null", *args]
@@ -128,7 +130,8 @@ def run(ctx):
         # htop has no refresh count: as long as ptool's screen ran, at the
         # same interval (-d is in tenths of a second).
         seconds = REFRESHES * INTERVAL
-        htop = f"timeout -s TERM {seconds} htop -d {int(INTERVAL * 10)}"
+        # --foreground: htop must stay in the terminal's foreground group.
+        htop = f"timeout --foreground -s TERM {seconds} htop -d {int(INTERVAL * 10)}"
         peaks = sorted(tmux.timed(htop)[1] for _ in range(runs))
         ctx.record("ptool top (screen)  vs  htop (peak memory)", s_peak, peaks[len(peaks) // 2],
                    1.0, s_peak, peaks[len(peaks) // 2], unit="KiB")

@@ -9,6 +9,12 @@
 //! same PID, start time and name (htop does the same unless told to
 //! "update process names on every refresh"): after the first refresh only
 //! new processes cost a read of `cmdline`. `maps`/`smaps` are never read.
+//!
+//! Each process's `stat` is kept open between refreshes and read again with
+//! one `pread` (open, read and close each time would cost three calls), as
+//! many as the limit on open files allows, minus what actions need; the
+//! rest are read the usual way. An open `stat` stays with its process, so a
+//! reused PID is read afresh, never mistaken for the old process.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -18,7 +24,7 @@ use serde::Serialize;
 use crate::columns::{Column, Context, CpuTicks, SortKey, sampled_cpu};
 use crate::forest::Forest;
 use crate::listing::{self, Listing};
-use crate::proc::{Need, Process, Reader, System};
+use crate::proc::{Need, OpenStat, Process, Reader, System};
 use crate::select::{Protected, Selector};
 
 /// The system-wide figures of the header (the `system` object in JSON).
@@ -165,9 +171,18 @@ impl View {
     }
 }
 
-/// Command lines by (pid, tid, start time), with the name they were read
-/// under.
-type Commands = HashMap<(i32, Option<i32>, u64), (Vec<u8>, Vec<u8>)>;
+/// Command lines by (pid, tid, start time).
+type Commands = HashMap<(i32, Option<i32>, u64), Known>;
+
+/// A command line read before.
+#[derive(Debug)]
+struct Known {
+    /// The name it was read under: a new one means the process ran exec.
+    name: Vec<u8>,
+    cmdline: Vec<u8>,
+    /// The refresh it was last seen in.
+    seen: u64,
+}
 
 /// Reads refresh after refresh, keeping what the next one needs: the CPU
 /// ticks seen (for %CPU), command lines, user names, sysinfo's counters.
@@ -179,6 +194,12 @@ pub struct Gatherer {
     protected: Protected,
     before: Option<(CpuTicks, Instant)>,
     commands: Commands,
+    /// Counts refreshes, to tell which command lines were seen last.
+    generation: u64,
+    /// `/proc/PID/stat` of each process seen, held open.
+    stats: HashMap<i32, OpenStat>,
+    /// How many to hold open at most.
+    max_open: usize,
 }
 
 impl Gatherer {
@@ -188,9 +209,16 @@ impl Gatherer {
         // sysinfo measures CPU use between two readings: this is the first.
         let mut host = sysinfo::System::new();
         host.refresh_cpu_usage();
+        // One descriptor a process, and room left for actions (a pin and
+        // a pidfd for each target) and the detail pane.
+        const KEEP_FREE: u64 = 512;
+        let limit = crate::sys::jobs::raise_open_files(1 << 20).unwrap_or(1024);
         Ok(Gatherer {
             reader,
             ctx: Context::new(System::read()),
+            stats: HashMap::new(),
+            generation: 0,
+            max_open: usize::try_from(limit.saturating_sub(KEEP_FREE)).unwrap_or(0),
             host,
             protected,
             before: None,
@@ -213,7 +241,7 @@ impl Gatherer {
             cwd: false,
             ..need
         };
-        let mut procs = self.reader.all(scan_need)?;
+        let mut procs = self.scan(scan_need)?;
         let tasks = Tasks::count(&procs);
         if view.threads {
             procs = procs
@@ -261,6 +289,53 @@ impl Gatherer {
         })
     }
 
+    /// Every process, with what `need` asks for (no command line, `exe`
+    /// or `cwd`: see [`Gatherer::fill`]), its `stat` read through the
+    /// descriptors held open.
+    fn scan(&mut self, need: Need) -> std::io::Result<Vec<Process>> {
+        let pids = self.reader.pids()?;
+        let mut kept = HashMap::with_capacity(pids.len().min(self.max_open));
+        let mut procs = Vec::with_capacity(pids.len());
+        let rest = Need {
+            cmdline: false,
+            exe: false,
+            cwd: false,
+            ..need
+        };
+        for pid in pids {
+            let mut read = None;
+            if let Some(file) = self.stats.remove(&pid) {
+                // None when its process is gone (and the PID perhaps reused).
+                if let Some(p) = self.reader.read_open(pid, &file) {
+                    read = Some(p);
+                    kept.insert(pid, file);
+                }
+            }
+            if read.is_none()
+                && kept.len() < self.max_open
+                && let Ok(file) = self.reader.open_stat(pid)
+            {
+                read = self.reader.read_open(pid, &file);
+                if read.is_some() {
+                    kept.insert(pid, file);
+                }
+            }
+            let read = match read {
+                Some(p) => Some(p),
+                None if !kept.contains_key(&pid) => self.reader.read(pid, Need::STAT),
+                None => None,
+            };
+            let Some(mut p) = read else { continue };
+            if rest != Need::STAT && !self.reader.fill(&mut p, rest) {
+                continue;
+            }
+            procs.push(p);
+        }
+        // Dropping the rest closes the files of processes that ended.
+        self.stats = kept;
+        Ok(procs)
+    }
+
     fn host(&mut self) -> Host {
         self.host.refresh_cpu_usage();
         self.host.refresh_memory();
@@ -300,30 +375,40 @@ impl Gatherer {
             cmdline: false,
             ..need
         };
-        let mut commands = HashMap::with_capacity(if need.cmdline { procs.len() } else { 0 });
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
         let reader = &mut self.reader;
         let cache = &mut self.commands;
         procs.retain_mut(|p| {
             if need.cmdline {
                 let key = (p.pid, p.tid, p.stat.start_ticks);
-                // A zombie has no command line any more: read it (empty).
-                match cache.remove(&key) {
-                    Some((name, cmd)) if name == p.stat.name && !p.is_zombie() => {
-                        p.cmdline = Some(cmd);
+                match cache.get_mut(&key) {
+                    // A zombie has no command line any more: read it (empty).
+                    Some(known) if known.name == p.stat.name && !p.is_zombie() => {
+                        known.seen = generation;
+                        p.cmdline = Some(known.cmdline.clone());
                     }
                     _ => {
                         if !reader.fill(p, Need::CMDLINE) {
                             return false;
                         }
+                        if let Some(cmdline) = &p.cmdline {
+                            let known = Known {
+                                name: p.stat.name.clone(),
+                                cmdline: cmdline.clone(),
+                                seen: generation,
+                            };
+                            cache.insert(key, known);
+                        }
                     }
-                }
-                if let Some(cmd) = &p.cmdline {
-                    commands.insert(key, (p.stat.name.clone(), cmd.clone()));
                 }
             }
             rest == Need::STAT || reader.fill(p, rest)
         });
-        self.commands = commands;
+        // Forget the processes that have ended.
+        if need.cmdline {
+            cache.retain(|_, known| known.seen == generation);
+        }
     }
 
     fn sorted(&mut self, procs: Vec<Process>, sort: &[SortKey]) -> Vec<Process> {

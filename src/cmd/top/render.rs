@@ -569,16 +569,13 @@ pub fn batch<W: Write>(w: &mut W, s: &Snapshot, out: &Out) -> io::Result<()> {
         human_size(host.swap.used)
     )?;
     writeln!(w)?;
-    let mut listing = s.listing.clone();
-    if !s.prefixes.is_empty()
-        && let Some(k) = listing.columns.iter().position(|c| *c == Column::Cmd)
-    {
-        for (row, prefix) in listing.rows.iter_mut().zip(&s.prefixes) {
-            let text = row.values[k].display();
-            row.values[k] = Value::Text(format!("{prefix}{text}"));
+    let mut table = s.listing.table();
+    if let Some(k) = s.listing.columns.iter().position(|c| *c == Column::Cmd) {
+        for (row, prefix) in table.rows.iter_mut().zip(&s.prefixes) {
+            row[k].text.insert_str(0, prefix);
         }
     }
-    listing.table().render(w, out, true)?;
+    table.render(w, out, true)?;
     writeln!(w)
 }
 
