@@ -323,14 +323,19 @@ mod tests {
         let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
         let stat = fs.open_stat(child.id() as i32);
         let mut buf = Vec::new();
-        let read = stat.as_ref().map(|s| s.read_into(&mut buf));
-        let again = stat.as_ref().map(|s| s.read_into(&mut buf));
+        let mut reads = Vec::new();
+        if let Ok(stat) = &stat {
+            reads.push(stat.read_into(&mut buf));
+            reads.push(stat.read_into(&mut buf));
+        }
         let _ = child.kill();
         child.wait()?;
-        read??;
-        again??;
+        let stat = stat?;
+        for read in reads {
+            read?;
+        }
         assert!(buf.starts_with(child.id().to_string().as_bytes()));
-        let err = stat?.read_into(&mut buf).expect_err("reaped");
+        let err = stat.read_into(&mut buf).expect_err("reaped");
         assert!(crate::sys::is_gone(&err), "{err}");
         Ok(())
     }

@@ -94,14 +94,17 @@ impl Tasks {
 }
 
 /// One refresh: the header's figures and the table, each row with the
-/// process it shows (`procs[i]` is `listing.rows[i]`), for actions and the
-/// search.
+/// process it shows (`procs[i]` is `listing.rows[i - rows_from]`), for
+/// actions and the search. The screen computes the rows it shows only
+/// ([`Gatherer::rows`]); scripts get them all.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     /// Unix seconds.
     pub time: f64,
     pub host: Host,
     pub listing: Listing,
+    /// The index in `procs` of the first row in `listing`.
+    pub rows_from: usize,
     pub procs: Vec<Process>,
     /// In the tree view, the lines drawn before each row's command.
     pub prefixes: Vec<String>,
@@ -119,10 +122,23 @@ impl Snapshot {
                 columns: columns.to_vec(),
                 rows: Vec::new(),
             },
+            rows_from: 0,
             procs: Vec::new(),
             prefixes: Vec::new(),
             measured: false,
         }
+    }
+
+    /// The row showing `procs[i]`, when it was computed.
+    pub fn row(&self, i: usize) -> Option<&listing::Row> {
+        self.listing.rows.get(i.checked_sub(self.rows_from)?)
+    }
+
+    /// Drop the rows (keeping the header), before the next refresh.
+    pub fn clear(&mut self) {
+        self.listing.rows = Vec::new();
+        self.procs = Vec::new();
+        self.prefixes = Vec::new();
     }
 
     /// The JSON Lines record of this refresh.
@@ -230,8 +246,9 @@ impl Gatherer {
         &mut self.reader
     }
 
-    /// Read the system and the processes `view` shows.
-    pub fn refresh(&mut self, view: &View) -> std::io::Result<Snapshot> {
+    /// Read the system and the processes `view` shows; with `all_rows`,
+    /// compute every row's values (for scripts), else none yet.
+    pub fn refresh(&mut self, view: &View, all_rows: bool) -> std::io::Result<Snapshot> {
         let host = self.host();
         let sys = System::read();
         let need = view.need();
@@ -278,11 +295,13 @@ impl Gatherer {
         } else {
             (self.sorted(chosen, &view.sort), Vec::new())
         };
-        let listing = listing::gather(&procs, &view.columns, &[], None, &mut self.ctx);
+        let shown: &[Process] = if all_rows { &procs } else { &[] };
+        let listing = listing::gather(shown, &view.columns, &[], None, &mut self.ctx);
         Ok(Snapshot {
             time: sys.now,
             host: Host { tasks, ..host },
             listing,
+            rows_from: 0,
             procs,
             prefixes,
             measured,
@@ -334,6 +353,26 @@ impl Gatherer {
         // Dropping the rest closes the files of processes that ended.
         self.stats = kept;
         Ok(procs)
+    }
+
+    /// Compute the rows `range` of `snapshot` (what the screen shows),
+    /// unless they are there already.
+    pub fn rows(&mut self, snapshot: &mut Snapshot, range: std::ops::Range<usize>) {
+        let end = range.end.min(snapshot.procs.len());
+        let start = range.start.min(end);
+        let have = snapshot.rows_from..snapshot.rows_from + snapshot.listing.rows.len();
+        if have.start <= start && end <= have.end {
+            return;
+        }
+        let listing = listing::gather(
+            &snapshot.procs[start..end],
+            &snapshot.listing.columns,
+            &[],
+            None,
+            &mut self.ctx,
+        );
+        snapshot.listing.rows = listing.rows;
+        snapshot.rows_from = start;
     }
 
     fn host(&mut self) -> Host {

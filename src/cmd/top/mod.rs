@@ -69,7 +69,7 @@ fn batch<W: Write>(
     let start = Instant::now();
     let mut n: u64 = 0;
     loop {
-        let snapshot = gatherer.refresh(&view).context("cannot list /proc")?;
+        let snapshot = gatherer.refresh(&view, true).context("cannot list /proc")?;
         n += 1;
         if !out.quiet {
             if out.json {
@@ -103,8 +103,9 @@ fn interactive<W: Write>(
         unicode: out.unicode,
     };
     let mut screen = terminal::Screen::enter().context("cannot set up the terminal")?;
+    // Not Terminal::clear, which asks the terminal where its cursor is and
+    // fails where nothing answers; the screen was cleared on entering.
     let mut term = Terminal::new(CrosstermBackend::new(w)).context("cannot set up the terminal")?;
-    term.clear()?;
     let mut session = Session {
         app: App::new(view, args.grace, out.color),
         look,
@@ -118,8 +119,11 @@ fn interactive<W: Write>(
     let exit = loop {
         if Instant::now() >= session.next {
             if !session.app.paused || refreshes == 0 {
+                // The old rows go first: two snapshots of thousands of
+                // processes need not be held at once.
+                session.app.snapshot.clear();
                 let snapshot = gatherer
-                    .refresh(&session.app.view)
+                    .refresh(&session.app.view, false)
                     .context("cannot list /proc")?;
                 session.app.update(snapshot);
                 refreshes += 1;
@@ -135,6 +139,15 @@ fn interactive<W: Write>(
             dirty = true;
         }
         if dirty {
+            // The rows that will show, computed now (only those).
+            let app = &mut session.app;
+            app.set_page(render::table_page(
+                app,
+                Rect::from((Position::ORIGIN, size)),
+            ));
+            // A few more than fit, should the layout round differently.
+            let range = app.offset..app.offset + app.page + 16;
+            gatherer.rows(&mut app.snapshot, range);
             term.draw(|f| render::draw(f, &mut session.app, look))?;
             dirty = false;
         }

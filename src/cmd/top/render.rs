@@ -49,6 +49,19 @@ fn header_height(host: &Host) -> u16 {
     u16::try_from(rows + 2).unwrap_or(u16::MAX)
 }
 
+/// How many table rows fit on a screen of `area`.
+pub fn table_page(app: &App, area: Rect) -> usize {
+    let body = area
+        .height
+        .saturating_sub(header_height(&app.snapshot.host) + 1);
+    let table = match (&app.detail, &app.mode) {
+        (_, Mode::Help(_)) => body,
+        (Some(_), _) => body * 2 / 5,
+        (None, _) => body,
+    };
+    usize::from(table.saturating_sub(1))
+}
+
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &mut App, look: Look) {
     let area = frame.area();
@@ -265,8 +278,10 @@ fn cells(s: &Snapshot, i: usize) -> Vec<String> {
         .iter()
         .position(|c| *c == Column::Cmd)
         .or_else(|| columns.iter().position(|c| *c == Column::Name));
-    s.listing.rows[i]
-        .values
+    let Some(row) = s.row(i) else {
+        return vec![String::new(); columns.len()];
+    };
+    row.values
         .iter()
         .enumerate()
         .map(|(k, v)| {
@@ -373,9 +388,11 @@ pub fn table_lines(app: &App, width: u16, look: Look) -> Vec<Line<'static>> {
             if k > 0 {
                 spans.push(Span::raw(" "));
             }
-            let paint = match (columns[k], &s.listing.rows[i].values[k]) {
-                (Column::State, Value::Text(t)) => Paint::for_state(t.bytes().next().unwrap_or(0)),
-                (Column::Cmd, Value::Shown(_)) => Paint::Dim,
+            let paint = match (columns[k], s.row(i).map(|r| &r.values[k])) {
+                (Column::State, Some(Value::Text(t))) => {
+                    Paint::for_state(t.bytes().next().unwrap_or(0))
+                }
+                (Column::Cmd, Some(Value::Shown(_))) => Paint::Dim,
                 _ => Paint::Plain,
             };
             spans.push(Span::styled(text, style(paint, look)));
@@ -656,6 +673,7 @@ mod tests {
                     row(1, "root", 0.0, "S", b"/sbin/init"),
                 ],
             },
+            rows_from: 0,
             procs: vec![procs[2].clone(), procs[1].clone(), procs[0].clone()],
             prefixes: Vec::new(),
             measured: true,
