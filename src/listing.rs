@@ -1,6 +1,6 @@
 //! A listing of processes as rows of typed column values: what `ls` prints
 //! and `top` shows. Gathering computes the values and sorts; rendering
-//! turns the rows into a table or JSON objects keyed by column.
+//! turns the rows into a table, or JSON objects keyed by column.
 
 use std::cmp::Ordering;
 use std::io::Write;
@@ -8,14 +8,36 @@ use std::io::Write;
 use crate::columns::{Column, Context, SortKey};
 use crate::output::table::{Column as TableColumn, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, Paint, json};
+use crate::output::{Out, Paint};
 use crate::proc::Process;
 
 /// The gathered listing: which columns, and one row of values per process.
+/// As JSON: an array with one object per row, keyed by column key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
+}
+
+impl serde::Serialize for Listing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        struct Object<'a>(&'a [Column], &'a [Value]);
+        impl serde::Serialize for Object<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (column, value) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(column.key(), value)?;
+                }
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+        for row in &self.rows {
+            seq.serialize_element(&Object(&self.columns, &row.values))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,22 +48,6 @@ pub struct Row {
 }
 
 impl Listing {
-    /// One JSON object per row, keyed by column key.
-    pub fn to_json(&self) -> Vec<serde_json::Value> {
-        self.rows
-            .iter()
-            .map(|row| {
-                let object = self
-                    .columns
-                    .iter()
-                    .zip(&row.values)
-                    .map(|(c, v)| (c.key().to_string(), v.to_json()))
-                    .collect();
-                serde_json::Value::Object(object)
-            })
-            .collect()
-    }
-
     /// The table: the command column (or the last path column) is the one
     /// cut to fit a terminal.
     pub fn table(&self) -> Table {
@@ -130,11 +136,6 @@ pub fn compare(sort: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
         })
         .find(|o| o.is_ne())
         .unwrap_or(Ordering::Equal)
-}
-
-/// `--json`: an array of objects keyed by column key.
-pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
-    json::write(w, out, &listing.to_json())
 }
 
 /// The human table (see [`Listing::table`]).

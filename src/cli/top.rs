@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{ColumnSpec, SelectArgs, parse_column_spec, parse_duration, parse_sort_key};
+use super::ls::{parse_column_spec, parse_sort_key};
+use super::{ColumnSpec, SelectArgs, parse_duration};
 use crate::columns::SortKey;
 
 /// `ptool top`: the live view.
@@ -90,7 +91,7 @@ fn parse_iterations(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command, Deferred};
+    use crate::cli::{Cli, Command, DeferredArgs};
     use clap::Parser;
 
     #[test]
@@ -109,7 +110,7 @@ mod tests {
             "root",
         ])
         .expect("parses");
-        let Command::Top(Deferred(args)) = cli.command else {
+        let Command::Top(DeferredArgs(args)) = cli.command else {
             panic!("not top");
         };
         assert!(args.batch && !args.tree);

@@ -24,7 +24,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
             "signal 0 only checks that processes exist: use `ptool signal 0 ...` for that",
         ));
     }
-    deliver::raise_open_files();
+    let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
     let mut reader = Reader::new().context("cannot open /proc")?;
     let protected = Protected::current(&mut reader);
     let t = &args.target;

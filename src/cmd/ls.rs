@@ -1,6 +1,7 @@
 //! `ptool ls`: the `ps aux` / `pgrep` view. Gathers the selected processes
-//! into rows of typed values, then renders them as a table, plain PIDs or
-//! JSON.
+//! into rows of typed values (a [`Listing`]), then prints it through
+//! [`crate::output::emit`]: a table or a JSON array of objects keyed by
+//! column, or with `--pids` a [`PidList`].
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -8,12 +9,31 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 
 use crate::cli::LsArgs;
-use crate::columns::{self, Context, CpuTicks, sampled_cpu};
+use crate::columns::{self, Column, Context, CpuTicks, sampled_cpu};
 use crate::exit::Exit;
-use crate::listing::{Listing, gather, render_json, render_table};
-use crate::output::{Out, json};
+use crate::listing::{Listing, gather, render_table};
+use crate::output::{Out, PidList, Report, emit, emit_no_match, json};
 use crate::proc::{Need, Reader, System};
 use crate::select::Protected;
+
+/// What `ls` prints: the listing, as a table with or without its header.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+struct Shown<'a> {
+    listing: &'a Listing,
+    #[serde(skip)]
+    header: bool,
+}
+
+impl Report for Shown<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        render_table(self.listing, out, self.header, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
+}
 
 pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selector = args.select.selector()?;
@@ -48,9 +68,7 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
             .collect();
     }
     if procs.is_empty() {
-        if !out.quiet && out.json {
-            json::write(w, out, &serde_json::Value::Array(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
 
@@ -59,20 +77,19 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
         ctx.sampled_cpu = Some(sampled_cpu(&before, &procs, &sys, interval.as_secs_f64()));
     }
     let listing = gather(&procs, &columns, &args.sort, args.limit, &mut ctx);
-    if out.quiet {
-        return Ok(Exit::Success);
-    }
     if args.pids {
-        render_pids(&listing, out, w)?;
-    } else if out.json {
-        render_json(&listing, out, w)?;
+        emit(w, out, &pid_list(&listing))?;
     } else {
-        render_table(&listing, out, !args.no_header, w)?;
+        let shown = Shown {
+            listing: &listing,
+            header: !args.no_header,
+        };
+        emit(w, out, &shown)?;
     }
     Ok(Exit::Success)
 }
 
-fn choose_columns(args: &LsArgs) -> Vec<columns::Column> {
+fn choose_columns(args: &LsArgs) -> Vec<Column> {
     let specs: Vec<_> = args.columns.iter().map(|c| (c.column, c.add)).collect();
     columns::choose(&specs, args.threads)
 }
@@ -92,23 +109,30 @@ fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<CpuTicks> {
     Ok(out)
 }
 
-/// `--pids`: one ID a line (thread IDs with `--threads`), or a JSON array.
+/// `--pids`: the IDs listed (thread IDs with `--threads`).
+pub fn pid_list(listing: &Listing) -> PidList {
+    PidList(
+        listing
+            .rows
+            .iter()
+            .map(|r| r.tid.unwrap_or(r.pid))
+            .collect(),
+    )
+}
+
+/// `--pids`: one ID a line, or a JSON array.
 pub fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
-    let ids: Vec<i32> = listing
-        .rows
-        .iter()
-        .map(|r| r.tid.unwrap_or(r.pid))
-        .collect();
-    if out.json {
-        return json::write(w, out, &ids);
-    }
-    crate::output::write_lines(w, ids)
+    emit(w, out, &pid_list(listing))
+}
+
+/// `--json`: an array of objects keyed by column key.
+pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
+    json::write(w, out, listing)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::columns::Column;
     use crate::listing::Row;
     use crate::output::value::Value;
 

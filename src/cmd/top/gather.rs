@@ -101,6 +101,8 @@ impl Tasks {
 pub struct Snapshot {
     /// Unix seconds.
     pub time: f64,
+    /// The same moment in the local time zone, for the text header.
+    pub local: Option<crate::sys::time::LocalTime>,
     pub host: Host,
     pub listing: Listing,
     /// The index in `procs` of the first row in `listing`.
@@ -117,6 +119,7 @@ impl Snapshot {
     pub fn empty(columns: &[Column]) -> Snapshot {
         Snapshot {
             time: 0.0,
+            local: None,
             host: Host::default(),
             listing: Listing {
                 columns: columns.to_vec(),
@@ -146,7 +149,7 @@ impl Snapshot {
         serde_json::json!({
             "time": (self.time * 1000.0).round() / 1000.0,
             "system": self.host,
-            "processes": self.listing.to_json(),
+            "processes": &self.listing,
         })
     }
 }
@@ -228,7 +231,7 @@ impl Gatherer {
         // One descriptor a process, and room left for actions (a pin and
         // a pidfd for each target) and the detail pane.
         const KEEP_FREE: u64 = 512;
-        let limit = crate::sys::jobs::raise_open_files(1 << 20).unwrap_or(1024);
+        let limit = crate::sys::raise_open_files(1 << 20).unwrap_or(1024);
         Ok(Gatherer {
             reader,
             ctx: Context::new(System::read()),
@@ -299,6 +302,7 @@ impl Gatherer {
         let listing = listing::gather(shown, &view.columns, &[], None, &mut self.ctx);
         Ok(Snapshot {
             time: sys.now,
+            local: crate::sys::time::local(sys.now as i64),
             host: Host { tasks, ..host },
             listing,
             rows_from: 0,

@@ -563,7 +563,7 @@ fn signal_list(index: usize, targets: usize, height: u16, look: Look) -> Paragra
 /// then the table (tab-separated in a pipe, aligned on a terminal).
 pub fn batch<W: Write>(w: &mut W, s: &Snapshot, out: &Out) -> io::Result<()> {
     let host = &s.host;
-    let time = crate::output::value::date_time(s.time);
+    let time = crate::output::value::date_time(s.local.as_ref());
     writeln!(
         w,
         "ptool top - {time} up {}, load average: {:.2}, {:.2}, {:.2}",
@@ -646,6 +646,7 @@ mod tests {
         };
         Snapshot {
             time: 1_700_000_000.0,
+            local: None,
             host: Host {
                 cpus: vec![12.5, 100.0],
                 cpu: 56.2,

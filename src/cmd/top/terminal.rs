@@ -3,8 +3,8 @@
 //! as it was on every way out: a normal quit and an error (the guard's
 //! `Drop`), a panic (a hook that runs before the one-line report, since the
 //! release build aborts instead of unwinding), TERM, HUP, INT or QUIT
-//! (blocked and read from a signalfd by the loop, which then returns
-//! normally), and the terminal hanging up.
+//! (caught by the one signal watcher, [`SignalWatch`], and read by the
+//! loop, which then returns normally), and the terminal hanging up.
 //!
 //! The loop waits for input itself ([`Screen::wait`]) and asks crossterm
 //! for events only when there is input: crossterm's reader spins for ever
@@ -25,7 +25,7 @@ use crossterm::terminal::{
 };
 
 use crate::signal::Signal;
-use crate::sys::sigfd::Signals;
+use crate::sys::sigwatch::SignalWatch;
 
 /// Whether the terminal is in `top`'s state and must be put back.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -37,14 +37,15 @@ pub const ENDING: [Signal; 4] = [Signal::TERM, Signal::HUP, Signal::INT, Signal:
 /// The terminal in `top`'s state until dropped.
 #[derive(Debug)]
 pub struct Screen {
-    /// Blocked while the screen is up, so that they are read, not acted on
+    /// Caught while the screen is up, so that they are read, not acted on
     /// by the kernel with the terminal left in raw mode.
-    signals: Signals,
+    signals: SignalWatch,
 }
 
 impl Screen {
     pub fn enter() -> io::Result<Screen> {
-        let signals = Signals::block(&ENDING)?;
+        let numbers: Vec<i32> = ENDING.iter().map(|s| s.number()).collect();
+        let signals = SignalWatch::new(&numbers)?;
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
@@ -70,9 +71,10 @@ impl Screen {
         let stdin = io::stdin();
         let ready = crate::sys::term::wait_terminal(stdin.as_fd(), self.signals.as_fd(), timeout)?;
         if ready.other
-            && let Some(received) = self.signals.read()?.first()
+            && let Some(&number) = self.signals.take()?.first()
+            && let Some(signal) = Signal::from_number(number)
         {
-            return Ok(Wake::Signal(received.signal));
+            return Ok(Wake::Signal(signal));
         }
         Ok(if ready.hangup {
             Wake::Hangup
