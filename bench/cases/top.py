@@ -4,7 +4,9 @@ its batch mode, its peak memory against htop's, and how soon a key is drawn.
 CPU is user + system time of the whole process over 10 refreshes at the same
 interval (batch: `ptool top -b` vs `top -b -n 10 -d ...`). The interactive
 screen and htop run in tmux (a real terminal) under GNU time, for their CPU
-and peak memory over the same number of refreshes.
+and peak memory over the same time. The key latency is measured on a
+pseudo-terminal of the benchmark's own, from writing `?` to reading the help
+screen's text back.
 """
 
 import fcntl
@@ -58,10 +60,6 @@ class Tmux:
             fields = f.read().split()
         user, system, peak = float(fields[-3]), float(fields[-2]), int(fields[-1])
         return user + system, peak
-
-    def capture(self, session):
-        return subprocess.run(self.cmd("capture-pane", "-p", "-t", session),
-                              stdout=subprocess.PIPE).stdout
 
     def close(self):
         subprocess.run(self.cmd("kill-server"), stderr=subprocess.DEVNULL)
