@@ -19,6 +19,7 @@ pub mod pidfile;
 pub mod proc;
 pub mod select;
 pub mod signal;
+pub mod supervise;
 pub mod sys;
 
 use std::io::{BufWriter, Write};
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
         Command::Top(DeferredArgs(args)) => cmd::top::run(args, &out, &mut w)?,
+        Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

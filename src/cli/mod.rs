@@ -14,6 +14,7 @@ use crate::signal::Signal;
 mod fork;
 mod info;
 mod kill;
+pub mod lock;
 mod ls;
 mod select;
 mod signal;
@@ -95,6 +96,8 @@ pub enum Command {
     Kill(DeferredArgs<KillArgs>),
     /// Watch processes live (like top, htop), or print refreshes for scripts (--batch, --json)
     Top(DeferredArgs<TopArgs>),
+    /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
+    Lock(DeferredArgs<lock::LockArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one
