@@ -15,6 +15,9 @@ pub(crate) mod deliver;
 pub(crate) mod duration;
 pub(crate) mod ended;
 pub(crate) mod exit;
+pub(crate) mod forest;
+pub(crate) mod info;
+pub(crate) mod listing;
 pub(crate) mod output;
 pub(crate) mod pidfile;
 pub(crate) mod proc;
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(DeferredArgs(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Top(DeferredArgs(args)) => cmd::top::run(args, &out, &mut w)?,
         Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
     };
     w.flush()?;

@@ -19,16 +19,18 @@ mod ls;
 mod select;
 mod signal;
 mod spawn;
+mod top;
 mod tree;
 mod wait;
 
 pub use fork::{ForkArgs, Halt};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
-pub use ls::LsArgs;
+pub use ls::{ColumnSpec, LsArgs};
 pub use select::{SelectArgs, TargetArgs};
 pub use signal::{ShowArgs, SignalArgs, SignalView};
 pub use spawn::SpawnArgs;
+pub use top::TopArgs;
 pub use tree::{TreeArgs, TreeDrawArgs};
 pub use wait::WaitArgs;
 
@@ -92,6 +94,8 @@ pub enum Command {
     Signal(DeferredArgs<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(DeferredArgs<KillArgs>),
+    /// Watch processes live (like top, htop), or print refreshes for scripts (--batch, --json)
+    Top(DeferredArgs<TopArgs>),
     /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
     Lock(DeferredArgs<lock::LockArgs>),
 }

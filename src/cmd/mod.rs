@@ -8,5 +8,6 @@ pub mod lock;
 pub mod ls;
 pub mod signal;
 pub mod spawn;
+pub mod top;
 pub mod tree;
 pub mod wait;

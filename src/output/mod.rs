@@ -38,7 +38,6 @@ pub struct Out {
 
 impl Out {
     /// Plain output for a pipe: no colour, no width, no Unicode lines.
-    #[cfg(test)]
     pub const PLAIN: Out = Out {
         json: false,
         quiet: false,
@@ -138,6 +137,7 @@ pub enum Paint {
     Yellow,
     Blue,
     Magenta,
+    Cyan,
 }
 
 impl Paint {
@@ -163,6 +163,7 @@ impl Paint {
             Paint::Yellow => "33",
             Paint::Blue => "34",
             Paint::Magenta => "35",
+            Paint::Cyan => "36",
         }
     }
 }

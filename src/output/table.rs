@@ -225,6 +225,7 @@ fn styled(cell: Cell, paint: Paint, color: bool) -> Cell {
         Paint::Yellow => cell.fg(Color::Yellow),
         Paint::Blue => cell.fg(Color::Blue),
         Paint::Magenta => cell.fg(Color::Magenta),
+        Paint::Cyan => cell.fg(Color::Cyan),
     }
 }
 

@@ -14,5 +14,6 @@ mod lock;
 mod ls;
 mod signal;
 mod spawn;
+mod top;
 mod tree;
 mod wait;

@@ -192,8 +192,9 @@ mod tests {
     fn to_json(info: &Info) -> Json {
         serde_json::to_value(InfoJson::of(info)).expect("serializes")
     }
-    use crate::cmd::info::gather::*;
+
     use crate::ended::EndStatus;
+    use crate::info::gather::*;
     use crate::proc::cgroup::Cgroup;
     use crate::proc::fds::{Kind, OpenFile};
     use crate::proc::limits::Limit;
