@@ -22,11 +22,7 @@ pub fn kill(pid: i32, signo: i32) -> io::Result<()> {
     }
     // SAFETY: kill(2) takes two integers and touches no memory of ours.
     let ret = unsafe { libc::kill(pid, signo) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::zero_or_errno(ret)
 }
 
 /// Send `signo` to every process in group `pgid` (`killpg`). Refuses the
@@ -37,11 +33,7 @@ pub fn kill_group(pgid: i32, signo: i32) -> io::Result<()> {
     }
     // SAFETY: killpg takes plain integers; pgid > 1 names one group.
     let ret = unsafe { libc::killpg(pgid, signo) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::zero_or_errno(ret)
 }
 
 #[cfg(test)]

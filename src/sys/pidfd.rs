@@ -42,11 +42,7 @@ impl PidFd {
                 0u32,
             )
         };
-        if ret == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        crate::sys::zero_or_errno(ret)
     }
 
     /// True once the process has exited (it may still be an unreaped
