@@ -68,6 +68,15 @@ impl GroupChild {
         self.pidfd.as_ref()
     }
 
+    /// The child's stdin pipe, switched to non-blocking writes.
+    pub fn take_stdin(&mut self) -> io::Result<Option<std::process::ChildStdin>> {
+        self.child
+            .stdin
+            .take()
+            .map(|p| set_nonblocking(p.as_fd()).map(|()| p))
+            .transpose()
+    }
+
     /// The child's stdout pipe, switched to non-blocking reads.
     pub fn take_stdout(&mut self) -> io::Result<Option<ChildStdout>> {
         self.child
@@ -278,6 +287,47 @@ pub fn poll_readable(
         Err(e) => return Err(e.into()),
     }
     Ok(())
+}
+
+/// Like [`poll_readable`], but an fd paired with `true` waits for room to
+/// write instead (a job's stdin under `fork --pipe`).
+pub fn poll_fds(
+    fds: &[(BorrowedFd<'_>, bool)],
+    timeout: Option<Duration>,
+    ready: &mut Vec<bool>,
+) -> io::Result<()> {
+    let mut polls: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|(fd, write)| PollFd::new(fd, if *write { PollFlags::OUT } else { PollFlags::IN }))
+        .collect();
+    let spec = timeout.map(crate::sys::time::timespec);
+    ready.clear();
+    match rustix::event::poll(&mut polls, spec.as_ref()) {
+        Ok(_) => ready.extend(polls.iter().map(|p| !p.revents().is_empty())),
+        Err(rustix::io::Errno::INTR) => ready.resize(fds.len(), false),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// Ask for a pipe buffer of `bytes` (`F_SETPIPE_SZ`), so a writer feeding
+/// a job wakes up less often. Best effort: the kernel caps it at
+/// `/proc/sys/fs/pipe-max-size` for unprivileged callers.
+pub fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) {
+    let _ = rustix::pipe::fcntl_setpipe_size(fd, bytes);
+}
+
+/// Move up to `len` bytes of `file` from `offset` into `pipe` without
+/// copying them through user space (`splice(2)`); advances `offset`.
+/// Returns 0 at the end of the file; `WouldBlock` when the pipe is full.
+pub fn splice_to_pipe(
+    file: BorrowedFd<'_>,
+    offset: &mut u64,
+    pipe: BorrowedFd<'_>,
+    len: usize,
+) -> io::Result<usize> {
+    let flags = rustix::pipe::SpliceFlags::NONBLOCK | rustix::pipe::SpliceFlags::MOVE;
+    Ok(rustix::pipe::splice(file, Some(offset), pipe, None, len, flags)?)
 }
 
 /// Make reads on `fd` return `WouldBlock` instead of waiting.
