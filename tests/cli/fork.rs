@@ -119,12 +119,12 @@ fn line_buffer_streams_whole_lines() {
 }
 
 #[test]
-fn an_unfinished_last_line_is_closed() {
+fn an_unfinished_last_line_passes_through_unchanged() {
     let out = ptool([
         "fork", "-j", "4", "-k", "--", "printf", "%s", ":::", "a", "b", "c",
     ]);
     out.success();
-    assert_eq!(out.stdout, "a\nb\nc\n");
+    assert_eq!(out.stdout, "abc");
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn placeholders_and_environment() {
     let out = ptool(["fork", "-k", "--", "echo", "x", ":::", "1", "2"]);
     out.success();
     assert_eq!(out.stdout, "x 1\nx 2\n");
-    let out = ptool(["fork", "-k", "-n", "3", "--", "echo", "i={}"]);
+    let out = ptool(["fork", "-k", "--count", "3", "--", "echo", "i={}"]);
     out.success();
     assert_eq!(out.stdout, "i=0\ni=1\ni=2\n");
 }
@@ -179,7 +179,7 @@ fn timeout_kills_the_job_and_its_grandchild() {
     let _guard = MarkerGuard::new(&m);
     let out = ptool([
         "fork",
-        "-n",
+        "--count",
         "1",
         "--timeout",
         "300ms",
@@ -221,7 +221,7 @@ fn leftover_background_processes_are_stopped_with_their_job() {
     // exactly the job's own line.
     let script = format!("{} {m} --forever >&2 & echo started", victim_path());
     let out = ptool([
-        "fork", "-n", "1", "--grace", "300ms", "--", "sh", "-c", &script,
+        "fork", "--count", "1", "--grace", "300ms", "--", "sh", "-c", &script,
     ]);
     // The job itself (sh) succeeded; what it left running was stopped.
     out.expect_code(0);
@@ -248,7 +248,8 @@ fn halt_on_error_stops_starting_jobs() {
         "0",
         "0",
     ]);
-    out.expect_code(1);
+    // As GNU parallel: a halt on failure exits with the failing job's code.
+    out.expect_code(3);
     let records = out.json_lines();
     assert_eq!(records.len(), 3, "{out:#?}");
     assert_eq!(records[0]["stdout"], "ran 0\n");
@@ -287,7 +288,7 @@ fn halt_on_error_now_stops_running_jobs() {
         "fail",
         "never",
     ]);
-    out.expect_code(2);
+    out.expect_code(4);
     let records = out.json_lines();
     assert_eq!(records[0]["status"], "killed", "{out:#?}");
     assert_eq!(records[0]["signal"], 15);
@@ -342,7 +343,7 @@ fn ctrl_c_stops_every_job_and_grandchild() {
         "fork",
         "-j",
         "8",
-        "-n",
+        "--count",
         "8",
         "--line-buffer",
         "--grace",
@@ -379,7 +380,7 @@ fn term_to_ptool_exits_143() {
     let _guard = MarkerGuard::new(&m);
     let mut bg = Background::start(ptool_cmd([
         "fork",
-        "-n",
+        "--count",
         "2",
         "--line-buffer",
         "--",
@@ -398,7 +399,7 @@ fn term_to_ptool_exits_143() {
 fn a_closed_stdout_stops_the_run_quietly() {
     // 100,000 jobs would take minutes; a reader that goes away ends it.
     let mut bg = Background::start(ptool_cmd([
-        "fork", "-j", "2", "-n", "100000", "--", "echo", "x{}",
+        "fork", "-j", "2", "--count", "100000", "--", "echo", "x{}",
     ]));
     bg.next_lines(1);
     bg.close_stdout();
@@ -465,23 +466,25 @@ fn joblog_and_json_have_the_right_fields() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("Seq\tSlot\tPID\tStarttime\tJobRuntime\tExitval\tSignal\tCommand")
+        Some("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand")
     );
     let mut rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
     rows.sort_by_key(|r| r[0].parse::<u64>().unwrap());
     assert_eq!(rows.len(), 3);
     for (row, record) in rows.iter().zip(&records) {
-        assert_eq!(row.len(), 8, "{row:?}");
+        assert_eq!(row.len(), 9, "{row:?}");
         assert_eq!(row[0], record["seq"].to_string());
-        assert_eq!(row[1], record["slot"].to_string());
-        assert_eq!(row[2], record["pid"].to_string());
-        assert!(row[3].parse::<f64>().unwrap() > 1.6e9);
-        assert!(row[4].parse::<f64>().unwrap() >= 0.0);
-        assert!(row[7].starts_with("sh -c "), "{row:?}");
+        assert_eq!(row[1], ":");
+        assert!(row[2].parse::<f64>().unwrap() > 1.6e9);
+        assert_eq!(row[3].len(), 10, "runtime right-aligned in 10 columns: {row:?}");
+        assert!(row[3].trim().parse::<f64>().unwrap() >= 0.0);
+        assert_eq!(row[4], "0");
+        assert_eq!(row[5], "0", "nothing on stdout");
+        assert!(row[8].starts_with("sh -c "), "{row:?}");
     }
-    assert_eq!((rows[0][5], rows[0][6]), ("0", "0"));
-    assert_eq!((rows[1][5], rows[1][6]), ("3", "0"));
-    assert_eq!((rows[2][5], rows[2][6]), ("-1", "9"));
+    assert_eq!((rows[0][6], rows[0][7]), ("0", "0"));
+    assert_eq!((rows[1][6], rows[1][7]), ("3", "0"));
+    assert_eq!((rows[2][6], rows[2][7]), ("0", "9"));
 }
 
 #[test]
@@ -496,9 +499,9 @@ fn exit_codes() {
     args.extend(many.iter().map(String::as_str));
     ptool(&args).expect_code(101);
     // -n 1 passes the job's own code through.
-    ptool(["fork", "-n", "1", "--", "sh", "-c", "exit 7"]).expect_code(7);
-    ptool(["fork", "-n", "1", "--", "sh", "-c", "kill -9 $$"]).expect_code(137);
-    let out = ptool(["fork", "-n", "1", "--", "ptool-no-such-command-xyz"]);
+    ptool(["fork", "--count", "1", "--", "sh", "-c", "exit 7"]).expect_code(7);
+    ptool(["fork", "--count", "1", "--", "sh", "-c", "kill -9 $$"]).expect_code(137);
+    let out = ptool(["fork", "--count", "1", "--", "ptool-no-such-command-xyz"]);
     out.expect_code(127);
     assert!(out.stderr.contains("command not found"), "{out:#?}");
     let out = ptool(["fork", "--", "ptool-no-such-command-xyz", ":::", "a", "b"]);
@@ -506,36 +509,91 @@ fn exit_codes() {
     assert_eq!(out.stderr.lines().count(), 2, "{out:#?}");
     // No inputs, no jobs: nothing failed.
     ptool(["fork", "--", "false", ":::"]).success();
-    ptool(["fork", "-n", "0", "--", "false"]).success();
+    ptool(["fork", "--count", "0", "--", "false"]).success();
+}
+
+/// Usage errors are refused before any job starts, with 255: never a count
+/// of failed jobs (1 to 101), so scripts can tell them apart.
+fn refused(args: &[&str]) {
+    let out = ptool(args);
+    if out.code() != 255 || out.stderr.lines().count() != 1 || !out.stderr.starts_with("ptool: ") {
+        panic!("{args:?}: {out:#?}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?}: {out:#?}");
 }
 
 #[test]
-fn bad_arguments_are_usage_errors() {
+fn bad_arguments_are_refused_with_255() {
     for args in [
-        &["fork", "-j", "0", "--", "true"][..],
-        &["fork", "-j", "x", "--", "true"],
+        &["fork", "-j", "x", "--", "true"][..],
         &["fork", "-j", "99999999999", "--", "true"],
-        &["fork", "-n", "-1", "--", "true"],
-        &["fork", "-n", "5x", "--", "true"],
+        &["fork", "-j", "0%", "--", "true"],
+        &["fork", "--count", "-1", "--", "true"],
+        &["fork", "--count", "5x", "--", "true"],
+        &["fork", "-n", "x", "--", "true"],
         &["fork", "--timeout", "5x", "--", "true"],
         &["fork", "--timeout", "0", "--", "true"],
+        &["fork", "--timeout", "-5%", "--", "true"],
         &["fork", "--retries", "-1", "--", "true"],
-        &["fork", "-j", "-2", "--", "true"],
         &["fork", "--grace", "-1", "--", "true"],
-        &["fork", "--retries", "-1", "--", "true"],
         &["fork", "--halt-on-error=later", "--", "true"],
-        &["fork"],
-        &["fork", "--", ":::", "a"],
-        &["fork", "-n", "2", "--", "echo", ":::", "a"],
-        &["fork", "--", "echo", ":::", "a", ":::", "b"],
-        &["fork", "-0", "--", "echo", ":::", "a"],
+        &["fork", "--halt", "sometimes", "--", "true"],
+        &["fork", "--halt", "now,fail=0", "--", "true"],
+        &["fork", "--block", "1X", "--pipe", "--", "true"],
+        &["fork", "--memfree", "lots", "--", "true"],
+        &["fork", "--count", "2", "--", "echo", ":::", "a"],
         &["--json", "fork", "--line-buffer", "--", "echo", ":::", "a"],
         &["--json", "fork", "--tag", "--", "echo", ":::", "a"],
+        &["fork", "--colsep", "(", "--", "echo", ":::", "a"],
+        &["fork", "--header", "x", "--", "echo", ":::", "a"],
+        &["fork", "-I", "", "--", "echo", ":::", "a"],
+        &["fork", "--", "echo", "{=s/a/b/=}", ":::", "a"],
+        &["fork", "-X", "-n", "2", "--", "echo", ":::", "a"],
+        &["fork", "--pipepart", "--", "wc"],
+        &["fork", "--pipepart", "-a", "/dev/null", "--", "wc"],
+        &["fork", "--pipe", "--", "wc", ":::", "a"],
+        &["fork", "--", "echo", "::::", "/nonexistent/ptool-inputs"],
+        &["fork", "--retry-failed", "--joblog", "/nonexistent/x", "--", "echo"],
+        &["fork", "--results", "out.csv", "--", "echo", ":::", "a"],
+        &["fork", "-u", "--tag", "--", "echo", ":::", "a"],
+        // GNU parallel options ptool does not support are refused, never run.
+        &["fork", "--sshlogin", "host", "--", "echo", ":::", "a"],
+        &["fork", "-S", "host", "--", "echo", ":::", "a"],
+        &["fork", "--transfer", "--", "echo", ":::", "a"],
+        &["fork", "--semaphore", "--", "echo", ":::", "a"],
+        &["fork", "--fg", "--", "echo", ":::", "a"],
+        &["fork", "--plus", "--", "echo", ":::", "a"],
+        &["fork", "--csv", "--", "echo", ":::", "a"],
+        &["fork", "--tmux", "--", "echo", ":::", "a"],
+        &["fork", "--env", "X", "--", "echo", ":::", "a"],
+        &["fork", "--nice", "5", "--", "echo", ":::", "a"],
+        &["fork", "--xapply", "--", "echo", ":::", "a"],
+        &["fork", "--link", "--", "echo", ":::", "a"],
+        &["fork", "--recstart", "x", "--pipe", "--", "wc"],
+        &["fork", "--roundrobin", "--pipe", "--", "wc"],
+        &["fork", "--cat", "--pipe", "--", "wc"],
+        &["fork", "--fifo", "--pipe", "--", "wc"],
+        &["fork", "--shebang", "--", "echo"],
+        &["fork", "--no-such-option", "--", "echo", ":::", "a"],
     ] {
-        let out = ptool(args);
-        if out.code() != 2 || out.stderr.lines().count() != 1 {
-            panic!("{args:?}: {out:#?}");
-        }
-        out.usage_error();
+        refused(args);
     }
+}
+
+/// Item 12 of the hostile-input issue: a usage error (255) and two failed
+/// jobs (2) can never be confused.
+#[test]
+fn failed_job_counts_and_usage_errors_never_collide() {
+    let out = ptool(["fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "1"]);
+    out.expect_code(2);
+    assert!(out.stderr.is_empty(), "{out:#?}");
+    let out = ptool(["fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "1", "1"]);
+    out.expect_code(3);
+    refused(&["fork", "-j", "two", "--", "true", ":::", "a"]);
+    // Refused before any job started: the job would have made a file.
+    let dir = TempDir::new("fork-refused");
+    let file = dir.path("made");
+    let made = file.to_str().unwrap();
+    refused(&["fork", "--colsep", "[", "--", "touch", made, ":::", "a"]);
+    assert!(!file.exists());
 }
