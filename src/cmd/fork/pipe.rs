@@ -35,6 +35,8 @@ pub enum TakeBlock {
 pub struct Blocks {
     reader: Reader,
     pending: Vec<u8>,
+    /// Where the bytes not yet taken start in `pending`.
+    start: usize,
     /// How far `pending` has been searched for record ends.
     scanned: usize,
     /// Record ends found so far in `pending` (with `-N`).
@@ -44,6 +46,8 @@ pub struct Blocks {
     recend: Vec<u8>,
     /// `-N`: records per block instead of a size.
     per_block: Option<usize>,
+    /// No block could be cut from what is buffered: read more.
+    stuck: bool,
 }
 
 impl Blocks {
@@ -51,18 +55,20 @@ impl Blocks {
         Blocks {
             reader,
             pending: Vec::new(),
+            start: 0,
             scanned: 0,
             records: 0,
             eof: false,
             block: block.max(1),
             recend,
             per_block,
+            stuck: false,
         }
     }
 
     /// True while reading ahead is useful: less than a block is buffered.
     pub fn wants_read(&self) -> bool {
-        !self.eof && (self.pending.len() < self.block || self.per_block.is_some())
+        !self.eof && (self.buffered() < self.block || self.per_block.is_some() || self.stuck)
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -71,6 +77,7 @@ impl Blocks {
 
     /// One read(2) into the buffer (the reader is readable).
     pub fn read_more(&mut self) -> io::Result<()> {
+        self.stuck = false;
         let len = self.pending.len();
         self.pending.resize(len + READ, 0);
         let result = self.reader.read(&mut self.pending[len..]);
@@ -94,52 +101,77 @@ impl Blocks {
     }
 
     pub fn take(&mut self) -> TakeBlock {
-        match self.cut() {
-            Some(at) => {
-                let rest = self.pending.split_off(at);
-                self.scanned = 0;
-                self.records = 0;
-                TakeBlock::Block(std::mem::replace(&mut self.pending, rest))
+        let cut = match self.cut() {
+            Some(at) => at,
+            None if self.eof && self.buffered() == 0 => return TakeBlock::Done,
+            None if self.eof => self.pending.len(),
+            None => {
+                self.stuck = true;
+                return TakeBlock::NeedRead;
             }
-            None if self.eof && self.pending.is_empty() => TakeBlock::Done,
-            None if self.eof => {
-                self.scanned = 0;
-                self.records = 0;
-                TakeBlock::Block(std::mem::take(&mut self.pending))
-            }
-            None => TakeBlock::NeedRead,
+        };
+        self.scanned = 0;
+        self.records = 0;
+        let start = std::mem::replace(&mut self.start, 0);
+        // Move the buffer out when the block is all of it; copy whichever
+        // of the block and the rest is smaller otherwise.
+        let block = if start == 0 && cut == self.pending.len() {
+            std::mem::take(&mut self.pending)
+        } else if cut - start <= self.pending.len() - cut {
+            self.start = cut;
+            self.pending[start..cut].to_vec()
+        } else {
+            let rest = self.pending.split_off(cut);
+            let mut block = std::mem::replace(&mut self.pending, rest);
+            block.drain(..start);
+            block
+        };
+        // Drop what was taken once it is most of the buffer.
+        if self.start > 0 && self.start >= self.pending.len() / 2 {
+            self.pending.drain(..self.start);
+            self.start = 0;
         }
+        TakeBlock::Block(block)
     }
 
-    /// Where the next block ends, if that can be known yet.
+    /// Bytes read but not yet cut into a block.
+    fn buffered(&self) -> usize {
+        self.pending.len() - self.start
+    }
+
+    /// Where the next block ends (an index into `pending`), if that can be
+    /// known yet.
     fn cut(&mut self) -> Option<usize> {
         let n = self.recend.len();
+        let start = self.start;
+        let scanned = self.scanned.max(start);
         if let Some(per) = self.per_block {
-            while let Some(at) = find(&self.pending[self.scanned..], &self.recend) {
-                self.scanned += at + n;
+            let mut at = scanned;
+            while let Some(i) = find(&self.pending[at..], &self.recend) {
+                at += i + n;
                 self.records += 1;
                 if self.records >= per.max(1) {
-                    return Some(self.scanned);
+                    return Some(at);
                 }
             }
-            self.scanned = self.pending.len().saturating_sub(n - 1).max(self.scanned);
+            self.scanned = self.pending.len().saturating_sub(n - 1).max(at);
             return None;
         }
-        if self.pending.len() < self.block {
+        if self.buffered() < self.block {
             return None;
         }
         // The last record end within the block ...
-        let window = &self.pending[..self.block];
+        let window = &self.pending[start..start + self.block];
         let last = if n == 1 {
             window.iter().rposition(|&b| b == self.recend[0])
         } else {
             window.windows(n).rposition(|w| w == &self.recend[..])
         };
         if let Some(at) = last {
-            return Some(at + n);
+            return Some(start + at + n);
         }
         // ... or, for a record longer than a block, the first one after it.
-        let from = self.scanned.max(self.block.saturating_sub(n - 1));
+        let from = scanned.max(start + self.block.saturating_sub(n - 1));
         match find(&self.pending[from..], &self.recend) {
             Some(at) => Some(from + at + n),
             None => {
@@ -194,16 +226,16 @@ impl Parts {
         Ok(Some((start, end)))
     }
 
-    /// The offset just past the first record end that finishes at or after
-    /// `at`, or the file's size.
+    /// The offset just past the first record end found from `at` on, or
+    /// the file's size.
     fn record_end_after(&self, at: u64) -> io::Result<u64> {
         let n = self.recend.len() as u64;
         if at >= self.size {
             return Ok(self.size);
         }
-        // Start early enough that a record end finishing exactly at `at`
-        // is found.
-        let mut pos = at.saturating_sub(n);
+        // As GNU parallel: the first record end that starts at or after
+        // `at` (one ending exactly there does not count).
+        let mut pos = at;
         let mut buf = vec![0u8; 64 * 1024];
         let mut carry: Vec<u8> = Vec::new();
         loop {
@@ -216,7 +248,7 @@ impl Parts {
             let mut from = 0;
             while let Some(i) = find(&carry[from..], &self.recend) {
                 let end = base + (from + i) as u64 + n;
-                if end >= at {
+                if end > at {
                     return Ok(end);
                 }
                 from += i + 1;

@@ -185,7 +185,7 @@ pub fn write_results(
 ) -> io::Result<()> {
     let dir = results_dir(root, values, seq);
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("seq"), format!("{seq}\n"))?;
+    std::fs::write(dir.join("seq"), seq.to_string())?;
     std::fs::write(dir.join("stdout"), out)?;
     std::fs::write(dir.join("stderr"), err)?;
     Ok(())
