@@ -971,8 +971,17 @@ mod tests {
         assert_eq!(args.jobs, Some(JobsSpec::Fixed(3)));
         assert_eq!(args.halt_on_error, Some(Halt::Soon));
         assert_eq!(args.command.len(), 5);
-        let cli = Cli::try_parse_from(["ptool", "fork", "-n2", "-j+1", "--halt", "now,fail=1", "--", "true"])
-            .expect("parses");
+        let cli = Cli::try_parse_from([
+            "ptool",
+            "fork",
+            "-n2",
+            "-j+1",
+            "--halt",
+            "now,fail=1",
+            "--",
+            "true",
+        ])
+        .expect("parses");
         let Command::Fork(Deferred(args)) = cli.command else {
             panic!("not fork");
         };

@@ -30,7 +30,12 @@ pub struct ForkArgs {
     #[arg(short = 'N', long = "max-replace-args", value_name = "N", value_parser = parse_per_job, allow_hyphen_values = true, help_heading = "Inputs")]
     pub max_replace_args: Option<usize>,
     /// Put as many inputs on each command line as fit, repeating the word around {}
-    #[arg(short = 'X', long = "xargs", conflicts_with = "multiple", help_heading = "Inputs")]
+    #[arg(
+        short = 'X',
+        long = "xargs",
+        conflicts_with = "multiple",
+        help_heading = "Inputs"
+    )]
     pub xargs: bool,
     /// Put as many inputs on each command line as fit, in place of {}
     #[arg(short = 'm', help_heading = "Inputs")]
@@ -42,13 +47,28 @@ pub struct ForkArgs {
     #[arg(short = 'I', value_name = "STR", help_heading = "Inputs")]
     pub replace: Option<String>,
     /// Inputs on stdin and in files end with a NUL byte, not a newline (find -print0)
-    #[arg(short = '0', long = "null", conflicts_with = "delimiter", help_heading = "Inputs")]
+    #[arg(
+        short = '0',
+        long = "null",
+        conflicts_with = "delimiter",
+        help_heading = "Inputs"
+    )]
     pub null: bool,
     /// Inputs end with DELIM, not a newline (\n, \t, \0 and \\ are understood)
-    #[arg(short = 'd', long = "delimiter", value_name = "DELIM", help_heading = "Inputs")]
+    #[arg(
+        short = 'd',
+        long = "delimiter",
+        value_name = "DELIM",
+        help_heading = "Inputs"
+    )]
     pub delimiter: Option<String>,
     /// Read inputs from FILE, one per line ('-' is stdin); repeat for more sources
-    #[arg(short = 'a', long = "arg-file", value_name = "FILE", help_heading = "Inputs")]
+    #[arg(
+        short = 'a',
+        long = "arg-file",
+        value_name = "FILE",
+        help_heading = "Inputs"
+    )]
     pub arg_file: Vec<PathBuf>,
     /// Split each input at REGEX into {1} {2} ...
     #[arg(long, value_name = "REGEX", help_heading = "Inputs")]
@@ -63,7 +83,12 @@ pub struct ForkArgs {
     #[arg(short = 'k', long, help_heading = "Output")]
     pub keep_order: bool,
     /// Print output lines as jobs write them (whole lines, never mixed)
-    #[arg(long, visible_alias = "lb", conflicts_with = "ungroup", help_heading = "Output")]
+    #[arg(
+        long,
+        visible_alias = "lb",
+        conflicts_with = "ungroup",
+        help_heading = "Output"
+    )]
     pub line_buffer: bool,
     /// Let jobs write straight to ptool's stdout and stderr (fastest; lines may mix)
     #[arg(short = 'u', long, help_heading = "Output")]
@@ -78,7 +103,12 @@ pub struct ForkArgs {
     #[arg(long, help_heading = "Output")]
     pub dry_run: bool,
     /// Keep each job's output in DIR/1/<input>/stdout, stderr and seq, as GNU parallel does
-    #[arg(long, visible_alias = "res", value_name = "DIR", help_heading = "Output")]
+    #[arg(
+        long,
+        visible_alias = "res",
+        value_name = "DIR",
+        help_heading = "Output"
+    )]
     pub results: Option<PathBuf>,
     /// A progress bar with an estimate of the time left, on stderr (on a terminal)
     #[arg(long, help_heading = "Output")]
@@ -128,7 +158,12 @@ pub struct ForkArgs {
     #[arg(long, requires = "joblog", help_heading = "Records")]
     pub resume: bool,
     /// Like --resume, but run again the jobs the --joblog lists as failed
-    #[arg(long, requires = "joblog", conflicts_with = "resume", help_heading = "Records")]
+    #[arg(
+        long,
+        requires = "joblog",
+        conflicts_with = "resume",
+        help_heading = "Records"
+    )]
     pub resume_failed: bool,
     /// Run again the failed commands the --joblog lists, as logged (no command or inputs needed)
     #[arg(long, requires = "joblog", conflicts_with_all = ["resume", "resume_failed"], help_heading = "Records")]
@@ -209,7 +244,8 @@ pub enum TimeoutSpec {
     PercentOfMedian(f64),
 }
 
-const FORK_AFTER_HELP: &str = "Inputs: the words after :::, the lines of the files after :::: or -a, or the
+const FORK_AFTER_HELP: &str =
+    "Inputs: the words after :::, the lines of the files after :::: or -a, or the
 lines of stdin. Several ::: or :::: give every combination; :::+ and ::::+
 pair their inputs with the previous source's. --count N runs the command N
 times instead.
@@ -330,7 +366,12 @@ fn parse_timeout(text: &str) -> Result<TimeoutSpec, String> {
 
 fn parse_load(text: &str) -> Result<f64, String> {
     let t = text.trim();
-    let bad = || format!("'{}' is not a load average (like 4 or 80%)", escape_str(text));
+    let bad = || {
+        format!(
+            "'{}' is not a load average (like 4 or 80%)",
+            escape_str(text)
+        )
+    };
     let (number, pct) = match t.strip_suffix('%') {
         Some(n) => (n, true),
         None => (t, false),
@@ -473,12 +514,19 @@ mod tests {
         assert!(!h.now);
         assert_eq!(h.on, HaltOn::Success);
         assert_eq!(h.threshold, Threshold::Percent(30.0));
-        assert_eq!(parse_halt("2").expect("parses").now, true);
+        assert!(parse_halt("2").expect("parses").now);
         assert_eq!(
             parse_halt("never").expect("parses").threshold,
             Threshold::Count(0)
         );
-        for bad in ["later", "now", "now,fail", "now,fail=0", "now,x=1", "soon,fail=101%"] {
+        for bad in [
+            "later",
+            "now",
+            "now,fail",
+            "now,fail=0",
+            "now,x=1",
+            "soon,fail=101%",
+        ] {
             assert!(parse_halt(bad).is_err(), "{bad}");
         }
     }

@@ -85,4 +85,3 @@ mod tests {
         assert!(sys.start_time(0) < sys.now);
     }
 }
-

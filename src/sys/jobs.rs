@@ -298,7 +298,16 @@ pub fn poll_fds(
 ) -> io::Result<()> {
     let mut polls: Vec<PollFd<'_>> = fds
         .iter()
-        .map(|(fd, write)| PollFd::new(fd, if *write { PollFlags::OUT } else { PollFlags::IN }))
+        .map(|(fd, write)| {
+            PollFd::new(
+                fd,
+                if *write {
+                    PollFlags::OUT
+                } else {
+                    PollFlags::IN
+                },
+            )
+        })
         .collect();
     let spec = timeout.map(crate::sys::time::timespec);
     ready.clear();
@@ -327,7 +336,14 @@ pub fn splice_to_pipe(
     len: usize,
 ) -> io::Result<usize> {
     let flags = rustix::pipe::SpliceFlags::NONBLOCK | rustix::pipe::SpliceFlags::MOVE;
-    Ok(rustix::pipe::splice(file, Some(offset), pipe, None, len, flags)?)
+    Ok(rustix::pipe::splice(
+        file,
+        Some(offset),
+        pipe,
+        None,
+        len,
+        flags,
+    )?)
 }
 
 /// Make reads on `fd` return `WouldBlock` instead of waiting.

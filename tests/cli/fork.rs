@@ -2,8 +2,8 @@
 //! Ctrl-C, joblog, JSON and exit codes, on jobs the tests start through it.
 
 use std::collections::HashMap;
-use std::time::Duration;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -477,7 +477,11 @@ fn joblog_and_json_have_the_right_fields() {
         assert_eq!(row[0], record["seq"].to_string());
         assert_eq!(row[1], ":");
         assert!(row[2].parse::<f64>().unwrap() > 1.6e9);
-        assert_eq!(row[3].len(), 10, "runtime right-aligned in 10 columns: {row:?}");
+        assert_eq!(
+            row[3].len(),
+            10,
+            "runtime right-aligned in 10 columns: {row:?}"
+        );
         assert!(row[3].trim().parse::<f64>().unwrap() >= 0.0);
         assert_eq!(row[4], "0");
         assert_eq!(row[5], "0", "nothing on stdout");
@@ -554,7 +558,14 @@ fn bad_arguments_are_refused_with_255() {
         &["fork", "--pipepart", "-a", "/dev/null", "--", "wc"],
         &["fork", "--pipe", "--", "wc", ":::", "a"],
         &["fork", "--", "echo", "::::", "/nonexistent/ptool-inputs"],
-        &["fork", "--retry-failed", "--joblog", "/nonexistent/x", "--", "echo"],
+        &[
+            "fork",
+            "--retry-failed",
+            "--joblog",
+            "/nonexistent/x",
+            "--",
+            "echo",
+        ],
         &["fork", "--results", "out.csv", "--", "echo", ":::", "a"],
         &["fork", "-u", "--tag", "--", "echo", ":::", "a"],
         // GNU parallel options ptool does not support are refused, never run.
@@ -585,10 +596,14 @@ fn bad_arguments_are_refused_with_255() {
 /// jobs (2) can never be confused.
 #[test]
 fn failed_job_counts_and_usage_errors_never_collide() {
-    let out = ptool(["fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "1"]);
+    let out = ptool([
+        "fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "1",
+    ]);
     out.expect_code(2);
     assert!(out.stderr.is_empty(), "{out:#?}");
-    let out = ptool(["fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "1", "1"]);
+    let out = ptool([
+        "fork", "--", "sh", "-c", "exit $1", "_", ":::", "0", "1", "1", "1",
+    ]);
     out.expect_code(3);
     refused(&["fork", "-j", "two", "--", "true", ":::", "a"]);
     // Refused before any job started: the job would have made a file.
@@ -664,15 +679,33 @@ fn same_as_parallel(args: &[&str], stdin: Option<&[u8]>) {
 
 #[test]
 fn parallel_replacement_strings() {
-    let paths = [":::", "/a/b.c/d.tar.gz", "x", "dir/", "a.", ".bashrc", "/", "a//b", "sub/dir/f.txt"];
-    let mut args = vec!["-k", "-j", "1", "echo", "{}", "{.}", "{/}", "{//}", "{/.}", "{#}", "{%}"];
+    let paths = [
+        ":::",
+        "/a/b.c/d.tar.gz",
+        "x",
+        "dir/",
+        "a.",
+        ".bashrc",
+        "/",
+        "a//b",
+        "sub/dir/f.txt",
+    ];
+    let mut args = vec![
+        "-k", "-j", "1", "echo", "{}", "{.}", "{/}", "{//}", "{/.}", "{#}", "{%}",
+    ];
     args.extend(paths);
     same_as_parallel(&args, None);
     same_as_parallel(
-        &["-k", "echo", "{1}", "{2.}", "{1/}", "{2//}", "{2/.}", "{-1}", ":::", "/x/y.z", ":::", "/p/q.r"],
+        &[
+            "-k", "echo", "{1}", "{2.}", "{1/}", "{2//}", "{2/.}", "{-1}", ":::", "/x/y.z", ":::",
+            "/p/q.r",
+        ],
         None,
     );
-    same_as_parallel(&["-k", "-I", ",,", "echo", ",,", "{}", ":::", "a", "b"], None);
+    same_as_parallel(
+        &["-k", "-I", ",,", "echo", ",,", "{}", ":::", "a", "b"],
+        None,
+    );
     same_as_parallel(&["-k", "echo", "{#}", ":::", "a", "b"], None);
     same_as_parallel(&["-k", "echo", "x{}y", "{}.{}", ":::", "a", "b"], None);
 }
@@ -686,7 +719,12 @@ fn parallel_input_sources() {
     std::fs::write(&g, "g1\ng2\ng3").unwrap();
     let (f, g) = (f.to_str().unwrap(), g.to_str().unwrap());
     same_as_parallel(&["-k", "echo", ":::", "a", "b", ":::", "1", "2"], None);
-    same_as_parallel(&["-k", "echo", ":::", "a", "b", "c", ":::+", "1", "2", ":::", "x", "y"], None);
+    same_as_parallel(
+        &[
+            "-k", "echo", ":::", "a", "b", "c", ":::+", "1", "2", ":::", "x", "y",
+        ],
+        None,
+    );
     same_as_parallel(&["-k", "echo", "::::", f, g], None);
     same_as_parallel(&["-k", "echo", "::::", f, "::::+", g], None);
     same_as_parallel(&["-k", "-a", f, "-a", g, "echo"], None);
@@ -702,15 +740,23 @@ fn parallel_input_sources() {
 
 #[test]
 fn parallel_columns_and_headers() {
-    same_as_parallel(&["-k", "--colsep", "\\t", "echo", "{2}", "{1}"], Some(b"a\tb\nc\td\n"));
+    same_as_parallel(
+        &["-k", "--colsep", "\\t", "echo", "{2}", "{1}"],
+        Some(b"a\tb\nc\td\n"),
+    );
     same_as_parallel(&["-k", "--colsep", ",", "echo"], Some(b"a,b\nc,d\n"));
-    same_as_parallel(&["-k", "--colsep", " +", "echo", "{3}-{1}"], Some(b"a  b   c\n1 2 3\n"));
+    same_as_parallel(
+        &["-k", "--colsep", " +", "echo", "{3}-{1}"],
+        Some(b"a  b   c\n1 2 3\n"),
+    );
     same_as_parallel(
         &["-k", "--header", ":", "--colsep", ",", "echo", "{y}", "{x}"],
         Some(b"x,y\n1,2\n3,4\n"),
     );
     same_as_parallel(
-        &["-k", "--header", ":", "echo", "{f}", "{g}", ":::", "f", "1", "2", ":::", "g", "3"],
+        &[
+            "-k", "--header", ":", "echo", "{f}", "{g}", ":::", "f", "1", "2", ":::", "g", "3",
+        ],
         None,
     );
 }
@@ -732,7 +778,10 @@ fn parallel_inputs_per_job() {
         let args: Vec<&str> = flags.iter().chain(abcde.iter()).copied().collect();
         same_as_parallel(&args, None);
     }
-    same_as_parallel(&["-k", "-s", "12", "-X", "echo"], Some(b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"));
+    same_as_parallel(
+        &["-k", "-s", "12", "-X", "echo"],
+        Some(b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
+    );
     same_as_parallel(&["-j", "2", "-X", "echo"], Some(b"1\n2\n3\n4\n5\n"));
     same_as_parallel(&["-k", "-N", "2", "echo"], Some(b"1\n2\n3\n"));
 }
@@ -787,11 +836,30 @@ fn parallel_quotes_every_input() {
 
 #[test]
 fn parallel_shell_strings_and_no_command() {
-    same_as_parallel(&["-k", "echo {} | tr a-z A-Z; echo done {#}", ":::", "a b", "c"], None);
+    same_as_parallel(
+        &[
+            "-k",
+            "echo {} | tr a-z A-Z; echo done {#}",
+            ":::",
+            "a b",
+            "c",
+        ],
+        None,
+    );
     same_as_parallel(&["-k", "echo hi", ":::", "a", "b c"], None);
     same_as_parallel(&["-k"], Some(b"echo hi\necho \"a b\"\nprintf '%s-' x y\n"));
     same_as_parallel(&["-k", ":::", "echo 1", "echo 2 && echo 3"], None);
-    same_as_parallel(&["-k", "--dry-run", "gzip -c {} > {.}.gz", ":::", "a b.log", "c.log"], None);
+    same_as_parallel(
+        &[
+            "-k",
+            "--dry-run",
+            "gzip -c {} > {.}.gz",
+            ":::",
+            "a b.log",
+            "c.log",
+        ],
+        None,
+    );
     same_as_parallel(&["-k", "--dry-run", "echo", "{}", ":::", "a b", "c"], None);
 }
 
@@ -799,9 +867,15 @@ fn parallel_shell_strings_and_no_command() {
 fn parallel_tags_and_grouping() {
     same_as_parallel(&["-k", "--tag", "printf 'x\\ny'", ":::", "a", "b"], None);
     same_as_parallel(&["-k", "--tag", "echo", ":::", "a", ":::", "b", "c"], None);
-    same_as_parallel(&["-k", "--tagstring", "{#}-{}:", "echo", ":::", "a", "b"], None);
+    same_as_parallel(
+        &["-k", "--tagstring", "{#}-{}:", "echo", ":::", "a", "b"],
+        None,
+    );
     same_as_parallel(&["-k", "printf", "%s", ":::", "no", "new", "line"], None);
-    same_as_parallel(&["-k", "--line-buffer", "printf '%s\\n'", ":::", "a", "b"], None);
+    same_as_parallel(
+        &["-k", "--line-buffer", "printf '%s\\n'", ":::", "a", "b"],
+        None,
+    );
     same_as_parallel(&["-j", "1", "-u", "echo", ":::", "a", "b"], None);
 }
 
@@ -809,11 +883,58 @@ fn parallel_tags_and_grouping() {
 fn parallel_exit_codes_and_halt() {
     same_as_parallel(&["exit {}", ":::", "0", "1", "1"], None);
     same_as_parallel(&["exit {}", ":::", "0", "0"], None);
-    same_as_parallel(&["-j", "1", "--halt", "now,fail=1", "exit {}", ":::", "0", "3", "0"], None);
-    same_as_parallel(&["-j", "1", "--halt", "soon,fail=1", "exit {}", ":::", "0", "4", "0"], None);
-    same_as_parallel(&["-j", "1", "--halt", "2", "exit {}", ":::", "0", "5", "0"], None);
-    same_as_parallel(&["-j", "1", "--halt", "now,success=1", "exit {}", ":::", "1", "0", "1"], None);
-    same_as_parallel(&["-j", "1", "--halt", "never", "exit {}", ":::", "1", "0", "1"], None);
+    same_as_parallel(
+        &[
+            "-j",
+            "1",
+            "--halt",
+            "now,fail=1",
+            "exit {}",
+            ":::",
+            "0",
+            "3",
+            "0",
+        ],
+        None,
+    );
+    same_as_parallel(
+        &[
+            "-j",
+            "1",
+            "--halt",
+            "soon,fail=1",
+            "exit {}",
+            ":::",
+            "0",
+            "4",
+            "0",
+        ],
+        None,
+    );
+    same_as_parallel(
+        &["-j", "1", "--halt", "2", "exit {}", ":::", "0", "5", "0"],
+        None,
+    );
+    same_as_parallel(
+        &[
+            "-j",
+            "1",
+            "--halt",
+            "now,success=1",
+            "exit {}",
+            ":::",
+            "1",
+            "0",
+            "1",
+        ],
+        None,
+    );
+    same_as_parallel(
+        &[
+            "-j", "1", "--halt", "never", "exit {}", ":::", "1", "0", "1",
+        ],
+        None,
+    );
     let many: Vec<String> = (0..103).map(|_| "1".to_string()).collect();
     let mut args = vec!["-j", "4", "exit {}", ":::"];
     args.extend(many.iter().map(String::as_str));
@@ -822,42 +943,87 @@ fn parallel_exit_codes_and_halt() {
 
 #[test]
 fn parallel_pipe_blocks() {
-    let data: Vec<u8> = (0..20000).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+    let data: Vec<u8> = (0..20000)
+        .flat_map(|i| format!("{i}\n").into_bytes())
+        .collect();
     same_as_parallel(&["--pipe", "--block", "10k", "-k", "wc", "-l"], Some(&data));
     same_as_parallel(&["--pipe", "--block", "10K", "-k", "wc", "-c"], Some(&data));
     same_as_parallel(&["--pipe", "-k", "wc", "-l"], Some(&data));
-    same_as_parallel(&["--pipe", "-N", "3", "-k", "cat; echo --"], Some(b"1\n2\n3\n4\n5\n6\n7\n"));
-    same_as_parallel(&["--pipe", "--block", "2", "-k", "echo {#}; cat"], Some(b"1\n2\n3\n"));
-    same_as_parallel(&["--pipe", "--recend", ";", "--block", "1", "-k", "cat; echo"], Some(b"a;b;c;"));
+    same_as_parallel(
+        &["--pipe", "-N", "3", "-k", "cat; echo --"],
+        Some(b"1\n2\n3\n4\n5\n6\n7\n"),
+    );
+    same_as_parallel(
+        &["--pipe", "--block", "2", "-k", "echo {#}; cat"],
+        Some(b"1\n2\n3\n"),
+    );
+    same_as_parallel(
+        &["--pipe", "--recend", ";", "--block", "1", "-k", "cat; echo"],
+        Some(b"a;b;c;"),
+    );
     same_as_parallel(&["--pipe", "-k", "md5sum"], Some(&data));
     let dir = TempDir::new("fork-pipepart");
     let file = dir.path("data");
     std::fs::write(&file, &data).unwrap();
     let file = file.to_str().unwrap();
-    same_as_parallel(&["--pipepart", "-a", file, "--block", "10k", "-k", "wc", "-l"], None);
-    same_as_parallel(&["--pipepart", "-a", file, "--block", "7K", "-k", "md5sum"], None);
+    same_as_parallel(
+        &["--pipepart", "-a", file, "--block", "10k", "-k", "wc", "-l"],
+        None,
+    );
+    same_as_parallel(
+        &["--pipepart", "-a", file, "--block", "7K", "-k", "md5sum"],
+        None,
+    );
 }
 
 /// Every record reaches exactly one job, whole, whatever the block size.
 #[test]
 fn pipe_never_cuts_records() {
-    let data: Vec<u8> = (0..600).flat_map(|i| format!("record-{i}-{}\n", "x".repeat(i % 97)).into_bytes()).collect();
+    let data: Vec<u8> = (0..600)
+        .flat_map(|i| format!("record-{i}-{}\n", "x".repeat(i % 97)).into_bytes())
+        .collect();
     let dir = TempDir::new("fork-pipe-records");
     let file = dir.path("data");
     std::fs::write(&file, &data).unwrap();
     for block in ["1", "500", "4k", "10M"] {
-        let out = run(ptool_fork_cmd(&["--pipe", "--block", block, "-j", "3", "-k", "cat"]), Some(&data), BOUND);
+        let out = run(
+            ptool_fork_cmd(&["--pipe", "--block", block, "-j", "3", "-k", "cat"]),
+            Some(&data),
+            BOUND,
+        );
         out.success();
         assert!(out.stdout.as_bytes() == &data[..], "--pipe --block {block}");
         let out = run(
-            ptool_fork_cmd(&["--pipepart", "-a", file.to_str().unwrap(), "--block", block, "-j", "3", "-k", "cat"]),
+            ptool_fork_cmd(&[
+                "--pipepart",
+                "-a",
+                file.to_str().unwrap(),
+                "--block",
+                block,
+                "-j",
+                "3",
+                "-k",
+                "cat",
+            ]),
             None,
             BOUND,
         );
         out.success();
-        assert!(out.stdout.as_bytes() == &data[..], "--pipepart --block {block}");
+        assert!(
+            out.stdout.as_bytes() == &data[..],
+            "--pipepart --block {block}"
+        );
         let out = run(
-            ptool_fork_cmd(&["--pipe", "--block", block, "-j", "3", "sh", "-c", "grep -vc '^record-[0-9]*-x*$' || true"]),
+            ptool_fork_cmd(&[
+                "--pipe",
+                "--block",
+                block,
+                "-j",
+                "3",
+                "sh",
+                "-c",
+                "grep -vc '^record-[0-9]*-x*$' || true",
+            ]),
             Some(&data),
             BOUND,
         );
@@ -897,7 +1063,11 @@ fn binary_output_concatenates_into_a_valid_stream() {
     };
     let unzipped = unzip(&out.stdout);
     assert!(unzipped.status.success(), "not a valid gzip stream");
-    let want = format!("{}{}", "content of a\n".repeat(1000), "content of b\n".repeat(1000));
+    let want = format!(
+        "{}{}",
+        "content of a\n".repeat(1000),
+        "content of b\n".repeat(1000)
+    );
     assert_eq!(String::from_utf8_lossy(&unzipped.stdout), want);
     if gnu_parallel().is_some() {
         let theirs = parallel_cmd(&["-k", "gzip", "-c", ":::", "a", "b"])
@@ -918,10 +1088,19 @@ fn parallel_joblogs_and_resume() {
     let theirs = dir.path("theirs.log");
     let ours = dir.path("ours.log");
     let args = |log: &std::path::Path| -> Vec<String> {
-        ["--joblog", log.to_str().unwrap(), "-k", "exit {}", ":::", "0", "1", "2"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "--joblog",
+            log.to_str().unwrap(),
+            "-k",
+            "exit {}",
+            ":::",
+            "0",
+            "1",
+            "2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let a: Vec<String> = args(&theirs);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -935,7 +1114,12 @@ fn parallel_joblogs_and_resume() {
         text.lines()
             .map(|l| {
                 let f: Vec<&str> = l.split('\t').collect();
-                (f.len(), f[0].to_string(), f.get(6).unwrap_or(&"").to_string(), f.get(8).unwrap_or(&"").to_string())
+                (
+                    f.len(),
+                    f[0].to_string(),
+                    f.get(6).unwrap_or(&"").to_string(),
+                    f.get(8).unwrap_or(&"").to_string(),
+                )
             })
             .collect()
     };
@@ -948,8 +1132,27 @@ fn parallel_joblogs_and_resume() {
     // --resume skips what either log lists; --resume-failed reruns failures.
     for log in [&theirs, &ours] {
         let l = log.to_str().unwrap();
-        same_as_parallel_with_log(&["--resume", "--joblog", l, "-k", "echo", ":::", "0", "1", "2", "3"], log);
-        same_as_parallel_with_log(&["--resume-failed", "--joblog", l, "-k", "echo", ":::", "0", "1", "2", "3"], log);
+        same_as_parallel_with_log(
+            &[
+                "--resume", "--joblog", l, "-k", "echo", ":::", "0", "1", "2", "3",
+            ],
+            log,
+        );
+        same_as_parallel_with_log(
+            &[
+                "--resume-failed",
+                "--joblog",
+                l,
+                "-k",
+                "echo",
+                ":::",
+                "0",
+                "1",
+                "2",
+                "3",
+            ],
+            log,
+        );
         same_as_parallel_with_log(&["--retry-failed", "--joblog", l], log);
     }
 }
@@ -961,7 +1164,10 @@ fn same_as_parallel_with_log(args: &[&str], log: &std::path::Path) {
     let l = log.to_str().unwrap();
     let copy = format!("{l}.copy");
     std::fs::write(&copy, &text).unwrap();
-    let swapped: Vec<&str> = args.iter().map(|a| if *a == l { copy.as_str() } else { a }).collect();
+    let swapped: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == l { copy.as_str() } else { a })
+        .collect();
     let theirs = run(parallel_cmd(&swapped), None, BOUND);
     std::fs::write(&copy, &text).unwrap();
     let ours = run(ptool_fork_cmd(&swapped), None, BOUND);
@@ -997,8 +1203,22 @@ fn parallel_results_layout() {
     };
     let (t, o) = (dir.path("theirs"), dir.path("ours"));
     for (root, parallel) in [(&t, true), (&o, false)] {
-        let args = ["--results", root.to_str().unwrap(), "-k", "echo {1}-{2}; echo err >&2", ":::", "a", "b/c", ":::", "x"];
-        let out = if parallel { run(parallel_cmd(&args), None, BOUND) } else { run(ptool_fork_cmd(&args), None, BOUND) };
+        let args = [
+            "--results",
+            root.to_str().unwrap(),
+            "-k",
+            "echo {1}-{2}; echo err >&2",
+            ":::",
+            "a",
+            "b/c",
+            ":::",
+            "x",
+        ];
+        let out = if parallel {
+            run(parallel_cmd(&args), None, BOUND)
+        } else {
+            run(ptool_fork_cmd(&args), None, BOUND)
+        };
         out.expect_code(0);
         assert_eq!(out.stdout, "", "--results keeps stdout in the files");
     }
@@ -1008,7 +1228,23 @@ fn parallel_results_layout() {
 /// `--timeout 200%`: a job far slower than the median is stopped.
 #[test]
 fn parallel_timeout_as_a_share_of_the_median() {
-    same_as_parallel(&["-k", "-j", "1", "--timeout", "300%", "sleep {}; echo {}", ":::", "0.1", "0.1", "0.1", "0.1", "3"], None);
+    same_as_parallel(
+        &[
+            "-k",
+            "-j",
+            "1",
+            "--timeout",
+            "300%",
+            "sleep {}; echo {}",
+            ":::",
+            "0.1",
+            "0.1",
+            "0.1",
+            "0.1",
+            "3",
+        ],
+        None,
+    );
 }
 
 #[test]
@@ -1020,7 +1256,9 @@ fn scheduling_flags_work() {
         assert_eq!(out.stdout, "a\nb\nc\n", "-j {j}");
     }
     // --delay spaces starts out.
-    let out = ptool(["fork", "-j", "4", "--delay", "150ms", "true", ":::", "1", "2", "3"]);
+    let out = ptool([
+        "fork", "-j", "4", "--delay", "150ms", "true", ":::", "1", "2", "3",
+    ]);
     out.success();
     assert!(out.elapsed >= Duration::from_millis(300), "{out:#?}");
     // A --load or --memfree nobody can meet holds jobs back until a Ctrl-C.
@@ -1033,7 +1271,17 @@ fn scheduling_flags_work() {
     let (code, out, _) = bg.finish();
     assert_eq!(code, 130);
     assert!(out.is_empty(), "nothing ran: {out:?}");
-    let out = ptool(["fork", "-k", "--load", "100000", "--memfree", "1k", "echo", ":::", "ok"]);
+    let out = ptool([
+        "fork",
+        "-k",
+        "--load",
+        "100000",
+        "--memfree",
+        "1k",
+        "echo",
+        ":::",
+        "ok",
+    ]);
     out.success();
     assert_eq!(out.stdout, "ok\n");
     // --shuf runs every input, once.
@@ -1051,12 +1299,38 @@ fn scheduling_flags_work() {
 fn dry_run_runs_nothing_and_pastes_back() {
     let dir = TempDir::new("fork-dry-run");
     let made = dir.path("made");
-    let out = ptool(["fork", "--dry-run", "touch", made.to_str().unwrap(), ":::", "it's $(x)", "-n"]);
+    let out = ptool([
+        "fork",
+        "--dry-run",
+        "touch",
+        made.to_str().unwrap(),
+        ":::",
+        "it's $(x)",
+        "-n",
+    ]);
     out.success();
     assert!(!made.exists());
     // Pasted into a shell, each line runs the same command.
-    let out = ptool(["fork", "-k", "--dry-run", "printf", "<%s>\\n", ":::", "it's $(x)", "a\nb", "-n", "ü"]);
+    let out = ptool([
+        "fork",
+        "-k",
+        "--dry-run",
+        "printf",
+        "<%s>\\n",
+        ":::",
+        "it's $(x)",
+        "a\nb",
+        "-n",
+        "ü",
+    ]);
     out.success();
-    let shell = std::process::Command::new("/bin/sh").arg("-c").arg(&out.stdout).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&shell.stdout), "<it's $(x)>\n<a\nb>\n<-n>\n<ü>\n");
+    let shell = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&out.stdout)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&shell.stdout),
+        "<it's $(x)>\n<a\nb>\n<-n>\n<ü>\n"
+    );
 }

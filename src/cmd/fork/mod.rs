@@ -92,9 +92,11 @@ pub fn run<W: Write>(args: ForkArgs, out: &Out, w: &mut W) -> Result<Exit> {
 /// Flags that cannot go together, and GNU parallel features ptool refuses
 /// rather than run as something else.
 fn check_combinations(args: &ForkArgs, out: &Out) -> Result<()> {
-    let has_sources = args.command.iter().any(|w| {
-        matches!(w.to_str(), Some(":::" | ":::+" | "::::" | "::::+"))
-    }) || !args.arg_file.is_empty();
+    let has_sources = args
+        .command
+        .iter()
+        .any(|w| matches!(w.to_str(), Some(":::" | ":::+" | "::::" | "::::+")))
+        || !args.arg_file.is_empty();
     let piping = args.pipe || args.pipepart;
     let batching = args.xargs || args.multiple;
     let per_job = args.max_args.is_some() || args.max_replace_args.is_some();
@@ -111,30 +113,63 @@ fn check_combinations(args: &ForkArgs, out: &Out) -> Result<()> {
             piping && args.command.iter().any(|w| w == ":::" || w == ":::+"),
             "--pipe and --pipepart read stdin or -a FILE, not ::: inputs",
         ),
-        (args.pipepart && per_job, "--pipepart splits by size: use --block, not -N"),
-        (batching && per_job, "give -X/-m (as many inputs as fit) or -n/-N (a fixed number), not both"),
-        (args.max_chars.is_some() && !batching, "-s only limits the command lines of -X and -m"),
+        (
+            args.pipepart && per_job,
+            "--pipepart splits by size: use --block, not -N",
+        ),
+        (
+            batching && per_job,
+            "give -X/-m (as many inputs as fit) or -n/-N (a fixed number), not both",
+        ),
+        (
+            args.max_chars.is_some() && !batching,
+            "-s only limits the command lines of -X and -m",
+        ),
         (
             args.header.as_deref().is_some_and(|h| h != ":"),
             "only --header : is supported (the first input names the columns)",
         ),
-        (args.replace.as_deref() == Some(""), "-I needs a non-empty replacement string"),
-        (out.json && args.line_buffer, "--line-buffer cannot be used with --json (each JSON record holds the job's whole output)"),
-        (out.json && (args.tag || args.tagstring.is_some()), "--tag cannot be used with --json (each JSON record has its input)"),
-        (out.json && args.ungroup, "--ungroup cannot be used with --json (the output is not captured)"),
         (
-            args.ungroup && (args.tag || args.tagstring.is_some() || args.keep_order || args.results.is_some()),
+            args.replace.as_deref() == Some(""),
+            "-I needs a non-empty replacement string",
+        ),
+        (
+            out.json && args.line_buffer,
+            "--line-buffer cannot be used with --json (each JSON record holds the job's whole output)",
+        ),
+        (
+            out.json && (args.tag || args.tagstring.is_some()),
+            "--tag cannot be used with --json (each JSON record has its input)",
+        ),
+        (
+            out.json && args.ungroup,
+            "--ungroup cannot be used with --json (the output is not captured)",
+        ),
+        (
+            args.ungroup
+                && (args.tag
+                    || args.tagstring.is_some()
+                    || args.keep_order
+                    || args.results.is_some()),
             "--ungroup passes output straight through: not with --tag, --tagstring, -k or --results",
         ),
         (
             args.results.as_ref().is_some_and(|r| {
                 let r = r.as_os_str().as_bytes();
-                [".csv", ".tsv", ".json"].iter().any(|ext| r.ends_with(ext.as_bytes()))
+                [".csv", ".tsv", ".json"]
+                    .iter()
+                    .any(|ext| r.ends_with(ext.as_bytes()))
             }),
             "--results into a .csv, .tsv or .json file is not supported (give a directory)",
         ),
-        (args.block.is_some() && !piping, "--block sets the size of --pipe and --pipepart blocks"),
-        (args.recend.is_some() && !piping, "--recend is for --pipe and --pipepart"),
+        (
+            args.block.is_some() && !piping,
+            "--block sets the size of --pipe and --pipepart blocks",
+        ),
+        (
+            args.recend.is_some() && !piping,
+            "--recend is for --pipe and --pipepart",
+        ),
     ];
     for (bad, why) in rules {
         if *bad {
@@ -156,7 +191,10 @@ fn shape(args: &ForkArgs) -> Result<Shape> {
         .as_deref()
         .map(|re| {
             regex::bytes::Regex::new(re).map_err(|e| {
-                refuse(format!("--colsep: invalid regular expression: {}", crate::output::sanitize::escape_str(&e.to_string())))
+                refuse(format!(
+                    "--colsep: invalid regular expression: {}",
+                    crate::output::sanitize::escape_str(&e.to_string())
+                ))
             })
         })
         .transpose()?;
@@ -227,7 +265,8 @@ fn input_work(
     let batching = args.xargs || args.multiple;
     let stream_ok = !batching && !args.shuf;
     let (records, names) = source::open(all, shape, stream_ok).map_err(refuse)?;
-    let template = Template::parse(command, &template_options(args, &names, true)).map_err(refuse)?;
+    let template =
+        Template::parse(command, &template_options(args, &names, true)).map_err(refuse)?;
     let per_job = args.max_replace_args.or(args.max_args).unwrap_or(1);
     let feed = match records {
         Records::Stream(stream) => Feed::from_stream(stream, per_job),
@@ -257,7 +296,11 @@ fn batch(template: &Template, records: Vec<Record>, limit: usize, jobs: usize) -
     let mut current: Record = Vec::new();
     let (mut count, mut size) = (0, base);
     for record in records {
-        let delta = template.expand(&record, 1, 1).size().saturating_sub(base).max(1);
+        let delta = template
+            .expand(&record, 1, 1)
+            .size()
+            .saturating_sub(base)
+            .max(1);
         if count > 0 && (count >= target || size + delta > limit) {
             out.push(std::mem::take(&mut current));
             count = 0;
@@ -280,8 +323,8 @@ fn pipe_work(
     command: &[std::ffi::OsString],
     sources: &[Source],
 ) -> Result<(Work, Template)> {
-    let template = Template::parse(command, &template_options(args, &Vec::new(), false))
-        .map_err(refuse)?;
+    let template =
+        Template::parse(command, &template_options(args, &Vec::new(), false)).map_err(refuse)?;
     if template.mode() == Mode::InputIsCommand {
         return Err(refuse("--pipe and --pipepart need a command to feed"));
     }
@@ -292,7 +335,9 @@ fn pipe_work(
         }
     }
     if files.len() > 1 {
-        return Err(refuse("--pipe and --pipepart read one file (-a FILE), not several"));
+        return Err(refuse(
+            "--pipe and --pipepart read one file (-a FILE), not several",
+        ));
     }
     let recend = match &args.recend {
         Some(r) => source::unescape(r).map_err(|e| refuse(format!("--recend: {e}")))?,
@@ -312,7 +357,9 @@ fn pipe_work(
             .map_err(|e| refuse(format!("cannot read {}: {e}", path_text(path))))?,
         None => {
             if std::io::stdin().is_terminal() {
-                return Err(refuse("--pipe reads stdin, which is a terminal: redirect or pipe data into it"));
+                return Err(refuse(
+                    "--pipe reads stdin, which is a terminal: redirect or pipe data into it",
+                ));
             }
             Reader::Stdin(std::io::stdin())
         }
@@ -336,7 +383,10 @@ fn retry_failed_work(
             "--retry-failed runs the failed commands of the --joblog as they were logged: give no command or inputs",
         ));
     }
-    let path = args.joblog.as_deref().ok_or_else(|| refuse("--retry-failed needs --joblog"))?;
+    let path = args
+        .joblog
+        .as_deref()
+        .ok_or_else(|| refuse("--retry-failed needs --joblog"))?;
     let log = records::read_joblog(path)
         .map_err(|e| refuse(format!("cannot read the joblog {}: {e}", path_text(path))))?;
     let mut failed: Vec<(u64, Vec<u8>)> = log
@@ -356,7 +406,10 @@ fn dry_run<W: Write>(mut work: Work, template: &Template, w: &mut W) -> Result<E
     loop {
         let values: Record = match &mut work {
             Work::Inputs(feed) => match feed.take() {
-                source::Next::Job { values, seq: Some(s) } => {
+                source::Next::Job {
+                    values,
+                    seq: Some(s),
+                } => {
                     seq = s - 1;
                     values
                 }
@@ -404,9 +457,7 @@ fn resolve_jobs(spec: JobsSpec) -> Option<usize> {
         JobsSpec::Fixed(n) => Some(n),
         JobsSpec::Unlimited => None,
         JobsSpec::Percent(p) => Some(((cpus as f64 * p / 100.0) as usize).max(1)),
-        JobsSpec::Relative(n) => {
-            Some(usize::try_from(cpus as i64 + n).unwrap_or(1).max(1))
-        }
+        JobsSpec::Relative(n) => Some(usize::try_from(cpus as i64 + n).unwrap_or(1).max(1)),
     }
 }
 
@@ -462,7 +513,10 @@ fn settings(args: &ForkArgs, out: &Out, jobs: usize) -> Result<Settings> {
         None => None,
     };
     let skip = if args.resume || args.resume_failed {
-        let path = args.joblog.as_deref().ok_or_else(|| refuse("--resume needs --joblog"))?;
+        let path = args
+            .joblog
+            .as_deref()
+            .ok_or_else(|| refuse("--resume needs --joblog"))?;
         let log = records::read_joblog(path)
             .map_err(|e| refuse(format!("cannot read the joblog {}: {e}", path_text(path))))?;
         records::skipped(&log, args.resume)
@@ -514,8 +568,8 @@ fn run_pool<W: Write>(
     // event loop polls) instead of ending ptool with its jobs still running.
     // CHLD: adopted orphans to reap (and, without pidfds, jobs' exits).
     let watched = [Signal::INT, Signal::TERM, Signal::HUP, Signal::CHLD];
-    let signals = SignalWatch::new(&watched)
-        .map_err(|e| failure(format!("cannot watch signals: {e}")))?;
+    let signals =
+        SignalWatch::new(&watched).map_err(|e| failure(format!("cannot watch signals: {e}")))?;
     // Orphans of the jobs (a grandchild whose parent was killed) come to
     // ptool instead of PID 1, so ptool can reap them.
     become_subreaper().map_err(|e| failure(format!("cannot become a subreaper: {e}")))?;

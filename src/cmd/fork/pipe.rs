@@ -66,9 +66,21 @@ impl Blocks {
         }
     }
 
-    /// True while reading ahead is useful: less than a block is buffered.
-    pub fn wants_read(&self) -> bool {
-        !self.eof && (self.buffered() < self.block || self.per_block.is_some() || self.stuck)
+    /// True while reading is useful: no block can be cut from what is
+    /// buffered, or less than a block is buffered and the jobs' blocks
+    /// still held (`held`) leave room within `budget` bytes.
+    pub fn wants_read(&self, held: usize, budget: usize) -> bool {
+        if self.eof {
+            return false;
+        }
+        self.stuck
+            || ((self.buffered() < self.block || self.per_block.is_some())
+                && held + self.buffered() < budget)
+    }
+
+    /// The block size.
+    pub fn block(&self) -> usize {
+        self.block
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -135,7 +147,7 @@ impl Blocks {
     }
 
     /// Bytes read but not yet cut into a block.
-    fn buffered(&self) -> usize {
+    pub fn buffered(&self) -> usize {
         self.pending.len() - self.start
     }
 
@@ -268,11 +280,11 @@ pub enum Feeding {
 }
 
 impl Feeding {
-    /// Bytes still to go.
-    pub fn left(&self) -> u64 {
+    /// Bytes of memory it holds.
+    pub fn held(&self) -> usize {
         match self {
-            Feeding::Block { data, written } => (data.len() - written) as u64,
-            Feeding::Range { offset, end } => end - offset,
+            Feeding::Block { data, .. } => data.len(),
+            Feeding::Range { .. } => 0,
         }
     }
 }
@@ -283,10 +295,19 @@ mod tests {
     use std::io::Write;
 
     fn blocks_of(data: &[u8], block: usize, recend: &[u8], per: Option<usize>) -> Vec<Vec<u8>> {
-        let dir = std::env::temp_dir().join(format!("ptool-pipe-test-{}-{}", std::process::id(), data.len() + block));
+        let dir = std::env::temp_dir().join(format!(
+            "ptool-pipe-test-{}-{}",
+            std::process::id(),
+            data.len() + block
+        ));
         let mut f = File::create(&dir).expect("temp file");
         f.write_all(data).expect("write");
-        let mut b = Blocks::new(Reader::open(&dir).expect("open"), block, recend.to_vec(), per);
+        let mut b = Blocks::new(
+            Reader::open(&dir).expect("open"),
+            block,
+            recend.to_vec(),
+            per,
+        );
         let mut out = Vec::new();
         while let Some(block) = b.take_blocking().expect("reads") {
             out.push(block);
@@ -305,7 +326,14 @@ mod tests {
         let got = blocks_of(b"a;b;c;", 1, b";", None);
         assert_eq!(got, [b"a;".to_vec(), b"b;".to_vec(), b"c;".to_vec()]);
         let got = blocks_of(b"1\n2\n3\n4\n5\n6\n7\n", 1 << 20, b"\n", Some(3));
-        assert_eq!(got, [b"1\n2\n3\n".to_vec(), b"4\n5\n6\n".to_vec(), b"7\n".to_vec()]);
+        assert_eq!(
+            got,
+            [
+                b"1\n2\n3\n".to_vec(),
+                b"4\n5\n6\n".to_vec(),
+                b"7\n".to_vec()
+            ]
+        );
         let got = blocks_of(b"x\r\ny\r\nz", 4, b"\r\n", None);
         assert_eq!(got, [b"x\r\n".to_vec(), b"y\r\n".to_vec(), b"z".to_vec()]);
     }
@@ -313,7 +341,9 @@ mod tests {
     #[test]
     fn parts_cover_the_file_at_record_ends() {
         let path = std::env::temp_dir().join(format!("ptool-parts-test-{}", std::process::id()));
-        let data: Vec<u8> = (0..1000).flat_map(|i| format!("{i}\n").into_bytes()).collect();
+        let data: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
         std::fs::write(&path, &data).expect("write");
         for block in [1u64, 10, 100, 1000, 100_000] {
             let mut p = Parts::open(&path, block, b"\n".to_vec()).expect("open");

@@ -93,7 +93,11 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<u64, Logged>> {
     for line in text.split(|&b| b == b'\n') {
         let fields: Vec<&[u8]> = line.splitn(9, |&b| b == b'\t').collect();
         let number = |i: usize| -> Option<i64> {
-            std::str::from_utf8(fields.get(i)?).ok()?.trim().parse().ok()
+            std::str::from_utf8(fields.get(i)?)
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
         };
         let record = if fields.len() == 9 {
             number(0).and_then(|seq| Some((seq, number(6)?, number(7)?)))
@@ -251,7 +255,11 @@ mod tests {
         let mut failed: Vec<u64> = skipped(&log, false).into_iter().collect();
         failed.sort_unstable();
         assert_eq!(failed, [1, 2]);
-        assert!(read_joblog(Path::new("/nonexistent/ptool-joblog")).expect("empty").is_empty());
+        assert!(
+            read_joblog(Path::new("/nonexistent/ptool-joblog"))
+                .expect("empty")
+                .is_empty()
+        );
     }
 
     #[test]

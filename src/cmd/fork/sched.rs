@@ -451,7 +451,10 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         let tag = match &self.settings.tag {
             None => None,
             Some(Tagging::Inputs) => Some(tag_for(&p.values.join(&b' '))),
-            Some(Tagging::String(t)) => Some(tag_for(&t.expand(&p.values, p.seq, slot).argv().join(std::ffi::OsStr::new(" ")).as_bytes().to_vec())),
+            Some(Tagging::String(t)) => {
+                let words = t.expand(&p.values, p.seq, slot).argv();
+                Some(tag_for(words.join(std::ffi::OsStr::new(" ")).as_bytes()))
+            }
         };
         let (seq_text, slot_text) = (p.seq.to_string(), slot.to_string());
         let mut command = Command::new(&argv[0]);
@@ -563,8 +566,16 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                     && self.held.is_none()
                     && self.running.len() < self.settings.jobs
             }
-            // Read ahead by up to a block even while every slot is busy.
-            Work::Pipe(blocks) => blocks.wants_read(),
+            // Read ahead while the blocks held stay within jobs x block.
+            Work::Pipe(blocks) => {
+                let held: usize = self
+                    .running
+                    .iter()
+                    .filter_map(|j| j.feeding.as_ref())
+                    .map(Feeding::held)
+                    .sum();
+                blocks.wants_read(held, self.settings.jobs.saturating_mul(blocks.block()))
+            }
             Work::Part(_) => false,
         }
     }
@@ -677,7 +688,13 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     /// it when everything is in (or the job stopped reading).
     fn feed(&mut self, i: usize) {
         let Work::Part(parts) = &self.work else {
-            return feed_block(&mut self.running[i]);
+            let job = &mut self.running[i];
+            feed_block(job);
+            // A block fully written is not needed again unless for a retry.
+            if job.stdin.is_none() && self.settings.retries == 0 {
+                job.feeding = None;
+            }
+            return;
         };
         let job = &mut self.running[i];
         let (Some(pipe), Some(Feeding::Range { offset, end })) = (&job.stdin, &mut job.feeding)
@@ -687,7 +704,9 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         };
         let mut done = false;
         while *offset < *end {
-            let len = usize::try_from(*end - *offset).unwrap_or(usize::MAX).min(FEED_PIPE);
+            let len = usize::try_from(*end - *offset)
+                .unwrap_or(usize::MAX)
+                .min(FEED_PIPE);
             let before = *offset;
             match splice_to_pipe(parts.file(), offset, pipe.as_fd(), len) {
                 Ok(0) => {
@@ -881,7 +900,8 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             Some(Stop::Leftovers) | None if exit == Some(0) => JobStatus::Ok,
             Some(Stop::Leftovers) | None => JobStatus::Failed,
         };
-        if status.is_ok() && matches!(self.settings.timeout, Some(TimeoutSpec::PercentOfMedian(_))) {
+        if status.is_ok() && matches!(self.settings.timeout, Some(TimeoutSpec::PercentOfMedian(_)))
+        {
             self.median.push(runtime);
         }
         job.out.shrink_to_fit();
@@ -955,7 +975,8 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                         Work::Inputs(feed) => feed.total().unwrap_or(self.last_ord),
                         _ => self.last_ord,
                     };
-                    self.totals.jobs() >= MEDIAN_MIN as u64 && count as f64 * 100.0 >= pct * base as f64
+                    self.totals.jobs() >= MEDIAN_MIN as u64
+                        && count as f64 * 100.0 >= pct * base as f64
                 }
             };
         if !reached {
@@ -991,18 +1012,12 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         if self.settings.single {
             self.single = Some(report.clone());
         }
-        if let Some(log) = &mut self.joblog {
-            let line = joblog_line(report);
-            if let Err(e) = log.file.write_all(&line) {
-                let message = format!("cannot write the joblog {}: {e}", log.path);
-                self.joblog = None;
-                self.printer.note(&message);
-            }
-        }
         if let Some(root) = &self.settings.results {
             if let Err(e) = write_results(root, &done.values, report.seq, &done.out, &done.err) {
-                self.printer
-                    .note(&format!("job {}: cannot write its results: {e}", report.seq));
+                self.printer.note(&format!(
+                    "job {}: cannot write its results: {e}",
+                    report.seq
+                ));
             }
             if !self.settings.json {
                 done.out.clear();
@@ -1031,18 +1046,25 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         }
     }
 
-    /// Print a finished job's output (or its JSON record).
+    /// Log a finished job and print its output (or its JSON record). With
+    /// `-k` this happens in input order, so the joblog is in order too, as
+    /// GNU parallel writes it.
     fn emit(&mut self, mut done: Done) -> io::Result<()> {
+        if let Some(log) = &mut self.joblog {
+            let line = joblog_line(&done.report);
+            if let Err(e) = log.file.write_all(&line) {
+                let message = format!("cannot write the joblog {}: {e}", log.path);
+                self.joblog = None;
+                self.printer.note(&message);
+            }
+        }
         if self.settings.json {
             if self.settings.quiet {
                 return Ok(());
             }
-            let mut line = serde_json::to_vec(&super::report::job_json(
-                &done.report,
-                &done.out,
-                &done.err,
-            ))
-            .map_err(io::Error::other)?;
+            let mut line =
+                serde_json::to_vec(&super::report::job_json(&done.report, &done.out, &done.err))
+                    .map_err(io::Error::other)?;
             line.push(b'\n');
             return self.write(&line, b"");
         }

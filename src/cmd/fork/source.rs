@@ -161,7 +161,11 @@ impl Splitter {
             return Take::Record(record);
         }
         // A separator may straddle the next read.
-        self.scanned = self.buf.len().saturating_sub(self.sep.len() - 1).max(self.start);
+        self.scanned = self
+            .buf
+            .len()
+            .saturating_sub(self.sep.len() - 1)
+            .max(self.start);
         if !self.eof {
             return Take::NeedRead;
         }
@@ -614,7 +618,11 @@ mod tests {
             panic!("a list")
         };
         l.into_iter()
-            .map(|r| r.into_iter().map(|v| String::from_utf8(v).expect("utf-8")).collect())
+            .map(|r| {
+                r.into_iter()
+                    .map(|v| String::from_utf8(v).expect("utf-8"))
+                    .collect()
+            })
             .collect()
     }
 
@@ -627,11 +635,26 @@ mod tests {
         assert_eq!(
             sources,
             vec![
-                Source { origin: words(&["a", "b"]), linked: false },
-                Source { origin: words(&["1"]), linked: true },
-                Source { origin: Origin::File("f".into()), linked: false },
-                Source { origin: Origin::File("g".into()), linked: false },
-                Source { origin: Origin::File("h".into()), linked: true },
+                Source {
+                    origin: words(&["a", "b"]),
+                    linked: false
+                },
+                Source {
+                    origin: words(&["1"]),
+                    linked: true
+                },
+                Source {
+                    origin: Origin::File("f".into()),
+                    linked: false
+                },
+                Source {
+                    origin: Origin::File("g".into()),
+                    linked: false
+                },
+                Source {
+                    origin: Origin::File("h".into()),
+                    linked: true
+                },
             ]
         );
         let (cmd, sources) = split_command(&os(&[":::", "x"]));
@@ -661,7 +684,12 @@ mod tests {
         .expect("opens");
         assert_eq!(
             list(r),
-            [["a", "1", "x"], ["a", "1", "y"], ["b", "2", "x"], ["b", "2", "y"]]
+            [
+                ["a", "1", "x"],
+                ["a", "1", "y"],
+                ["b", "2", "x"],
+                ["b", "2", "y"]
+            ]
         );
         let (r, _) = open(vec![s(words(&[]), false)], &plain(), true).expect("opens");
         assert!(list(r).is_empty());
@@ -674,11 +702,21 @@ mod tests {
             colsep: Some(Regex::new(",").expect("regex")),
             header: true,
         };
-        let s = |o| Source { origin: o, linked: false };
-        let (r, names) = open(vec![s(words(&["x,y", "1,2"])), s(words(&["z", "3"]))], &shape, true)
-            .expect("opens");
+        let s = |o| Source {
+            origin: o,
+            linked: false,
+        };
+        let (r, names) = open(
+            vec![s(words(&["x,y", "1,2"])), s(words(&["z", "3"]))],
+            &shape,
+            true,
+        )
+        .expect("opens");
         assert_eq!(list(r), [["1", "2", "3"]]);
-        assert_eq!(names, [(b"x".to_vec(), 1), (b"y".to_vec(), 2), (b"z".to_vec(), 3)]);
+        assert_eq!(
+            names,
+            [(b"x".to_vec(), 1), (b"y".to_vec(), 2), (b"z".to_vec(), 3)]
+        );
     }
 
     #[test]
@@ -715,16 +753,44 @@ mod tests {
 
     #[test]
     fn feeds_group_records_per_job() {
-        let records = vec![vec![b"a".to_vec()], vec![b"b".to_vec()], vec![b"c".to_vec()]];
+        let records = vec![
+            vec![b"a".to_vec()],
+            vec![b"b".to_vec()],
+            vec![b"c".to_vec()],
+        ];
         let mut f = Feed::from_list(records.clone(), 2);
         assert_eq!(f.total(), Some(2));
-        assert_eq!(f.take(), Next::Job { seq: None, values: vec![b"a".to_vec(), b"b".to_vec()] });
-        assert_eq!(f.take(), Next::Job { seq: None, values: vec![b"c".to_vec()] });
+        assert_eq!(
+            f.take(),
+            Next::Job {
+                seq: None,
+                values: vec![b"a".to_vec(), b"b".to_vec()]
+            }
+        );
+        assert_eq!(
+            f.take(),
+            Next::Job {
+                seq: None,
+                values: vec![b"c".to_vec()]
+            }
+        );
         assert_eq!(f.take(), Next::Done);
         let mut f = Feed::from_list(records, 0);
-        assert_eq!(f.take(), Next::Job { seq: None, values: vec![] });
+        assert_eq!(
+            f.take(),
+            Next::Job {
+                seq: None,
+                values: vec![]
+            }
+        );
         let mut c = Feed::Count { next: 0, total: 1 };
-        assert_eq!(c.take(), Next::Job { seq: None, values: vec![b"0".to_vec()] });
+        assert_eq!(
+            c.take(),
+            Next::Job {
+                seq: None,
+                values: vec![b"0".to_vec()]
+            }
+        );
         assert_eq!(c.take(), Next::Done);
     }
 

@@ -216,7 +216,10 @@ impl Template {
                 }
             }
         }
-        let has_placeholder = parsed.iter().flatten().any(|p| !matches!(p, Piece::Text(_)));
+        let has_placeholder = parsed
+            .iter()
+            .flatten()
+            .any(|p| !matches!(p, Piece::Text(_)));
         if opts.append && !has_placeholder && mode != Mode::InputIsCommand {
             if mode == Mode::Shell {
                 parsed.push(vec![Piece::Text(b" ".to_vec())]);
@@ -246,7 +249,14 @@ impl Template {
                             if i > 0 {
                                 out.push(b' ');
                             }
-                            expand_shell(word, std::slice::from_ref(v), values, seq, slot, &mut out);
+                            expand_shell(
+                                word,
+                                std::slice::from_ref(v),
+                                values,
+                                seq,
+                                slot,
+                                &mut out,
+                            );
                         }
                     } else {
                         expand_shell(word, values, values, seq, slot, &mut out);
@@ -259,7 +269,14 @@ impl Template {
                 for word in &self.words {
                     if self.context && repeats(word) {
                         for v in values {
-                            expand_argv(word, std::slice::from_ref(v), values, seq, slot, &mut argv);
+                            expand_argv(
+                                word,
+                                std::slice::from_ref(v),
+                                values,
+                                seq,
+                                slot,
+                                &mut argv,
+                            );
                         }
                     } else {
                         expand_argv(word, values, values, seq, slot, &mut argv);
@@ -273,16 +290,21 @@ impl Template {
 
 /// True when a word holds `{}` (the word `-X` repeats per value).
 fn repeats(word: &[Piece]) -> bool {
-    word.iter().any(|p| matches!(p, Piece::Value(Which::All, _)))
+    word.iter()
+        .any(|p| matches!(p, Piece::Value(Which::All, _)))
 }
 
 fn positional(values: &[Vec<u8>], n: i64) -> &[u8] {
     let index = if n > 0 {
         usize::try_from(n - 1).ok()
     } else {
-        usize::try_from(-n).ok().and_then(|back| values.len().checked_sub(back))
+        usize::try_from(-n)
+            .ok()
+            .and_then(|back| values.len().checked_sub(back))
     };
-    index.and_then(|i| values.get(i)).map_or(&[][..], Vec::as_slice)
+    index
+        .and_then(|i| values.get(i))
+        .map_or(&[][..], Vec::as_slice)
 }
 
 /// Expand one word for the shell: every value quoted, several values
@@ -420,7 +442,12 @@ fn token(rest: &[u8], opts: &Options<'_>) -> Result<Option<(Piece, usize)>, Stri
                     _ => named(inner, opts.names),
                 }
             } else if !head.is_empty() && head != b"-" {
-                match (std::str::from_utf8(head).ok().and_then(|h| h.parse::<i64>().ok()), Modifier::parse(tail)) {
+                match (
+                    std::str::from_utf8(head)
+                        .ok()
+                        .and_then(|h| h.parse::<i64>().ok()),
+                    Modifier::parse(tail),
+                ) {
                     (Some(n), Some(m)) if n != 0 => Some(Piece::Value(Which::Pos(n), m)),
                     _ => None,
                 }
@@ -474,7 +501,10 @@ mod tests {
     #[test]
     fn modifiers_match_gnu_parallel() {
         let cases: &[(&str, [&str; 4])] = &[
-            ("/a/b.c/d.tar.gz", ["/a/b.c/d.tar", "d.tar.gz", "/a/b.c", "d.tar"]),
+            (
+                "/a/b.c/d.tar.gz",
+                ["/a/b.c/d.tar", "d.tar.gz", "/a/b.c", "d.tar"],
+            ),
             ("x", ["x", "x", ".", "x"]),
             ("dir/", ["dir/", "", ".", ""]),
             ("a.", ["a", "a.", ".", "a"]),
@@ -486,20 +516,41 @@ mod tests {
         ];
         for (input, [noext, b, d, bnoext]) in cases {
             let v = input.as_bytes();
-            assert_eq!(Modifier::NoExt.apply(v), noext.as_bytes(), "{{.}} of {input}");
+            assert_eq!(
+                Modifier::NoExt.apply(v),
+                noext.as_bytes(),
+                "{{.}} of {input}"
+            );
             assert_eq!(Modifier::Base.apply(v), b.as_bytes(), "{{/}} of {input}");
             assert_eq!(Modifier::Dir.apply(v), d.as_bytes(), "{{//}} of {input}");
-            assert_eq!(Modifier::BaseNoExt.apply(v), bnoext.as_bytes(), "{{/.}} of {input}");
+            assert_eq!(
+                Modifier::BaseNoExt.apply(v),
+                bnoext.as_bytes(),
+                "{{/.}} of {input}"
+            );
         }
     }
 
     #[test]
     fn argv_placeholders() {
-        let t = Template::parse(&os(&["cp", "{}", "out/{#}-{%}.{.}", "{x}", "{1/}", "{-1}"]), &opts()).expect("parses");
+        let t = Template::parse(
+            &os(&["cp", "{}", "out/{#}-{%}.{.}", "{x}", "{1/}", "{-1}"]),
+            &opts(),
+        )
+        .expect("parses");
         assert_eq!(t.mode(), Mode::Argv);
         assert_eq!(
             argv(&t, &["d/a b.c", "z"]),
-            ["cp", "d/a b.c", "z", "out/1-1.d/a b", "z", "{x}", "a b.c", "z"]
+            [
+                "cp",
+                "d/a b.c",
+                "z",
+                "out/1-1.d/a b",
+                "z",
+                "{x}",
+                "a b.c",
+                "z"
+            ]
         );
     }
 
@@ -530,7 +581,10 @@ mod tests {
         let t = Template::parse(&os(&["echo"]), &opts()).expect("parses");
         assert_eq!(t.mode(), Mode::Argv);
         let t = Template::parse(&os(&["echo hi"]), &opts()).expect("parses");
-        assert_eq!(t.expand(&vals(&["a", "b c"]), 1, 1), Cmd::Shell(b"echo hi a 'b c'".to_vec()));
+        assert_eq!(
+            t.expand(&vals(&["a", "b c"]), 1, 1),
+            Cmd::Shell(b"echo hi a 'b c'".to_vec())
+        );
         let t = Template::parse(
             &os(&["echo hi"]),
             &Options {
@@ -579,7 +633,10 @@ mod tests {
     #[test]
     fn no_command_runs_each_input() {
         let t = Template::parse(&[], &opts()).expect("parses");
-        assert_eq!(t.expand(&vals(&["echo 'a b'"]), 1, 1), Cmd::Shell(b"echo 'a b'".to_vec()));
+        assert_eq!(
+            t.expand(&vals(&["echo 'a b'"]), 1, 1),
+            Cmd::Shell(b"echo 'a b'".to_vec())
+        );
     }
 
     #[test]
