@@ -37,7 +37,8 @@ use crate::output::sanitize::escape;
 use crate::output::{Out, json};
 use crate::signal::Signal;
 use crate::sys::child::become_subreaper;
-use crate::sys::jobs::{SignalWatch, raise_open_files};
+use crate::sys::raise_open_files;
+use crate::sys::sigwatch::SignalWatch;
 
 use output::Printer;
 use pipe::{Blocks, Parts};
@@ -568,8 +569,8 @@ fn run_pool<W: Write>(
     // event loop polls) instead of ending ptool with its jobs still running.
     // CHLD: adopted orphans to reap (and, without pidfds, jobs' exits).
     let watched = [Signal::INT, Signal::TERM, Signal::HUP, Signal::CHLD];
-    let signals =
-        SignalWatch::new(&watched).map_err(|e| failure(format!("cannot watch signals: {e}")))?;
+    let signals = SignalWatch::new(&watched.map(Signal::number))
+        .map_err(|e| failure(format!("cannot watch signals: {e}")))?;
     // Orphans of the jobs (a grandchild whose parent was killed) come to
     // ptool instead of PID 1, so ptool can reap them.
     become_subreaper().map_err(|e| failure(format!("cannot become a subreaper: {e}")))?;

@@ -27,9 +27,10 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::cli::{HaltOn, HaltSpec, Threshold, TimeoutSpec};
 use crate::exit::Exit;
 use crate::signal::Signal;
-use crate::sys::jobs::{
-    GroupChild, SignalWatch, poll_fds, poll_readable, reap_orphans, set_pipe_size, splice_to_pipe,
-};
+use crate::sys::child::reap_orphans;
+use crate::sys::jobs::{GroupChild, set_pipe_size, splice_to_pipe};
+use crate::sys::poll::{poll_fds, poll_readable};
+use crate::sys::sigwatch::SignalWatch;
 
 use super::output::{Printer, Sequencer, tag_for, take_lines, take_rest};
 use super::pipe::{Blocks, Feeding, Parts, TakeBlock};
@@ -728,7 +729,8 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     }
 
     fn on_signals(&mut self) -> io::Result<()> {
-        for sig in self.signals.take()? {
+        let signals = self.signals.take()?;
+        for sig in signals.into_iter().filter_map(Signal::from_number) {
             if sig == Signal::CHLD {
                 // Only kernels without pidfds need to ask each job.
                 for job in &mut self.running {
@@ -788,7 +790,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         }
         for job in &mut self.running {
             if job.kill_at.is_some_and(|k| k <= now) {
-                let _ = job.child.signal_group(Signal::KILL);
+                let _ = job.child.signal_group(Signal::KILL.number());
                 job.killed = true;
                 job.kill_at = None;
                 self.last_kill = Some(now);
@@ -881,7 +883,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
 
     fn complete(&mut self, mut job: Running) -> io::Result<()> {
         if matches!(job.stop, Some(Stop::Timeout | Stop::Halt | Stop::Interrupt)) && !job.killed {
-            let _ = job.child.signal_group(Signal::KILL);
+            let _ = job.child.signal_group(Signal::KILL.number());
             self.last_kill = Some(Instant::now());
         }
         job.stdout = None;
@@ -1131,7 +1133,7 @@ impl<W: Write> Drop for Pool<'_, '_, W> {
     /// group and reap every leader.
     fn drop(&mut self) {
         for job in self.running.drain(..) {
-            let _ = job.child.signal_group(Signal::KILL);
+            let _ = job.child.signal_group(Signal::KILL.number());
             let _ = job.child.reap();
         }
     }
@@ -1153,7 +1155,7 @@ fn take_pipes(mut child: GroupChild) -> io::Result<Pipes> {
     match pipes {
         Ok((i, o, e)) => Ok((child, i, o, e)),
         Err(e) => {
-            let _ = child.signal_group(Signal::KILL);
+            let _ = child.signal_group(Signal::KILL.number());
             let _ = child.reap();
             Err(e)
         }
@@ -1197,7 +1199,7 @@ fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
     if grace.is_zero() {
         job.kill_at = Some(now);
     } else {
-        let _ = job.child.signal_group(Signal::TERM);
+        let _ = job.child.signal_group(Signal::TERM.number());
         // A grace past the clock's range means KILL never comes.
         job.kill_at = now.checked_add(grace);
     }
