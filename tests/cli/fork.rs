@@ -782,7 +782,7 @@ fn parallel_inputs_per_job() {
         &["-k", "-s", "12", "-X", "echo"],
         Some(b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
     );
-    same_as_parallel(&["-j", "2", "-X", "echo"], Some(b"1\n2\n3\n4\n5\n"));
+    same_as_parallel(&["-k", "-j", "2", "-X", "echo"], Some(b"1\n2\n3\n4\n5\n"));
     same_as_parallel(&["-k", "-N", "2", "echo"], Some(b"1\n2\n3\n"));
 }
 

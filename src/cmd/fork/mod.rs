@@ -40,12 +40,12 @@ use crate::sys::child::become_subreaper;
 use crate::sys::raise_open_files;
 use crate::sys::sigwatch::SignalWatch;
 
-use output::Printer;
+use output::JobPrinter;
 use pipe::{Blocks, Parts};
 use records::Joblog;
 use sched::{Pool, Settings, Tagging, Work};
-use source::{Feed, Origin, Reader, Record, Records, Shape, Source};
-use template::{Mode, Options, Template};
+use source::{Feed, InputReader, Origin, Record, Records, Shape, Source};
+use template::{Mode, Template, TemplateOptions};
 
 /// Open files a job needs at most: its stdin, stdout and stderr pipes and
 /// its pidfd.
@@ -209,8 +209,12 @@ fn shape(args: &ForkArgs) -> Result<Shape> {
     })
 }
 
-fn template_options<'a>(args: &'a ForkArgs, names: &'a source::Names, append: bool) -> Options<'a> {
-    Options {
+fn template_options<'a>(
+    args: &'a ForkArgs,
+    names: &'a source::ColumnNames,
+    append: bool,
+) -> TemplateOptions<'a> {
+    TemplateOptions {
         replace: args.replace.as_deref().map(str::as_bytes),
         names,
         no_shell: args.quote,
@@ -354,7 +358,7 @@ fn pipe_work(
         return Ok((Work::Part(parts), template));
     }
     let reader = match files.first() {
-        Some(path) => Reader::open(path)
+        Some(path) => InputReader::open(path)
             .map_err(|e| refuse(format!("cannot read {}: {e}", path_text(path))))?,
         None => {
             if std::io::stdin().is_terminal() {
@@ -362,7 +366,7 @@ fn pipe_work(
                     "--pipe reads stdin, which is a terminal: redirect or pipe data into it",
                 ));
             }
-            Reader::Stdin(std::io::stdin())
+            InputReader::Stdin(std::io::stdin())
         }
     };
     let block = usize::try_from(block).map_err(|_| refuse("--block is too big"))?;
@@ -396,7 +400,7 @@ fn retry_failed_work(
         .map(|(seq, job)| (seq, job.command))
         .collect();
     failed.sort_unstable_by_key(|(seq, _)| *seq);
-    let template = Template::parse(&[], &Options::default()).map_err(refuse)?;
+    let template = Template::parse(&[], &TemplateOptions::default()).map_err(refuse)?;
     Ok((Work::Inputs(Feed::Logged(failed.into())), template))
 }
 
@@ -501,10 +505,10 @@ fn settings(args: &ForkArgs, out: &Out, jobs: usize) -> Result<Settings> {
         Some(s) => {
             let t = Template::parse(
                 &[std::ffi::OsString::from(s)],
-                &Options {
+                &TemplateOptions {
                     replace: args.replace.as_deref().map(str::as_bytes),
                     no_shell: true,
-                    ..Options::default()
+                    ..TemplateOptions::default()
                 },
             )
             .map_err(refuse)?;
@@ -581,7 +585,7 @@ fn run_pool<W: Write>(
     let asked = args.bar || args.eta || args.progress;
     let bar = (out.stderr_terminal && (asked || !out.quiet) && !args.ungroup)
         .then(|| progress_bar(total, args.bar || args.eta));
-    let printer = Printer::new(w, bar);
+    let printer = JobPrinter::new(w, bar);
     let pool = Pool::new(settings, template, work, signals, printer, joblog);
     let outcome = pool
         .run()
@@ -628,9 +632,9 @@ mod tests {
     fn batches_fill_the_limit_and_spread_over_jobs() {
         let t = Template::parse(
             &["echo".into()],
-            &Options {
+            &TemplateOptions {
                 append: true,
-                ..Options::default()
+                ..TemplateOptions::default()
             },
         )
         .expect("parses");

@@ -95,16 +95,16 @@ impl<T> Sequencer<T> {
 /// Where job output and ptool's own stdout text go. Writes are done with
 /// the progress bar hidden, so it never cuts through a line.
 #[derive(Debug)]
-pub struct Printer<'w, W: Write> {
+pub struct JobPrinter<'w, W: Write> {
     stdout: &'w mut W,
     pub bar: Option<ProgressBar>,
     /// Set once stdout is a closed pipe: further output is dropped.
     pub stdout_closed: bool,
 }
 
-impl<'w, W: Write> Printer<'w, W> {
+impl<'w, W: Write> JobPrinter<'w, W> {
     pub fn new(stdout: &'w mut W, bar: Option<ProgressBar>) -> Self {
-        Printer {
+        JobPrinter {
             stdout,
             bar,
             stdout_closed: false,
@@ -207,7 +207,7 @@ mod tests {
             }
         }
         let mut w = Closed;
-        let mut p = Printer::new(&mut w, None);
+        let mut p = JobPrinter::new(&mut w, None);
         assert!(p.write(b"x\n", b"").is_err());
         assert!(p.stdout_closed);
         assert!(p.write(b"x\n", b"").is_ok());

@@ -17,7 +17,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 
-use super::source::{Reader, find};
+use super::source::{InputReader, find};
 
 /// How many bytes one read from stdin takes at most.
 const READ: usize = 256 * 1024;
@@ -33,7 +33,7 @@ pub enum TakeBlock {
 /// Stdin (or a file) cut into blocks of whole records.
 #[derive(Debug)]
 pub struct Blocks {
-    reader: Reader,
+    reader: InputReader,
     pending: Vec<u8>,
     /// Where the bytes not yet taken start in `pending`.
     start: usize,
@@ -51,7 +51,12 @@ pub struct Blocks {
 }
 
 impl Blocks {
-    pub fn new(reader: Reader, block: usize, recend: Vec<u8>, per_block: Option<usize>) -> Blocks {
+    pub fn new(
+        reader: InputReader,
+        block: usize,
+        recend: Vec<u8>,
+        per_block: Option<usize>,
+    ) -> Blocks {
         Blocks {
             reader,
             pending: Vec::new(),
@@ -303,7 +308,7 @@ mod tests {
         let mut f = File::create(&dir).expect("temp file");
         f.write_all(data).expect("write");
         let mut b = Blocks::new(
-            Reader::open(&dir).expect("open"),
+            InputReader::open(&dir).expect("open"),
             block,
             recend.to_vec(),
             per,

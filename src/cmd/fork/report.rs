@@ -193,7 +193,7 @@ pub fn summary_json(totals: &Totals, exit: Exit) -> serde_json::Value {
 /// A row of the summary table (the report without its command line, so a
 /// long run keeps little per job).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub struct SummaryRow {
     pub seq: u64,
     pub input: Vec<u8>,
     pub pid: Option<i32>,
@@ -203,9 +203,9 @@ pub struct Row {
     pub runtime: Duration,
 }
 
-impl From<&JobReport> for Row {
-    fn from(job: &JobReport) -> Row {
-        Row {
+impl From<&JobReport> for SummaryRow {
+    fn from(job: &JobReport) -> SummaryRow {
+        SummaryRow {
             seq: job.seq,
             input: job.input.clone(),
             pid: job.pid,
@@ -227,10 +227,10 @@ const MAX_FAILED_ROWS: usize = 50;
 pub fn render_summary<W: Write>(
     w: &mut W,
     out: &Out,
-    rows: &[Row],
+    rows: &[SummaryRow],
     totals: &Totals,
 ) -> io::Result<()> {
-    let mut sorted: Vec<&Row> = rows.iter().collect();
+    let mut sorted: Vec<&SummaryRow> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.status.is_ok(), r.seq));
     let failed = sorted.iter().filter(|r| !r.status.is_ok()).count();
     let shown = failed.min(MAX_FAILED_ROWS).max(MAX_ROWS.min(sorted.len()));
@@ -392,7 +392,7 @@ mod tests {
                 JobStatus::Ok
             };
             totals.count(status);
-            rows.push(Row::from(&job(
+            rows.push(SummaryRow::from(&job(
                 seq,
                 status,
                 Some(i32::from(seq == 25)),

@@ -32,10 +32,10 @@ use crate::sys::jobs::{GroupChild, set_pipe_size, splice_to_pipe};
 use crate::sys::poll::{poll_fds, poll_readable};
 use crate::sys::sigwatch::SignalWatch;
 
-use super::output::{Printer, Sequencer, tag_for, take_lines, take_rest};
+use super::output::{JobPrinter, Sequencer, tag_for, take_lines, take_rest};
 use super::pipe::{Blocks, Feeding, Parts, TakeBlock};
 use super::records::{Joblog, joblog_line, write_results};
-use super::report::{JobReport, JobStatus, Row, Totals};
+use super::report::{JobReport, JobStatus, SummaryRow, Totals};
 use super::source::{Feed, Next, Record};
 use super::template::Template;
 
@@ -89,9 +89,9 @@ pub enum Work {
 
 /// What the run came to.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct PoolOutcome {
     pub totals: Totals,
-    pub rows: Vec<Row>,
+    pub rows: Vec<SummaryRow>,
     pub single: Option<JobReport>,
     /// stdout was closed under us: the run was stopped.
     pub broken_pipe: bool,
@@ -109,7 +109,7 @@ enum Stop {
 
 /// A job about to start (or start again).
 #[derive(Debug)]
-struct Pending {
+struct Queued {
     seq: u64,
     /// Its place in the output order (`-k`).
     ord: u64,
@@ -158,7 +158,7 @@ struct Done {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Target {
+enum PollTarget {
     Signals,
     Input,
     Feed(usize),
@@ -236,7 +236,7 @@ pub struct Pool<'a, 'w, W: Write> {
     free_slots: BinaryHeap<Reverse<usize>>,
     retries: VecDeque<(Done, u32)>,
     /// A job taken from the inputs but held back by a start gate.
-    held: Option<Pending>,
+    held: Option<Queued>,
     /// When the held job may be tried again.
     wake_at: Option<Instant>,
     /// `--delay`: no start before this.
@@ -249,11 +249,11 @@ pub struct Pool<'a, 'w, W: Write> {
     signals: SignalWatch,
     /// When ptool last sent KILL to a group: its orphans are still dying.
     last_kill: Option<Instant>,
-    printer: Printer<'w, W>,
+    printer: JobPrinter<'w, W>,
     order: Sequencer<Done>,
     joblog: Option<Joblog>,
     totals: Totals,
-    rows: Vec<Row>,
+    rows: Vec<SummaryRow>,
     single: Option<JobReport>,
     median: Median,
     began: Instant,
@@ -266,7 +266,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         template: &'a Template,
         work: Work,
         signals: SignalWatch,
-        printer: Printer<'w, W>,
+        printer: JobPrinter<'w, W>,
         joblog: Option<Joblog>,
     ) -> Self {
         Pool {
@@ -299,7 +299,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     }
 
     /// Run every job; returns when all have finished and been reaped.
-    pub fn run(mut self) -> io::Result<Outcome> {
+    pub fn run(mut self) -> io::Result<PoolOutcome> {
         loop {
             self.start_jobs()?;
             let idle_inputs = self.halting
@@ -328,7 +328,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             None if self.inputs_done => Some(held),
             None => None,
         };
-        Ok(Outcome {
+        Ok(PoolOutcome {
             totals: std::mem::take(&mut self.totals),
             rows: std::mem::take(&mut self.rows),
             single: self.single.take(),
@@ -341,7 +341,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             let pending = if let Some(pending) = self.held.take() {
                 pending
             } else if let Some((done, attempts)) = self.retries.pop_front() {
-                Pending {
+                Queued {
                     seq: done.report.seq,
                     ord: done.ord,
                     values: done.values,
@@ -371,7 +371,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
 
     /// The next job from the inputs, `None` when none is ready (more must be
     /// read) or left.
-    fn next_work(&mut self) -> io::Result<Option<Pending>> {
+    fn next_work(&mut self) -> io::Result<Option<Queued>> {
         loop {
             let (seq, values, feeding) = match &mut self.work {
                 Work::Inputs(feed) => match feed.take() {
@@ -408,7 +408,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 continue;
             }
             self.last_ord += 1;
-            return Ok(Some(Pending {
+            return Ok(Some(Queued {
                 seq,
                 ord: self.last_ord,
                 values,
@@ -437,7 +437,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         (loaded || short).then(|| now + GATE_RECHECK)
     }
 
-    fn start(&mut self, p: Pending) -> io::Result<()> {
+    fn start(&mut self, p: Queued) -> io::Result<()> {
         let slot = self
             .free_slots
             .pop()
@@ -637,31 +637,31 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         {
             let mut fds: Vec<(BorrowedFd<'_>, bool)> = Vec::with_capacity(targets.capacity());
             fds.push((self.signals.as_fd(), false));
-            targets.push(Target::Signals);
+            targets.push(PollTarget::Signals);
             if self.wants_input()
                 && let Some(fd) = self.input_fd()
             {
                 fds.push((fd, false));
-                targets.push(Target::Input);
+                targets.push(PollTarget::Input);
             }
             for (i, job) in self.running.iter().enumerate() {
                 if let Some(pipe) = &job.stdin {
                     fds.push((pipe.as_fd(), true));
-                    targets.push(Target::Feed(i));
+                    targets.push(PollTarget::Feed(i));
                 }
                 if let Some(pipe) = &job.stdout {
                     fds.push((pipe.as_fd(), false));
-                    targets.push(Target::Out(i));
+                    targets.push(PollTarget::Out(i));
                 }
                 if let Some(pipe) = &job.stderr {
                     fds.push((pipe.as_fd(), false));
-                    targets.push(Target::Err(i));
+                    targets.push(PollTarget::Err(i));
                 }
                 if !job.exited
                     && let Some(fd) = job.child.pidfd()
                 {
                     fds.push((fd.as_fd(), false));
-                    targets.push(Target::Exit(i));
+                    targets.push(PollTarget::Exit(i));
                 }
             }
             poll_fds(&fds, timeout, &mut ready)?;
@@ -671,12 +671,12 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 continue;
             }
             match target {
-                Target::Signals => self.on_signals()?,
-                Target::Input => self.read_input(),
-                Target::Feed(i) => self.feed(i),
-                Target::Out(i) => self.read_pipe(i, Pipe::Out, READ_BUDGET)?,
-                Target::Err(i) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
-                Target::Exit(i) => {
+                PollTarget::Signals => self.on_signals()?,
+                PollTarget::Input => self.read_input(),
+                PollTarget::Feed(i) => self.feed(i),
+                PollTarget::Out(i) => self.read_pipe(i, Pipe::Out, READ_BUDGET)?,
+                PollTarget::Err(i) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
+                PollTarget::Exit(i) => {
                     self.running[i].exited = true;
                 }
             }
@@ -1009,7 +1009,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         }
         self.totals.count(report.status);
         if self.settings.summary {
-            self.rows.push(Row::from(report));
+            self.rows.push(SummaryRow::from(report));
         }
         if self.settings.single {
             self.single = Some(report.clone());

@@ -190,21 +190,21 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// A stream of inputs: stdin or an opened file.
 #[derive(Debug)]
-pub enum Reader {
+pub enum InputReader {
     Stdin(io::Stdin),
     File(File),
 }
 
-impl Reader {
-    pub fn open(path: &std::path::Path) -> io::Result<Reader> {
+impl InputReader {
+    pub fn open(path: &std::path::Path) -> io::Result<InputReader> {
         if path.as_os_str() == "-" {
-            return Ok(Reader::Stdin(io::stdin()));
+            return Ok(InputReader::Stdin(io::stdin()));
         }
         let file = File::open(path)?;
         if file.metadata()?.is_dir() {
             return Err(io::Error::from(io::ErrorKind::IsADirectory));
         }
-        Ok(Reader::File(file))
+        Ok(InputReader::File(file))
     }
 
     /// One read(2) into `buf` (at least 8 KiB, so that stdin's own buffer
@@ -212,8 +212,8 @@ impl Reader {
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let n = match self {
-                Reader::Stdin(s) => s.lock().read(buf),
-                Reader::File(f) => f.read(buf),
+                InputReader::Stdin(s) => s.lock().read(buf),
+                InputReader::File(f) => f.read(buf),
             };
             match n {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -225,8 +225,8 @@ impl Reader {
     pub fn read_all(&mut self) -> io::Result<Vec<u8>> {
         let mut all = Vec::new();
         match self {
-            Reader::Stdin(s) => s.lock().read_to_end(&mut all)?,
-            Reader::File(f) => f.read_to_end(&mut all)?,
+            InputReader::Stdin(s) => s.lock().read_to_end(&mut all)?,
+            InputReader::File(f) => f.read_to_end(&mut all)?,
         };
         Ok(all)
     }
@@ -234,8 +234,8 @@ impl Reader {
     /// The fd to poll before reading.
     pub fn fd(&self) -> BorrowedFd<'_> {
         match self {
-            Reader::Stdin(s) => s.as_fd(),
-            Reader::File(f) => f.as_fd(),
+            InputReader::Stdin(s) => s.as_fd(),
+            InputReader::File(f) => f.as_fd(),
         }
     }
 }
@@ -267,18 +267,18 @@ pub enum Records {
 /// One source read as jobs need it.
 #[derive(Debug)]
 pub struct Stream {
-    pub reader: Reader,
+    pub reader: InputReader,
     split: Splitter,
     shape: Shape,
 }
 
 impl Stream {
     /// The next record, or that the reader must be polled first.
-    pub fn take(&mut self) -> Take2 {
+    pub fn take(&mut self) -> TakeRecord {
         match self.split.take() {
-            Take::Record(r) => Take2::Record(self.shape.columns(r)),
-            Take::NeedRead => Take2::NeedRead,
-            Take::Done => Take2::Done,
+            Take::Record(r) => TakeRecord::Record(self.shape.columns(r)),
+            Take::NeedRead => TakeRecord::NeedRead,
+            Take::Done => TakeRecord::Done,
         }
     }
 
@@ -293,9 +293,9 @@ impl Stream {
     fn take_blocking(&mut self, chunk: &mut [u8]) -> io::Result<Option<Record>> {
         loop {
             match self.take() {
-                Take2::Record(r) => return Ok(Some(r)),
-                Take2::Done => return Ok(None),
-                Take2::NeedRead => self.read_more(chunk)?,
+                TakeRecord::Record(r) => return Ok(Some(r)),
+                TakeRecord::Done => return Ok(None),
+                TakeRecord::NeedRead => self.read_more(chunk)?,
             }
         }
     }
@@ -313,14 +313,14 @@ impl Stream {
 
 /// [`Take`] with the record cut into columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Take2 {
+pub enum TakeRecord {
     Record(Record),
     NeedRead,
     Done,
 }
 
 /// Header names and the 1-based column each stands for.
-pub type Names = Vec<(Vec<u8>, usize)>;
+pub type ColumnNames = Vec<(Vec<u8>, usize)>;
 
 /// Open every source. `stream_ok`: a lone streamed source may stay a
 /// stream. Errors name the file that could not be read.
@@ -328,7 +328,7 @@ pub fn open(
     sources: Vec<Source>,
     shape: &Shape,
     stream_ok: bool,
-) -> Result<(Records, Names), String> {
+) -> Result<(Records, ColumnNames), String> {
     let describe = |path: &std::path::Path, e: io::Error| {
         format!(
             "cannot read inputs from {}: {e}",
@@ -345,7 +345,7 @@ pub fn open(
             },
         ] = &sources[..]
     {
-        let reader = Reader::open(path).map_err(|e| describe(path, e))?;
+        let reader = InputReader::open(path).map_err(|e| describe(path, e))?;
         let mut stream = Stream {
             reader,
             split: Splitter::new(shape.sep.clone()),
@@ -371,7 +371,7 @@ pub fn open(
         let mut values: Vec<Record> = match source.origin {
             Origin::Words(words) => words.into_iter().map(|w| shape.columns(w)).collect(),
             Origin::File(path) => {
-                let reader = Reader::open(&path).map_err(|e| describe(&path, e))?;
+                let reader = InputReader::open(&path).map_err(|e| describe(&path, e))?;
                 Stream {
                     reader,
                     split: Splitter::new(shape.sep.clone()),
@@ -527,7 +527,7 @@ impl Feed {
                 taken,
             } => loop {
                 match stream.take() {
-                    Take2::Record(r) => {
+                    TakeRecord::Record(r) => {
                         if *per_job > 0 {
                             values.extend(r);
                         }
@@ -540,8 +540,8 @@ impl Feed {
                             };
                         }
                     }
-                    Take2::NeedRead => return Next::NeedRead,
-                    Take2::Done => {
+                    TakeRecord::NeedRead => return Next::NeedRead,
+                    TakeRecord::Done => {
                         if *taken > 0 {
                             *taken = 0;
                             return Next::Job {

@@ -149,9 +149,9 @@ impl Cmd {
     }
 }
 
-/// Options that shape the parse.
+/// TemplateOptions that shape the parse.
 #[derive(Debug, Clone, Default)]
-pub struct Options<'a> {
+pub struct TemplateOptions<'a> {
     /// `-I STR`: the string that stands for the input instead of `{}`.
     pub replace: Option<&'a [u8]>,
     /// `--header :` column names and their 1-based positions.
@@ -182,7 +182,7 @@ fn is_shell_syntax(b: u8) -> bool {
 impl Template {
     /// Parse the command words. An error names a placeholder ptool does
     /// not support (`{= perl =}`).
-    pub fn parse(words: &[OsString], opts: &Options<'_>) -> Result<Template, String> {
+    pub fn parse(words: &[OsString], opts: &TemplateOptions<'_>) -> Result<Template, String> {
         let mode = match words {
             [] => Mode::InputIsCommand,
             [one] if !opts.no_shell && one.as_bytes().iter().any(|&b| is_shell_syntax(b)) => {
@@ -374,7 +374,7 @@ fn expand_argv(
 }
 
 /// Find the placeholders in one word.
-fn pieces(word: &[u8], opts: &Options<'_>) -> Result<Vec<Piece>, String> {
+fn pieces(word: &[u8], opts: &TemplateOptions<'_>) -> Result<Vec<Piece>, String> {
     let mut out = Vec::new();
     let mut text = Vec::new();
     let mut i = 0;
@@ -415,7 +415,7 @@ fn pieces(word: &[u8], opts: &Options<'_>) -> Result<Vec<Piece>, String> {
 
 /// A placeholder at the start of `rest` (which starts with `{`), and its
 /// length; `None` when the braces are just text.
-fn token(rest: &[u8], opts: &Options<'_>) -> Result<Option<(Piece, usize)>, String> {
+fn token(rest: &[u8], opts: &TemplateOptions<'_>) -> Result<Option<(Piece, usize)>, String> {
     if rest.starts_with(b"{=") && rest.windows(2).any(|w| w == b"=}") {
         return Err(
             "Perl expressions in replacement strings ({= ... =}) are not supported".to_string(),
@@ -484,10 +484,10 @@ mod tests {
         v.iter().map(|s| s.as_bytes().to_vec()).collect()
     }
 
-    fn opts() -> Options<'static> {
-        Options {
+    fn opts() -> TemplateOptions<'static> {
+        TemplateOptions {
             append: true,
-            ..Options::default()
+            ..TemplateOptions::default()
         }
     }
 
@@ -560,7 +560,7 @@ mod tests {
         assert_eq!(argv(&t, &["x", "y"]), ["echo", "job", "x", "y"]);
         let t = Template::parse(&os(&["echo", "{#}"]), &opts()).expect("parses");
         assert_eq!(argv(&t, &["x"]), ["echo", "1"]);
-        let t = Template::parse(&os(&["true"]), &Options::default()).expect("parses");
+        let t = Template::parse(&os(&["true"]), &TemplateOptions::default()).expect("parses");
         assert_eq!(argv(&t, &["5"]), ["true"]);
         let t = Template::parse(&os(&["echo", "{}"]), &opts()).expect("parses");
         assert_eq!(argv(&t, &[]), ["echo"]);
@@ -587,7 +587,7 @@ mod tests {
         );
         let t = Template::parse(
             &os(&["echo hi"]),
-            &Options {
+            &TemplateOptions {
                 no_shell: true,
                 ..opts()
             },
@@ -598,7 +598,7 @@ mod tests {
 
     #[test]
     fn context_replace_repeats_the_word() {
-        let x = Options {
+        let x = TemplateOptions {
             context: true,
             ..opts()
         };
@@ -615,14 +615,14 @@ mod tests {
 
     #[test]
     fn replace_string_and_header_names() {
-        let o = Options {
+        let o = TemplateOptions {
             replace: Some(b",,"),
             ..opts()
         };
         let t = Template::parse(&os(&["echo", ",,", "{}", "{.}"]), &o).expect("parses");
         assert_eq!(argv(&t, &["a.b"]), ["echo", "a.b", "{}", "{.}"]);
         let names = [(b"x".to_vec(), 1), (b"y".to_vec(), 2)];
-        let o = Options {
+        let o = TemplateOptions {
             names: &names,
             ..opts()
         };
