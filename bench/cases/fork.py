@@ -91,7 +91,12 @@ def run(ctx):
         runs=3,
         shell=True,
     )
+    run_pipe(ctx)
 
+
+def run_pipe(ctx):
+    """The --pipe and --pipepart comparisons (GNU parallel required)."""
+    par = "parallel --will-cite"
     tmp = tempfile.mkdtemp(prefix="ptool-bench-fork-")
     try:
         big = os.path.join(tmp, "big.txt")
