@@ -182,6 +182,8 @@ const CHUNK: usize = 64 * 1024;
 const FEED_PIPE: usize = 1 << 20;
 /// How often a start held back by `--load` or `--memfree` is retried.
 const GATE_RECHECK: Duration = Duration::from_millis(500);
+/// About a century: the furthest ptool schedules anything.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// `--timeout N%` needs this many finished jobs for a median.
 const MEDIAN_MIN: usize = 3;
 
@@ -363,7 +365,11 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 break;
             }
             self.wake_at = None;
-            self.next_start = self.settings.delay.map(|d| now + d);
+            // A delay past the clock's range waits as long as it can.
+            self.next_start = self
+                .settings
+                .delay
+                .map(|d| now.checked_add(d).unwrap_or(now + FAR_FUTURE));
             self.start(pending)?;
         }
         Ok(())
@@ -609,8 +615,10 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 if self.median.len() < MEDIAN_MIN {
                     return None;
                 }
-                let limit = self.median.get()?.mul_f64(pct / 100.0);
-                job.started.checked_add(limit)
+                let secs = self.median.get()?.as_secs_f64() * pct / 100.0;
+                // A limit past what a Duration holds is no limit.
+                job.started
+                    .checked_add(Duration::try_from_secs_f64(secs).ok()?)
             }
         }
     }
