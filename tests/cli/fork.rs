@@ -1334,3 +1334,44 @@ fn dry_run_runs_nothing_and_pastes_back() {
         "<it's $(x)>\n<a\nb>\n<-n>\n<ü>\n"
     );
 }
+
+/// On a terminal, `--bar` draws a progress bar with the time left on
+/// stderr, and the summary follows the jobs' output.
+#[test]
+fn bar_shows_the_time_left_on_a_terminal() {
+    let Some(text) = on_terminal(
+        "fork --bar -j 1 sleep ::: 0.3 0.3 0.3 0.3",
+        &[("COLUMNS", "120"), ("NO_COLOR", "1")],
+    ) else {
+        return;
+    };
+    assert!(text.contains("ETA"), "{text}");
+    assert!(text.contains("4 jobs in"), "{text}");
+}
+
+/// `--results` keeps each job's output in files and prints none of it;
+/// `--ungroup` lets the jobs write straight to ptool's stdout.
+#[test]
+fn results_and_ungrouped_output() {
+    let dir = TempDir::new("fork-results-own");
+    let root = dir.path("r");
+    let out = ptool([
+        "fork",
+        "--results",
+        root.to_str().unwrap(),
+        "printf '%s' {}; echo oops >&2",
+        ":::",
+        "x y",
+        "..",
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "");
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap();
+    assert_eq!(read("1/x y/stdout"), "x y");
+    assert_eq!(read("1/x y/stderr"), "oops\n");
+    assert_eq!(read("1/\\.\\./stdout"), "..");
+    assert_eq!(read("1/\\.\\./seq"), "2");
+    let out = ptool(["fork", "-j", "1", "-u", "printf", "%s-", ":::", "a", "b"]);
+    out.success();
+    assert_eq!(out.stdout, "a-b-");
+}
