@@ -491,6 +491,60 @@ fn parse_halt(text: &str) -> Result<HaltSpec, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command, DeferredArgs};
+    use clap::Parser as _;
+
+    #[test]
+    fn fork_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "ptool",
+            "fork",
+            "-j",
+            "3",
+            "--halt-on-error",
+            "--timeout",
+            "2s",
+            "grep",
+            "-c",
+            "x",
+            ":::",
+            "a",
+        ])
+        .expect("parses");
+        let Command::Fork(DeferredArgs(args)) = cli.command else {
+            panic!("not fork");
+        };
+        assert_eq!(args.jobs, Some(JobsSpec::Fixed(3)));
+        assert_eq!(args.halt_on_error, Some(Halt::Soon));
+        assert_eq!(args.command.len(), 5);
+        let cli = Cli::try_parse_from([
+            "ptool",
+            "fork",
+            "-n2",
+            "-j+1",
+            "--halt",
+            "now,fail=1",
+            "--",
+            "true",
+        ])
+        .expect("parses");
+        let Command::Fork(DeferredArgs(args)) = cli.command else {
+            panic!("not fork");
+        };
+        assert_eq!(args.max_args, Some(2));
+        assert_eq!(args.jobs, Some(JobsSpec::Relative(1)));
+        assert!(args.halt.is_some_and(|h| h.now));
+        for bad in [
+            &["ptool", "fork", "-j", "x", "true"][..],
+            &["ptool", "fork", "--count", "-1", "true"],
+            &["ptool", "fork", "--retries", "-1", "true"],
+            &["ptool", "fork", "--timeout", "5x", "true"],
+            &["ptool", "fork", "--halt-on-error=later", "true"],
+            &["ptool", "fork", "--sshlogin", "x", "true"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn jobs_forms() {
