@@ -33,8 +33,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold};
 use crate::exit::{Exit, ExitError};
+use crate::output::Out;
 use crate::output::sanitize::escape;
-use crate::output::{Out, json};
 use crate::signal::Signal;
 use crate::sys::child::become_subreaper;
 use crate::sys::raise_open_files;
@@ -594,10 +594,14 @@ fn run_pool<W: Write>(
         return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
     }
     let exit = report::exit_code(&outcome.totals, outcome.single.as_ref());
-    if settings.summary {
-        report::render_summary(w, out, &outcome.rows, &outcome.totals)?;
-    } else if out.json && !out.quiet {
-        json::write_line(w, &report::summary_json(&outcome.totals, exit))?;
+    // The table only on a terminal; the JSON Lines record always.
+    if settings.summary || out.json {
+        let summary = report::Summary {
+            rows: &outcome.rows,
+            totals: &outcome.totals,
+            exit,
+        };
+        crate::output::emit(w, out, &summary)?;
     }
     Ok(exit)
 }

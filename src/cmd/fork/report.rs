@@ -190,6 +190,25 @@ pub fn summary_json(totals: &Totals, exit: Exit) -> serde_json::Value {
     })
 }
 
+/// The end of a run, printed through the one output path: the summary
+/// table (on a terminal), or the final JSON Lines record.
+#[derive(Debug)]
+pub struct Summary<'a> {
+    pub rows: &'a [SummaryRow],
+    pub totals: &'a Totals,
+    pub exit: Exit,
+}
+
+impl crate::output::Report for Summary<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        render_summary(w, out, self.rows, self.totals)
+    }
+
+    fn json<W: Write>(&self, _out: &Out, w: &mut W) -> io::Result<()> {
+        crate::output::json::write_line(w, &summary_json(self.totals, self.exit))
+    }
+}
+
 /// A row of the summary table (the report without its command line, so a
 /// long run keeps little per job).
 #[derive(Debug, Clone, PartialEq)]
