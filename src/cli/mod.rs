@@ -14,6 +14,7 @@ use crate::signal::Signal;
 mod fork;
 mod info;
 mod kill;
+pub mod lock;
 mod ls;
 mod select;
 mod signal;
@@ -91,6 +92,8 @@ pub enum Command {
     Signal(DeferredArgs<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(DeferredArgs<KillArgs>),
+    /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
+    Lock(DeferredArgs<lock::LockArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one

@@ -10,6 +10,7 @@ mod general;
 mod info;
 mod json_fields;
 mod kill;
+mod lock;
 mod ls;
 mod signal;
 mod spawn;
