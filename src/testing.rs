@@ -3,8 +3,8 @@
 //! compiler reports what nothing uses. Add an item here only when a test
 //! needs it, and keep this list exactly what they import.
 
-pub use crate::cmd::kill::{Plan, terminate};
 pub use crate::cmd::signal::deliver;
+pub use crate::deliver::terminate::{Plan, terminate};
 pub use crate::deliver::{Opener, Outcome, Target, pin};
 pub use crate::proc::{Need, Reader};
 pub use crate::select::{PID_MAX_LIMIT, Protected};

@@ -9,8 +9,7 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 
 use crate::cli::KillArgs;
-use crate::deliver::terminate::tree_below;
-pub use crate::deliver::terminate::{Plan, terminate};
+use crate::deliver::terminate::{Plan, terminate, tree_below};
 use crate::deliver::{self, Caller, Opener, Outcome, Row};
 use crate::exit::{Exit, usage};
 use crate::output::Out;
