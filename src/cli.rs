@@ -15,6 +15,9 @@ use crate::exit::usage;
 use crate::select::{Pick, Selector};
 use crate::signal::Signal;
 
+mod set;
+pub use set::SetArgs;
+
 /// Inspect and control Linux processes: one consistent, scriptable, safe tool.
 #[derive(Debug, Parser)]
 #[command(
@@ -73,6 +76,10 @@ pub enum Command {
     Signal(Deferred<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(Deferred<KillArgs>),
+    /// Change running processes, every thread: niceness, I/O priority, CPUs,
+    /// scheduling, limits (like renice, ionice, taskset, chrt, prlimit)
+    #[command(visible_alias = "renice")]
+    Set(Deferred<SetArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one

@@ -74,11 +74,16 @@ impl Target {
     /// Ok while the pinned process exists (a zombie does) and has the start
     /// time recorded; `Gone` once it was reaped (whoever has the PID now);
     /// `Failed` when that cannot be told (no descriptor left, ...).
-    fn check(&self, reader: &mut Reader) -> Result<(), Miss> {
+    pub fn check(&self, reader: &mut Reader) -> Result<(), Miss> {
         let Some(dir) = &self.dir else {
             return Err(Miss::Gone);
         };
         check_pin(dir, self.start_ticks, reader)
+    }
+
+    /// The pin: `/proc/PID` of the process selected, until released.
+    pub fn dir(&self) -> Option<&ProcDir> {
+        self.dir.as_ref()
     }
 
     /// Close the pin once a verified pidfd holds the process: thousands of
@@ -199,6 +204,18 @@ pub fn raise_open_files() {
 pub enum Caller {
     Signal,
     Kill,
+    /// `set`: changes priorities and limits rather than signalling.
+    Set,
+}
+
+impl Caller {
+    /// What the command does to a target, for a refusal.
+    fn verb(self) -> &'static str {
+        match self {
+            Caller::Signal | Caller::Kill => "signal",
+            Caller::Set => "change",
+        }
+    }
 }
 
 /// The processes a request names.
@@ -389,9 +406,10 @@ fn check_explicit(
                     return Err(usage(format!("PID {p} is ptool itself")));
                 }
                 if p == 1 && !force {
-                    return Err(usage(
-                        "refusing to signal PID 1 (init: the whole system depends on it); give --force if you mean it",
-                    ));
+                    return Err(usage(format!(
+                        "refusing to {} PID 1 (init: the whole system depends on it); give --force if you mean it",
+                        caller.verb()
+                    )));
                 }
                 if p != 1 && protected.ancestors.contains(&p) && !force {
                     let name = reader
@@ -399,7 +417,8 @@ fn check_explicit(
                         .map(|s| sanitize::escape(&s.name).into_owned())
                         .unwrap_or_default();
                     return Err(usage(format!(
-                        "refusing to signal PID {p} ({name}): it is an ancestor of ptool, such as the shell running it; give --force if you mean it"
+                        "refusing to {} PID {p} ({name}): it is an ancestor of ptool, such as the shell running it; give --force if you mean it",
+                        caller.verb()
                     )));
                 }
                 if !pids.contains(&p) {

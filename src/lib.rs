@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(Deferred(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(Deferred(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(Deferred(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Set(Deferred(args)) => cmd::set::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

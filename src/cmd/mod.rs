@@ -5,6 +5,7 @@ pub mod fork;
 pub mod info;
 pub mod kill;
 pub mod ls;
+pub mod set;
 pub mod signal;
 pub mod spawn;
 pub mod tree;

@@ -8,12 +8,14 @@
 //! listing and the reads is skipped: that race is normal, not an error.
 
 pub mod cgroup;
+pub mod cpus;
 pub mod environ;
 pub mod fds;
 pub mod io_stats;
 pub mod limits;
 pub mod net;
 pub mod ns;
+pub mod sched;
 pub mod stat;
 pub mod status;
 pub mod system;

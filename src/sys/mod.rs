@@ -5,6 +5,7 @@ pub mod child;
 pub mod jobs;
 pub mod pidfd;
 pub mod procfs;
+pub mod sched;
 pub mod sigfd;
 pub mod sigmask;
 pub mod startup;
