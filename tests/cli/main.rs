@@ -10,6 +10,7 @@ mod general;
 mod info;
 mod kill;
 mod ls;
+mod set;
 mod signal;
 mod spawn;
 mod tree;

@@ -361,6 +361,13 @@ pub fn apply(
         Ok(bound) => bound,
         Err(miss) => return missed(target, miss, "ended before it could be changed"),
     };
+    if bound.has_exited(reader) {
+        return missed(
+            target,
+            Miss::Gone,
+            "has exited (a zombie its parent has not collected): nothing to change",
+        );
+    }
     let Some(dir) = target.dir() else {
         return missed(target, Miss::Gone, "ended before it could be changed");
     };
