@@ -7,12 +7,14 @@
 //! `cwd` only on request. A process that vanishes between the directory
 //! listing and the reads is skipped: that race is normal, not an error.
 
+pub mod activity;
 pub mod cgroup;
 pub mod cpus;
 pub mod environ;
 pub mod fds;
 pub mod io_stats;
 pub mod limits;
+pub mod memory;
 pub mod net;
 pub mod ns;
 pub mod sched;
