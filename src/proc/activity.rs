@@ -15,7 +15,7 @@ pub enum Syscall {
     /// Blocked, but not in a system call (a page fault, a stop).
     Blocked,
     /// In system call `nr` with these arguments.
-    In { nr: i64, args: [u64; 6] },
+    In { nr: libc::c_long, args: [u64; 6] },
 }
 
 /// Parse `/proc/PID/syscall`: `running`, `-1 SP PC`, or `NR A1..A6 SP PC`
@@ -26,7 +26,7 @@ pub fn parse_syscall(text: &[u8]) -> Option<Syscall> {
         return Some(Syscall::Running);
     }
     let mut words = text.split_ascii_whitespace();
-    let nr: i64 = words.next()?.parse().ok()?;
+    let nr: libc::c_long = words.next()?.parse().ok()?;
     if nr < 0 {
         return Some(Syscall::Blocked);
     }
@@ -56,7 +56,7 @@ enum Arg {
 
 /// The system calls ptool names, with the arguments worth showing. The
 /// numbers come from libc for the architecture ptool is built for.
-fn known(nr: i64) -> Option<(&'static str, &'static [Arg])> {
+fn known(nr: libc::c_long) -> Option<(&'static str, &'static [Arg])> {
     use Arg::{Fd, Int};
     let table: &[(libc::c_long, &str, &[Arg])] = &[
         (libc::SYS_read, "read", &[Fd]),
@@ -115,7 +115,7 @@ fn known(nr: i64) -> Option<(&'static str, &'static [Arg])> {
     ];
     table
         .iter()
-        .find(|(n, _, _)| i64::from(*n) == nr)
+        .find(|(n, _, _)| *n == nr)
         .map(|(_, name, args)| (*name, *args))
 }
 
@@ -204,7 +204,7 @@ mod tests {
         let Some(Syscall::In { nr, args }) = parse_syscall(line.as_bytes()) else {
             panic!("in a call");
         };
-        assert_eq!(nr, i64::from(libc::SYS_read));
+        assert_eq!(nr, libc::SYS_read);
         assert_eq!(args[1], 0x7fea_9a17_8000);
         assert_eq!(parse_syscall(b""), None);
         assert_eq!(parse_syscall(b"0 0x1"), None);
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn decodes_descriptors_and_pids() {
         let read = Syscall::In {
-            nr: i64::from(libc::SYS_read),
+            nr: libc::SYS_read,
             args: [0, 0, 0, 0, 0, 0],
         };
         let path = |fd: i32| (fd == 0).then(|| "/dev/pts/3".to_string());
@@ -222,13 +222,13 @@ mod tests {
         assert_eq!(read.describe(|_| None), "read(0)");
         assert_eq!(read.fds(), [0]);
         let wait = Syscall::In {
-            nr: i64::from(libc::SYS_wait4),
+            nr: libc::SYS_wait4,
             args: [u64::MAX, 0, 0, 0, 0, 0],
         };
         assert_eq!(wait.describe(path), "wait4(-1)");
         assert!(wait.fds().is_empty());
         let futex = Syscall::In {
-            nr: i64::from(libc::SYS_futex),
+            nr: libc::SYS_futex,
             args: [1, 2, 3, 4, 5, 6],
         };
         assert_eq!(futex.describe(path), "futex");
@@ -253,7 +253,7 @@ mod tests {
         let raw = std::fs::read("/proc/thread-self/syscall")?;
         // Reading its own file, this thread is in read(2) or running.
         match parse_syscall(&raw) {
-            Some(Syscall::In { nr, .. }) => assert_eq!(nr, i64::from(libc::SYS_read)),
+            Some(Syscall::In { nr, .. }) => assert_eq!(nr, libc::SYS_read),
             Some(Syscall::Running) => {}
             other => panic!("{other:?} from {raw:?}"),
         }
