@@ -5,6 +5,7 @@
 
 pub mod gather;
 pub mod render;
+pub mod sched;
 
 use std::io::Write;
 
