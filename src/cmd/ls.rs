@@ -91,6 +91,10 @@ fn choose_columns(args: &LsArgs) -> Vec<Column> {
     let mut columns: Vec<Column> = columns::DEFAULT.to_vec();
     if args.threads {
         columns.insert(1, Column::Tid);
+        // psutil's threads(): each thread's user and system time.
+        if let Some(at) = columns.iter().position(|c| *c == Column::Time) {
+            columns.splice(at + 1..at + 1, [Column::Utime, Column::Stime]);
+        }
     }
     let adds_only = args.columns.iter().all(|c| c.add);
     if !args.columns.is_empty() && !adds_only {

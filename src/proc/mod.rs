@@ -40,6 +40,8 @@ pub struct Need {
     pub status: bool,
     pub exe: bool,
     pub cwd: bool,
+    /// `wchan`: the kernel function it sleeps in.
+    pub wchan: bool,
 }
 
 impl Need {
@@ -49,6 +51,7 @@ impl Need {
         status: false,
         exe: false,
         cwd: false,
+        wchan: false,
     };
     pub const OWNER: Need = Need {
         owner: true,
@@ -70,6 +73,10 @@ impl Need {
         cwd: true,
         ..Need::STAT
     };
+    pub const WCHAN: Need = Need {
+        wchan: true,
+        ..Need::STAT
+    };
 }
 
 impl std::ops::BitOr for Need {
@@ -81,6 +88,7 @@ impl std::ops::BitOr for Need {
             status: self.status || o.status,
             exe: self.exe || o.exe,
             cwd: self.cwd || o.cwd,
+            wchan: self.wchan || o.wchan,
         }
     }
 }
@@ -143,6 +151,9 @@ pub struct Process {
     pub status: Option<Box<Status>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub cwd: Option<Field<Vec<u8>>>,
+    /// The kernel function it (or, for a thread row, the thread) sleeps in;
+    /// `None` while it runs, when hidden, or when not read.
+    pub wchan: Option<String>,
 }
 
 impl Process {
@@ -348,6 +359,7 @@ impl Reader {
             status,
             exe: None,
             cwd: None,
+            wchan: None,
         })
     }
 
@@ -411,6 +423,7 @@ impl Reader {
             status: None,
             exe: None,
             cwd: None,
+            wchan: None,
         };
         self.fill_at(dir, &mut p, need).then_some(p)
     }
@@ -445,6 +458,15 @@ impl Reader {
         }
         if need.cwd && p.cwd.is_none() {
             p.cwd = Some(Field::from_result(self.fs.readlink(&at("cwd"))));
+        }
+        if need.wchan && p.wchan.is_none() {
+            // The kernel shows 0 to a reader without ptrace access, as
+            // for a running task: either way there is nothing to show.
+            p.wchan = match self.fs.read_into(&at("wchan"), &mut self.buf, true) {
+                Ok(()) => activity::parse_wchan(&self.buf),
+                Err(e) if crate::sys::is_gone(&e) => return false,
+                Err(_) => None,
+            };
         }
         true
     }
