@@ -519,3 +519,19 @@ fn warnings_are_said_once() {
     assert!(out.stderr.lines().all(|l| l.starts_with("ptool: note: ")));
     assert!(Path::new("/proc/sys/kernel").exists());
 }
+
+#[test]
+fn hundreds_of_threads_are_changed_on_several_cpus() {
+    let m = marker("set-many");
+    let v = Victim::start(&m, &["--threads", "299"]);
+    let pid = v.pid();
+    let out = ptool(["set", "--json", "--nice", "+4", &pid.to_string()]);
+    out.expect_code(0);
+    let row = row_of(&out, pid);
+    assert_eq!(row["threads"], 300);
+    assert_eq!(setting(&row, "nice")["changed"], 300);
+    let threads = tids(pid);
+    assert_eq!(threads.len(), 300);
+    // Relative: each thread exactly once.
+    assert!(threads.iter().all(|&t| nice_of(pid, t) == 4));
+}

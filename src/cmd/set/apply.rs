@@ -453,8 +453,8 @@ pub fn apply(
             restless = true;
             break;
         }
-        for tid in fresh {
-            match change_thread(tid, &knobs, changes, dry_run, access) {
+        for (tid, result) in change_threads(&fresh, &knobs, changes, dry_run, access) {
+            match result {
                 Some(done) => {
                     steps.insert(tid, done);
                     order.push(tid);
@@ -550,6 +550,41 @@ fn gone_meanwhile(mut report: Report, why: &str) -> Report {
     report.detail = Some(why.to_string());
     report.settings.clear();
     report
+}
+
+/// Threads from which the work is shared among CPUs: below it, starting
+/// workers costs more than it saves.
+const PARALLEL_FROM: usize = 256;
+
+/// Change `tids` (see [`change_thread`]), on several CPUs when there are
+/// many: each thread costs a handful of system calls, and the calls on
+/// different threads are independent. Results come back in `tids`' order.
+fn change_threads(
+    tids: &[i32],
+    knobs: &[Knob],
+    changes: &Changes,
+    dry_run: bool,
+    access: Access,
+) -> Vec<(i32, Option<Vec<Step>>)> {
+    let one = |tid: i32| (tid, change_thread(tid, knobs, changes, dry_run, access));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(tids.len() / (PARALLEL_FROM / 2))
+        .min(8);
+    if workers < 2 {
+        return tids.iter().map(|&t| one(t)).collect();
+    }
+    let chunk = tids.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = tids
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|&t| one(t)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Change every knob of one thread; `None` when the thread has ended.
