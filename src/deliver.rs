@@ -261,9 +261,10 @@ pub fn resolve(
         ..selector.clone()
     };
     if pids.is_empty() && groups.is_empty() && !filters.has_criteria() {
-        return Err(usage(
-            "no targets: give PIDs or selector flags (-n, -f, -u, ...); ptool never signals everything",
-        ));
+        return Err(usage(format!(
+            "no targets: give PIDs or selector flags (-n, -f, -u, ...); ptool never {}s everything",
+            caller.verb()
+        )));
     }
     let need = selector.need();
     let pinned_need = need | Need::CMDLINE;

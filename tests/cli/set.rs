@@ -474,6 +474,20 @@ fn bad_requests_are_usage_errors() {
     out.expect_code(1);
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:#?}");
     ptool(["set", "--nice", "5", &NEVER_A_PID.to_string()]).expect_code(1);
+    // A thread of another process than the one selected, or of none.
+    let other = Victim::start(&marker("set-usage-other"), &["--threads", "1"]);
+    let other_tid = tids(other.pid())[1].to_string();
+    let out = ptool(["set", "--nice", "5", "--thread", &other_tid, &pid]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("not among those selected"), "{out:#?}");
+    let out = ptool(["set", "--nice", "5", "--thread", &NEVER_A_PID.to_string()]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("no thread has TID"), "{out:#?}");
+    assert!(
+        tids(other.pid())
+            .iter()
+            .all(|&t| nice_of(other.pid(), t) == 0)
+    );
     // The victim was left alone by all of it.
     assert_eq!(nice_of(v.pid(), v.pid()), 0);
 }

@@ -60,7 +60,18 @@ pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
         false,
     )?;
     if let Some(tgid) = owner {
+        let selected = !selection.targets.is_empty();
         selection.targets.retain(|t| t.pid == tgid);
+        if selected && selection.targets.is_empty() {
+            return Err(crate::exit::ExitError::new(
+                Exit::NoMatch,
+                format!(
+                    "thread {} belongs to process {tgid}, which is not among those selected",
+                    changes.thread.unwrap_or(tgid)
+                ),
+            )
+            .into());
+        }
     }
     if !selection.targets.is_empty() {
         for note in warnings(&changes) {
