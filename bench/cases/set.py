@@ -105,9 +105,14 @@ def shape(ctx, label, count, threads_each):
             return t
 
         t = ctx.alternate({"ours": ours, "theirs": theirs})
-        n = f"{count}x{threads_each}" if count > 1 else f"1x{threads_each}"
+        n = f"{count}x{threads_each}"
+        m_ours = ctx.peak_kib([ctx.ptool, "set", "-q", "--nice", "7", *pids])
+        peaks = [ctx.peak_kib(["renice", "-n", "7", "-p", *all_tids]),
+                 ctx.peak_kib(["taskset", "-a", "-c", "-p", "0", pids[0]])]
+        peaks = [p for p in peaks if p is not None]
         ctx.record(f"ptool set --nice --cpus  vs  renice + taskset -a ({n})",
-                   t["ours"], t["theirs"], target=0.5)
+                   t["ours"], t["theirs"], target=0.5,
+                   m_ours=m_ours, m_theirs=max(peaks) if peaks else None)
     finally:
         ctx.kill(procs)
 
