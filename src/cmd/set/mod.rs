@@ -2,7 +2,7 @@
 //! priority, CPU affinity, scheduling policy and resource limits, every
 //! thread, each target pinned like `kill`'s, with an old → new report.
 //!
-//! [`apply`] changes one pinned target and is what `top`'s renice keys
+//! [`apply()`] changes one pinned target and is what `top`'s renice keys
 //! call too; [`run`] is the command: select, warn, apply, report.
 
 pub mod apply;
