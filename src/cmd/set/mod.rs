@@ -132,9 +132,9 @@ pub fn warnings(changes: &Changes) -> Vec<String> {
     let mut notes = Vec::new();
     if changes.nice.is_some() && crate::proc::sched::autogroups_on() {
         notes.push(
-            "note: autogroups are on (kernel.sched_autogroup_enabled): a niceness weighs a \
-             process only against the others of its autogroup (usually its session); \
-             /proc/PID/autogroup sets the niceness of the group itself"
+            "note: autogroups are on (kernel.sched_autogroup_enabled): a niceness weighs \
+             a process only against the others in its session's autogroup \
+             (/proc/PID/autogroup sets the group's own)"
                 .to_string(),
         );
     }
