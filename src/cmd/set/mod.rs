@@ -32,7 +32,7 @@ pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
     check_cpus_exist(&changes)?;
     let mut reader = Reader::new().context("cannot open /proc")?;
     let protected = Protected::current(&mut reader);
-    deliver::raise_open_files();
+    let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
 
     // --thread names its process: that process is the target, unless a
     // selection is given too, which must then include it.
