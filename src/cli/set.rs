@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::{SelectArgs, parse_positive_pid};
 use crate::cmd::set::Changes;
-use crate::cmd::set::change::{IoPrio, Limit, Nice, Sched};
+use crate::cmd::set::change::{IoPrio, LimitChange, Nice, Sched};
 
 /// `ptool set`: change running processes, every thread.
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub struct SetArgs {
     pub sched: Option<Sched>,
     /// A resource limit, like prlimit: nofile=1024:4096, core=unlimited, as=2G (repeatable)
     #[arg(long = "limit", value_name = "RESOURCE=SOFT[:HARD]", value_parser = parse_limit, help_heading = "Changes")]
-    pub limits: Vec<Limit>,
+    pub limits: Vec<LimitChange>,
     /// Only this thread (a TID from ls --threads), not every thread
     #[arg(long, value_name = "TID", value_parser = parse_positive_pid, help_heading = "Changes")]
     pub thread: Option<i32>,
@@ -92,7 +92,7 @@ fn parse_sched(text: &str) -> Result<Sched, String> {
     text.parse()
 }
 
-fn parse_limit(text: &str) -> Result<Limit, String> {
+fn parse_limit(text: &str) -> Result<LimitChange, String> {
     text.parse()
 }
 

@@ -390,7 +390,7 @@ fn a_target_that_ended_is_reported_and_the_rest_are_changed() {
     let mut reader = ptool::proc::Reader::new().unwrap();
     let mut opener = ptool::deliver::Opener::new();
     let report = ptool::cmd::set::apply(&selected, &changes, false, &mut opener, &mut reader);
-    assert_eq!(report.state, ptool::cmd::set::State::Gone);
+    assert_eq!(report.state, ptool::cmd::set::SetState::Gone);
     let report = ptool::cmd::set::apply(
         &target_of(second.pid()),
         &changes,
@@ -398,7 +398,7 @@ fn a_target_that_ended_is_reported_and_the_rest_are_changed() {
         &mut opener,
         &mut reader,
     );
-    assert_eq!(report.state, ptool::cmd::set::State::Done);
+    assert_eq!(report.state, ptool::cmd::set::SetState::Done);
     assert!(
         tids(second.pid())
             .iter()
@@ -446,7 +446,7 @@ fn a_reused_pid_is_never_changed() {
         &mut ptool::deliver::Opener::new(),
         &mut reader,
     );
-    assert_eq!(report.state, ptool::cmd::set::State::Gone);
+    assert_eq!(report.state, ptool::cmd::set::SetState::Gone);
     assert_eq!(nice_of(second.pid(), second.pid()), 0);
 }
 

@@ -21,7 +21,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io;
 
-use super::change::{self, IoPrio, Limit, Nice, Sched};
+use super::change::{self, IoPrio, LimitChange, Nice, Sched};
 use crate::deliver::{Miss, Opener, Target};
 use crate::proc::Reader;
 use crate::sys::sched as os;
@@ -34,7 +34,7 @@ pub struct Changes {
     /// Ascending CPU numbers.
     pub cpus: Option<Vec<u32>>,
     pub sched: Option<Sched>,
-    pub limits: Vec<Limit>,
+    pub limits: Vec<LimitChange>,
     /// Only this thread (TID) instead of every thread.
     pub thread: Option<i32>,
 }
@@ -77,11 +77,11 @@ const MAX_ROUNDS: usize = 64;
 
 /// What happened to one process.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct SetReport {
     pub pid: i32,
     pub name: Vec<u8>,
     pub command: Option<Vec<u8>>,
-    pub state: State,
+    pub state: SetState,
     /// Why the process could not be changed (with `Failed`), or a note.
     pub detail: Option<String>,
     /// The threads changed (or looked at, in a dry run).
@@ -93,7 +93,7 @@ pub struct Report {
 
 /// The fate of a process as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub enum SetState {
     /// Looked at, and each setting says what happened.
     Done,
     /// It ended before or while it was being changed.
@@ -116,13 +116,13 @@ pub struct SettingReport {
     pub threads: usize,
     pub changed: usize,
     pub failed: usize,
-    pub result: Outcome,
+    pub result: SettingOutcome,
     pub error: Option<String>,
 }
 
 /// What became of one setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum SettingOutcome {
     Changed,
     /// It already had the value asked for.
     Unchanged,
@@ -131,21 +131,21 @@ pub enum Outcome {
     Failed,
 }
 
-impl Outcome {
+impl SettingOutcome {
     pub fn key(self) -> &'static str {
         match self {
-            Outcome::Changed => "changed",
-            Outcome::Unchanged => "unchanged",
-            Outcome::WouldChange => "would_change",
-            Outcome::WouldStay => "would_stay",
-            Outcome::Failed => "failed",
+            SettingOutcome::Changed => "changed",
+            SettingOutcome::Unchanged => "unchanged",
+            SettingOutcome::WouldChange => "would_change",
+            SettingOutcome::WouldStay => "would_stay",
+            SettingOutcome::Failed => "failed",
         }
     }
 }
 
-impl Report {
-    fn new(target: &Target, state: State) -> Report {
-        Report {
+impl SetReport {
+    fn new(target: &Target, state: SetState) -> SetReport {
+        SetReport {
             pid: target.pid,
             name: target.name.clone(),
             command: target.command.clone(),
@@ -158,12 +158,12 @@ impl Report {
     }
 
     /// A report for an explicit PID that no process has.
-    pub fn missing(pid: i32) -> Report {
-        Report {
+    pub fn missing(pid: i32) -> SetReport {
+        SetReport {
             pid,
             name: Vec::new(),
             command: None,
-            state: State::NoSuchProcess,
+            state: SetState::NoSuchProcess,
             detail: None,
             threads: 0,
             ended_threads: 0,
@@ -172,12 +172,12 @@ impl Report {
     }
 
     /// A report for a process that was selected but could not be pinned.
-    pub fn unpinned(u: &crate::deliver::Unpinned) -> Report {
-        Report {
+    pub fn unpinned(u: &crate::deliver::Unpinned) -> SetReport {
+        SetReport {
             pid: u.pid,
             name: u.name.clone(),
             command: u.command.clone(),
-            state: State::Failed,
+            state: SetState::Failed,
             detail: Some(u.why.clone()),
             threads: 0,
             ended_threads: 0,
@@ -188,9 +188,12 @@ impl Report {
     /// True when something asked for did not happen (exit 3).
     pub fn is_failure(&self) -> bool {
         match self.state {
-            State::Done => self.settings.iter().any(|s| s.result == Outcome::Failed),
-            State::Failed | State::NoSuchProcess => true,
-            State::Gone => false,
+            SetState::Done => self
+                .settings
+                .iter()
+                .any(|s| s.result == SettingOutcome::Failed),
+            SetState::Failed | SetState::NoSuchProcess => true,
+            SetState::Gone => false,
         }
     }
 }
@@ -291,7 +294,7 @@ fn want(changes: &Changes, old: &Val) -> Val {
 
 /// What one thread made of one setting.
 #[derive(Debug, Clone)]
-enum Step {
+enum ThreadStep {
     /// It had (or, in a dry run, would keep) the value.
     Same(Val),
     /// Changed from the first to the second (read back), or in a dry run
@@ -302,7 +305,7 @@ enum Step {
 
 /// Who the process belongs to, for saying why a change was refused.
 #[derive(Debug, Clone, Copy)]
-struct Access {
+struct Ownership {
     /// ptool runs as root (or the process's owner).
     own: bool,
 }
@@ -315,7 +318,7 @@ const NOT_YOURS: &str =
     "permission denied: the process belongs to another user (changing it needs CAP_SYS_NICE)";
 
 /// Why changing `knob` from `old` to `new` failed, in words.
-fn explain(knob: Knob, e: &io::Error, old: Option<&Val>, new: &Val, access: Access) -> String {
+fn explain(knob: Knob, e: &io::Error, old: Option<&Val>, new: &Val, access: Ownership) -> String {
     let from = old.map(Val::text).unwrap_or_else(|| "?".to_string());
     let to = new.text();
     if denied(e) && !access.own {
@@ -356,7 +359,7 @@ pub fn apply(
     dry_run: bool,
     opener: &mut Opener,
     reader: &mut Reader,
-) -> Report {
+) -> SetReport {
     let bound = match opener.open(target, reader) {
         Ok(bound) => bound,
         Err(miss) => return missed(target, miss, "ended before it could be changed"),
@@ -371,14 +374,14 @@ pub fn apply(
     let Some(dir) = target.dir() else {
         return missed(target, Miss::Gone, "ended before it could be changed");
     };
-    let access = Access {
+    let access = Ownership {
         own: rustix::process::geteuid().is_root()
             || dir.owner().is_ok_and(|o| {
                 o.uid == rustix::process::getuid().as_raw()
                     || o.uid == rustix::process::geteuid().as_raw()
             }),
     };
-    let mut report = Report::new(target, State::Done);
+    let mut report = SetReport::new(target, SetState::Done);
 
     // Limits: once, for the process.
     for limit in &changes.limits {
@@ -416,7 +419,7 @@ pub fn apply(
         .filter(|k| !(*k == Knob::Cpus && refused_cpus.is_some()))
         .collect();
 
-    let mut steps: HashMap<i32, Vec<Step>> = HashMap::new();
+    let mut steps: HashMap<i32, Vec<ThreadStep>> = HashMap::new();
     let mut order: Vec<i32> = Vec::new();
     let mut ended: HashSet<i32> = HashSet::new();
     let mut last: Vec<i32>;
@@ -429,7 +432,7 @@ pub fn apply(
                 return gone_meanwhile(report, "ended while it was being changed");
             }
             Err(e) => {
-                report.state = State::Failed;
+                report.state = SetState::Failed;
                 report.detail = Some(format!(
                     "cannot list its threads: {}",
                     crate::sys::error_text(&e)
@@ -475,7 +478,7 @@ pub fn apply(
         && last.is_empty()
         && !knobs.is_empty()
     {
-        report.state = State::Failed;
+        report.state = SetState::Failed;
         report.detail = Some(format!(
             "thread {tid} is not a thread of this process (or has ended)"
         ));
@@ -485,7 +488,7 @@ pub fn apply(
     // Only threads still in the last listing count: they were the
     // process's own when they were changed.
     let present: HashSet<i32> = last.iter().copied().collect();
-    let counted: Vec<&Vec<Step>> = order
+    let counted: Vec<&Vec<ThreadStep>> = order
         .iter()
         .filter(|t| present.contains(t))
         .filter_map(|t| steps.get(t))
@@ -520,7 +523,7 @@ pub fn apply(
             .iter_mut()
             .filter(|s| !s.setting.starts_with("limit:"))
         {
-            s.result = Outcome::Failed;
+            s.result = SettingOutcome::Failed;
         }
     }
     report
@@ -533,24 +536,24 @@ impl SettingReport {
     }
 }
 
-fn missed(target: &Target, miss: Miss, gone: &str) -> Report {
-    let mut report = Report::new(target, State::Gone);
+fn missed(target: &Target, miss: Miss, gone: &str) -> SetReport {
+    let mut report = SetReport::new(target, SetState::Gone);
     match miss {
         Miss::Gone => report.detail = Some(gone.to_string()),
         Miss::Denied => {
-            report.state = State::Failed;
+            report.state = SetState::Failed;
             report.detail = Some(NOT_YOURS.to_string());
         }
         Miss::Failed(why) => {
-            report.state = State::Failed;
+            report.state = SetState::Failed;
             report.detail = Some(why);
         }
     }
     report
 }
 
-fn gone_meanwhile(mut report: Report, why: &str) -> Report {
-    report.state = State::Gone;
+fn gone_meanwhile(mut report: SetReport, why: &str) -> SetReport {
+    report.state = SetState::Gone;
     report.detail = Some(why.to_string());
     report.settings.clear();
     report
@@ -568,8 +571,8 @@ fn change_threads(
     knobs: &[Knob],
     changes: &Changes,
     dry_run: bool,
-    access: Access,
-) -> Vec<(i32, Option<Vec<Step>>)> {
+    access: Ownership,
+) -> Vec<(i32, Option<Vec<ThreadStep>>)> {
     let one = |tid: i32| (tid, change_thread(tid, knobs, changes, dry_run, access));
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -597,15 +600,15 @@ fn change_thread(
     knobs: &[Knob],
     changes: &Changes,
     dry_run: bool,
-    access: Access,
-) -> Option<Vec<Step>> {
+    access: Ownership,
+) -> Option<Vec<ThreadStep>> {
     let mut out = Vec::with_capacity(knobs.len());
     for &knob in knobs {
         let old = match get(knob, tid) {
             Ok(old) => old,
             Err(e) if crate::sys::is_gone(&e) => return None,
             Err(e) => {
-                out.push(Step::Failed(
+                out.push(ThreadStep::Failed(
                     None,
                     format!("cannot read it: {}", crate::sys::error_text(&e)),
                 ));
@@ -614,11 +617,11 @@ fn change_thread(
         };
         let new = want(changes, &old);
         if new.same(&old) {
-            out.push(Step::Same(old));
+            out.push(ThreadStep::Same(old));
             continue;
         }
         if dry_run {
-            out.push(Step::Changed(old, new));
+            out.push(ThreadStep::Changed(old, new));
             continue;
         }
         if let Err(e) = set(tid, &new) {
@@ -626,15 +629,15 @@ fn change_thread(
                 return None;
             }
             let why = explain(knob, &e, Some(&old), &new, access);
-            out.push(Step::Failed(Some(old), why));
+            out.push(ThreadStep::Failed(Some(old), why));
             continue;
         }
         // Read back: what the thread has now, which the kernel may have
         // narrowed (CPUs outside its cpuset).
         match get(knob, tid) {
-            Ok(now) => out.push(Step::Changed(old, now)),
+            Ok(now) => out.push(ThreadStep::Changed(old, now)),
             Err(e) if crate::sys::is_gone(&e) => return None,
-            Err(e) => out.push(Step::Failed(
+            Err(e) => out.push(ThreadStep::Failed(
                 Some(old),
                 format!(
                     "changed, but cannot read it back: {}",
@@ -660,34 +663,38 @@ fn distinct<'a>(values: impl Iterator<Item = &'a Val>) -> Vec<String> {
     counts.into_iter().map(|(t, _)| t).collect()
 }
 
-fn tally<'a>(knob: Knob, steps: impl Iterator<Item = &'a Step>, dry_run: bool) -> SettingReport {
-    let steps: Vec<&Step> = steps.collect();
+fn tally<'a>(
+    knob: Knob,
+    steps: impl Iterator<Item = &'a ThreadStep>,
+    dry_run: bool,
+) -> SettingReport {
+    let steps: Vec<&ThreadStep> = steps.collect();
     let old = distinct(steps.iter().filter_map(|s| match s {
-        Step::Same(v) | Step::Changed(v, _) => Some(v),
-        Step::Failed(v, _) => v.as_ref(),
+        ThreadStep::Same(v) | ThreadStep::Changed(v, _) => Some(v),
+        ThreadStep::Failed(v, _) => v.as_ref(),
     }));
     let new = distinct(steps.iter().filter_map(|s| match s {
-        Step::Same(v) | Step::Changed(_, v) => Some(v),
-        Step::Failed(v, _) => v.as_ref(),
+        ThreadStep::Same(v) | ThreadStep::Changed(_, v) => Some(v),
+        ThreadStep::Failed(v, _) => v.as_ref(),
     }));
     let changed = steps
         .iter()
-        .filter(|s| matches!(s, Step::Changed(..)))
+        .filter(|s| matches!(s, ThreadStep::Changed(..)))
         .count();
     let errors: Vec<&String> = steps
         .iter()
         .filter_map(|s| match s {
-            Step::Failed(_, why) => Some(why),
+            ThreadStep::Failed(_, why) => Some(why),
             _ => None,
         })
         .collect();
     let failed = errors.len();
     let result = match (failed, changed, dry_run) {
-        (1.., _, _) => Outcome::Failed,
-        (0, 0, false) => Outcome::Unchanged,
-        (0, _, false) => Outcome::Changed,
-        (0, 0, true) => Outcome::WouldStay,
-        (0, _, true) => Outcome::WouldChange,
+        (1.., _, _) => SettingOutcome::Failed,
+        (0, 0, false) => SettingOutcome::Unchanged,
+        (0, _, false) => SettingOutcome::Changed,
+        (0, 0, true) => SettingOutcome::WouldStay,
+        (0, _, true) => SettingOutcome::WouldChange,
     };
     let error = errors.first().map(|why| {
         if failed < steps.len() {
@@ -722,13 +729,13 @@ fn refused(knob: Knob, tids: &[i32], why: &str) -> SettingReport {
         threads: tids.len(),
         changed: 0,
         failed: tids.len(),
-        result: Outcome::Failed,
+        result: SettingOutcome::Failed,
         error: Some(why.to_string()),
     }
 }
 
 /// Set (or, in a dry run, only compute) one resource limit of `pid`.
-fn change_limit(pid: i32, limit: &Limit, dry_run: bool, access: Access) -> SettingReport {
+fn change_limit(pid: i32, limit: &LimitChange, dry_run: bool, access: Ownership) -> SettingReport {
     let mut report = SettingReport {
         setting: format!("limit:{}", limit.resource),
         old: Vec::new(),
@@ -736,12 +743,12 @@ fn change_limit(pid: i32, limit: &Limit, dry_run: bool, access: Access) -> Setti
         threads: 1,
         changed: 0,
         failed: 0,
-        result: Outcome::Failed,
+        result: SettingOutcome::Failed,
         error: None,
     };
     let fail = |mut report: SettingReport, why: String| {
         report.failed = 1;
-        report.result = Outcome::Failed;
+        report.result = SettingOutcome::Failed;
         report.error = Some(why);
         report
     };
@@ -781,16 +788,16 @@ fn change_limit(pid: i32, limit: &Limit, dry_run: bool, access: Access) -> Setti
     if new == old {
         report.new = vec![wanted];
         report.result = if dry_run {
-            Outcome::WouldStay
+            SettingOutcome::WouldStay
         } else {
-            Outcome::Unchanged
+            SettingOutcome::Unchanged
         };
         return report;
     }
     if dry_run {
         report.new = vec![wanted];
         report.changed = 1;
-        report.result = Outcome::WouldChange;
+        report.result = SettingOutcome::WouldChange;
         return report;
     }
     if let Err(e) = os::set_limits(pid, limit.resource, new) {
@@ -819,7 +826,7 @@ fn change_limit(pid: i32, limit: &Limit, dry_run: bool, access: Access) -> Setti
         Ok(now) => {
             report.new = vec![change::format_limits(now.soft, now.hard)];
             report.changed = 1;
-            report.result = Outcome::Changed;
+            report.result = SettingOutcome::Changed;
             report
         }
         Err(e) => fail(
@@ -872,21 +879,21 @@ mod tests {
     #[test]
     fn tallies_count_threads_and_keep_the_first_error() {
         let steps = [
-            Step::Changed(Val::Nice(0), Val::Nice(5)),
-            Step::Changed(Val::Nice(0), Val::Nice(5)),
-            Step::Same(Val::Nice(5)),
-            Step::Failed(Some(Val::Nice(7)), "denied".into()),
+            ThreadStep::Changed(Val::Nice(0), Val::Nice(5)),
+            ThreadStep::Changed(Val::Nice(0), Val::Nice(5)),
+            ThreadStep::Same(Val::Nice(5)),
+            ThreadStep::Failed(Some(Val::Nice(7)), "denied".into()),
         ];
         let s = tally(Knob::Nice, steps.iter(), false);
         assert_eq!(s.old, ["0", "5", "7"]);
         assert_eq!(s.new, ["5", "7"]);
         assert_eq!((s.threads, s.changed, s.failed), (4, 2, 1));
-        assert_eq!(s.result, Outcome::Failed);
+        assert_eq!(s.result, SettingOutcome::Failed);
         assert_eq!(s.error.as_deref(), Some("denied (1 of 4 threads)"));
         let s = tally(Knob::Nice, steps[..2].iter(), true);
-        assert_eq!(s.result, Outcome::WouldChange);
+        assert_eq!(s.result, SettingOutcome::WouldChange);
         let s = tally(Knob::Nice, steps[2..3].iter(), false);
-        assert_eq!(s.result, Outcome::Unchanged);
+        assert_eq!(s.result, SettingOutcome::Unchanged);
     }
 
     #[test]

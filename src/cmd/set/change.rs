@@ -263,7 +263,7 @@ impl LimitValue {
 
 /// `--limit RESOURCE=SOFT[:HARD]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
+pub struct LimitChange {
     /// prlimit(1)'s name: `nofile`, `as`, ...
     pub resource: &'static str,
     pub soft: LimitValue,
@@ -379,9 +379,9 @@ fn bytes(text: &str) -> Option<u64> {
     (v.is_finite() && v >= 0.0 && v < u64::MAX as f64).then_some(v as u64)
 }
 
-impl FromStr for Limit {
+impl FromStr for LimitChange {
     type Err = String;
-    fn from_str(text: &str) -> Result<Limit, String> {
+    fn from_str(text: &str) -> Result<LimitChange, String> {
         let Some((name, values)) = text.split_once('=') else {
             return Err(format!(
                 "'{}' is not a limit: give RESOURCE=SOFT[:HARD] (nofile=1024:4096, core=unlimited, as=2G)",
@@ -422,7 +422,7 @@ impl FromStr for Limit {
                 "the soft limit for {resource} (unlimited) is above the hard limit ({h})"
             ));
         }
-        Ok(Limit {
+        Ok(LimitChange {
             resource,
             soft,
             hard,
@@ -515,11 +515,11 @@ mod tests {
 
     #[test]
     fn limits() {
-        let l = |t: &str| t.parse::<Limit>();
+        let l = |t: &str| t.parse::<LimitChange>();
         let v = LimitValue::Value;
         assert_eq!(
             l("nofile=1024:4096"),
-            Ok(Limit {
+            Ok(LimitChange {
                 resource: "nofile",
                 soft: v(1024),
                 hard: v(4096)
@@ -527,7 +527,7 @@ mod tests {
         );
         assert_eq!(
             l("NOFILE=512"),
-            Ok(Limit {
+            Ok(LimitChange {
                 resource: "nofile",
                 soft: v(512),
                 hard: LimitValue::Keep
@@ -535,7 +535,7 @@ mod tests {
         );
         assert_eq!(
             l("nofile=:4096"),
-            Ok(Limit {
+            Ok(LimitChange {
                 resource: "nofile",
                 soft: LimitValue::Keep,
                 hard: v(4096)

@@ -13,7 +13,7 @@ use std::io::Write;
 
 use anyhow::{Context as _, Result};
 
-pub use apply::{Changes, Report, State, apply};
+pub use apply::{Changes, SetReport, SetState, apply};
 
 use crate::cli::{SelectArgs, SetArgs};
 use crate::deliver::{self, Caller, Opener};
@@ -79,13 +79,13 @@ pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
         }
     }
     let mut opener = Opener::new();
-    let mut reports: Vec<Report> = selection
+    let mut reports: Vec<SetReport> = selection
         .targets
         .iter()
         .map(|t| apply(t, &changes, args.dry_run, &mut opener, &mut reader))
         .collect();
-    reports.extend(selection.missing.iter().map(|&pid| Report::missing(pid)));
-    reports.extend(selection.failed.iter().map(Report::unpinned));
+    reports.extend(selection.missing.iter().map(|&pid| SetReport::missing(pid)));
+    reports.extend(selection.failed.iter().map(SetReport::unpinned));
     render::render(&reports, out, w)?;
     Ok(exit_for(&reports))
 }
@@ -160,14 +160,14 @@ pub fn warnings(changes: &Changes) -> Vec<String> {
 
 /// 1 when nothing was there to change (no match, or every target ended),
 /// 3 when something could not be changed, else 0.
-pub fn exit_for(reports: &[Report]) -> Exit {
+pub fn exit_for(reports: &[SetReport]) -> Exit {
     if reports
         .iter()
-        .all(|r| matches!(r.state, State::NoSuchProcess | State::Gone))
+        .all(|r| matches!(r.state, SetState::NoSuchProcess | SetState::Gone))
     {
         return Exit::NoMatch;
     }
-    if reports.iter().any(Report::is_failure) {
+    if reports.iter().any(SetReport::is_failure) {
         Exit::Partial
     } else {
         Exit::Success
@@ -181,14 +181,17 @@ mod tests {
     #[test]
     fn exit_codes() {
         assert_eq!(exit_for(&[]), Exit::NoMatch);
-        assert_eq!(exit_for(&[Report::missing(4_000_000)]), Exit::NoMatch);
-        let mut done = Report::missing(1);
-        done.state = State::Done;
+        assert_eq!(exit_for(&[SetReport::missing(4_000_000)]), Exit::NoMatch);
+        let mut done = SetReport::missing(1);
+        done.state = SetState::Done;
         assert_eq!(exit_for(&[done.clone()]), Exit::Success);
         let mut gone = done.clone();
-        gone.state = State::Gone;
+        gone.state = SetState::Gone;
         assert_eq!(exit_for(&[done.clone(), gone]), Exit::Success);
-        assert_eq!(exit_for(&[done, Report::missing(4_000_000)]), Exit::Partial);
+        assert_eq!(
+            exit_for(&[done, SetReport::missing(4_000_000)]),
+            Exit::Partial
+        );
     }
 
     #[test]

@@ -5,16 +5,18 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value as Json, json};
 
-use super::apply::{Outcome, Report, SettingReport, State};
+use super::apply::{SetReport, SetState, SettingOutcome, SettingReport};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::Value;
 use crate::output::{Out, Paint, json, sanitize};
 
-fn paint(result: Outcome) -> Paint {
+fn paint(result: SettingOutcome) -> Paint {
     match result {
-        Outcome::Changed => Paint::Green,
-        Outcome::Unchanged | Outcome::WouldChange | Outcome::WouldStay => Paint::Dim,
-        Outcome::Failed => Paint::Red,
+        SettingOutcome::Changed => Paint::Green,
+        SettingOutcome::Unchanged | SettingOutcome::WouldChange | SettingOutcome::WouldStay => {
+            Paint::Dim
+        }
+        SettingOutcome::Failed => Paint::Red,
     }
 }
 
@@ -28,11 +30,11 @@ fn values(list: &[String]) -> String {
 
 fn describe(s: &SettingReport) -> String {
     let text = match s.result {
-        Outcome::Changed => "changed",
-        Outcome::Unchanged => "unchanged",
-        Outcome::WouldChange => "would change",
-        Outcome::WouldStay => "would stay",
-        Outcome::Failed => "failed",
+        SettingOutcome::Changed => "changed",
+        SettingOutcome::Unchanged => "unchanged",
+        SettingOutcome::WouldChange => "would change",
+        SettingOutcome::WouldStay => "would stay",
+        SettingOutcome::Failed => "failed",
     };
     match &s.error {
         Some(why) => format!("{text}: {}", sanitize::escape_str(why)),
@@ -40,12 +42,12 @@ fn describe(s: &SettingReport) -> String {
     }
 }
 
-fn state_text(r: &Report) -> (String, Paint) {
+fn state_text(r: &SetReport) -> (String, Paint) {
     let (text, paint) = match r.state {
-        State::Done => ("done", Paint::Plain),
-        State::Gone => ("gone", Paint::Dim),
-        State::NoSuchProcess => ("no such process", Paint::Red),
-        State::Failed => ("failed", Paint::Red),
+        SetState::Done => ("done", Paint::Plain),
+        SetState::Gone => ("gone", Paint::Dim),
+        SetState::NoSuchProcess => ("no such process", Paint::Red),
+        SetState::Failed => ("failed", Paint::Red),
     };
     match &r.detail {
         Some(d) => (format!("{text}: {}", sanitize::escape_str(d)), paint),
@@ -53,7 +55,7 @@ fn state_text(r: &Report) -> (String, Paint) {
     }
 }
 
-fn command(r: &Report) -> Value {
+fn command(r: &SetReport) -> Value {
     if r.command.is_none() && r.name.is_empty() {
         return Value::None;
     }
@@ -70,7 +72,7 @@ fn threads(s: &SettingReport) -> String {
 }
 
 /// Render the reports as a table or JSON.
-pub fn render<W: Write>(reports: &[Report], out: &Out, w: &mut W) -> io::Result<()> {
+pub fn render<W: Write>(reports: &[SetReport], out: &Out, w: &mut W) -> io::Result<()> {
     if out.quiet {
         return Ok(());
     }
@@ -92,9 +94,9 @@ pub fn render<W: Write>(reports: &[Report], out: &Out, w: &mut W) -> io::Result<
     ]);
     for r in reports {
         let cmd = command(r).display();
-        if r.state != State::Done || r.settings.is_empty() {
+        if r.state != SetState::Done || r.settings.is_empty() {
             let (text, paint) = state_text(r);
-            let threads = if r.state == State::Done {
+            let threads = if r.state == SetState::Done {
                 r.threads.to_string()
             } else {
                 "-".to_string()
@@ -146,7 +148,7 @@ fn setting_json(s: &SettingReport) -> Json {
     })
 }
 
-fn to_json(r: &Report) -> Json {
+fn to_json(r: &SetReport) -> Json {
     let mut o = Map::new();
     o.insert("pid".into(), r.pid.into());
     o.insert(
@@ -159,11 +161,11 @@ fn to_json(r: &Report) -> Json {
     );
     o.insert("cmd".into(), command(r).to_json());
     let result = match r.state {
-        State::Done if r.is_failure() => "failed",
-        State::Done => "done",
-        State::Gone => "gone",
-        State::NoSuchProcess => "no_such_process",
-        State::Failed => "failed",
+        SetState::Done if r.is_failure() => "failed",
+        SetState::Done => "done",
+        SetState::Gone => "gone",
+        SetState::NoSuchProcess => "no_such_process",
+        SetState::Failed => "failed",
     };
     o.insert("result".into(), result.into());
     o.insert("threads".into(), r.threads.into());
@@ -184,33 +186,41 @@ fn to_json(r: &Report) -> Json {
 mod tests {
     use super::*;
 
-    fn setting(name: &str, old: &[&str], new: &[&str], result: Outcome) -> SettingReport {
+    fn setting(name: &str, old: &[&str], new: &[&str], result: SettingOutcome) -> SettingReport {
         SettingReport {
             setting: name.to_string(),
             old: old.iter().map(|s| s.to_string()).collect(),
             new: new.iter().map(|s| s.to_string()).collect(),
             threads: 4,
-            changed: if result == Outcome::Changed { 4 } else { 0 },
-            failed: if result == Outcome::Failed { 4 } else { 0 },
+            changed: if result == SettingOutcome::Changed {
+                4
+            } else {
+                0
+            },
+            failed: if result == SettingOutcome::Failed {
+                4
+            } else {
+                0
+            },
             result,
-            error: (result == Outcome::Failed).then(|| "permission denied: x".to_string()),
+            error: (result == SettingOutcome::Failed).then(|| "permission denied: x".to_string()),
         }
     }
 
-    fn reports() -> Vec<Report> {
+    fn reports() -> Vec<SetReport> {
         vec![
-            Report {
+            SetReport {
                 pid: 10,
                 name: b"victim".to_vec(),
                 command: Some(b"victim --threads 3".to_vec()),
-                state: State::Done,
+                state: SetState::Done,
                 detail: None,
                 threads: 4,
                 ended_threads: 0,
                 settings: vec![
-                    setting("nice", &["0"], &["5"], Outcome::Changed),
-                    setting("cpus", &["0-1"], &["0-1"], Outcome::Unchanged),
-                    setting("sched", &["other"], &["other"], Outcome::Failed),
+                    setting("nice", &["0"], &["5"], SettingOutcome::Changed),
+                    setting("cpus", &["0-1"], &["0-1"], SettingOutcome::Unchanged),
+                    setting("sched", &["other"], &["other"], SettingOutcome::Failed),
                     SettingReport {
                         threads: 1,
                         changed: 1,
@@ -218,22 +228,22 @@ mod tests {
                             "limit:nofile",
                             &["1024:4096"],
                             &["64:4096"],
-                            Outcome::Changed,
+                            SettingOutcome::Changed,
                         )
                     },
                 ],
             },
-            Report {
+            SetReport {
                 pid: 11,
                 name: b"evil\x1b".to_vec(),
                 command: None,
-                state: State::Gone,
+                state: SetState::Gone,
                 detail: Some("ended before it could be changed".into()),
                 threads: 0,
                 ended_threads: 0,
                 settings: vec![],
             },
-            Report::missing(4_000_000),
+            SetReport::missing(4_000_000),
         ]
     }
 
