@@ -98,14 +98,14 @@ fn parse_limit(text: &str) -> Result<LimitChange, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Cli, Command, Deferred};
+    use super::super::{Cli, Command, DeferredArgs};
     use super::*;
     use clap::Parser;
 
     fn parse(args: &[&str]) -> Result<SetArgs, clap::Error> {
         let cli = Cli::try_parse_from(args)?;
         match cli.command {
-            Command::Set(Deferred(args)) => Ok(args),
+            Command::Set(DeferredArgs(args)) => Ok(args),
             _ => panic!("not set"),
         }
     }

@@ -4,6 +4,7 @@
 pub mod fork;
 pub mod info;
 pub mod kill;
+pub mod lock;
 pub mod ls;
 pub mod set;
 pub mod signal;

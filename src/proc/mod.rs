@@ -14,6 +14,7 @@ pub mod environ;
 pub mod fds;
 pub mod io_stats;
 pub mod limits;
+pub mod locks;
 pub mod memory;
 pub mod net;
 pub mod ns;
@@ -26,7 +27,7 @@ pub mod tty;
 use std::io;
 
 pub use stat::Stat;
-pub use status::Status;
+pub use status::ProcStatus;
 pub use system::System;
 
 use crate::sys::procfs::ProcFs;
@@ -148,7 +149,7 @@ pub struct Process {
     /// The raw command line: arguments separated (and usually ended) by NUL.
     /// Empty for kernel threads and zombies.
     pub cmdline: Option<Vec<u8>>,
-    pub status: Option<Box<Status>>,
+    pub status: Option<Box<ProcStatus>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub cwd: Option<Field<Vec<u8>>>,
     /// The kernel function it (or, for a thread row, the thread) sleeps in;

@@ -30,6 +30,7 @@
 
 pub mod child;
 pub mod exitwatch;
+pub mod flock;
 pub mod jobs;
 pub mod kill;
 pub mod pidfd;
