@@ -346,3 +346,29 @@ fn fork_fields_are_documented() {
     assert_eq!(lines[1]["event"], "summary");
     assert_eq!(keys(&lines[1]), summary_fields);
 }
+
+#[test]
+fn set_fields_are_documented() {
+    let rows = table_after(&section("set"), "`--json` prints an array");
+    let documented = table_fields(&rows);
+    let setting_fields = braced_fields(row(&rows, "settings"), "one object per setting");
+    let m = marker("json-set");
+    let v = Victim::start(&m, &["--threads", "1"]);
+    let pid = v.pid().to_string();
+    let out = ptool([
+        "set",
+        "--json",
+        "--dry-run",
+        "--nice",
+        "3",
+        "--limit",
+        "nofile=64",
+        &pid,
+    ]);
+    out.expect_code(0);
+    let report = &out.json()[0];
+    assert_eq!(keys(report), documented);
+    for s in report["settings"].as_array().expect("settings") {
+        assert_eq!(keys(s), setting_fields, "{s}");
+    }
+}

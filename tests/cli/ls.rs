@@ -451,11 +451,7 @@ fn wchan_and_thread_times_agree_with_ps_and_proc() {
     let ps = match ps {
         Ok(ps) if ps.status.success() => String::from_utf8_lossy(&ps.stdout).into_owned(),
         _ => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "ps is needed under CI"
-            );
-            eprintln!("skipped the comparison with ps: not installed");
+            cannot_run("ps (procps) is not installed: no comparison with it");
             String::new()
         }
     };

@@ -10,15 +10,6 @@ use std::process::Command;
 
 use crate::support::*;
 
-/// A test that cannot run here says why; under CI it fails instead.
-fn skip(why: &str) {
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "cannot run under CI: {why}"
-    );
-    eprintln!("skipped: {why}");
-}
-
 /// The thread IDs of `pid`.
 fn tids(pid: i32) -> Vec<i32> {
     let mut out: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
@@ -68,7 +59,7 @@ fn peer(tool: &str, args: &[&str]) -> Option<String> {
             Some(String::from_utf8_lossy(&out.stdout).into_owned())
         }
         Err(e) => {
-            skip(&format!("{tool} is not installed ({e})"));
+            cannot_run(&format!("{tool} is not installed ({e})"));
             None
         }
     }
@@ -315,7 +306,7 @@ fn dry_run_changes_nothing() {
 #[test]
 fn unprivileged_lowering_fails_and_leaves_the_value() {
     let Some(mut start) = as_nobody_cmd(&[]) else {
-        skip("needs root and setpriv to run as nobody");
+        cannot_run("needs root and setpriv to run as nobody");
         return;
     };
     // A victim of nobody's own, started at niceness 5: nobody may raise
@@ -339,7 +330,7 @@ fn unprivileged_lowering_fails_and_leaves_the_value() {
     let pid_s = pid.to_string();
     assert!(tids(pid).iter().all(|&t| nice_of(pid, t) == 5));
     let Some(out) = as_nobody(&["set", "--nice", "0", &pid_s]) else {
-        skip("setpriv cannot switch users here");
+        cannot_run("setpriv cannot switch users here");
         return;
     };
     out.expect_code(3);

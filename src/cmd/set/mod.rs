@@ -86,8 +86,9 @@ pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
         .collect();
     reports.extend(selection.missing.iter().map(|&pid| SetReport::missing(pid)));
     reports.extend(selection.failed.iter().map(SetReport::unpinned));
-    render::render(&reports, out, w)?;
-    Ok(exit_for(&reports))
+    let exit = exit_for(&reports);
+    crate::output::emit(w, out, &render::SetResults(reports))?;
+    Ok(exit)
 }
 
 fn has_criteria(select: &SelectArgs) -> bool {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use super::apply::{SetReport, SetState, SettingOutcome, SettingReport};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, Paint, json, sanitize};
+use crate::output::{Out, Paint, Report, json, sanitize};
 
 fn paint(result: SettingOutcome) -> Paint {
     match result {
@@ -71,15 +71,23 @@ fn threads(s: &SettingReport) -> String {
     }
 }
 
-/// Render the reports as a table or JSON.
-pub fn render<W: Write>(reports: &[SetReport], out: &Out, w: &mut W) -> io::Result<()> {
-    if out.quiet {
-        return Ok(());
+/// What one run of `set` printed: a report per process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetResults(pub Vec<SetReport>);
+
+impl Report for SetResults {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        table(&self.0, out, w)
     }
-    if out.json {
-        let all: Vec<Json> = reports.iter().map(to_json).collect();
-        return json::write(w, out, &all);
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        let all: Vec<Json> = self.0.iter().map(to_json).collect();
+        json::write(w, out, &all)
     }
+}
+
+/// The table: a row per process and setting.
+fn table<W: Write>(reports: &[SetReport], out: &Out, w: &mut W) -> io::Result<()> {
     if reports.is_empty() {
         return Ok(());
     }
@@ -185,6 +193,7 @@ fn to_json(r: &SetReport) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::emit;
 
     fn setting(name: &str, old: &[&str], new: &[&str], result: SettingOutcome) -> SettingReport {
         SettingReport {
@@ -249,7 +258,7 @@ mod tests {
 
     fn text(out: &Out) -> String {
         let mut buf = Vec::new();
-        render(&reports(), out, &mut buf).expect("renders");
+        emit(&mut buf, out, &SetResults(reports())).expect("renders");
         String::from_utf8(buf).expect("utf-8")
     }
 
@@ -291,7 +300,7 @@ mod tests {
             ..Out::PLAIN
         };
         let mut buf = Vec::new();
-        render(&reports(), &quiet, &mut buf).expect("renders");
+        emit(&mut buf, &quiet, &SetResults(reports())).expect("renders");
         assert!(buf.is_empty());
     }
 }
