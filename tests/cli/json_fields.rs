@@ -196,7 +196,14 @@ fn info_fields_are_documented() {
     out.success();
     let info = out.json();
     assert_eq!(keys(&info), documented, "top level");
-    for part in ["identity", "program", "resources", "signals"] {
+    for part in [
+        "identity",
+        "program",
+        "resources",
+        "signals",
+        "scheduling",
+        "activity",
+    ] {
         let fields = field_names(top_level_code(row(&rows, part)));
         assert_eq!(keys(&info[part]), fields, "{part}");
     }
@@ -219,6 +226,10 @@ fn info_fields_are_documented() {
     let limit_fields = braced_fields(row(&rows, "limits"), "[{");
     for l in info["limits"].as_array().expect("limits") {
         assert_eq!(keys(l), limit_fields, "{l}");
+    }
+    let thread_fields = braced_fields(row(&rows, "scheduling"), "`threads`:");
+    for t in info["scheduling"]["threads"].as_array().expect("threads") {
+        assert_eq!(keys(t), thread_fields, "{t}");
     }
     let groups = info["identity"]["groups"].as_array().expect("groups");
     for g in groups {

@@ -112,6 +112,12 @@ pub fn gather_activity(reader: &mut Reader, pid: i32) -> Activity {
         Field::Denied => (Field::Denied, None),
         Field::Unavailable => (Field::Unavailable, None),
     };
+    // Without the right to ptrace it, the kernel shows wchan as 0, as for
+    // a running task: the denied syscall file tells which it is.
+    let wchan = match (&syscall, wchan) {
+        (Field::Denied, Field::Value(None)) => Field::Denied,
+        (_, wchan) => wchan,
+    };
     Activity {
         wchan,
         syscall,
@@ -173,18 +179,12 @@ pub fn scheduling_lines(s: &Scheduling) -> Vec<(String, String)> {
         .skip(1)
         .filter(|t| !t.same_settings(main))
         .collect();
-    if !differing.is_empty() {
-        let label = format!(
-            "threads differ ({} of {})",
-            differing.len(),
-            s.threads.len()
-        );
-        for (i, t) in differing.iter().enumerate() {
-            lines.push((
-                if i == 0 { label.clone() } else { String::new() },
-                format!("TID {}: {}", t.tid, difference(main, t)),
-            ));
-        }
+    for (i, t) in differing.iter().enumerate() {
+        let label = if i == 0 { "threads differ" } else { "" };
+        lines.push((
+            label.to_string(),
+            format!("TID {}: {}", t.tid, difference(main, t)),
+        ));
     }
     lines
 }
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(
             lines[4],
             (
-                "threads differ (1 of 3)".to_string(),
+                "threads differ".to_string(),
                 "TID 12: nice 5, CPUs 0".to_string()
             )
         );
