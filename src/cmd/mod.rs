@@ -9,5 +9,6 @@ pub mod ls;
 pub mod set;
 pub mod signal;
 pub mod spawn;
+pub mod top;
 pub mod tree;
 pub mod wait;

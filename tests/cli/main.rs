@@ -15,5 +15,6 @@ mod ls;
 mod set;
 mod signal;
 mod spawn;
+mod top;
 mod tree;
 mod wait;
