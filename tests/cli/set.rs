@@ -540,3 +540,26 @@ fn hundreds_of_threads_are_changed_on_several_cpus() {
     // Relative: each thread exactly once.
     assert!(threads.iter().all(|&t| nice_of(pid, t) == 4));
 }
+
+#[test]
+fn tops_renice_key_changes_every_thread_through_set() {
+    let m = marker("set-top");
+    let v = Victim::start(&m, &["--threads", "2"]);
+    let pid = v.pid();
+    let mut reader = ptool::proc::Reader::new().unwrap();
+    let p = reader
+        .read(pid, ptool::proc::Need::STAT)
+        .expect("the victim");
+    let status = ptool::cmd::top::act::renice(vec![p], 1, &mut reader);
+    assert!(status.contains("niceness 0 -> 1 (3 threads)"), "{status}");
+    assert!(tids(pid).iter().all(|&t| nice_of(pid, t) == 1));
+    // A thread row: that thread alone.
+    let threads = reader.threads(pid, ptool::proc::Need::STAT);
+    let last = threads.last().expect("a thread").clone();
+    let tid = last.tid.expect("tid");
+    let status = ptool::cmd::top::act::renice(vec![last], 2, &mut reader);
+    assert!(status.contains("niceness 1 -> 3"), "{status}");
+    let nices: Vec<i32> = tids(pid).iter().map(|&t| nice_of(pid, t)).collect();
+    assert_eq!(nices.iter().filter(|&&n| n == 3).count(), 1, "{nices:?}");
+    assert_eq!(nice_of(pid, tid), 3);
+}
