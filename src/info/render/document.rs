@@ -24,6 +24,10 @@ pub struct InfoJson<'a> {
     program: Option<ProgramJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ResourcesJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduling: Option<sched::SchedulingJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activity: Option<sched::ActivityJson>,
     open_files: Option<Vec<FileJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     signals: Option<Option<&'a Dispositions>>,
@@ -48,6 +52,11 @@ impl<'a> InfoJson<'a> {
             .resources
             .as_ref()
             .map(|r| ResourcesJson::of(r, &mut denied));
+        let scheduling = info.scheduling.as_ref().map(sched::SchedulingJson::of);
+        let activity = info
+            .activity
+            .as_ref()
+            .map(|a| sched::ActivityJson::of(a, &mut denied));
         let open_files = field_json(&info.files, "open_files", &mut denied, |files| {
             files.iter().map(FileJson::of).collect()
         });
@@ -73,6 +82,8 @@ impl<'a> InfoJson<'a> {
             identity,
             program,
             resources,
+            scheduling,
+            activity,
             open_files,
             signals,
             limits,
