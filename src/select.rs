@@ -129,6 +129,9 @@ impl Selector {
     /// What must be read to evaluate the selector.
     pub fn need(&self) -> Need {
         let mut need = Need::STAT;
+        if self.name.is_some() {
+            need |= Need::NAME;
+        }
         if self.full.is_some() {
             need |= Need::CMDLINE;
         }
@@ -142,7 +145,7 @@ impl Selector {
     pub fn matches(&self, p: &Process, sys: &System) -> bool {
         let s = &p.stat;
         (self.pids.is_empty() || self.pids.contains(&p.pid))
-            && self.name.as_ref().is_none_or(|re| re.is_match(&s.name))
+            && self.name.as_ref().is_none_or(|re| re.is_match(p.name()))
             && self
                 .full
                 .as_ref()

@@ -224,12 +224,14 @@ pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io
         .rows
         .iter()
         .map(|row| {
-            let object = listing
-                .columns
-                .iter()
-                .zip(&row.values)
-                .map(|(c, v)| (c.key().to_string(), v.to_json()))
-                .collect();
+            let mut object = serde_json::Map::new();
+            for (c, v) in listing.columns.iter().zip(&row.values) {
+                object.insert(c.key().to_string(), v.to_json());
+                if c.is_path() {
+                    // `exe_deleted`, `cwd_deleted`: null when unreadable.
+                    object.insert(format!("{}_deleted", c.key()), v.deleted().into());
+                }
+            }
             serde_json::Value::Object(object)
         })
         .collect();
@@ -282,6 +284,7 @@ fn paint_for(column: Column, value: &Value) -> Paint {
     match (column, value) {
         (Column::State, Value::Text(s)) => Paint::for_state(s.bytes().next().unwrap_or(0)),
         (Column::Cmd, Value::Shown(_)) => Paint::Dim,
+        (_, Value::Path { deleted: true, .. }) => Paint::Red,
         _ => Paint::Plain,
     }
 }

@@ -34,6 +34,13 @@ pub enum Value {
     /// A stand-in shown in tables but `null` in JSON: the `[name]` that
     /// takes the place of an empty command line.
     Shown(Vec<u8>),
+    /// A path from a `/proc` link (`exe`, `cwd`): untrusted bytes, with
+    /// ` (deleted)` after it in tables when it was removed; in JSON the
+    /// path alone, the deletion being a flag of its own ([`Value::deleted`]).
+    Path {
+        path: Vec<u8>,
+        deleted: bool,
+    },
     /// Absent (no tty, unreadable path): `-` in tables, `null` in JSON.
     None,
     /// Present but unreadable for lack of privilege: `-` in tables, `null` in
@@ -58,6 +65,13 @@ impl Value {
             Value::Int(n) => n.to_string(),
             Value::Percent(p) => format!("{p:.1}"),
             Value::Bytes(b) | Value::Shown(b) => sanitize::escape(b).into_owned(),
+            Value::Path { path, deleted } => {
+                let mut text = sanitize::escape(path).into_owned();
+                if *deleted {
+                    text.push_str(" (deleted)");
+                }
+                text
+            }
             Value::Text(t) => sanitize::escape_str(t).into_owned(),
             Value::Size(n) => human_size(*n),
             Value::Span(secs) => span(*secs),
@@ -72,12 +86,23 @@ impl Value {
         match self {
             Value::Int(n) => Json::from(*n),
             Value::Percent(p) => Json::from((p * 10.0).round() / 10.0),
-            Value::Bytes(b) => Json::from(sanitize::to_json_string(b)),
+            Value::Bytes(b) | Value::Path { path: b, .. } => {
+                Json::from(sanitize::to_json_string(b))
+            }
             Value::Text(t) => Json::from(t.as_str()),
             Value::Size(n) => Json::from(*n),
             Value::Span(secs) | Value::CpuTime(secs) => Json::from((secs * 100.0).round() / 100.0),
             Value::Time { unix, .. } => Json::from(unix.floor() as i64),
             Value::Shown(_) | Value::None | Value::Denied => Json::Null,
+        }
+    }
+
+    /// For a path: whether it was deleted; `None` for any other value
+    /// (an unreadable path included).
+    pub fn deleted(&self) -> Option<bool> {
+        match self {
+            Value::Path { deleted, .. } => Some(*deleted),
+            _ => None,
         }
     }
 
@@ -107,7 +132,7 @@ impl Value {
 
     fn sort_bytes(&self) -> &[u8] {
         match self {
-            Value::Bytes(b) | Value::Shown(b) => b,
+            Value::Bytes(b) | Value::Shown(b) | Value::Path { path: b, .. } => b,
             Value::Text(t) => t.as_bytes(),
             _ => b"",
         }

@@ -512,3 +512,39 @@ fn another_users_process_shows_public_parts_and_says_denied() {
         format!("ptool: PID {pid} (ptool-victim): open files: permission denied\n")
     );
 }
+
+/// An environment entry without `=` is not `KEY=`: the page shows it
+/// without `=`, JSON gives it null (and `KEY=` the empty string).
+#[test]
+fn environment_entries_without_equals_stay_apart() {
+    let m = marker("info-bare-env");
+    let bare = format!("PTOOL_BARE_{}", std::process::id());
+    let mut cmd = Command::new(victim_path());
+    cmd.arg(&m)
+        .args(["--bare-env", &bare])
+        .env("PTOOL_EMPTY_VALUE", "");
+    let v = Victim::start_cmd(&m, cmd);
+    let pid = v.pid().to_string();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        environ.split(|&b| b == 0).any(|e| e == bare.as_bytes()),
+        "the victim has the bare entry"
+    );
+
+    let out = ptool(["info", "--env", "--json", &pid]);
+    out.success();
+    let env = &out.json()["environment"];
+    assert_eq!(env[&bare], Value::Null);
+    assert_eq!(env["PTOOL_EMPTY_VALUE"], "");
+
+    let out = ptool(["info", "--env", &pid]);
+    out.success();
+    let lines: Vec<&str> = out.stdout.lines().map(str::trim).collect();
+    assert!(lines.contains(&bare.as_str()), "{}", out.stdout);
+    assert!(lines.contains(&"PTOOL_EMPTY_VALUE="), "{}", out.stdout);
+    assert!(
+        !lines.contains(&format!("{bare}=").as_str()),
+        "{}",
+        out.stdout
+    );
+}

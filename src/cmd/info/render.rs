@@ -160,8 +160,12 @@ pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
         match env {
             Field::Value(vars) => {
                 p.heading(&format!("Environment ({})", vars.len()))?;
-                for (key, value) in vars {
-                    writeln!(p.w, "{INDENT}{}={}", text(key), text(value))?;
+                for var in vars {
+                    // An entry without '=' is shown as it is, without one.
+                    match &var.value {
+                        Some(value) => writeln!(p.w, "{INDENT}{}={}", text(&var.key), text(value))?,
+                        None => writeln!(p.w, "{INDENT}{}", text(&var.key))?,
+                    }
                 }
             }
             other => {
@@ -242,18 +246,20 @@ fn identity_section<W: Write>(p: &mut Page<'_, W>, id: &Identity) -> io::Result<
     Ok(())
 }
 
+/// A path, followed by a red `(deleted)` when it was removed.
+fn deleted_path(path: &[u8], deleted: bool, color: bool) -> String {
+    if deleted {
+        format!("{} {}", text(path), paint("(deleted)", Paint::Red, color))
+    } else {
+        text(path)
+    }
+}
+
 fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<()> {
     p.heading("Program")?;
+    let color = p.out.color;
     let exe = p.field(&prog.exe, |path| {
-        if prog.exe_deleted {
-            format!(
-                "{} {}",
-                text(path),
-                paint("(deleted)", Paint::Red, p.out.color)
-            )
-        } else {
-            text(path)
-        }
+        deleted_path(path, prog.exe_deleted, color)
     });
     p.line("exe", &exe)?;
     let command = if prog.kernel_thread {
@@ -268,7 +274,9 @@ fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<
             .join(" ")
     };
     p.line("command", &command)?;
-    let cwd = p.field(&prog.cwd, |v| text(v));
+    let cwd = p.field(&prog.cwd, |path| {
+        deleted_path(path, prog.cwd_deleted, color)
+    });
     p.line("cwd", &cwd)?;
     let root = p.field(&prog.root, |v| text(v));
     p.line("root", &root)?;
@@ -616,8 +624,10 @@ pub fn to_json(info: &Info) -> Json {
     if let Some(env) = &info.env {
         let value = field_json(env, "environment", &mut denied, |vars| {
             let mut map = Map::new();
-            for (key, value) in vars {
-                map.insert(to_json_string(key), json_text(value));
+            for var in vars {
+                // null for an entry without '=', "" for `KEY=`.
+                let value = var.value.as_deref().map_or(Json::Null, json_text);
+                map.insert(to_json_string(&var.key), value);
             }
             Json::Object(map)
         });
@@ -686,6 +696,7 @@ fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
         "cmdline": prog.args.iter().map(|a| json_text(a)).collect::<Vec<_>>(),
         "kernel_thread": prog.kernel_thread,
         "cwd": field_json(&prog.cwd, "cwd", denied, path),
+        "cwd_deleted": prog.cwd_deleted,
         "root": field_json(&prog.root, "root", denied, path),
         "start": prog.start.floor() as i64,
         "elapsed": (prog.age * 100.0).round() / 100.0,
@@ -766,6 +777,7 @@ fn file_json(f: &OpenFile) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proc::environ;
     use crate::proc::limits::Limit;
     use crate::proc::net::Socket;
     use crate::proc::ns::Namespace;
@@ -864,6 +876,7 @@ mod tests {
             program: Some(Program {
                 exe: Field::Value(b"/usr/bin/victim".to_vec()),
                 exe_deleted: true,
+                cwd_deleted: false,
                 args: vec![b"victim".to_vec(), b"--flag".to_vec(), b"a\x1bb".to_vec()],
                 kernel_thread: false,
                 cwd: Field::Denied,
@@ -942,8 +955,22 @@ mod tests {
                 unit: "files".into(),
             }])),
             env: Some(Field::Value(vec![
-                (b"PATH".to_vec(), b"/usr/bin".to_vec()),
-                (b"EVIL".to_vec(), b"\x1b]0;pwned\x07".to_vec()),
+                environ::Var {
+                    key: b"PATH".to_vec(),
+                    value: Some(b"/usr/bin".to_vec()),
+                },
+                environ::Var {
+                    key: b"EVIL".to_vec(),
+                    value: Some(b"\x1b]0;pwned\x07".to_vec()),
+                },
+                environ::Var {
+                    key: b"EMPTY".to_vec(),
+                    value: Some(Vec::new()),
+                },
+                environ::Var {
+                    key: b"BARE".to_vec(),
+                    value: None,
+                },
             ])),
         }
     }
@@ -1007,10 +1034,17 @@ mod tests {
             "Open files (8)",
             "Signals",
             "Limits",
-            "Environment (2)",
+            "Environment (4)",
         ] {
             assert!(page.lines().any(|l| l == heading), "{heading} in\n{page}");
         }
+        // `KEY=` and an entry without '=' stay apart.
+        let env: Vec<&str> = page
+            .lines()
+            .skip_while(|l| !l.starts_with("Environment"))
+            .skip(1)
+            .collect();
+        assert_eq!(env[2..], ["  EMPTY=", "  BARE"], "{page}");
         assert_eq!(line(&page, "parent"), "1 (init)");
         assert_eq!(line(&page, "process group"), "4242 (leader)");
         assert_eq!(line(&page, "session"), "4200");
@@ -1232,6 +1266,8 @@ mod tests {
         assert_eq!(v["limits"][0]["resource"], "nofile");
         assert_eq!(v["limits"][0]["hard"], Json::Null);
         assert_eq!(v["environment"]["EVIL"], "\u{1b}]0;pwned\u{7}");
+        assert_eq!(v["environment"]["EMPTY"], "");
+        assert_eq!(v["environment"]["BARE"], Json::Null);
         assert_eq!(v["denied"], json!(["cwd", "io"]));
         let encoded = serde_json::to_string(&v).expect("encodes");
         assert!(!encoded.contains('\x1b'));

@@ -235,7 +235,9 @@ fn entries(tree: &Tree, parent: usize, style: &Style) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::with_capacity(node.threads.len() + node.children.len());
     let mut groups: HashMap<(String, bool, bool), usize> = HashMap::new();
     let mut add = |entry: Entry, out: &mut Vec<Entry>| {
-        if style.compact && entry.below.is_none() {
+        // With --args, as with `pstree -a`, processes are never compacted
+        // (their command lines may differ); threads still are.
+        if style.compact && entry.below.is_none() && (entry.thread || !style.args) {
             let key = (entry.label.clone(), entry.matched, entry.thread);
             if let Some(&at) = groups.get(&key) {
                 out[at].count += 1;
@@ -274,10 +276,16 @@ fn entries(tree: &Tree, parent: usize, style: &Style) -> Vec<Entry> {
     out
 }
 
-/// A process's label: `name(pid,user) args`, each part when asked. The
-/// owner shows on a root and wherever it differs from the parent's.
+/// A process's label: `name(pid,user) args`, each part when asked, and
+/// `(name)` with `--args` for a process without a command line. The owner
+/// shows on a root and wherever it differs from the parent's.
 fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
     let mut out = escape(&node.name).into_owned();
+    if style.args && command_line(node).is_none() {
+        // No command line (a kernel thread, a zombie): in parentheses, as
+        // `pstree -a` shows it.
+        out = format!("({out})");
+    }
     let mut extras: Vec<String> = Vec::new();
     if style.pids {
         extras.push(node.pid.to_string());
@@ -634,7 +642,7 @@ mod tests {
 
     #[test]
     fn threads_args_and_escaping() {
-        let tree = Tree {
+        let mut tree = Tree {
             nodes: vec![
                 Node {
                     pid: 5,
@@ -672,25 +680,48 @@ mod tests {
                     cmdline: Some(Vec::new()),
                     ..Node::default()
                 },
+                Node {
+                    pid: 11,
+                    name: b"sleep".to_vec(),
+                    cmdline: Some(b"sleep\x0010\0".to_vec()),
+                    ..Node::default()
+                },
+                Node {
+                    pid: 12,
+                    name: b"sleep".to_vec(),
+                    cmdline: Some(b"sleep\x0010\0".to_vec()),
+                    ..Node::default()
+                },
             ],
             roots: vec![0],
             marking: false,
         };
+        tree.nodes[0].children.extend([4, 5]);
         let style = Style {
             args: true,
             threads: true,
             ..COMPACT
         };
+        // As `pstree -a`: threads compact, processes do not; no command
+        // line, in parentheses.
         assert_eq!(
             text(&tree, style),
             "python3 -m http.server\n\
              |-2*[{worker}]\n\
              |-\\e]0;pwned\\x07 evil a\\nb\n\
              |-sshd sshd: alice [priv]\n\
-             `-kworker/0:1\n"
+             |-(kworker/0:1)\n\
+             |-sleep 10\n\
+             `-sleep 10\n"
         );
         let style = Style {
+            args: false,
+            ..style
+        };
+        assert!(text(&tree, style).ends_with("|-kworker/0:1\n`-2*[sleep]\n"));
+        let style = Style {
             pids: true,
+            args: true,
             compact: false,
             ..style
         };
