@@ -11,6 +11,8 @@ pub mod deliver;
 pub mod duration;
 pub mod ended;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod output;
 pub mod proc;
 pub mod select;
