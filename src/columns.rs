@@ -211,9 +211,9 @@ impl Context {
             Column::Mem => Value::Percent(if sys.mem_total == 0 {
                 0.0
             } else {
-                (p.rss_pages() * sys.page_size) as f64 * 100.0 / sys.mem_total as f64
+                p.rss_pages().saturating_mul(sys.page_size) as f64 * 100.0 / sys.mem_total as f64
             }),
-            Column::Rss => Value::Size(p.rss_pages() * sys.page_size),
+            Column::Rss => Value::Size(p.rss_pages().saturating_mul(sys.page_size)),
             Column::Vsz => Value::Size(s.vsize),
             Column::Start => Value::Time {
                 unix: sys.start_time(s.start_ticks),

@@ -324,7 +324,7 @@ fn resources(ctx: &mut Context, p: &crate::proc::Process) -> Resources {
     Resources {
         rss: st
             .and_then(|st| st.vm_rss)
-            .unwrap_or(s.rss_pages * sys.page_size),
+            .unwrap_or(s.rss_pages.saturating_mul(sys.page_size)),
         vsz: s.vsize,
         shared: st.and_then(|st| Some(st.rss_file? + st.rss_shmem.unwrap_or(0))),
         swap: st.and_then(|st| st.vm_swap),
