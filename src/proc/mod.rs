@@ -313,15 +313,25 @@ impl Reader {
         let pids = self.pids()?;
         let mut out = Vec::new();
         for pid in pids {
-            let dir = pid.to_string();
-            if let Some(mut p) = self.read_at(&dir, pid, None, decide)
-                && keep(&p)
-                && self.fill_at(&dir, &mut p, need)
-            {
+            if let Some(p) = self.read_where(pid, decide, need, &mut keep) {
                 out.push(p);
             }
         }
         Ok(out)
+    }
+
+    /// One process, when `keep` accepts it: read with `decide` first, and
+    /// the rest of `need` only once kept (see [`Reader::all_where`]).
+    pub fn read_where(
+        &mut self,
+        pid: i32,
+        decide: Need,
+        need: Need,
+        keep: impl FnOnce(&Process) -> bool,
+    ) -> Option<Process> {
+        let dir = pid.to_string();
+        let mut p = self.read_at(&dir, pid, None, decide)?;
+        (keep(&p) && self.fill_at(&dir, &mut p, need)).then_some(p)
     }
 
     /// One process, or `None` when it does not exist (or vanished mid-read).

@@ -600,3 +600,23 @@ fn deleted_exe_and_cwd_are_flagged() {
     assert_eq!(line("exe"), format!("{exe} (deleted)"));
     assert_eq!(line("cwd"), format!("{cwd} (deleted)"));
 }
+
+/// `ls --pids` (pgrep's job) prints each match as it is found and keeps
+/// none: 400 more matches cost no memory to speak of (about 1 KiB each when
+/// every match was kept to the end).
+#[test]
+fn pids_are_streamed_in_flat_memory() {
+    let m = marker("ls-flat");
+    let kids = vec!["_"; 400].join(",");
+    let v = Victim::start(&m, &["--kids", &kids]);
+    assert_eq!(v.pids().len(), 401);
+    let none = format!("{m}-matches-nothing");
+    let (code, idle) = ptool_peak_kib(&["ls", "--pids", "-f", &none]);
+    assert_eq!(code, 1);
+    let (code, busy) = ptool_peak_kib(&["ls", "--pids", "-f", &m]);
+    assert_eq!(code, 0);
+    assert!(
+        busy <= idle + 128,
+        "401 matches: {busy} KiB, none: {idle} KiB"
+    );
+}

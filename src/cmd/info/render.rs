@@ -119,12 +119,36 @@ impl<W: Write> Page<'_, W> {
             width: Some(usize::from(u16::MAX)),
             ..*self.out
         };
-        let mut buf = Vec::new();
-        table.render(&mut buf, &aligned, true)?;
-        for line in String::from_utf8_lossy(&buf).lines() {
-            writeln!(self.w, "{INDENT}{line}")?;
+        // Straight to the page, indented: a table of thousands of open
+        // files is not held a second time as text.
+        let mut indented = Indented {
+            w: &mut *self.w,
+            line_start: true,
+        };
+        table.render(&mut indented, &aligned, true)
+    }
+}
+
+/// A writer that starts every line with [`INDENT`].
+struct Indented<'a, W> {
+    w: &'a mut W,
+    line_start: bool,
+}
+
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.line_start {
+                self.w.write_all(INDENT.as_bytes())?;
+            }
+            self.w.write_all(line)?;
+            self.line_start = line.ends_with(b"\n");
         }
-        Ok(())
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
     }
 }
 

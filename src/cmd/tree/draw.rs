@@ -43,6 +43,12 @@ pub struct Node {
     pub threads: Vec<Thread>,
     /// Indices into [`Tree::nodes`], in drawing order.
     pub children: Vec<usize>,
+    /// For the forest the tree is cut from ([`super::forest`]): the start
+    /// time (siblings' order), the number of threads, and whether the
+    /// selector accepted the process.
+    pub start_ticks: u64,
+    pub thread_count: i64,
+    pub accepted: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

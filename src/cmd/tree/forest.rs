@@ -1,25 +1,55 @@
 //! The process forest of one scan (who is whose child) and the part of it a
-//! selection keeps. Pure: it works on plain [`Process`] values, so every rule
+//! selection keeps. Pure: it works on plain [`Member`] values, so every rule
 //! here is unit tested on fixed families.
+//!
+//! A member is the little of a process that a tree needs (ids, start time,
+//! name, command line, owner, whether the selector accepted it), taken
+//! from each [`Process`] as the scan reads it: the forest of thousands of
+//! processes costs a fraction of the memory of their full records.
 //!
 //! Everything is iterative (no recursion over the tree): a chain of
 //! thousands of nested processes must not overflow the stack.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::draw::{Node, Tree};
 use crate::proc::Process;
+
+/// What the tree keeps of one process: a [`Node`], read from a [`Process`]
+/// as the scan goes, the node the drawing will use.
+pub type Member = Node;
+
+impl Node {
+    pub fn new(p: Process, accepted: bool) -> Node {
+        Node {
+            pid: p.pid,
+            ppid: p.stat.ppid,
+            start_ticks: p.stat.start_ticks,
+            thread_count: p.stat.threads,
+            uid: p.uid(),
+            name: p.stat.name,
+            cmdline: p.cmdline,
+            accepted,
+            ..Node::default()
+        }
+    }
+
+    /// The order processes started in (see [`Process::start_key`]).
+    pub fn start_key(&self) -> (u64, i32) {
+        (self.start_ticks, self.pid)
+    }
+}
 
 /// Every process of one scan, linked to its parent and children. Siblings
 /// and roots are kept in the order they started: PIDs wrap around, start
 /// times do not (ties, e.g. at boot, go to the lower PID).
 #[derive(Debug)]
 pub struct Forest {
-    procs: Vec<Process>,
+    /// In PID order, so that a PID is found by binary search.
+    procs: Vec<Member>,
     parent: Vec<Option<usize>>,
     children: Vec<Vec<usize>>,
     roots: Vec<usize>,
-    index: HashMap<i32, usize>,
 }
 
 /// What to draw: from which roots, which processes, and which are marked.
@@ -39,15 +69,16 @@ impl Selection {
 }
 
 impl Forest {
-    pub fn new(procs: Vec<Process>) -> Forest {
-        let index: HashMap<i32, usize> =
-            procs.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
+    pub fn new(mut procs: Vec<Member>) -> Forest {
+        // A scan reads in PID order already; this costs nothing then.
+        procs.sort_by_key(|p| p.pid);
+        let find = |pid: i32| procs.binary_search_by_key(&pid, |p| p.pid).ok();
         let parent = procs
             .iter()
             .map(|p| {
-                let ppid = p.ppid();
+                let ppid = p.ppid;
                 if ppid > 0 && ppid != p.pid {
-                    index.get(&ppid).copied()
+                    find(ppid)
                 } else {
                     None
                 }
@@ -58,7 +89,6 @@ impl Forest {
             roots: Vec::new(),
             procs,
             parent,
-            index,
         };
         forest.link();
         forest
@@ -120,12 +150,12 @@ impl Forest {
         self.procs.is_empty()
     }
 
-    pub fn process(&self, i: usize) -> &Process {
+    pub fn process(&self, i: usize) -> &Member {
         &self.procs[i]
     }
 
     pub fn find(&self, pid: i32) -> Option<usize> {
-        self.index.get(&pid).copied()
+        self.procs.binary_search_by_key(&pid, |p| p.pid).ok()
     }
 
     /// The roots of the whole forest, in start order.
@@ -235,47 +265,25 @@ impl Forest {
         }
     }
 
-    /// Turn the selected part into the tree the renderer draws, moving the
-    /// processes' data out of the forest.
-    pub fn into_tree(mut self, selection: &Selection) -> Tree {
-        let mut nodes: Vec<Node> = Vec::new();
-        let mut roots = Vec::with_capacity(selection.roots.len());
-        // Breadth first: (forest index, tree index) of nodes whose children
-        // are still to be added.
-        let mut queue = std::collections::VecDeque::new();
-        for &r in &selection.roots {
-            roots.push(nodes.len());
-            queue.push_back((r, nodes.len()));
-            nodes.push(self.take_node(r, selection));
-        }
-        while let Some((f, t)) = queue.pop_front() {
-            let kids = std::mem::take(&mut self.children[f]);
-            for c in kids.into_iter().filter(|&c| selection.keep[c]) {
-                let at = nodes.len();
-                nodes.push(self.take_node(c, selection));
-                nodes[t].children.push(at);
-                queue.push_back((c, at));
-            }
+    /// Turn the selected part into the tree the renderer draws: the
+    /// forest's own nodes, each given its kept children and its mark, so
+    /// nothing is copied. Nodes not kept stay in the vector, unreachable
+    /// from the roots.
+    pub fn into_tree(self, selection: &Selection) -> Tree {
+        let Forest {
+            procs: mut nodes,
+            children,
+            ..
+        } = self;
+        for (i, mut kids) in children.into_iter().enumerate() {
+            kids.retain(|&c| selection.keep[c]);
+            nodes[i].children = kids;
+            nodes[i].matched = selection.matched[i];
         }
         Tree {
             nodes,
-            roots,
+            roots: selection.roots.clone(),
             marking: selection.marking,
-        }
-    }
-
-    fn take_node(&mut self, i: usize, selection: &Selection) -> Node {
-        let p = &mut self.procs[i];
-        Node {
-            pid: p.pid,
-            ppid: p.stat.ppid,
-            name: std::mem::take(&mut p.stat.name),
-            cmdline: p.cmdline.take(),
-            uid: p.uid(),
-            user: None,
-            matched: selection.matched[i],
-            threads: Vec::new(),
-            children: Vec::new(),
         }
     }
 }
@@ -283,19 +291,14 @@ impl Forest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proc::Stat;
 
-    fn process(pid: i32, ppid: i32, name: &str, start: u64) -> Process {
-        Process {
+    fn process(pid: i32, ppid: i32, name: &str, start: u64) -> Member {
+        Member {
             pid,
-            stat: Stat {
-                name: name.as_bytes().to_vec(),
-                state: b'S',
-                ppid,
-                start_ticks: start,
-                ..Stat::default()
-            },
-            ..Process::default()
+            ppid,
+            name: name.as_bytes().to_vec(),
+            start_ticks: start,
+            ..Member::default()
         }
     }
 
@@ -403,13 +406,15 @@ mod tests {
                 (21, vec![]),
             ]
         );
+        // Nodes are in PID order; the drawing order is the roots' and
+        // children's (checked above).
         let marked: Vec<i32> = tree
             .nodes
             .iter()
             .filter(|n| n.matched)
             .map(|n| n.pid)
             .collect();
-        assert_eq!(marked, vec![30, 21]);
+        assert_eq!(marked, vec![21, 30]);
         assert!(tree.marking);
     }
 
