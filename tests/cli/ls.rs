@@ -56,7 +56,7 @@ fn json_agrees_with_proc_and_ps() {
         assert_eq!(row["name"], name.as_str());
         assert!(row["cmd"].as_str().unwrap().contains(&m));
 
-        let ps = std::process::Command::new("ps")
+        let ps = Command::new("ps")
             .args(["-o", "user=,ppid=,rss=", "-p", &pid.to_string()])
             .output()
             .unwrap();
@@ -158,10 +158,7 @@ fn pids_mode_is_like_pgrep() {
     let listed: Vec<i32> = out.stdout.lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(listed, sorted(v.pids()));
 
-    let pgrep = std::process::Command::new("pgrep")
-        .args(["-f", &m])
-        .output()
-        .unwrap();
+    let pgrep = Command::new("pgrep").args(["-f", &m]).output().unwrap();
     let pgrep: Vec<i32> = String::from_utf8_lossy(&pgrep.stdout)
         .lines()
         .map(|l| l.parse().unwrap())
@@ -460,7 +457,7 @@ fn rss_and_mem_agree_with_info_ps_and_psutil() {
         let info = ptool(["info", "--json", &pid]);
         info.success();
         assert_eq!(info.json()["resources"]["rss"], rss, "info about {pid}");
-        let ps = std::process::Command::new("ps")
+        let ps = Command::new("ps")
             .args(["-o", "rss=", "-p", &pid])
             .output()
             .expect("run ps");

@@ -8,6 +8,7 @@ mod support;
 mod fork;
 mod general;
 mod info;
+mod json_fields;
 mod kill;
 mod ls;
 mod signal;

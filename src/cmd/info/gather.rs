@@ -5,7 +5,7 @@
 //! `io`, `environ`, `ns/`) become [`Field::Denied`], so the page can say
 //! "permission denied" instead of leaving the section out.
 
-use crate::ended::Status;
+use crate::ended::EndStatus;
 use crate::proc::cgroup::{self, Cgroup};
 use crate::proc::fds::{self, OpenFile};
 use crate::proc::io_stats::{self, IoStats};
@@ -14,6 +14,7 @@ use crate::proc::ns::{self, Namespace};
 use crate::proc::tty::Ttys;
 use crate::proc::{Field, Link, Need, Reader, System, ZombieStatus, environ};
 use crate::signal::Dispositions;
+use crate::sys::time::LocalTime;
 use crate::sys::users::Names;
 
 /// What to gather besides the default sections.
@@ -87,12 +88,14 @@ pub struct Program {
     pub root: Field<Vec<u8>>,
     /// Unix seconds.
     pub start: f64,
+    /// The start as the local clock read it (converted while gathering).
+    pub start_local: Option<LocalTime>,
     /// Seconds since the start.
     pub age: f64,
     pub state: u8,
     /// How it ended, for a zombie (`Unknown` when only its owner and root
     /// may read that); `None` while it runs.
-    pub ended: Option<Status>,
+    pub ended: Option<EndStatus>,
     pub threads: i64,
     pub nice: i64,
     pub priority: i64,
@@ -294,12 +297,13 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         cwd_deleted,
         root: Field::from_result(ctx.reader.link(pid, "root")),
         start: ctx.sys.start_time(s.start_ticks),
+        start_local: crate::sys::time::local(ctx.sys.start_time(s.start_ticks) as i64),
         age: ctx.sys.age(s.start_ticks),
         state: s.state,
         ended: if s.has_ended() {
             match ctx.reader.zombie_status(pid, s.start_ticks) {
-                ZombieStatus::Status(raw) => Some(Status::from_wait_status(raw)),
-                ZombieStatus::Hidden => Some(Status::Unknown),
+                ZombieStatus::Status(raw) => Some(EndStatus::from_wait_status(raw)),
+                ZombieStatus::Hidden => Some(EndStatus::Unknown),
                 ZombieStatus::NoZombie => None,
             }
         } else {

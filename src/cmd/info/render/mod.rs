@@ -4,22 +4,37 @@
 //! Everything that came from a process (names, paths, arguments, the
 //! environment, cgroup paths, user and group names) goes through the
 //! sanitizer: escaped for text, valid UTF-8 for JSON.
+//!
+//! One file per section of the page: [`identity`], [`program`],
+//! [`resources`] (with limits), [`files`], [`signals`]; [`document`]
+//! assembles the JSON object from the sections' parts.
 
-use std::collections::BTreeMap;
+mod document;
+mod files;
+mod identity;
+mod program;
+mod resources;
+mod signals;
+
 use std::io::{self, Write};
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
-use super::gather::{Id, Identity, Info, Program, Resources};
-use crate::ended::Status;
-use crate::output::sanitize::{escape, escape_str, to_json_string};
-use crate::output::table::{Align, Column, Table, Text};
-use crate::output::value::{date_time, human_size};
+use super::gather::Info;
+use crate::output::sanitize::{escape, to_json_string};
+use crate::output::table::Table;
 use crate::output::{Out, Paint, paint};
 use crate::proc::Field;
-use crate::proc::cgroup::Cgroup;
-use crate::proc::fds::{Kind, OpenFile};
-use crate::signal::{Dispositions, Signal};
+
+use self::document::*;
+use self::files::*;
+use self::identity::*;
+use self::program::*;
+use self::resources::*;
+use self::signals::*;
+
+pub use self::document::to_json;
+pub use self::files::files;
 
 /// The width of the labels on a page.
 const LABEL: usize = 16;
@@ -202,609 +217,19 @@ pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
     Ok(())
 }
 
-/// `root (uid 0)`, or `1000` for an id without a name.
-fn id_text(id: &Id, kind: &str) -> String {
-    match &id.name {
-        Some(name) => format!("{} ({kind} {})", escape_str(name), id.id),
-        None => format!("{kind} {}", id.id),
-    }
-}
-
-/// One line for the four ids: `alice (uid 1000)` when they agree, else
-/// each of real, effective, saved and filesystem.
-fn ids_text(ids: &[Id; 4], kind: &str) -> String {
-    if ids.iter().all(|i| i.id == ids[0].id) {
-        return id_text(&ids[0], kind);
-    }
-    ["real", "effective", "saved", "filesystem"]
-        .iter()
-        .zip(ids)
-        .map(|(which, id)| format!("{which} {}", id_text(id, kind)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn identity_section<W: Write>(p: &mut Page<'_, W>, id: &Identity) -> io::Result<()> {
-    p.heading("Identity")?;
-    // The kernel shows 0 for a parent or leader that is not in this PID
-    // namespace: PID 1's parent, kernel threads' group and session, and,
-    // inside a container, those started from outside it.
-    let parent = match &id.parent_name {
-        Some(name) => format!("{} ({})", id.ppid, text(name)),
-        None if id.ppid == 0 => "0 (none in this PID namespace)".to_string(),
-        None => id.ppid.to_string(),
-    };
-    p.line("parent", &parent)?;
-    let leader = |is: bool, n: i32| match (is, n) {
-        (true, _) => format!("{n} (leader)"),
-        (false, 0) => "0 (no leader in this PID namespace)".to_string(),
-        (false, _) => n.to_string(),
-    };
-    p.line("process group", &leader(id.group_leader, id.pgid))?;
-    p.line("session", &leader(id.session_leader, id.sid))?;
-    let tty = match &id.tty {
-        Some(tty) if id.foreground => format!("{} (foreground)", escape_str(tty)),
-        Some(tty) => format!("{} (background)", escape_str(tty)),
-        None => "none".to_string(),
-    };
-    p.line("terminal", &tty)?;
-    match &id.uids {
-        Some(uids) => p.line("user", &ids_text(uids, "uid"))?,
-        None => p.line("user", "-")?,
-    }
-    match &id.gids {
-        Some(gids) => p.line("group", &ids_text(gids, "gid"))?,
-        None => p.line("group", "-")?,
-    }
-    if !id.groups.is_empty() {
-        let groups: Vec<String> = id
-            .groups
-            .iter()
-            .map(|g| match &g.name {
-                Some(name) => format!("{} ({})", escape_str(name), g.id),
-                None => g.id.to_string(),
-            })
-            .collect();
-        p.line("groups", &groups.join(", "))?;
-    }
-    Ok(())
-}
-
-/// A path, followed by a red `(deleted)` when it was removed.
-fn deleted_path(path: &[u8], deleted: bool, color: bool) -> String {
-    if deleted {
-        format!("{} {}", text(path), paint("(deleted)", Paint::Red, color))
-    } else {
-        text(path)
-    }
-}
-
-fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<()> {
-    p.heading("Program")?;
-    let color = p.out.color;
-    let exe = p.field(&prog.exe, |path| {
-        deleted_path(path, prog.exe_deleted, color)
-    });
-    p.line("exe", &exe)?;
-    let command = if prog.kernel_thread {
-        "- (kernel thread)".to_string()
-    } else if prog.args.is_empty() {
-        "-".to_string()
-    } else {
-        prog.args
-            .iter()
-            .map(|a| text(a))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    p.line("command", &command)?;
-    let cwd = p.field(&prog.cwd, |path| {
-        deleted_path(path, prog.cwd_deleted, color)
-    });
-    p.line("cwd", &cwd)?;
-    let root = p.field(&prog.root, |v| text(v));
-    p.line("root", &root)?;
-    let ago = crate::duration::format_short(std::time::Duration::from_secs_f64(prog.age.max(0.0)));
-    p.line("started", &format!("{} ({ago} ago)", date_time(prog.start)))?;
-    let state = format!("{} ({})", char::from(prog.state), state_name(prog.state));
-    let state = p.painted(&state, Paint::for_state(prog.state));
-    p.line("state", &state)?;
-    if let Some(ended) = &prog.ended {
-        let text = p.painted(&ended.text(), ended.paint());
-        p.line("ended", &format!("{text}, not yet collected by its parent"))?;
-    }
-    if let Some(tracer) = prog.tracer_pid.filter(|t| *t > 0) {
-        p.line("traced by", &tracer.to_string())?;
-    }
-    p.line("threads", &prog.threads.to_string())?;
-    let mut sched = format!(
-        "{}, nice {}, priority {}",
-        policy_name(prog.policy),
-        prog.nice,
-        prog.priority
-    );
-    if prog.rt_priority > 0 {
-        sched.push_str(&format!(", real-time priority {}", prog.rt_priority));
-    }
-    p.line("scheduling", &sched)?;
-    if let Some(umask) = prog.umask {
-        p.line("umask", &format!("{umask:04o}"))?;
-    }
-    match &prog.cgroups {
-        Field::Value(groups) => p.lines("cgroup", &cgroup_lines(groups))?,
-        other => {
-            let v = p.field(other, |_| String::new());
-            p.line("cgroup", &v)?;
-        }
-    }
-    let namespaces = p.field(&prog.namespaces, |list| {
-        let differing: Vec<String> = list
-            .iter()
-            .filter(|n| n.same_as_ptool != Some(true))
-            .map(|n| format!("{}:[{}]", n.ns.kind, n.ns.inode))
-            .collect();
-        if differing.is_empty() {
-            "same as ptool's".to_string()
-        } else if list.iter().all(|n| n.same_as_ptool.is_none()) {
-            differing.join(", ")
-        } else {
-            format!("{} (differ from ptool's)", differing.join(", "))
-        }
-    });
-    p.line("namespaces", &namespaces)
-}
-
-/// One line per cgroup path: `/user.slice/x.scope`, with the v1
-/// controllers in parentheses when there are several hierarchies.
-fn cgroup_lines(groups: &[Cgroup]) -> Vec<String> {
-    if let [only] = groups
-        && only.controllers.is_empty()
-    {
-        return vec![text(&only.path)];
-    }
-    let mut by_path: BTreeMap<&[u8], Vec<&str>> = BTreeMap::new();
-    for g in groups {
-        let controllers = by_path.entry(&g.path).or_default();
-        if g.hierarchy == 0 && g.controllers.is_empty() {
-            controllers.push("v2");
-        } else {
-            controllers.extend(g.controllers.split(','));
-        }
-    }
-    by_path
-        .into_iter()
-        .map(|(path, controllers)| {
-            format!("{} ({})", text(path), escape_str(&controllers.join(", ")))
-        })
-        .collect()
-}
-
-/// `0.25s` below a minute, `3m07s` above.
-fn seconds(secs: f64) -> String {
-    if secs < 60.0 {
-        format!("{secs:.2}s")
-    } else {
-        crate::duration::format_short(std::time::Duration::from_secs_f64(secs))
-    }
-}
-
-fn size(n: Option<u64>) -> String {
-    n.map_or_else(|| "-".to_string(), human_size)
-}
-
-fn resources_section<W: Write>(p: &mut Page<'_, W>, r: &Resources) -> io::Result<()> {
-    p.heading("Resources")?;
-    p.line(
-        "memory",
-        &format!(
-            "RSS {}, peak {}, shared {}, swap {}, virtual {}",
-            human_size(r.rss),
-            size(r.peak_rss),
-            size(r.shared),
-            size(r.swap),
-            human_size(r.vsz)
-        ),
-    )?;
-    p.line(
-        "CPU time",
-        &format!(
-            "user {}, system {}",
-            seconds(r.user_time),
-            seconds(r.system_time)
-        ),
-    )?;
-    p.line(
-        "page faults",
-        &format!("{} minor, {} major", r.minor_faults, r.major_faults),
-    )?;
-    if let (Some(v), Some(i)) = (r.voluntary_switches, r.involuntary_switches) {
-        p.line(
-            "switches",
-            &format!("{v} voluntary, {i} involuntary (context switches)"),
-        )?;
-    }
-    let io = p.field(&r.io, |io| {
-        format!(
-            "read {} ({} from storage), written {} ({} to storage)",
-            human_size(io.read_chars),
-            human_size(io.read_bytes),
-            human_size(io.write_chars),
-            human_size(io.write_bytes)
-        )
-    });
-    p.line("I/O", &io)
-}
-
-fn files_section<W: Write>(p: &mut Page<'_, W>, files: &Field<Vec<OpenFile>>) -> io::Result<()> {
-    match files {
-        Field::Value(files) => {
-            p.heading(&format!("Open files ({})", files.len()))?;
-            if !files.is_empty() {
-                p.table(&files_table(files.iter().map(|f| (None, f)), false, p.out))?;
-            }
-            Ok(())
-        }
-        other => {
-            p.heading("Open files")?;
-            let value = p.field(other, |_| String::new());
-            writeln!(p.w, "{INDENT}{value}")
-        }
-    }
-}
-
-fn signals_section<W: Write>(p: &mut Page<'_, W>, d: &Dispositions) -> io::Result<()> {
-    p.heading("Signals")?;
-    let list = |sigs: &[Signal]| {
-        if sigs.is_empty() {
-            "none".to_string()
-        } else {
-            sigs.iter().map(|s| s.name()).collect::<Vec<_>>().join(" ")
-        }
-    };
-    p.line("blocked", &list(&d.blocked))?;
-    p.line("ignored", &list(&d.ignored))?;
-    p.line("caught", &list(&d.caught))?;
-    p.line("pending", &list(&d.pending))
-}
-
-fn limits_table(limits: &[crate::proc::limits::Limit]) -> Table {
-    let value = |v: Option<u64>| v.map_or_else(|| "unlimited".to_string(), |n| n.to_string());
-    let mut table = Table::new(vec![
-        Column::new("LIMIT", Align::Left),
-        Column::new("SOFT", Align::Right),
-        Column::new("HARD", Align::Right),
-        Column::new("UNIT", Align::Left),
-    ]);
-    table.rows = limits
-        .iter()
-        .map(|l| {
-            vec![
-                Text::new(escape_str(&l.name)),
-                Text::new(value(l.soft)),
-                Text::new(value(l.hard)),
-                Text::new(escape_str(&l.unit)),
-            ]
-        })
-        .collect();
-    table
-}
-
-// -------------------------------------------------------------- open files
-
-/// The TYPE cell: the protocol for a socket, else the kind.
-fn file_type(f: &OpenFile) -> String {
-    match &f.socket {
-        Some(s) => escape_str(&s.protocol).into_owned(),
-        None => f.kind.as_str().to_string(),
-    }
-}
-
-/// The MODE cell: `r`, `w`, `rw` or `path`, then the notable flags.
-fn file_mode(f: &OpenFile) -> String {
-    let Some(access) = f.access() else {
-        return "-".to_string();
-    };
-    let mut parts = vec![access.as_str()];
-    parts.extend(f.flag_names());
-    parts.join(",")
-}
-
-/// Whether the offset means something: for files and block devices.
-fn has_offset(f: &OpenFile) -> bool {
-    matches!(f.kind, Kind::File | Kind::BlockDevice)
-}
-
-/// The TARGET cell: a path, `pipe:[N]`, or a socket's addresses and state
-/// (`127.0.0.1:80->10.0.0.2:5000 (ESTABLISHED)`). Colour is put in the text
-/// itself, not on the cell, so the last column carries no padded escapes.
-fn file_target(f: &OpenFile, color: bool) -> String {
-    if let Some(s) = &f.socket {
-        let mut out = match (&s.local, &s.remote) {
-            (Some(local), Some(remote)) => format!("{}->{}", text(local), escape_str(remote)),
-            (Some(local), None) => text(local),
-            _ => text(&f.target),
-        };
-        let detail: Vec<&str> = s.kind.iter().chain(s.state.iter()).copied().collect();
-        if !detail.is_empty() {
-            out.push_str(&format!(" ({})", detail.join(", ")));
-        }
-        return out;
-    }
-    let p = match f.kind {
-        Kind::Dir => Paint::Blue,
-        Kind::Pipe | Kind::Fifo => Paint::Yellow,
-        Kind::AnonInode => Paint::Dim,
-        _ => Paint::Plain,
-    };
-    let mut out = paint(&text(&f.target), p, color);
-    if f.deleted {
-        out.push(' ');
-        out.push_str(&paint("(deleted)", Paint::Red, color));
-    }
-    out
-}
-
-/// The open-files table; with a PID column for `--files`.
-fn files_table<'a>(
-    rows: impl Iterator<Item = (Option<i32>, &'a OpenFile)>,
-    with_pid: bool,
-    out: &Out,
-) -> Table {
-    let rows: Vec<(Option<i32>, &OpenFile)> = rows.collect();
-    let mut columns = Vec::new();
-    if with_pid {
-        columns.push(Column::new("PID", Align::Right));
-    }
-    columns.extend([
-        Column::new("FD", Align::Right),
-        Column::new("TYPE", Align::Left),
-        Column::new("MODE", Align::Left),
-        Column::new("OFFSET", Align::Right),
-        Column::new("TARGET", Align::Left),
-    ]);
-    let mut table = Table::new(columns);
-    table.rows = rows
-        .into_iter()
-        .map(|(pid, f)| {
-            let mut row = Vec::with_capacity(6);
-            if with_pid {
-                row.push(Text::new(pid.map_or_else(String::new, |p| p.to_string())));
-            }
-            row.extend([
-                Text::new(f.fd.to_string()),
-                Text::new(file_type(f)),
-                Text::new(file_mode(f)),
-                Text::new(match f.pos {
-                    Some(pos) if has_offset(f) => pos.to_string(),
-                    _ => "-".to_string(),
-                }),
-                Text::new(file_target(f, out.color)),
-            ]);
-            row
-        })
-        .collect();
-    table
-}
-
-/// `--files`: one table for every process, like `lsof -p`. Processes whose
-/// descriptors could not be read have no rows (the caller reports them).
-pub fn files<W: Write>(w: &mut W, out: &Out, infos: &[Info]) -> io::Result<()> {
-    let rows = infos.iter().flat_map(|info| {
-        info.files
-            .value()
-            .into_iter()
-            .flatten()
-            .map(move |f| (Some(info.pid), f))
-    });
-    files_table(rows, true, out).render(w, out, true)
-}
-
-// --------------------------------------------------------------------- JSON
-
-/// The JSON object for one process. Values that could not be read are
-/// `null`, and `denied` names those withheld for lack of privilege.
-pub fn to_json(info: &Info) -> Json {
-    let mut denied: Vec<&'static str> = Vec::new();
-    let mut o = Map::new();
-    o.insert("pid".into(), json!(info.pid));
-    o.insert("name".into(), json_text(&info.name));
-    if let Some(id) = &info.identity {
-        o.insert("identity".into(), identity_json(id));
-    }
-    if let Some(prog) = &info.program {
-        o.insert("program".into(), program_json(prog, &mut denied));
-    }
-    if let Some(r) = &info.resources {
-        o.insert("resources".into(), resources_json(r, &mut denied));
-    }
-    o.insert(
-        "open_files".into(),
-        field_json(&info.files, "open_files", &mut denied, |files| {
-            Json::Array(files.iter().map(file_json).collect())
-        }),
-    );
-    if let Some(d) = &info.signals {
-        o.insert("signals".into(), Json::Object(d.to_json()));
-    } else if info.identity.is_some() {
-        o.insert("signals".into(), Json::Null);
-    }
-    if let Some(limits) = &info.limits {
-        let value = field_json(limits, "limits", &mut denied, |limits| {
-            limits
-                .iter()
-                .map(|l| {
-                    json!({
-                        "name": l.name,
-                        "resource": l.resource,
-                        "soft": l.soft,
-                        "hard": l.hard,
-                        "unit": l.unit,
-                    })
-                })
-                .collect()
-        });
-        o.insert("limits".into(), value);
-    }
-    if let Some(env) = &info.env {
-        let value = field_json(env, "environment", &mut denied, |vars| {
-            let mut map = Map::new();
-            for var in vars {
-                // null for an entry without '=', "" for `KEY=`.
-                let value = var.value.as_deref().map_or(Json::Null, json_text);
-                map.insert(to_json_string(&var.key), value);
-            }
-            Json::Object(map)
-        });
-        o.insert("environment".into(), value);
-    }
-    o.insert("denied".into(), json!(denied));
-    Json::Object(o)
-}
-
-fn field_json<T>(
-    f: &Field<T>,
-    name: &'static str,
-    denied: &mut Vec<&'static str>,
-    show: impl FnOnce(&T) -> Json,
-) -> Json {
-    match f {
-        Field::Value(v) => show(v),
-        Field::Denied => {
-            denied.push(name);
-            Json::Null
-        }
-        Field::Unavailable => Json::Null,
-    }
-}
-
-fn identity_json(id: &Identity) -> Json {
-    let ids = |ids: &Option<[Id; 4]>, i: usize| ids.as_ref().map(|ids| ids[i].id);
-    let name = |ids: &Option<[Id; 4]>, i: usize| {
-        ids.as_ref()
-            .and_then(|ids| ids[i].name.as_deref())
-            .map(|n| to_json_string(n.as_bytes()))
-    };
-    json!({
-        "ppid": id.ppid,
-        "parent_name": id.parent_name.as_deref().map(to_json_string),
-        "pgid": id.pgid,
-        "sid": id.sid,
-        "tty": id.tty,
-        "foreground": id.foreground,
-        "group_leader": id.group_leader,
-        "session_leader": id.session_leader,
-        "uid": ids(&id.uids, 0),
-        "euid": ids(&id.uids, 1),
-        "suid": ids(&id.uids, 2),
-        "fsuid": ids(&id.uids, 3),
-        "user": name(&id.uids, 1),
-        "real_user": name(&id.uids, 0),
-        "gid": ids(&id.gids, 0),
-        "egid": ids(&id.gids, 1),
-        "sgid": ids(&id.gids, 2),
-        "fsgid": ids(&id.gids, 3),
-        "group": name(&id.gids, 1),
-        "real_group": name(&id.gids, 0),
-        "groups": id.groups.iter().map(|g| json!({
-            "gid": g.id,
-            "name": g.name.as_deref().map(|n| to_json_string(n.as_bytes())),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
-    let path = |v: &Vec<u8>| json_text(v);
-    json!({
-        "exe": field_json(&prog.exe, "exe", denied, path),
-        "exe_deleted": prog.exe_deleted,
-        "cmdline": prog.args.iter().map(|a| json_text(a)).collect::<Vec<_>>(),
-        "kernel_thread": prog.kernel_thread,
-        "cwd": field_json(&prog.cwd, "cwd", denied, path),
-        "cwd_deleted": prog.cwd_deleted,
-        "root": field_json(&prog.root, "root", denied, path),
-        "start": prog.start.floor() as i64,
-        "elapsed": (prog.age * 100.0).round() / 100.0,
-        "state": char::from(prog.state).to_string(),
-        "state_name": state_name(prog.state),
-        "ended": prog.ended.as_ref().map(Status::to_json),
-        "threads": prog.threads,
-        "nice": prog.nice,
-        "priority": prog.priority,
-        "policy": policy_name(prog.policy),
-        "rt_priority": prog.rt_priority,
-        "tracer_pid": prog.tracer_pid,
-        "umask": prog.umask.map(|u| format!("{u:04o}")),
-        "cgroup": field_json(&prog.cgroups, "cgroup", denied, |groups| {
-            groups.iter().map(|g| json!({
-                "hierarchy": g.hierarchy,
-                "controllers": g.controllers,
-                "path": json_text(&g.path),
-            })).collect()
-        }),
-        "namespaces": field_json(&prog.namespaces, "namespaces", denied, |list| {
-            list.iter().map(|n| json!({
-                "type": n.ns.kind,
-                "inode": n.ns.inode,
-                "same_as_ptool": n.same_as_ptool,
-            })).collect()
-        }),
-    })
-}
-
-fn resources_json(r: &Resources, denied: &mut Vec<&'static str>) -> Json {
-    let secs = |s: f64| (s * 100.0).round() / 100.0;
-    let io = r.io.value();
-    if matches!(r.io, Field::Denied) {
-        denied.push("io");
-    }
-    json!({
-        "rss": r.rss,
-        "vsz": r.vsz,
-        "shared": r.shared,
-        "swap": r.swap,
-        "peak_rss": r.peak_rss,
-        "user_time": secs(r.user_time),
-        "system_time": secs(r.system_time),
-        "minor_faults": r.minor_faults,
-        "major_faults": r.major_faults,
-        "voluntary_switches": r.voluntary_switches,
-        "involuntary_switches": r.involuntary_switches,
-        "read_chars": io.map(|io| io.read_chars),
-        "write_chars": io.map(|io| io.write_chars),
-        "read_bytes": io.map(|io| io.read_bytes),
-        "write_bytes": io.map(|io| io.write_bytes),
-    })
-}
-
-fn file_json(f: &OpenFile) -> Json {
-    json!({
-        "fd": f.fd,
-        "type": f.kind.as_str(),
-        "target": json_text(&f.target),
-        "deleted": f.deleted,
-        "mode": f.access().map(|a| a.as_str()),
-        "flags": f.flag_names(),
-        "offset": f.pos.filter(|_| has_offset(f)),
-        "size": f.size,
-        "inode": f.inode,
-        "device": f.device.map(|(major, minor)| format!("{major}:{minor}")),
-        "socket": f.socket.as_ref().map(|s| json!({
-            "protocol": s.protocol,
-            "local": s.local.as_deref().map(to_json_string),
-            "remote": s.remote,
-            "state": s.state,
-            "type": s.kind,
-        })),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::info::gather::*;
+    use crate::ended::EndStatus;
+    use crate::proc::cgroup::Cgroup;
     use crate::proc::environ;
+    use crate::proc::fds::{Kind, OpenFile};
     use crate::proc::limits::Limit;
     use crate::proc::net::Socket;
     use crate::proc::ns::Namespace;
+    use crate::signal::{Dispositions, Signal};
+    use serde_json::json;
 
     use super::super::gather::NamespaceInfo;
 
@@ -906,6 +331,7 @@ mod tests {
                 cwd: Field::Denied,
                 root: Field::Unavailable,
                 start: 1_000_000.0,
+                start_local: None,
                 age: 187.0,
                 state: b'S',
                 ended: None,
@@ -1030,7 +456,7 @@ mod tests {
         let mut zombie = info();
         let prog = zombie.program.as_mut().expect("program");
         prog.state = b'Z';
-        prog.ended = Some(Status::Killed {
+        prog.ended = Some(EndStatus::Killed {
             signal: 11,
             core_dumped: true,
         });
