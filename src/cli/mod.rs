@@ -223,6 +223,73 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Every short option that takes a value parses the same with the value
+    /// attached (`-t1ms`, `-C/`, `-eK=V`, `-n2`) as given apart, in every
+    /// subcommand, and never as a command or a PID.
+    #[test]
+    fn short_options_take_attached_values_everywhere() {
+        // What each subcommand needs besides the option to parse at all.
+        let tail = |sub: &str| -> &'static [&'static str] {
+            match sub {
+                "spawn" => &["true"],
+                "fork" => &["echo"],
+                "signal" => &["HUP", "1"],
+                "info" | "wait" | "kill" => &["1"],
+                _ => &[],
+            }
+        };
+        let sample = |value_name: &str| -> &'static str {
+            match value_name {
+                "DURATION" => "1ms",
+                "N" => "2",
+                "DIR" => "/",
+                "KEY=VALUE" => "K=V",
+                "SIG" | "SIGNAL" => "TERM",
+                "PID" | "PGID" | "SID" => "1",
+                "COLS" => "pid,cmd",
+                "[-]KEY" => "-pid",
+                "REGEX" => "x",
+                "USER" => "root",
+                "STATES" => "R",
+                other => panic!("add a sample value for {other}"),
+            }
+        };
+        let mut cli = Cli::command();
+        cli.build();
+        let mut checked = 0;
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            for arg in sub.get_arguments() {
+                let (Some(short), true) = (arg.get_short(), arg.get_action().takes_values()) else {
+                    continue;
+                };
+                let value_name = arg
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map_or_else(|| arg.get_id().as_str().to_uppercase(), |v| v.to_string());
+                let value = sample(&value_name);
+                let apart: Vec<String> = ["ptool", name, &format!("-{short}"), value]
+                    .into_iter()
+                    .chain(tail(name).iter().copied())
+                    .map(String::from)
+                    .collect();
+                let attached: Vec<String> = ["ptool", name, &format!("-{short}{value}")]
+                    .into_iter()
+                    .chain(tail(name).iter().copied())
+                    .map(String::from)
+                    .collect();
+                let apart = Cli::try_parse_from(&apart).map(|c| format!("{c:?}"));
+                let attached = Cli::try_parse_from(&attached).map(|c| format!("{c:?}"));
+                let Ok(apart) = apart else {
+                    panic!("{name} -{short} {value}: {}", apart.unwrap_err());
+                };
+                assert_eq!(attached.ok(), Some(apart), "{name} -{short}{value}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} short options with values");
+    }
+
     #[test]
     fn deferred_subcommands_keep_their_listed_description() {
         let listed: Vec<_> = Cli::command()

@@ -60,7 +60,12 @@ pub struct SpawnArgs {
     #[arg(long, value_name = "MODE", value_parser = parse_umask)]
     pub umask: Option<u32>,
     /// The command to run and its arguments (put them after --)
-    #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    // No allow_hyphen_values: with it, clap takes a short option with an
+    // attached value (`-t1ms`, `-C/`) for the command whenever a character
+    // after the dash is not itself a short option. A command starting with
+    // '-' goes after `--`; the command's own arguments need nothing
+    // (trailing_var_arg takes every argument after its first).
+    #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
 

@@ -698,3 +698,39 @@ fn a_group_leader_outside_the_pid_namespace_reads_as_0() {
     let fields: Vec<&str> = row("1").expect("PID 1 listed").split_whitespace().collect();
     assert_eq!(fields, ["1", "0", "0"], "{out:#?}");
 }
+
+/// Short options with their values attached are options, not the command.
+#[test]
+fn attached_short_values_are_options() {
+    let m = marker("spawn-attached");
+    let out = ptool([
+        "spawn",
+        "--wait",
+        "-t100ms",
+        "-k5s",
+        "-sTERM",
+        "-C/",
+        "-eMARK=on",
+        "--",
+        victim_path(),
+        &m,
+        "--forever",
+    ]);
+    out.expect_code(124);
+    assert!(
+        out.stderr.contains("timed out after 100ms"),
+        "{}",
+        out.stderr
+    );
+    let out = ptool([
+        "spawn",
+        "--wait",
+        "-eMARK=on",
+        "-C/",
+        "sh",
+        "-c",
+        "echo $MARK; pwd",
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "on\n/\n");
+}
