@@ -134,3 +134,79 @@ fn without_pidfds_every_command_falls_back_to_kill_and_proc() {
     assert!(out.stderr.is_empty(), "{out:#?}");
     assert!(victim.wait_gone(victim.pid()));
 }
+
+/// Every duration flag takes any duration its parser accepts: a deadline
+/// beyond the clock's range is "never", not a panic (`Instant + Duration`
+/// overflowed in every one of these before).
+#[test]
+fn huge_durations_are_never_not_a_panic() {
+    const HUGE: &str = "500000000000y";
+    let never = NEVER_A_PID.to_string();
+    let m = marker("huge-durations");
+    let v = Victim::start(&m, &[]);
+    let pid = v.pid().to_string();
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["spawn", "--wait", "-t", HUGE, "--", "true"], 0),
+        // TERM at 10ms ends sleep; KILL would come "never".
+        (
+            vec![
+                "spawn", "--wait", "-t", "10ms", "-k", HUGE, "--", "sleep", "5",
+            ],
+            124,
+        ),
+        (vec!["wait", "--timeout", HUGE, &never], 1),
+        (vec!["wait", "--status-wait", HUGE, &never], 1),
+        (vec!["fork", "--timeout", HUGE, "echo", ":::", "a"], 0),
+        // The job's TERM at 10ms ends it; one job failed.
+        (
+            vec![
+                "fork",
+                "--timeout",
+                "10ms",
+                "--grace",
+                HUGE,
+                "sleep",
+                ":::",
+                "5",
+            ],
+            1,
+        ),
+        (vec!["ls", "--older", HUGE, "-f", &m], 1),
+        (vec!["ls", "--younger", HUGE, "--pids", "-f", &m], 0),
+        (vec!["kill", "--dry-run", "--grace", HUGE, &pid], 0),
+        // Last: ends the victim, which leaves on TERM.
+        (vec!["kill", "--grace", HUGE, &pid], 0),
+    ];
+    for (args, code) in cases {
+        let out = ptool(&args);
+        assert!(!out.stderr.contains("panic"), "{args:?}: {}", out.stderr);
+        out.expect_code(code);
+    }
+    assert!(v.wait_gone(v.pid()), "kill --grace {HUGE} ended the victim");
+}
+
+/// `--timeout 0` is no time at all everywhere: `wait` looks once and gives
+/// up (124, at once), `spawn --wait` and `fork` refuse it (2), before
+/// starting anything.
+#[test]
+fn timeout_zero_is_no_time_everywhere() {
+    let m = marker("timeout-zero");
+    let v = Victim::start(&m, &[]);
+    let started = std::time::Instant::now();
+    let out = ptool(["wait", "--timeout", "0", &v.pid().to_string()]);
+    out.expect_code(124);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(alive(v.pid()), "the victim is untouched");
+    for args in [
+        vec!["spawn", "--wait", "--timeout", "0", "--", "true"],
+        vec!["fork", "--timeout", "0", "true", ":::", "a"],
+    ] {
+        let out = ptool(&args);
+        out.usage_error();
+        assert!(
+            out.stderr.contains("--timeout 0 would stop"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}

@@ -312,7 +312,10 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                     stderr,
                     started,
                     started_wall,
-                    deadline: self.settings.timeout.map(|t| started + t),
+                    deadline: self
+                        .settings
+                        .timeout
+                        .and_then(|t| crate::duration::deadline(started, t)),
                     stop: None,
                     kill_at: None,
                     killed: false,
@@ -778,7 +781,8 @@ fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
         job.kill_at = Some(now);
     } else {
         let _ = job.child.signal_group(Signal::TERM.number());
-        job.kill_at = Some(now + grace);
+        // A grace too long for the clock never ends: no KILL.
+        job.kill_at = crate::duration::deadline(now, grace);
     }
 }
 

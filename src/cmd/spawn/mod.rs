@@ -72,6 +72,13 @@ impl SpawnPlan {
                 }
             }
         }
+        // --timeout 0 is no time at all, in every command (wait and lock
+        // check once and give up): here it would stop the command at once.
+        if args.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(usage(
+                "--timeout 0 would stop the command at once; leave --timeout out for no limit",
+            ));
+        }
         if args.wait && args.count.is_some() {
             return Err(usage(
                 "-n/--count starts detached copies; --wait runs one command in the foreground",
@@ -93,7 +100,7 @@ impl SpawnPlan {
         } else {
             None
         };
-        // As with `timeout`, a zero duration means no limit.
+        // As with `timeout -k 0`, no time to KILL means no KILL.
         let nonzero = |d: Option<Duration>| d.filter(|d| !d.is_zero());
         Ok(SpawnPlan {
             command: args.command,
@@ -106,7 +113,7 @@ impl SpawnPlan {
             replace: args.replace,
             nice: args.nice,
             umask: args.umask,
-            timeout: nonzero(args.timeout),
+            timeout: args.timeout,
             signal: args.signal.unwrap_or(Signal::TERM),
             kill_after: nonzero(args.kill_after),
         })

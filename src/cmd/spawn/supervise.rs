@@ -211,13 +211,13 @@ impl Supervisor<'_> {
             let now = Instant::now();
             if let (None, Some(limit)) = (self.timed_out, self.plan.timeout)
                 && !exited
-                && now >= started + limit
+                && crate::duration::passed(now, started, limit)
             {
                 self.fire_timeout(limit);
             }
             if let (Some(at), Some(grace), false) =
                 (self.timed_out, self.plan.kill_after, self.killed)
-                && now >= at + grace
+                && crate::duration::passed(now, at, grace)
             {
                 self.notice(&format!(
                     "still running {} after {}: sent SIGKILL to process group {}",
@@ -291,8 +291,11 @@ impl Supervisor<'_> {
 
     fn next_deadline(&self, started: Instant, exited: bool) -> Option<Instant> {
         match (self.timed_out, self.plan.timeout) {
-            (None, Some(limit)) if !exited => Some(started + limit),
-            (Some(at), _) if !self.killed => self.plan.kill_after.map(|grace| at + grace),
+            (None, Some(limit)) if !exited => crate::duration::deadline(started, limit),
+            (Some(at), _) if !self.killed => self
+                .plan
+                .kill_after
+                .and_then(|grace| crate::duration::deadline(at, grace)),
             _ => None,
         }
     }
