@@ -210,3 +210,42 @@ fn timeout_zero_is_no_time_everywhere() {
         );
     }
 }
+
+/// Whatever ptool writes is sanitized: clap's usage errors quote the user's
+/// argument, which may hold CR, C1 controls (CSI is one) and bidi
+/// overrides; none reaches stderr raw. JSON escapes them as `\u`.
+#[test]
+fn usage_errors_and_json_escape_hostile_text() {
+    let hostile = "x\r\u{9b}31m\u{202e}\u{7f}y";
+    let raw = |text: &str| {
+        text.chars().any(|c| {
+            c == '\r' || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || c == '\u{202e}'
+        })
+    };
+    for args in [
+        vec!["ls", "-o", hostile],
+        vec!["ls", "--sort", hostile],
+        vec!["kill", "-s", hostile, "1"],
+        vec!["wait", "--timeout", hostile, "1"],
+        vec!["ls", "--state", hostile],
+        vec!["spawn", "--nice", hostile, "--", "true"],
+        vec!["ls", &format!("--{hostile}")],
+    ] {
+        let out = ptool(&args);
+        out.usage_error();
+        assert!(!raw(&out.stderr), "{args:?}: {:?}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {:?}", out.stderr);
+    }
+    // JSON: a victim named with them.
+    let m = marker("json-hostile");
+    let v = Victim::start(&m, &["--name", "a\u{9b}\u{202e}\u{7f}b"]);
+    let out = ptool(["ls", "--json", "-o", "pid,name", &v.pid().to_string()]);
+    out.success();
+    assert!(!raw(&out.stdout), "{:?}", out.stdout);
+    assert!(
+        out.stdout.contains(r"a\u009b\u202e\u007fb"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.json()[0]["name"], "a\u{9b}\u{202e}\u{7f}b");
+}

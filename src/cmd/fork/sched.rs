@@ -699,8 +699,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 return Ok(());
             }
             let mut line =
-                serde_json::to_vec(&report::job_json(&done.report, &done.out, &done.err))
-                    .map_err(io::Error::other)?;
+                crate::output::json::to_vec(&report::job_json(&done.report, &done.out, &done.err))?;
             line.push(b'\n');
             return self.write(&line, b"");
         }
