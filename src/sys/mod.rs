@@ -29,6 +29,7 @@ pub mod child;
 pub mod exitwatch;
 pub mod jobs;
 pub mod kill;
+pub mod open;
 pub mod pidfd;
 pub mod poll;
 pub mod procfs;

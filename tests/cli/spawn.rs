@@ -734,3 +734,45 @@ fn attached_short_values_are_options() {
     out.success();
     assert_eq!(out.stdout, "on\n/\n");
 }
+
+/// A FIFO (or a device) where a file is expected never blocks ptool: a
+/// pidfile that is one is refused at once, even with --replace (the
+/// atomic rename would have replaced the FIFO itself), and a log FIFO
+/// that nothing reads is an error at once, not a hang.
+#[test]
+fn fifos_and_devices_are_refused_not_waited_on() {
+    let dir = TempDir::new("spawn-fifo");
+    let fifo = dir.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    for extra in [&[][..], &["--replace"][..]] {
+        let mut args = vec!["spawn", "--pidfile", fifo];
+        args.extend_from_slice(extra);
+        args.extend(["--", "true"]);
+        let out = ptool(&args);
+        out.expect_code(125);
+        assert_eq!(
+            out.stderr,
+            format!("ptool: pidfile {fifo} is a FIFO; not replacing it\n")
+        );
+        let kind = std::fs::symlink_metadata(fifo).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "the FIFO is still there"
+        );
+    }
+    let out = ptool(["spawn", "--pidfile", "/dev/null", "--replace", "--", "true"]);
+    out.expect_code(125);
+    assert!(
+        out.stderr.contains("is a character device"),
+        "{}",
+        out.stderr
+    );
+    let out = ptool(["spawn", "--log", fifo, "--", "true"]);
+    out.expect_code(125);
+    assert!(
+        out.stderr.contains("a FIFO that nothing is reading"),
+        "{}",
+        out.stderr
+    );
+}

@@ -138,7 +138,14 @@ pub struct Joblog {
 
 impl Joblog {
     pub fn create(path: &std::path::Path) -> io::Result<Joblog> {
-        let mut file = File::create(path)?;
+        // A FIFO without a reader: ENXIO at once, not a hang.
+        let mut file = crate::sys::open::open_output(
+            path,
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true),
+        )?;
         file.write_all(report::JOBLOG_HEADER.as_bytes())?;
         Ok(Joblog {
             file,

@@ -186,7 +186,9 @@ impl Files {
             ..Files::default()
         };
         files.stdout = match &plan.stdout {
-            Some(path) => Some(child::open_append(path).map_err(|e| failed("log", path, e))?),
+            Some(path) => {
+                Some(crate::sys::open::open_append(path).map_err(|e| failed("log", path, e))?)
+            }
             None => null(true)?,
         };
         // With neither stream named, a detached command's two share one
@@ -195,7 +197,9 @@ impl Files {
         files.stderr_is_stdout = plan.stderr == plan.stdout && (plan.stderr.is_some() || detached);
         if !files.stderr_is_stdout {
             files.stderr = match &plan.stderr {
-                Some(path) => Some(child::open_append(path).map_err(|e| failed("log", path, e))?),
+                Some(path) => {
+                    Some(crate::sys::open::open_append(path).map_err(|e| failed("log", path, e))?)
+                }
                 None => null(true)?,
             };
         }
