@@ -537,11 +537,11 @@ fn a_fifo_pidfile_is_refused_at_once() {
     for extra in [&[][..], &["--timeout", "1s"][..]] {
         let mut args = vec!["wait", "--pidfile", fifo];
         args.extend_from_slice(extra);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let out = ptool(&args);
         out.usage_error();
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(1),
+            started.elapsed() < Duration::from_secs(1),
             "{args:?}"
         );
         assert_eq!(
