@@ -202,17 +202,6 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
     text.parse::<Signal>().map_err(|e| e.to_string())
 }
 
-/// A signal to send: any but the null signal 0, which would do nothing.
-pub(crate) fn parse_real_signal(text: &str) -> Result<Signal, String> {
-    let sig: Signal = text
-        .parse()
-        .map_err(|e: crate::signal::ParseSignalError| e.to_string())?;
-    if sig == Signal::NULL {
-        return Err("signal 0 sends nothing; name a real signal such as TERM".to_string());
-    }
-    Ok(sig)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,11 +313,5 @@ mod tests {
         );
         assert!(parse_positive_pid("-3").unwrap_err().contains("positive"));
         assert!(positive_pid(-7).is_err_and(|e| e.to_string().contains("process group 7")));
-    }
-
-    #[test]
-    fn real_signals_are_checked() {
-        assert!(parse_real_signal("0").is_err());
-        assert_eq!(parse_real_signal("kill"), Ok(Signal::KILL));
     }
 }

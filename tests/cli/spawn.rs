@@ -776,3 +776,62 @@ fn fifos_and_devices_are_refused_not_waited_on() {
         out.stderr
     );
 }
+
+/// `spawn --wait` against coreutils `timeout` on the same commands: the
+/// command inherits the signals ignored when ptool started, SIGPIPE
+/// included (ptool ignores it for itself), and `--signal` takes what
+/// `timeout -s` takes, 0 included (nothing at the deadline, then
+/// `--kill-after`'s KILL).
+#[test]
+fn foreground_runs_agree_with_timeout() {
+    if !have_tool("timeout") {
+        return;
+    }
+    let sh = |script: &str| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", script])
+            .env("PTOOL", ptool_path())
+            .output()
+            .expect("run sh");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let ignored = |runner: &str| {
+        sh(&format!(
+            "trap '' PIPE USR1; {runner} grep SigIgn /proc/self/status"
+        ))
+    };
+    let (code, theirs) = ignored("timeout 10");
+    assert_eq!(code, 0);
+    assert_eq!(ignored("\"$PTOOL\" spawn --wait --"), (0, theirs.clone()));
+    assert_eq!(ignored("\"$PTOOL\" spawn --wait -t 10s --"), (0, theirs));
+    // Not ignored at the start: the command gets SIGPIPE's default.
+    let (_, plain) = sh("\"$PTOOL\" spawn --wait -- grep SigIgn /proc/self/status");
+    let mask = u64::from_str_radix(plain.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "{plain}");
+
+    for (sig, duration, command) in [
+        ("TERM", "50ms", "sleep 2"),
+        ("SIGTERM", "50ms", "sleep 2"),
+        ("sigterm", "50ms", "sleep 2"),
+        ("15", "50ms", "sleep 2"),
+        ("KILL", "50ms", "sleep 2"),
+        ("RTMIN+1", "50ms", "sleep 2"),
+        ("0", "50ms", "sleep 0.3"),
+    ] {
+        let (theirs, _) = sh(&format!(
+            "timeout -s {sig} {} {command}",
+            duration.trim_end_matches("ms").parse::<f64>().unwrap() / 1000.0
+        ));
+        let (ours, _) = sh(&format!(
+            "\"$PTOOL\" -q spawn --wait -s {sig} -t {duration} -- {command}"
+        ));
+        assert_eq!(ours, theirs, "-s {sig}");
+    }
+    // 0, then KILL after --kill-after: 137 for both.
+    let (theirs, _) = sh("timeout -s 0 -k 0.2 0.05 sleep 3");
+    let (ours, _) = sh("\"$PTOOL\" -q spawn --wait -s 0 -k 200ms -t 50ms -- sleep 3");
+    assert_eq!((ours, theirs), (137, 137));
+}

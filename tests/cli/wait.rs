@@ -540,10 +540,7 @@ fn a_fifo_pidfile_is_refused_at_once() {
         let started = Instant::now();
         let out = ptool(&args);
         out.usage_error();
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{args:?}"
-        );
+        assert!(started.elapsed() < Duration::from_secs(1), "{args:?}");
         assert_eq!(
             out.stderr,
             format!("ptool: cannot read pidfile {fifo}: not a regular file (a FIFO)\n")

@@ -291,6 +291,9 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 Stdio::piped()
             })
             .stderr(Stdio::piped());
+        if crate::sys::startup::sigpipe_was_ignored() {
+            crate::sys::jobs::keep_sigpipe_ignored(&mut cmd);
+        }
         let started = Instant::now();
         let started_wall = SystemTime::now();
         let spawned = GroupChild::spawn(&mut cmd).and_then(|mut child| {

@@ -235,6 +235,7 @@ impl Files {
             group,
             umask: plan.umask,
             nice: plan.nice,
+            sigpipe_ignored: crate::sys::startup::sigpipe_was_ignored(),
             ..Launch::default()
         }
     }

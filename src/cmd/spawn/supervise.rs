@@ -303,6 +303,16 @@ impl Supervisor<'_> {
     fn fire_timeout(&mut self, limit: Duration) {
         self.timed_out = Some(Instant::now());
         let sig = self.plan.signal;
+        if sig == Signal::NULL {
+            // As `timeout -s 0`: nothing is sent; --kill-after's KILL still
+            // comes, and the exit says the time ran out.
+            self.notice(&format!(
+                "timed out after {}: sent nothing (--signal 0) to process group {}",
+                format_short(limit),
+                self.pgid
+            ));
+            return;
+        }
         self.notice(&format!(
             "timed out after {}: sent {sig} to process group {}",
             format_short(limit),
