@@ -788,7 +788,7 @@ fn foreground_runs_agree_with_timeout() {
         return;
     }
     let sh = |script: &str| {
-        let out = std::process::Command::new("sh")
+        let out = Command::new("sh")
             .args(["-c", script])
             .env("PTOOL", ptool_path())
             .output()
