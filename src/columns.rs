@@ -97,6 +97,29 @@ impl Column {
     }
 }
 
+/// The columns `-o` asks for, each `(column, added)`: only `+COL`
+/// entries add to the defaults (before the command, which stays last);
+/// any plain entry replaces them. `threads` puts TID after PID.
+pub fn choose(specs: &[(Column, bool)], threads: bool) -> Vec<Column> {
+    let mut columns: Vec<Column> = DEFAULT.to_vec();
+    if threads {
+        columns.insert(1, Column::Tid);
+    }
+    let adds_only = specs.iter().all(|(_, add)| *add);
+    if !specs.is_empty() && !adds_only {
+        columns.clear();
+    }
+    for &(column, add) in specs {
+        if !columns.contains(&column) {
+            match columns.iter().position(|c| *c == Column::Cmd) {
+                Some(at) if add => columns.insert(at, column),
+                _ => columns.push(column),
+            }
+        }
+    }
+    columns
+}
+
 impl FromStr for Column {
     type Err = String;
 
@@ -251,6 +274,39 @@ impl Context {
             Column::Cwd => field(p.cwd.as_ref()),
         }
     }
+}
+
+/// CPU ticks (user + system) and start time per (pid, tid): the first
+/// reading of a measurement of %CPU over an interval.
+pub type CpuTicks = HashMap<(i32, Option<i32>), (u64, u64)>;
+
+/// %CPU over the sampling interval; a process that started during the
+/// interval is measured over the part it lived.
+pub fn sampled_cpu(
+    before: &CpuTicks,
+    procs: &[Process],
+    sys: &System,
+    interval: f64,
+) -> HashMap<(i32, Option<i32>), f64> {
+    procs
+        .iter()
+        .map(|p| {
+            let key = (p.pid, p.tid);
+            let now = p.stat.cpu_ticks();
+            let (used, window) = match before.get(&key) {
+                Some(&(ticks, start)) if start == p.stat.start_ticks => {
+                    (now.saturating_sub(ticks), interval)
+                }
+                _ => (now, sys.age(p.stat.start_ticks).min(interval)),
+            };
+            let pct = if window > 0.0 {
+                sys.ticks_to_secs(used) * 100.0 / window
+            } else {
+                0.0
+            };
+            (key, pct)
+        })
+        .collect()
 }
 
 /// `ps`'s %CPU: CPU time over the time since the process started.

@@ -11,13 +11,17 @@ pub mod deliver;
 pub mod duration;
 pub mod ended;
 pub mod exit;
+pub mod forest;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod info;
+pub mod listing;
 pub mod output;
 pub mod pidfile;
 pub mod proc;
 pub mod select;
 pub mod signal;
+pub mod supervise;
 pub mod sys;
 
 use std::io::{BufWriter, Write};
@@ -40,6 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(DeferredArgs(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Top(DeferredArgs(args)) => cmd::top::run(args, &out, &mut w)?,
+        Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -4,8 +4,10 @@
 pub mod fork;
 pub mod info;
 pub mod kill;
+pub mod lock;
 pub mod ls;
 pub mod signal;
 pub mod spawn;
+pub mod top;
 pub mod tree;
 pub mod wait;

@@ -27,8 +27,10 @@
 
 pub mod child;
 pub mod exitwatch;
+pub mod flock;
 pub mod jobs;
 pub mod kill;
+pub mod nice;
 pub mod open;
 pub mod pidfd;
 pub mod poll;

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::forest::{Forest, Selection};
 use crate::output::json::JsonWriter;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::table::cut_with;
@@ -25,6 +26,58 @@ pub struct Tree {
     /// Matches are marked (bold, or a `*` gutter without colour) and JSON
     /// nodes carry `matched`.
     pub marking: bool,
+}
+
+impl Tree {
+    /// The part of `forest` that `selection` keeps, as the renderer draws
+    /// it: the forest's own nodes, each given its kept children and its
+    /// mark, so nothing is copied. Nodes not kept stay in the vector,
+    /// unreachable from the roots.
+    pub fn from_forest(forest: Forest<Node>, selection: &Selection) -> Tree {
+        let (mut nodes, children) = forest.into_parts();
+        for (i, mut kids) in children.into_iter().enumerate() {
+            kids.retain(|&c| selection.keep[c]);
+            nodes[i].children = kids;
+            nodes[i].matched = selection.matched[i];
+        }
+        Tree {
+            nodes,
+            roots: selection.roots.clone(),
+            marking: selection.marking,
+        }
+    }
+}
+
+impl Node {
+    /// The node of `p`, as the scan reads it (`accepted`: what the selector
+    /// said of it then).
+    pub fn new(p: crate::proc::Process, accepted: bool) -> Node {
+        Node {
+            pid: p.pid,
+            ppid: p.stat.ppid,
+            start_ticks: p.stat.start_ticks,
+            thread_count: p.stat.threads,
+            uid: p.uid(),
+            name: p.stat.name,
+            cmdline: p.cmdline,
+            accepted,
+            ..Node::default()
+        }
+    }
+}
+
+impl crate::forest::Member for Node {
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    fn ppid(&self) -> i32 {
+        self.ppid
+    }
+
+    fn start_key(&self) -> (u64, i32) {
+        (self.start_ticks, self.pid)
+    }
 }
 
 /// One process as drawn. Text fields are raw bytes from the process: the

@@ -1,6 +1,6 @@
 //! `ptool tree`: the `pstree` view. One scan of `/proc` (the `stat` of every
 //! process, plus the command line or owner only when shown or matched on)
-//! becomes a [`forest::Forest`]; the selection picks what to draw; threads
+//! becomes a [`Forest`]; the selection picks what to draw; threads
 //! and user names are read for the drawn processes only; [`draw`] renders.
 //!
 //! What is drawn:
@@ -15,7 +15,6 @@
 //! ptool or its ancestors; those are still drawn as context, unmarked.
 
 pub mod draw;
-pub mod forest;
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -24,12 +23,12 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{TreeArgs, TreeDrawArgs};
 use crate::exit::{Exit, usage};
+use crate::forest::{self, Forest};
 use crate::output::{Out, emit, emit_no_match};
 use crate::proc::{Need, Reader, System};
 use crate::select::{Pick, Protected, Selector};
 use crate::sys::users::Names;
-use draw::{Style, Thread, Tree};
-use forest::{Forest, Member};
+use draw::{Node, Style, Thread, Tree};
 
 pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selector = args.select.selector()?;
@@ -51,7 +50,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     }
     let mut reader = Reader::new().context("cannot open /proc")?;
     // What the selector accepts is decided as each process is read, and
-    // only a `Member` of it is kept.
+    // only the node the drawing uses is kept of it.
     let deciding = if opts.ancestors {
         Some(selector.clone())
     } else if criteria {
@@ -66,16 +65,16 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let sys = System::read();
     let protected = Protected::current(&mut reader);
     let pids = reader.pids().context("cannot list /proc")?;
-    let mut members = Vec::with_capacity(pids.len());
+    let mut nodes = Vec::with_capacity(pids.len());
     for pid in pids {
         if let Some(p) = reader.read(pid, need) {
             let accepted = deciding
                 .as_ref()
                 .is_some_and(|s| s.accepts(&p, &sys, &protected));
-            members.push(Member::new(p, accepted));
+            nodes.push(Node::new(p, accepted));
         }
     }
-    let forest = Forest::new(members);
+    let forest = Forest::new(nodes);
 
     let selection = choose(&forest, &selector, opts);
 
@@ -96,7 +95,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     } else {
         HashSet::new()
     };
-    let mut tree = forest.into_tree(&selection);
+    let mut tree = Tree::from_forest(forest, &selection);
     add_threads(&mut tree, &threaded, &mut reader);
     if need.owner {
         add_users(&mut tree);
@@ -116,7 +115,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
 /// What to draw: with `--ancestors` the branches from the roots down to
 /// the matches; with criteria the matches (within the given PIDs' subtrees)
 /// with their ancestors; PIDs alone their subtrees; else everything.
-fn choose(forest: &Forest, selector: &Selector, opts: &TreeDrawArgs) -> forest::Selection {
+fn choose(forest: &Forest<Node>, selector: &Selector, opts: &TreeDrawArgs) -> forest::Selection {
     let criteria = selector.has_criteria();
     if opts.ancestors {
         let matches = matching(forest, selector, forest.roots());
@@ -154,12 +153,12 @@ fn style(opts: &TreeDrawArgs, out: &Out) -> Style {
 /// The forest indices of the processes in the subtrees of `scope` that the
 /// selector accepted while scanning (never ptool itself, nor its ancestors
 /// unless named by PID), `--newest`/`--oldest` applied among these.
-fn matching(forest: &Forest, selector: &Selector, scope: &[usize]) -> Vec<usize> {
+fn matching(forest: &Forest<Node>, selector: &Selector, scope: &[usize]) -> Vec<usize> {
     let accepted = scope
         .iter()
         .flat_map(|&r| forest.subtree(r))
         .filter(|&i| forest.process(i).accepted);
-    let key = |i: &usize| forest.process(*i).start_key();
+    let key = |i: &usize| (forest.process(*i).start_ticks, forest.process(*i).pid);
     match selector.pick {
         None => accepted.collect(),
         Some(Pick::Newest) => accepted.max_by_key(key).into_iter().collect(),

@@ -1,42 +1,36 @@
 //! The process forest of one scan (who is whose child) and the part of it a
-//! selection keeps. Pure: it works on plain [`Member`] values, so every rule
+//! selection keeps. Pure: it works on plain [`Process`] values, so every rule
 //! here is unit tested on fixed families.
-//!
-//! A member is the little of a process that a tree needs (ids, start time,
-//! name, command line, owner, whether the selector accepted it), taken
-//! from each [`Process`] as the scan reads it: the forest of thousands of
-//! processes costs a fraction of the memory of their full records.
 //!
 //! Everything is iterative (no recursion over the tree): a chain of
 //! thousands of nested processes must not overflow the stack.
 
 use std::collections::HashSet;
 
-use super::draw::{Node, Tree};
 use crate::proc::Process;
 
-/// What the tree keeps of one process: a [`Node`], read from a [`Process`]
-/// as the scan goes, the node the drawing will use.
-pub type Member = Node;
+/// What a forest is made of: anything with a PID, a parent and a start
+/// time. `top` builds one of whole [`Process`]es; `tree` one of the small
+/// nodes it draws, taken from each process as the scan reads it, so that
+/// thousands of processes cost a fraction of their full records.
+pub trait Member {
+    fn pid(&self) -> i32;
+    fn ppid(&self) -> i32;
+    /// The order processes started in (see [`Process::start_key`]).
+    fn start_key(&self) -> (u64, i32);
+}
 
-impl Node {
-    pub fn new(p: Process, accepted: bool) -> Node {
-        Node {
-            pid: p.pid,
-            ppid: p.stat.ppid,
-            start_ticks: p.stat.start_ticks,
-            thread_count: p.stat.threads,
-            uid: p.uid(),
-            name: p.stat.name,
-            cmdline: p.cmdline,
-            accepted,
-            ..Node::default()
-        }
+impl Member for Process {
+    fn pid(&self) -> i32 {
+        self.pid
     }
 
-    /// The order processes started in (see [`Process::start_key`]).
-    pub fn start_key(&self) -> (u64, i32) {
-        (self.start_ticks, self.pid)
+    fn ppid(&self) -> i32 {
+        self.ppid()
+    }
+
+    fn start_key(&self) -> (u64, i32) {
+        Process::start_key(self)
     }
 }
 
@@ -44,9 +38,9 @@ impl Node {
 /// and roots are kept in the order they started: PIDs wrap around, start
 /// times do not (ties, e.g. at boot, go to the lower PID).
 #[derive(Debug)]
-pub struct Forest {
+pub struct Forest<T = Process> {
     /// In PID order, so that a PID is found by binary search.
-    procs: Vec<Member>,
+    procs: Vec<T>,
     parent: Vec<Option<usize>>,
     children: Vec<Vec<usize>>,
     roots: Vec<usize>,
@@ -68,16 +62,16 @@ impl Selection {
     }
 }
 
-impl Forest {
-    pub fn new(mut procs: Vec<Member>) -> Forest {
+impl<T: Member> Forest<T> {
+    pub fn new(mut procs: Vec<T>) -> Forest<T> {
         // A scan reads in PID order already; this costs nothing then.
-        procs.sort_by_key(|p| p.pid);
-        let find = |pid: i32| procs.binary_search_by_key(&pid, |p| p.pid).ok();
+        procs.sort_by_key(|p| p.pid());
+        let find = |pid: i32| procs.binary_search_by_key(&pid, |p| p.pid()).ok();
         let parent = procs
             .iter()
             .map(|p| {
-                let ppid = p.ppid;
-                if ppid > 0 && ppid != p.pid {
+                let ppid = p.ppid();
+                if ppid > 0 && ppid != p.pid() {
                     find(ppid)
                 } else {
                     None
@@ -150,12 +144,12 @@ impl Forest {
         self.procs.is_empty()
     }
 
-    pub fn process(&self, i: usize) -> &Member {
+    pub fn process(&self, i: usize) -> &T {
         &self.procs[i]
     }
 
     pub fn find(&self, pid: i32) -> Option<usize> {
-        self.procs.binary_search_by_key(&pid, |p| p.pid).ok()
+        self.procs.binary_search_by_key(&pid, |p| p.pid()).ok()
     }
 
     /// The roots of the whole forest, in start order.
@@ -265,40 +259,38 @@ impl Forest {
         }
     }
 
-    /// Turn the selected part into the tree the renderer draws: the
-    /// forest's own nodes, each given its kept children and its mark, so
-    /// nothing is copied. Nodes not kept stay in the vector, unreachable
-    /// from the roots.
-    pub fn into_tree(self, selection: &Selection) -> Tree {
-        let Forest {
-            procs: mut nodes,
-            children,
-            ..
-        } = self;
-        for (i, mut kids) in children.into_iter().enumerate() {
-            kids.retain(|&c| selection.keep[c]);
-            nodes[i].children = kids;
-            nodes[i].matched = selection.matched[i];
-        }
-        Tree {
-            nodes,
-            roots: selection.roots.clone(),
-            marking: selection.marking,
-        }
+    /// The children of `i`, in start order.
+    pub fn children(&self, i: usize) -> &[usize] {
+        &self.children[i]
+    }
+
+    /// The processes, by index, for a caller that keeps the links it needs.
+    pub fn into_processes(self) -> Vec<T> {
+        self.procs
+    }
+
+    /// The members and each one's children (by index, in start order).
+    pub fn into_parts(self) -> (Vec<T>, Vec<Vec<usize>>) {
+        (self.procs, self.children)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proc::Stat;
 
-    fn process(pid: i32, ppid: i32, name: &str, start: u64) -> Member {
-        Member {
+    fn process(pid: i32, ppid: i32, name: &str, start: u64) -> Process {
+        Process {
             pid,
-            ppid,
-            name: name.as_bytes().to_vec(),
-            start_ticks: start,
-            ..Member::default()
+            stat: Stat {
+                name: name.as_bytes().to_vec(),
+                state: b'S',
+                ppid,
+                start_ticks: start,
+                ..Stat::default()
+            },
+            ..Process::default()
         }
     }
 
@@ -320,17 +312,19 @@ mod tests {
         idx.iter().map(|&i| f.process(i).pid).collect()
     }
 
-    /// The drawn tree as (pid, [child pids]) in drawing order.
-    fn shape(tree: &Tree) -> Vec<(i32, Vec<i32>)> {
+    /// What a selection draws, as (pid, [child pids]) in drawing order.
+    fn shape(f: &Forest, sel: &Selection) -> Vec<(i32, Vec<i32>)> {
         let mut out = Vec::new();
-        let mut stack: Vec<usize> = tree.roots.iter().rev().copied().collect();
+        let mut stack: Vec<usize> = sel.roots.iter().rev().copied().collect();
         while let Some(i) = stack.pop() {
-            let n = &tree.nodes[i];
-            out.push((
-                n.pid,
-                n.children.iter().map(|&c| tree.nodes[c].pid).collect(),
-            ));
-            stack.extend(n.children.iter().rev());
+            let kids: Vec<usize> = f
+                .children(i)
+                .iter()
+                .copied()
+                .filter(|&c| sel.keep[c])
+                .collect();
+            out.push((f.process(i).pid, pids(f, &kids)));
+            stack.extend(kids.iter().rev());
         }
         out
     }
@@ -341,9 +335,9 @@ mod tests {
         assert_eq!(pids(&f, f.roots()), vec![1, 2]);
         let sh = f.find(10).unwrap_or_default();
         assert_eq!(pids(&f, &f.subtree(sh)), vec![10, 30, 20, 21]);
-        let tree = f.into_tree(&family().everything());
+        let sel = f.everything();
         assert_eq!(
-            shape(&tree),
+            shape(&f, &sel),
             vec![
                 (1, vec![10]),
                 (10, vec![30, 20]),
@@ -354,7 +348,7 @@ mod tests {
                 (3, vec![]),
             ]
         );
-        assert!(!tree.marking);
+        assert!(!sel.marking);
     }
 
     #[test]
@@ -384,8 +378,7 @@ mod tests {
             vec![10, 3]
         );
         let sel = f.subtrees(f.subtree_roots(&[20]));
-        let tree = f.into_tree(&sel);
-        assert_eq!(shape(&tree), vec![(20, vec![21]), (21, vec![])]);
+        assert_eq!(shape(&f, &sel), vec![(20, vec![21]), (21, vec![])]);
     }
 
     #[test]
@@ -395,9 +388,8 @@ mod tests {
         let b = f.find(30).unwrap_or_default();
         let roots = f.roots().to_vec();
         let sel = f.branches(&roots, &[x, b], false);
-        let tree = f.into_tree(&sel);
         assert_eq!(
-            shape(&tree),
+            shape(&f, &sel),
             vec![
                 (1, vec![10]),
                 (10, vec![30, 20]),
@@ -406,16 +398,12 @@ mod tests {
                 (21, vec![]),
             ]
         );
-        // Nodes are in PID order; the drawing order is the roots' and
-        // children's (checked above).
-        let marked: Vec<i32> = tree
-            .nodes
-            .iter()
-            .filter(|n| n.matched)
-            .map(|n| n.pid)
+        let marked: Vec<i32> = (0..f.len())
+            .filter(|&i| sel.matched[i])
+            .map(|i| f.process(i).pid)
             .collect();
         assert_eq!(marked, vec![21, 30]);
-        assert!(tree.marking);
+        assert!(sel.marking);
     }
 
     #[test]
@@ -424,16 +412,15 @@ mod tests {
         let sh = f.find(10).unwrap_or_default();
         let a = f.find(20).unwrap_or_default();
         let sel = f.branches(&[sh], &[a], true);
-        let tree = f.into_tree(&sel);
         assert_eq!(
-            shape(&tree),
+            shape(&f, &sel),
             vec![(10, vec![20]), (20, vec![21]), (21, vec![])]
         );
         // a match that is its own scope root
         let f = family();
         let sh = f.find(10).unwrap_or_default();
         let sel = f.branches(&[sh], &[sh], false);
-        assert_eq!(shape(&f.into_tree(&sel)), vec![(10, vec![])]);
+        assert_eq!(shape(&f, &sel), vec![(10, vec![])]);
         // nothing matched: nothing to draw
         let f = family();
         let sel = f.branches(f.roots(), &[], false);
