@@ -231,12 +231,14 @@ mod tests {
                 "fork" => &["echo"],
                 "signal" => &["HUP", "1"],
                 "info" | "wait" | "kill" => &["1"],
+                "lock" => &["name", "true"],
                 _ => &[],
             }
         };
         let sample = |value_name: &str| -> &'static str {
             match value_name {
-                "DURATION" => "1ms",
+                // top's interval is at least 50ms.
+                "DURATION" => "100ms",
                 "N" => "2",
                 "DIR" => "/",
                 "KEY=VALUE" => "K=V",

@@ -143,6 +143,8 @@ fn huge_durations_are_never_not_a_panic() {
     const HUGE: &str = "500000000000y";
     let never = NEVER_A_PID.to_string();
     let m = marker("huge-durations");
+    let dir = TempDir::new("huge-durations");
+    let lock = dir.path("lock").to_str().unwrap().to_string();
     let v = Victim::start(&m, &[]);
     let pid = v.pid().to_string();
     let cases: Vec<(Vec<&str>, i32)> = vec![
@@ -174,6 +176,7 @@ fn huge_durations_are_never_not_a_panic() {
         (vec!["ls", "--older", HUGE, "-f", &m], 1),
         (vec!["ls", "--younger", HUGE, "--pids", "-f", &m], 0),
         (vec!["kill", "--dry-run", "--grace", HUGE, &pid], 0),
+        (vec!["lock", "--timeout", HUGE, &lock, "--", "true"], 0),
         // Last: ends the victim, which leaves on TERM.
         (vec!["kill", "--grace", HUGE, &pid], 0),
     ];

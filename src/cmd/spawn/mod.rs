@@ -397,8 +397,14 @@ mod tests {
         assert!(usage_text(&["-w", "-k", "1s", "--", "x"]).contains("needs --timeout"));
         assert!(usage_text(&["-w", "-n", "2", "--", "x"]).contains("--count"));
         assert!(usage_text(&["--replace", "--", "x"]).contains("--pidfile"));
-        let p = plan(&["-w", "-t", "0", "-k", "0", "--", "x"]).expect("plan");
-        assert_eq!((p.timeout, p.kill_after), (None, None));
+        // --timeout 0 is no time at all: refused here (see README,
+        // Durations); --kill-after 0 is no KILL, as with timeout -k 0.
+        assert!(usage_text(&["-w", "-t", "0", "--", "x"]).contains("--timeout 0 would stop"));
+        let p = plan(&["-w", "-t", "1s", "-k", "0", "--", "x"]).expect("plan");
+        assert_eq!(
+            (p.timeout, p.kill_after),
+            (Some(Duration::from_secs(1)), None)
+        );
         assert_eq!(p.signal, Signal::TERM);
     }
 
