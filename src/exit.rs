@@ -28,6 +28,10 @@ pub enum Exit {
     NotFound,
     /// 128+N: a command ptool ran was killed by signal N.
     Signaled(i32),
+    /// 255: `fork` refused its arguments before starting any job (GNU
+    /// parallel's code for that), so it never reads as a count of failed
+    /// jobs, which stops at 101.
+    Refused,
     /// A child's own exit code, passed through unchanged (`spawn --wait`,
     /// `fork -n 1`), or `fork`'s count of failed jobs.
     Code(u8),
@@ -45,6 +49,7 @@ impl Exit {
             Exit::Failure => 125,
             Exit::NotExecutable => 126,
             Exit::NotFound => 127,
+            Exit::Refused => 255,
             // Signal numbers on Linux stop at 64, so 128+N always fits a byte;
             // clamp anyway rather than wrap into a misleading small code.
             Exit::Signaled(sig) => u8::try_from(128 + sig.clamp(0, 127)).unwrap_or(255),

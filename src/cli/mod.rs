@@ -23,7 +23,7 @@ mod top;
 mod tree;
 mod wait;
 
-pub use fork::{ForkArgs, Halt};
+pub use fork::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold, TimeoutSpec, parse_size};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
 pub use ls::{ColumnSpec, LsArgs};

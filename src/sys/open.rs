@@ -50,6 +50,24 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Open `path` to read a stream of input from (a file, a FIFO, a pipe
+/// from `<(...)`, a character device) without blocking in open(2): a FIFO
+/// with no writer then reads as empty at once. Directories and sockets are
+/// refused. Reads block as usual afterwards.
+pub fn open_input(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let mode = rustix::fs::fstat(&file)?.st_mode;
+    if matches!(mode & libc::S_IFMT, libc::S_IFDIR | libc::S_IFSOCK) {
+        return Err(not_regular(mode));
+    }
+    let flags = rustix::fs::fcntl_getfl(&file)?;
+    rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
+    Ok(file)
+}
+
 /// Whether `path` exists as something other than a regular file (its
 /// mode), following symbolic links; `None` for a regular file or nothing.
 pub fn non_regular_at(path: &Path) -> io::Result<Option<u32>> {
