@@ -249,6 +249,14 @@ mod tests {
                 "REGEX" => "x",
                 "USER" => "root",
                 "STATES" => "R",
+                "STR" => "%",
+                "DELIM" => ",",
+                "FILE" => "/dev/null",
+                "SIZE" => "1M",
+                "MAX" => "2",
+                "NAME" => "x",
+                "VIEW" => "tree",
+                "WHEN" => "now,fail=1",
                 other => panic!("add a sample value for {other}"),
             }
         };
