@@ -189,8 +189,8 @@ fn huge_durations_are_never_not_a_panic() {
 }
 
 /// `--timeout 0` is no time at all everywhere: `wait` looks once and gives
-/// up (124, at once), `spawn --wait` and `fork` refuse it (2), before
-/// starting anything.
+/// up (124, at once), `spawn --wait` and `fork` refuse it as a usage error,
+/// before starting anything.
 #[test]
 fn timeout_zero_is_no_time_everywhere() {
     let m = marker("timeout-zero");
@@ -200,12 +200,13 @@ fn timeout_zero_is_no_time_everywhere() {
     out.expect_code(124);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert!(alive(v.pid()), "the victim is untouched");
-    for args in [
-        vec!["spawn", "--wait", "--timeout", "0", "--", "true"],
-        vec!["fork", "--timeout", "0", "true", ":::", "a"],
+    // fork's usage errors exit 255, a code no count of failed jobs can be.
+    for (args, code) in [
+        (vec!["spawn", "--wait", "--timeout", "0", "--", "true"], 2),
+        (vec!["fork", "--timeout", "0", "true", ":::", "a"], 255),
     ] {
         let out = ptool(&args);
-        out.usage_error();
+        out.expect_code(code);
         assert!(
             out.stderr.contains("--timeout 0 would stop"),
             "{args:?}: {}",
