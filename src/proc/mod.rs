@@ -8,14 +8,18 @@
 //! request. A process that vanishes between the directory
 //! listing and the reads is skipped: that race is normal, not an error.
 
+pub mod activity;
 pub mod cgroup;
+pub mod cpus;
 pub mod environ;
 pub mod fds;
 pub mod io_stats;
 pub mod limits;
 pub mod locks;
+pub mod memory;
 pub mod net;
 pub mod ns;
+pub mod sched;
 pub mod stat;
 pub mod statm;
 pub mod status;
@@ -43,6 +47,8 @@ pub struct Need {
     pub name: bool,
     pub exe: bool,
     pub cwd: bool,
+    /// `wchan`: the kernel function it sleeps in.
+    pub wchan: bool,
 }
 
 impl Need {
@@ -54,6 +60,7 @@ impl Need {
         name: false,
         exe: false,
         cwd: false,
+        wchan: false,
     };
     pub const OWNER: Need = Need {
         owner: true,
@@ -83,6 +90,10 @@ impl Need {
         cwd: true,
         ..Need::STAT
     };
+    pub const WCHAN: Need = Need {
+        wchan: true,
+        ..Need::STAT
+    };
 }
 
 impl std::ops::BitOr for Need {
@@ -96,6 +107,7 @@ impl std::ops::BitOr for Need {
             name: self.name || o.name,
             exe: self.exe || o.exe,
             cwd: self.cwd || o.cwd,
+            wchan: self.wchan || o.wchan,
         }
     }
 }
@@ -161,6 +173,9 @@ pub struct Process {
     pub long_name: Option<Vec<u8>>,
     pub exe: Option<Field<Link>>,
     pub cwd: Option<Field<Link>>,
+    /// The kernel function it (or, for a thread row, the thread) sleeps in;
+    /// `None` while it runs, when hidden, or when not read.
+    pub wchan: Option<String>,
 }
 
 /// Where a `/proc/PID` link (`exe`, `cwd`) points. The kernel appends
@@ -384,6 +399,7 @@ impl Reader {
             long_name: None,
             exe: None,
             cwd: None,
+            wchan: None,
         })
     }
 
@@ -474,6 +490,7 @@ impl Reader {
             long_name,
             exe: None,
             cwd: None,
+            wchan: None,
         })
     }
 
@@ -539,6 +556,7 @@ impl Reader {
             long_name: None,
             exe: None,
             cwd: None,
+            wchan: None,
         };
         self.fill_at(dir, &mut p, need).then_some(p)
     }
@@ -606,6 +624,15 @@ impl Reader {
         }
         if need.cwd && p.cwd.is_none() {
             p.cwd = Some(self.link_at(&at("cwd")));
+        }
+        if need.wchan && p.wchan.is_none() {
+            // The kernel shows 0 to a reader without ptrace access, as
+            // for a running task: either way there is nothing to show.
+            p.wchan = match self.fs.read_into(&at("wchan"), &mut self.buf, true) {
+                Ok(()) => activity::parse_wchan(&self.buf),
+                Err(e) if crate::sys::is_gone(&e) => return false,
+                Err(_) => None,
+            };
         }
         true
     }

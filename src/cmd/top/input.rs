@@ -414,6 +414,7 @@ mod tests {
                 long_name: None,
                 exe: None,
                 cwd: None,
+                wchan: None,
             };
             p.stat.state = b'S';
             s.procs.push(p);
