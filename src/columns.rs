@@ -9,7 +9,7 @@ use std::str::FromStr;
 use crate::output::table::Align;
 use crate::output::value::{Started, Value};
 use crate::proc::tty::Ttys;
-use crate::proc::{Field, Need, Process, System};
+use crate::proc::{Field, Link, Need, Process, System};
 use crate::sys::time::LocalTime;
 use crate::sys::users::Names;
 
@@ -64,8 +64,8 @@ columns! {
     Pri "pri" "PRI" Right Need::STAT, "kernel priority (stat field 18)";
     Threads "threads" "THR" Right Need::STAT, "number of threads";
     Cpu "cpu" "%CPU" Right Need::STAT, "CPU use in percent: lifetime average, or over --sample";
-    Mem "mem" "%MEM" Right Need::STAT, "resident memory as a percentage of RAM";
-    Rss "rss" "RSS" Right Need::STAT, "resident memory, bytes";
+    Mem "mem" "%MEM" Right Need::STATM, "resident memory as a percentage of RAM";
+    Rss "rss" "RSS" Right Need::STATM, "resident memory, bytes";
     Vsz "vsz" "VSZ" Right Need::STAT, "virtual memory size, bytes";
     Start "start" "START" Right Need::STAT, "start time (JSON: Unix seconds)";
     Elapsed "elapsed" "ELAPSED" Right Need::STAT, "time since start (JSON: seconds)";
@@ -73,10 +73,10 @@ columns! {
     Utime "utime" "UTIME" Right Need::STAT, "CPU time used in user mode (JSON: seconds)";
     Stime "stime" "STIME" Right Need::STAT, "CPU time used in the kernel (JSON: seconds)";
     Tty "tty" "TTY" Left Need::STAT, "controlling terminal";
-    Name "name" "NAME" Left Need::STAT, "process name (comm, at most 15 bytes)";
+    Name "name" "NAME" Left Need::NAME, "process name (comm; when cut at 15 bytes, the longer name argv[0] or exe gives)";
     Cmd "cmd" "COMMAND" Left Need::CMDLINE, "command line; [name] when it has none";
-    Exe "exe" "EXE" Left Need::EXE, "path of the executable";
-    Cwd "cwd" "CWD" Left Need::CWD, "current working directory";
+    Exe "exe" "EXE" Left Need::EXE, "path of the executable; (deleted) after it once removed (JSON: exe_deleted)";
+    Cwd "cwd" "CWD" Left Need::CWD, "current working directory; (deleted) after it once removed (JSON: cwd_deleted)";
 }
 
 /// The `ps aux`-like default columns of `ls`.
@@ -91,6 +91,14 @@ pub const DEFAULT: &[Column] = &[
     Column::Time,
     Column::Cmd,
 ];
+
+impl Column {
+    /// A path from a `/proc` link, which may have been deleted: its JSON
+    /// object has a `<key>_deleted` flag beside it.
+    pub fn is_path(self) -> bool {
+        matches!(self, Column::Exe | Column::Cwd)
+    }
+}
 
 /// The columns `-o` asks for, each `(column, added)`: only `+COL`
 /// entries add to the defaults (before the command, which stays last);
@@ -237,9 +245,9 @@ impl Context {
             Column::Mem => Value::Percent(if sys.mem_total == 0 {
                 0.0
             } else {
-                (s.rss_pages * sys.page_size) as f64 * 100.0 / sys.mem_total as f64
+                p.rss_pages().saturating_mul(sys.page_size) as f64 * 100.0 / sys.mem_total as f64
             }),
-            Column::Rss => Value::Size(s.rss_pages * sys.page_size),
+            Column::Rss => Value::Size(p.rss_pages().saturating_mul(sys.page_size)),
             Column::Vsz => Value::Size(s.vsize),
             Column::Start => {
                 let unix = sys.start_time(s.start_ticks);
@@ -260,7 +268,7 @@ impl Context {
                 let ttys = self.ttys.get_or_insert_with(Ttys::read);
                 ttys.name(s.tty_nr).map_or(Value::None, Value::Text)
             }
-            Column::Name => Value::Bytes(s.name.clone()),
+            Column::Name => Value::Bytes(p.name().to_vec()),
             Column::Cmd => {
                 let mut cmd = Value::command(p.command_line(), &s.name);
                 if let Value::Shown(text) = &mut cmd
@@ -319,9 +327,12 @@ fn lifetime_cpu(p: &Process, sys: &System) -> f64 {
     sys.ticks_to_secs(p.stat.cpu_ticks()) * 100.0 / age
 }
 
-fn field(f: Option<&Field<Vec<u8>>>) -> Value {
+fn field(f: Option<&Field<Link>>) -> Value {
     match f {
-        Some(Field::Value(v)) => Value::Bytes(v.clone()),
+        Some(Field::Value(link)) => Value::Path {
+            path: link.path.clone(),
+            deleted: link.deleted,
+        },
         Some(Field::Denied) => Value::Denied,
         _ => Value::None,
     }
@@ -364,10 +375,12 @@ mod tests {
     }
 
     #[test]
-    fn only_cmd_exe_cwd_wchan_and_owner_read_more_than_stat() {
+    fn only_cmd_exe_cwd_wchan_owner_memory_and_name_read_more_than_stat() {
         for c in Column::ALL {
             let need = c.need();
             let extra = need != Need::STAT;
+            // RSS and %MEM read statm (exact); NAME reads more only for
+            // names cut at 15 bytes.
             let expected = matches!(
                 c,
                 Column::User
@@ -376,6 +389,9 @@ mod tests {
                     | Column::Cmd
                     | Column::Exe
                     | Column::Cwd
+                    | Column::Rss
+                    | Column::Mem
+                    | Column::Name
                     | Column::Wchan
             );
             assert_eq!(extra, expected, "{c}");

@@ -1,7 +1,22 @@
 //! Human durations: parsing `500ms`, `5s`, `2m`, `1h30m` (and a bare number of
 //! seconds, as `timeout` and `sleep` take it) and printing them back briefly.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The moment `after` past `from`, or `None` when that lies beyond what
+/// the clock can represent: a deadline that far away is never reached, so
+/// `None` means "never". Every duration flag (timeouts, grace periods,
+/// kill-after, fork's job timeout and grace) makes its deadline here, so
+/// that any duration the parser accepts is a valid one.
+pub fn deadline(from: Instant, after: Duration) -> Option<Instant> {
+    from.checked_add(after)
+}
+
+/// Whether `after` has passed since `from` at `now` (never, for a deadline
+/// beyond the clock's range).
+pub fn passed(now: Instant, from: Instant, after: Duration) -> bool {
+    deadline(from, after).is_some_and(|at| now >= at)
+}
 
 /// Parse a duration given by a person. Units follow `humantime`; a bare number
 /// (`5`, `0.5`) means seconds.

@@ -5,20 +5,45 @@
 //! Everything is iterative (no recursion over the tree): a chain of
 //! thousands of nested processes must not overflow the stack.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::proc::Process;
+
+/// What a forest is made of: anything with a PID, a parent and a start
+/// time. `top` builds one of whole [`Process`]es; `tree` one of the small
+/// nodes it draws, taken from each process as the scan reads it, so that
+/// thousands of processes cost a fraction of their full records.
+pub trait Member {
+    fn pid(&self) -> i32;
+    fn ppid(&self) -> i32;
+    /// The order processes started in (see [`Process::start_key`]).
+    fn start_key(&self) -> (u64, i32);
+}
+
+impl Member for Process {
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    fn ppid(&self) -> i32 {
+        self.ppid()
+    }
+
+    fn start_key(&self) -> (u64, i32) {
+        Process::start_key(self)
+    }
+}
 
 /// Every process of one scan, linked to its parent and children. Siblings
 /// and roots are kept in the order they started: PIDs wrap around, start
 /// times do not (ties, e.g. at boot, go to the lower PID).
 #[derive(Debug)]
-pub struct Forest {
-    procs: Vec<Process>,
+pub struct Forest<T = Process> {
+    /// In PID order, so that a PID is found by binary search.
+    procs: Vec<T>,
     parent: Vec<Option<usize>>,
     children: Vec<Vec<usize>>,
     roots: Vec<usize>,
-    index: HashMap<i32, usize>,
 }
 
 /// What to draw: from which roots, which processes, and which are marked.
@@ -37,16 +62,17 @@ impl Selection {
     }
 }
 
-impl Forest {
-    pub fn new(procs: Vec<Process>) -> Forest {
-        let index: HashMap<i32, usize> =
-            procs.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
+impl<T: Member> Forest<T> {
+    pub fn new(mut procs: Vec<T>) -> Forest<T> {
+        // A scan reads in PID order already; this costs nothing then.
+        procs.sort_by_key(|p| p.pid());
+        let find = |pid: i32| procs.binary_search_by_key(&pid, |p| p.pid()).ok();
         let parent = procs
             .iter()
             .map(|p| {
                 let ppid = p.ppid();
-                if ppid > 0 && ppid != p.pid {
-                    index.get(&ppid).copied()
+                if ppid > 0 && ppid != p.pid() {
+                    find(ppid)
                 } else {
                     None
                 }
@@ -57,7 +83,6 @@ impl Forest {
             roots: Vec::new(),
             procs,
             parent,
-            index,
         };
         forest.link();
         forest
@@ -115,12 +140,12 @@ impl Forest {
         self.procs.len()
     }
 
-    pub fn process(&self, i: usize) -> &Process {
+    pub fn process(&self, i: usize) -> &T {
         &self.procs[i]
     }
 
     pub fn find(&self, pid: i32) -> Option<usize> {
-        self.index.get(&pid).copied()
+        self.procs.binary_search_by_key(&pid, |p| p.pid()).ok()
     }
 
     /// The roots of the whole forest, in start order.
@@ -236,8 +261,13 @@ impl Forest {
     }
 
     /// The processes, by index, for a caller that keeps the links it needs.
-    pub fn into_processes(self) -> Vec<Process> {
+    pub fn into_processes(self) -> Vec<T> {
         self.procs
+    }
+
+    /// The members and each one's children (by index, in start order).
+    pub fn into_parts(self) -> (Vec<T>, Vec<Vec<usize>>) {
+        (self.procs, self.children)
     }
 }
 

@@ -28,6 +28,13 @@ impl serde::Serialize for Listing {
                 let mut map = s.serialize_map(Some(self.0.len()))?;
                 for (column, value) in self.0.iter().zip(self.1) {
                     map.serialize_entry(column.key(), value)?;
+                    if column.is_path() {
+                        // `exe_deleted`, `cwd_deleted`: null when unreadable.
+                        map.serialize_entry(
+                            &format!("{}_deleted", column.key()),
+                            &value.deleted(),
+                        )?;
+                    }
                 }
                 map.end()
             }
@@ -153,6 +160,7 @@ pub fn paint_for(column: Column, value: &Value) -> Paint {
     match (column, value) {
         (Column::State, Value::Text(s)) => Paint::for_state(s.bytes().next().unwrap_or(0)),
         (Column::Cmd, Value::Shown(_)) => Paint::Dim,
+        (_, Value::Path { deleted: true, .. }) => Paint::Red,
         _ => Paint::Plain,
     }
 }

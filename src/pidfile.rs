@@ -77,6 +77,18 @@ impl Pending {
             .map_err(|e| fail("use the directory of", e))?
             .into();
         child::lock_exclusive(lock.as_fd()).map_err(|e| fail("lock the directory of", e))?;
+        // The rename below replaces whatever the name holds: never a FIFO,
+        // a device node or a directory, --replace or not.
+        if let Some(mode) = crate::sys::open::non_regular_at(path).map_err(|e| fail("check", e))? {
+            return Err(ExitError::new(
+                Exit::Failure,
+                format!(
+                    "pidfile {shown} is {}; not replacing it",
+                    crate::sys::open::kind_of(mode)
+                ),
+            )
+            .into());
+        }
         if !replace {
             match check(path).map_err(|e| fail("read", e))? {
                 Found::Stale => {}
@@ -218,8 +230,9 @@ impl fmt::Display for Invalid {
 
 /// Read a pidfile, refusing to slurp more than [`MAX_BYTES`] (a longer
 /// file is returned cut, one byte over, for [`parse`] to refuse).
+/// A FIFO, a device or a directory is refused at once, never waited on.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
+    let file = crate::sys::open::open_regular(path)?;
     let mut content = Vec::with_capacity(64);
     file.take(MAX_BYTES as u64 + 1).read_to_end(&mut content)?;
     Ok(content)

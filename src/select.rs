@@ -257,6 +257,9 @@ impl Selector {
     /// What must be read to evaluate the selector.
     pub fn need(&self) -> Need {
         let mut need = Need::STAT;
+        if self.name.is_some() {
+            need |= Need::NAME;
+        }
         if self.full.is_some() {
             need |= Need::CMDLINE;
         }
@@ -270,7 +273,7 @@ impl Selector {
     pub fn matches(&self, p: &Process, sys: &System) -> bool {
         let s = &p.stat;
         (self.pids.is_empty() || self.pids.contains(&p.pid))
-            && self.name.as_ref().is_none_or(|re| re.is_match(&s.name))
+            && self.name.as_ref().is_none_or(|re| re.is_match(p.name()))
             && self
                 .full
                 .as_ref()
@@ -321,6 +324,55 @@ impl Selector {
                 .collect()
         };
         Ok(self.pick(chosen))
+    }
+
+    /// Like [`Selector::scan`], for output that needs no order but PID order
+    /// and no picking (`--newest`/`--oldest` are not for this): each match
+    /// goes to `each` as it is read and is not kept. `each` returns false to
+    /// stop (a write failed). The number of matches seen.
+    pub fn scan_each(
+        &self,
+        reader: &mut crate::proc::Reader,
+        need: Need,
+        sys: &System,
+        protected: &Protected,
+        mut each: impl FnMut(&mut crate::proc::Reader, &Process) -> bool,
+    ) -> std::io::Result<usize> {
+        debug_assert!(self.pick.is_none(), "picking needs every match");
+        let need = need | self.need();
+        let mut found = 0;
+        let mut going = true;
+        if self.pids.is_empty() {
+            // The reader is lent to `each` (threads are read through it)
+            // between reads, so the scan collects the PIDs first.
+            for pid in reader.pids()? {
+                if !going {
+                    break;
+                }
+                if let Some(p) =
+                    reader.read_where(pid, self.need(), need, |p| self.accepts(p, sys, protected))
+                {
+                    found += 1;
+                    going = each(reader, &p);
+                }
+            }
+        } else {
+            let mut pids = self.pids.clone();
+            pids.sort_unstable();
+            for pid in pids {
+                if !going {
+                    break;
+                }
+                if let Some(p) = reader
+                    .read(pid, need)
+                    .filter(|p| self.accepts(p, sys, protected))
+                {
+                    found += 1;
+                    going = each(reader, &p);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Whether `p` is selected, before `--newest`/`--oldest` narrow the

@@ -300,13 +300,13 @@ impl Supervisor<'_> {
             let now = Instant::now();
             if let (None, Some(limit)) = (self.timed_out, self.limits.timeout)
                 && !exited
-                && now >= started + limit
+                && crate::duration::passed(now, started, limit)
             {
                 self.fire_timeout(limit);
             }
             if let (Some(at), Some(grace), false) =
                 (self.ending(), self.limits.kill_after, self.killed)
-                && now >= at + grace
+                && crate::duration::passed(now, at, grace)
             {
                 let sent = match self.timed_out {
                     Some(_) => self.limits.signal,
@@ -387,11 +387,11 @@ impl Supervisor<'_> {
 
     fn next_deadline(&self, started: Instant, exited: bool) -> Option<Instant> {
         match (self.ending(), self.limits.timeout) {
-            (None, Some(limit)) if !exited => started.checked_add(limit),
+            (None, Some(limit)) if !exited => crate::duration::deadline(started, limit),
             (Some(at), _) if !self.killed => self
                 .limits
                 .kill_after
-                .and_then(|grace| at.checked_add(grace)),
+                .and_then(|grace| crate::duration::deadline(at, grace)),
             _ => None,
         }
     }
@@ -431,6 +431,16 @@ impl Supervisor<'_> {
     fn fire_timeout(&mut self, limit: Duration) {
         self.timed_out = Some(Instant::now());
         let sig = self.limits.signal;
+        if sig == Signal::NULL {
+            // As `timeout -s 0`: nothing is sent; --kill-after's KILL still
+            // comes, and the exit says the time ran out.
+            self.notice(&format!(
+                "timed out after {}: sent nothing (--signal 0) to process group {}",
+                format_short(limit),
+                self.pgid
+            ));
+            return;
+        }
         self.notice(&format!(
             "timed out after {}: sent {sig} to process group {}",
             format_short(limit),

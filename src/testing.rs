@@ -13,3 +13,6 @@ pub use crate::proc::cpus::parse as parse_cpus;
 pub use crate::proc::{Need, Reader};
 pub use crate::select::{PID_MAX_LIMIT, Protected};
 pub use crate::signal::Signal;
+
+/// The fuzz targets' entry points, one per parser of untrusted input.
+pub mod fuzz;

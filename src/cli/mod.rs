@@ -195,17 +195,6 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
     text.parse::<Signal>().map_err(|e| e.to_string())
 }
 
-/// A signal to send: any but the null signal 0, which would do nothing.
-pub(crate) fn parse_real_signal(text: &str) -> Result<Signal, String> {
-    let sig: Signal = text
-        .parse()
-        .map_err(|e: crate::signal::ParseSignalError| e.to_string())?;
-    if sig == Signal::NULL {
-        return Err("signal 0 sends nothing; name a real signal such as TERM".to_string());
-    }
-    Ok(sig)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +203,83 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every short option that takes a value parses the same with the value
+    /// attached (`-t1ms`, `-C/`, `-eK=V`, `-n2`) as given apart, in every
+    /// subcommand, and never as a command or a PID.
+    #[test]
+    fn short_options_take_attached_values_everywhere() {
+        // What each subcommand needs besides the option to parse at all.
+        let tail = |sub: &str| -> &'static [&'static str] {
+            match sub {
+                "spawn" => &["true"],
+                "fork" => &["echo"],
+                "signal" => &["HUP", "1"],
+                "info" | "wait" | "kill" => &["1"],
+                "lock" => &["name", "true"],
+                _ => &[],
+            }
+        };
+        let sample = |value_name: &str| -> &'static str {
+            match value_name {
+                // top's interval is at least 50ms.
+                "DURATION" => "100ms",
+                "N" => "2",
+                "DIR" => "/",
+                "KEY=VALUE" => "K=V",
+                "SIG" | "SIGNAL" => "TERM",
+                "PID" | "PGID" | "SID" => "1",
+                "COLS" => "pid,cmd",
+                "[-]KEY" => "-pid",
+                "REGEX" => "x",
+                "USER" => "root",
+                "STATES" => "R",
+                "STR" => "%",
+                "DELIM" => ",",
+                "FILE" => "/dev/null",
+                "SIZE" => "1M",
+                "MAX" => "2",
+                "NAME" => "x",
+                "VIEW" => "tree",
+                "WHEN" => "now,fail=1",
+                other => panic!("add a sample value for {other}"),
+            }
+        };
+        let mut cli = Cli::command();
+        cli.build();
+        let mut checked = 0;
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            for arg in sub.get_arguments() {
+                let (Some(short), true) = (arg.get_short(), arg.get_action().takes_values()) else {
+                    continue;
+                };
+                let value_name = arg
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map_or_else(|| arg.get_id().as_str().to_uppercase(), |v| v.to_string());
+                let value = sample(&value_name);
+                let apart: Vec<String> = ["ptool", name, &format!("-{short}"), value]
+                    .into_iter()
+                    .chain(tail(name).iter().copied())
+                    .map(String::from)
+                    .collect();
+                let attached: Vec<String> = ["ptool", name, &format!("-{short}{value}")]
+                    .into_iter()
+                    .chain(tail(name).iter().copied())
+                    .map(String::from)
+                    .collect();
+                let apart = Cli::try_parse_from(&apart).map(|c| format!("{c:?}"));
+                let attached = Cli::try_parse_from(&attached).map(|c| format!("{c:?}"));
+                let Ok(apart) = apart else {
+                    panic!("{name} -{short} {value}: {}", apart.unwrap_err());
+                };
+                assert_eq!(attached.ok(), Some(apart), "{name} -{short}{value}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} short options with values");
     }
 
     #[test]
@@ -250,11 +316,5 @@ mod tests {
         );
         assert!(parse_positive_pid("-3").unwrap_err().contains("positive"));
         assert!(positive_pid(-7).is_err_and(|e| e.to_string().contains("process group 7")));
-    }
-
-    #[test]
-    fn real_signals_are_checked() {
-        assert!(parse_real_signal("0").is_err());
-        assert_eq!(parse_real_signal("kill"), Ok(Signal::KILL));
     }
 }

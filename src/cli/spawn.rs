@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use clap::builder::TypedValueParser as _;
 
-use super::{parse_duration, parse_real_signal};
+use super::{parse_duration, parse_signal};
 use crate::signal::Signal;
 
 /// `ptool spawn`: start a command detached, or in the foreground (`--wait`).
@@ -17,11 +17,11 @@ pub struct SpawnArgs {
     /// Run in the foreground: forward signals, wait, exit with the command's code
     #[arg(short = 'w', long, help_heading = "Foreground")]
     pub wait: bool,
-    /// With --wait: send --signal to the command's process group after DURATION (exit 124; 0 = no limit)
+    /// With --wait: send --signal to the command's process group after DURATION (exit 124; 0 is refused: leave it out for no limit)
     #[arg(short = 't', long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Foreground")]
     pub timeout: Option<Duration>,
-    /// The signal --timeout sends [default: TERM]
-    #[arg(short = 's', long, value_name = "SIG", value_parser = parse_real_signal, help_heading = "Foreground")]
+    /// The signal --timeout sends [default: TERM]; 0 sends nothing (then only --kill-after's KILL), as with timeout -s 0
+    #[arg(short = 's', long, value_name = "SIG", value_parser = parse_signal, help_heading = "Foreground")]
     pub signal: Option<Signal>,
     /// With --timeout: send KILL if the group is still there DURATION after the signal (exit 137)
     #[arg(short = 'k', long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Foreground")]
@@ -60,7 +60,12 @@ pub struct SpawnArgs {
     #[arg(long, value_name = "MODE", value_parser = parse_umask)]
     pub umask: Option<u32>,
     /// The command to run and its arguments (put them after --)
-    #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    // No allow_hyphen_values: with it, clap takes a short option with an
+    // attached value (`-t1ms`, `-C/`) for the command whenever a character
+    // after the dash is not itself a short option. A command starting with
+    // '-' goes after `--`; the command's own arguments need nothing
+    // (trailing_var_arg takes every argument after its first).
+    #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
 

@@ -27,7 +27,7 @@ pub struct TreeDrawArgs {
     /// Show PIDs, as name(1234); turns compaction off
     #[arg(short = 'p', long)]
     pub pids: bool,
-    /// Show command-line arguments after each name
+    /// Show command-line arguments after each name (as pstree -a: no compaction of processes; (name) when none)
     #[arg(short = 'a', long)]
     pub args: bool,
     /// Show the owner on each root and wherever it changes from the parent

@@ -58,6 +58,48 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
     };
 
     let sys = System::read();
+    // PIDs in PID order (`pgrep`'s job) need nothing kept: each is printed
+    // as it is found, so memory stays flat however many match.
+    if pids_only && !out.json && args.sort.is_empty() && selector.pick.is_none() {
+        let mut printed = 0usize;
+        let mut failed = None;
+        let found = selector
+            .scan_each(&mut reader, need, &sys, &protected, |reader, p| {
+                if out.quiet {
+                    // The answer is the exit code: the first match gives it.
+                    return false;
+                }
+                let ids: Vec<i32> = if args.threads {
+                    reader
+                        .threads(p.pid, Need::STAT)
+                        .iter()
+                        .map(|t| t.tid.unwrap_or(t.pid))
+                        .collect()
+                } else {
+                    vec![p.pid]
+                };
+                for id in ids {
+                    if args.limit.is_some_and(|limit| printed >= limit) {
+                        return false;
+                    }
+                    printed += 1;
+                    if let Err(e) = writeln!(w, "{id}") {
+                        failed = Some(e);
+                        return false;
+                    }
+                }
+                true
+            })
+            .context("cannot list /proc")?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        return Ok(if found == 0 {
+            Exit::NoMatch
+        } else {
+            Exit::Success
+        });
+    }
     let mut procs = selector
         .scan(&mut reader, need, &sys, &protected)
         .context("cannot list /proc")?;

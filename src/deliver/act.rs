@@ -119,7 +119,7 @@ const FALLBACK_POLL: Duration = Duration::from_millis(10);
 /// without one are looked at through their pins.
 pub fn wait_exits(
     bound: &[&Bound],
-    deadline: Instant,
+    deadline: Option<Instant>,
     reader: &mut Reader,
     mut exited: impl FnMut(usize, Instant),
 ) -> io::Result<()> {
@@ -138,7 +138,7 @@ pub fn wait_exits(
             Probe::Running
         }
     };
-    watch.until_all(Some(deadline), probe, |key, when| {
+    watch.until_all(deadline, probe, |key, when| {
         exited(usize::try_from(key).unwrap_or(usize::MAX), when);
     })?;
     Ok(())

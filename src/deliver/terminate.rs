@@ -156,7 +156,7 @@ pub fn terminate(
         run.settle_live(Outcome::Signalled);
         return Ok(run.rows());
     }
-    let deadline = Instant::now() + plan.grace;
+    let deadline = crate::duration::deadline(Instant::now(), plan.grace);
     run.wait(deadline, Outcome::Terminated)?;
     if run.entries.iter().any(|e| e.live().is_some()) {
         if plan.signal == Signal::KILL {
@@ -246,7 +246,10 @@ impl Termination<'_> {
                 e.outcome = Some(Outcome::Terminated);
             }
         }
-        self.wait(Instant::now() + KILL_WAIT, Outcome::Killed)?;
+        self.wait(
+            crate::duration::deadline(Instant::now(), KILL_WAIT),
+            Outcome::Killed,
+        )?;
         self.settle_live(Outcome::Survived);
         Ok(())
     }
@@ -267,7 +270,9 @@ impl Termination<'_> {
 
     /// Wait for the live entries until `deadline`, settling each that
     /// exits as `outcome`, with how long after the first signal it went.
-    fn wait(&mut self, deadline: Instant, outcome: Outcome) -> Result<()> {
+    /// Wait for the entries until `deadline` (`None`: a grace too long for
+    /// the clock, which never ends).
+    fn wait(&mut self, deadline: Option<Instant>, outcome: Outcome) -> Result<()> {
         for (i, when) in wait(&self.entries, deadline, self.reader)? {
             let e = &mut self.entries[i];
             e.after = e.sent.map(|sent| when.saturating_duration_since(sent));
@@ -363,7 +368,7 @@ pub fn tree_below(
 /// exit seen.
 fn wait(
     entries: &[Doomed],
-    deadline: Instant,
+    deadline: Option<Instant>,
     reader: &mut Reader,
 ) -> Result<Vec<(usize, Instant)>> {
     let (indexes, bounds): (Vec<usize>, Vec<&Bound>) = entries

@@ -13,7 +13,7 @@ use crate::proc::limits::{self, Limit};
 use crate::proc::memory::{self, Rollup, Statm};
 use crate::proc::ns::{self, Namespace};
 use crate::proc::tty::Ttys;
-use crate::proc::{Field, Need, Reader, System, ZombieStatus, environ};
+use crate::proc::{Field, Link, Need, Reader, System, ZombieStatus, environ};
 use crate::signal::Dispositions;
 use crate::sys::time::LocalTime;
 use crate::sys::users::Names;
@@ -93,6 +93,8 @@ pub struct Program {
     /// A kernel thread: no program, no command line.
     pub kernel_thread: bool,
     pub cwd: Field<Vec<u8>>,
+    /// The working directory was removed.
+    pub cwd_deleted: bool,
     pub root: Field<Vec<u8>>,
     /// Unix seconds.
     pub start: f64,
@@ -281,18 +283,18 @@ fn identity(ctx: &mut Context, p: &crate::proc::Process) -> Identity {
     }
 }
 
+/// A link's path (` (deleted)` taken off) and whether it was deleted.
+fn link(link: Option<&Field<Link>>) -> (Field<Vec<u8>>, bool) {
+    let link = link.cloned().unwrap_or(Field::Unavailable);
+    let deleted = link.value().is_some_and(|l| l.deleted);
+    (link.map(|l| l.path), deleted)
+}
+
 fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
     let pid = p.pid;
     let s = &p.stat;
-    let mut exe = p.exe.clone().unwrap_or(Field::Unavailable);
-    let mut exe_deleted = false;
-    if let Field::Value(path) = &mut exe
-        && path.ends_with(fds::DELETED)
-        && fds::is_deleted(path, ctx.reader.link_stat(pid, "exe").ok())
-    {
-        path.truncate(path.len() - fds::DELETED.len());
-        exe_deleted = true;
-    }
+    let (exe, exe_deleted) = link(p.exe.as_ref());
+    let (cwd, cwd_deleted) = link(p.cwd.as_ref());
     let namespaces = Field::from_result(ns::read(&ctx.reader, pid)).map(|list| {
         let own = ctx.own_namespaces().cloned();
         list.into_iter()
@@ -312,7 +314,8 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
             .map(<[u8]>::to_vec)
             .collect(),
         kernel_thread: p.is_kernel_thread(),
-        cwd: p.cwd.clone().unwrap_or(Field::Unavailable),
+        cwd,
+        cwd_deleted,
         root: Field::from_result(ctx.reader.link(pid, "root")),
         start: ctx.sys.start_time(s.start_ticks),
         start_local: crate::sys::time::local(ctx.sys.start_time(s.start_ticks) as i64),
@@ -346,7 +349,7 @@ fn resources(ctx: &mut Context, p: &crate::proc::Process, memory: bool) -> Resou
     Resources {
         rss: st
             .and_then(|st| st.vm_rss)
-            .unwrap_or(s.rss_pages * sys.page_size),
+            .unwrap_or(s.rss_pages.saturating_mul(sys.page_size)),
         vsz: s.vsize,
         shared: st.and_then(|st| Some(st.rss_file? + st.rss_shmem.unwrap_or(0))),
         swap: st.and_then(|st| st.vm_swap),

@@ -4,24 +4,105 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use super::Out;
+use super::sanitize::json_escapes;
 
 /// Write one JSON document followed by a newline.
 pub fn write<W: Write, T: Serialize + ?Sized>(w: &mut W, out: &Out, value: &T) -> io::Result<()> {
-    if out.is_terminal() {
-        serde_json::to_writer_pretty(&mut *w, value)?;
-    } else {
-        serde_json::to_writer(&mut *w, value)?;
-    }
+    encode(&mut *w, value, out.is_terminal())?;
     w.write_all(b"\n")
 }
 
 /// Write one JSON Lines record (always compact, one line).
 pub fn write_line<W: Write, T: Serialize + ?Sized>(w: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, value)?;
+    encode(&mut *w, value, false)?;
     w.write_all(b"\n")?;
     w.flush()
+}
+
+/// Encode `value` as serde_json does (pretty or compact), except that DEL,
+/// C1 controls and bidirectional formatting characters in strings are
+/// written as `\u` escapes too ([`json_escapes`]): every JSON byte ptool
+/// writes goes through here.
+pub fn encode<W: Write, T: Serialize + ?Sized>(w: W, value: &T, pretty: bool) -> io::Result<()> {
+    if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(w, Safe(PrettyFormatter::new()));
+        value.serialize(&mut ser).map_err(io::Error::from)
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(w, Safe(CompactFormatter));
+        value.serialize(&mut ser).map_err(io::Error::from)
+    }
+}
+
+/// One compact JSON document as bytes (see [`encode`]).
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    encode(&mut buf, value, false)?;
+    Ok(buf)
+}
+
+/// A serde_json formatter that escapes what [`json_escapes`] names and
+/// leaves the layout to the one it wraps.
+struct Safe<F>(F);
+
+impl<F: Formatter> Formatter for Safe<F> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if json_escapes(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn end_object_key<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_key(w)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 /// A streaming JSON writer for nesting of any depth, laid out exactly as
@@ -74,14 +155,13 @@ impl<'a, W: Write> JsonWriter<'a, W> {
 
     pub fn key(&mut self, key: &str) -> io::Result<()> {
         self.item()?;
-        serde_json::to_writer(&mut *self.w, key)?;
+        encode(&mut *self.w, key, false)?;
         self.w.write_all(if self.pretty { b": " } else { b":" })
     }
 
     pub fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> io::Result<()> {
         self.key(key)?;
-        serde_json::to_writer(&mut *self.w, value)?;
-        Ok(())
+        encode(&mut *self.w, value, false)
     }
 
     fn newline(&mut self) -> io::Result<()> {
@@ -98,6 +178,38 @@ impl<'a, W: Write> JsonWriter<'a, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// DEL, C1 controls and bidi overrides are `\u` escapes (serde_json
+    /// leaves them raw), in both layouts and in the streaming writer; the
+    /// strings decode the same.
+    #[test]
+    fn del_c1_and_bidi_are_escaped() -> io::Result<()> {
+        let text = "a\u{7f}b\u{9b}31mc\u{202e}d\u{2066}e\u{1b}f é";
+        let value = serde_json::json!({ "name": text, text: [text] });
+        for pretty in [false, true] {
+            let mut buf = Vec::new();
+            encode(&mut buf, &value, pretty)?;
+            let encoded = String::from_utf8(buf).expect("utf-8");
+            assert!(
+                !encoded.contains(|c: char| c.is_control() && c != '\n' || json_escapes(c)),
+                "{encoded:?}"
+            );
+            assert!(
+                encoded.contains("a\\u007fb\\u009b31mc\\u202ed\\u2066e\\u001bf é"),
+                "{encoded}"
+            );
+            let decoded: serde_json::Value = serde_json::from_str(&encoded)?;
+            assert_eq!(decoded, value);
+        }
+        let mut buf = Vec::new();
+        let mut j = JsonWriter::new(&mut buf, false);
+        j.open(b'{')?;
+        j.field(text, text)?;
+        j.close(b'}')?;
+        let encoded = String::from_utf8(buf).expect("utf-8");
+        assert!(!encoded.contains(json_escapes), "{encoded:?}");
+        Ok(())
+    }
 
     #[test]
     fn compact_in_a_pipe_pretty_on_a_terminal() -> io::Result<()> {

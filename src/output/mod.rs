@@ -186,8 +186,15 @@ pub fn notice(out: &Out, message: &str) {
 }
 
 /// One `ptool: MESSAGE` line on stderr: the form of every error and note.
+/// Sanitized whatever it holds (a path, a name, a user's argument quoted by
+/// clap): control characters, C1 and bidirectional overrides never reach
+/// the terminal raw.
 pub fn warn(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "ptool: {message}");
+    let _ = writeln!(
+        io::stderr().lock(),
+        "ptool: {}",
+        sanitize::escape_str(message)
+    );
 }
 
 /// Write lines to stdout-like output, mapping nothing: a helper for the

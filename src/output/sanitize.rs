@@ -61,6 +61,14 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// Unicode bidirectional formatting characters (the "Trojan Source" set).
+/// What JSON output writes as a `\u` escape although JSON allows it raw:
+/// DEL, the C1 controls (U+0080 to U+009F, which some terminals obey as
+/// ESC sequences) and bidirectional formatting characters. The string
+/// decodes the same; `cat` of the output injects nothing.
+pub fn json_escapes(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}') || is_bidi_control(c)
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

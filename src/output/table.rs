@@ -1,25 +1,22 @@
-//! Tables. On a terminal: aligned columns (comfy-table) that fit the width by
-//! cutting only the one elastic column (the command line). In a pipe: one
+//! Tables. On a terminal: aligned columns that fit the width by cutting
+//! only the one elastic column (the command line). In a pipe: one
 //! tab-separated line per row, never cut, so `cut -f` and `awk -F'\t'` work.
 //!
-//! comfy-table aligns and pads, but the width is worked out here
-//! (`Table::elastic_limit`, [`cut`]) and comfy-table runs with
-//! `ContentArrangement::Disabled`. Its own dynamic arrangement was tried
-//! (every column `ContentWidth`, the elastic one `LowerBoundary(12)`, rows
-//! `max_height(1)`, `…` as the truncation indicator) and measured with
-//! 3000 processes on a 120-column terminal (and its output compared at 80):
-//! - it wraps the command at a word boundary and then drops the wrapped
-//!   part, so a command is cut up to a whole word short of the edge (32 of
-//!   455 lines of `ls -o pid,user,cmd` differed at 80 columns);
-//! - it was slower: `ls` on a terminal took 418 ms against 405 ms by hand
-//!   (1.03x), 0.62x `ps aux` against 0.48x in the same run.
-//!
-//! So the hand layout stays: cut exactly at the terminal's edge, by display
-//! width, in one pass. A pipe never reaches comfy-table at all.
+//! The layout is done here, by hand, in one pass: the width of each column
+//! (by display width), the elastic column cut exactly at the terminal's
+//! edge ([`Table::elastic_limit`], [`cut`]), then each row padded and
+//! written. comfy-table did the padding until it was measured: it keeps
+//! about 160 bytes more per cell than the cells themselves (0.8 MiB for
+//! `info`'s table of a process with 1,000 open files, a third of that
+//! command's peak memory), and its own dynamic arrangement was no help
+//! either: tried with 3000 processes on a 120-column terminal (and compared
+//! at 80), it cut commands at a word boundary, up to a whole word short of
+//! the edge (32 of 455 lines of `ls -o pid,user,cmd` differed at 80
+//! columns), and was slower (418 ms against 405 ms by hand, 1.03x; 0.62x
+//! `ps aux` against 0.48x in the same run).
 
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, presets};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{Out, Paint};
@@ -132,6 +129,10 @@ impl Table {
         Ok(())
     }
 
+    /// Aligned columns, written row by row as they are laid out: the only
+    /// state is one width per column and one line, so a table of thousands
+    /// of rows costs no more than its cells (comfy-table, used before,
+    /// kept about 160 bytes more per cell).
     fn render_terminal<W: Write>(
         &self,
         w: &mut W,
@@ -140,52 +141,61 @@ impl Table {
         header: bool,
     ) -> io::Result<()> {
         let limit = self.elastic_limit(width, header);
-        let mut table = comfy_table::Table::new();
-        table
-            .load_style(presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        if out.color {
-            table.enforce_styling();
-        } else {
-            table.force_no_tty();
-        }
-        if header {
-            table.set_header(self.columns.iter().map(|c| {
-                let cell = Cell::new(&c.header);
-                if out.color {
-                    cell.add_attribute(Attribute::Bold)
-                } else {
-                    cell
-                }
-            }));
-        }
+        let shown = |i: usize, text: &'_ str| -> String {
+            match limit {
+                Some(max) if self.columns.get(i).is_some_and(|c| c.elastic) => cut(text, max),
+                _ => text.to_string(),
+            }
+        };
+        let mut widths: Vec<usize> = self
+            .columns
+            .iter()
+            .map(|c| if header { c.header.width() } else { 0 })
+            .collect();
         for row in &self.rows {
-            table.add_row(row.iter().zip(&self.columns).map(|(cell, column)| {
-                let text = match limit {
-                    Some(max) if column.elastic => cut(&cell.text, max),
-                    _ => cell.text.clone(),
+            for (i, cell) in row.iter().enumerate().take(widths.len()) {
+                let text = if limit.is_some() && self.columns[i].elastic {
+                    shown(i, &cell.text).width()
+                } else {
+                    cell.text.width()
                 };
-                styled(Cell::new(text), cell.paint, out.color)
-            }));
-        }
-        for (i, column) in self.columns.iter().enumerate() {
-            if let Some(c) = table.column_mut(i) {
-                c.set_padding((
-                    0,
-                    if i + 1 == self.columns.len() {
-                        0
-                    } else {
-                        GAP as u16
-                    },
-                ));
-                c.set_cell_alignment(match column.align {
-                    Align::Left => CellAlignment::Left,
-                    Align::Right => CellAlignment::Right,
-                });
+                widths[i] = widths[i].max(text);
             }
         }
-        for line in table.lines() {
-            writeln!(w, "{}", line.trim_end())?;
+        let mut line = String::new();
+        let mut write = |cells: &mut dyn Iterator<Item = (String, Paint)>| -> io::Result<()> {
+            line.clear();
+            for (i, (text, paint)) in cells.enumerate().take(widths.len()) {
+                let pad = " ".repeat(widths[i].saturating_sub(text.width()));
+                let text = super::paint(&text, paint, out.color);
+                match self.columns[i].align {
+                    Align::Left => {
+                        line.push_str(&text);
+                        line.push_str(&pad);
+                    }
+                    Align::Right => {
+                        line.push_str(&pad);
+                        line.push_str(&text);
+                    }
+                }
+                if i + 1 < widths.len() {
+                    line.push_str(&" ".repeat(GAP));
+                }
+            }
+            let end = line.trim_end_matches(' ').len();
+            w.write_all(&line.as_bytes()[..end])?;
+            w.write_all(b"\n")
+        };
+        if header {
+            write(&mut self.columns.iter().map(|c| (c.header.clone(), Paint::Bold)))?;
+        }
+        for row in &self.rows {
+            write(
+                &mut row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, cell)| (shown(i, &cell.text), cell.paint)),
+            )?;
         }
         Ok(())
     }
@@ -209,23 +219,6 @@ impl Table {
             fixed += widest + GAP;
         }
         Some(width.saturating_sub(fixed).max(MIN_ELASTIC))
-    }
-}
-
-fn styled(cell: Cell, paint: Paint, color: bool) -> Cell {
-    if !color {
-        return cell;
-    }
-    match paint {
-        Paint::Plain => cell,
-        Paint::Bold => cell.add_attribute(Attribute::Bold),
-        Paint::Dim => cell.add_attribute(Attribute::Dim),
-        Paint::Red => cell.fg(Color::Red),
-        Paint::Green => cell.fg(Color::Green),
-        Paint::Yellow => cell.fg(Color::Yellow),
-        Paint::Blue => cell.fg(Color::Blue),
-        Paint::Magenta => cell.fg(Color::Magenta),
-        Paint::Cyan => cell.fg(Color::Cyan),
     }
 }
 

@@ -38,6 +38,13 @@ pub enum Value {
     /// A stand-in shown in tables but `null` in JSON: the `[name]` that
     /// takes the place of an empty command line.
     Shown(Vec<u8>),
+    /// A path from a `/proc` link (`exe`, `cwd`): untrusted bytes, with
+    /// ` (deleted)` after it in tables when it was removed; in JSON the
+    /// path alone, the deletion being a flag of its own ([`Value::deleted`]).
+    Path {
+        path: Vec<u8>,
+        deleted: bool,
+    },
     /// Absent (no tty, unreadable path): `-` in tables, `null` in JSON.
     None,
     /// Present but unreadable for lack of privilege: `-` in tables, `null` in
@@ -62,12 +69,28 @@ impl Value {
             Value::Int(n) => n.to_string(),
             Value::Percent(p) => format!("{p:.1}"),
             Value::Bytes(b) | Value::Shown(b) => sanitize::escape(b).into_owned(),
+            Value::Path { path, deleted } => {
+                let mut text = sanitize::escape(path).into_owned();
+                if *deleted {
+                    text.push_str(" (deleted)");
+                }
+                text
+            }
             Value::Text(t) => sanitize::escape_str(t).into_owned(),
             Value::Size(n) => human_size(*n),
             Value::Span(secs) => span(*secs),
             Value::CpuTime(secs) => cpu_time(*secs),
             Value::Time { started, .. } => started.to_string(),
             Value::None | Value::Denied => "-".to_string(),
+        }
+    }
+
+    /// For a path: whether it was deleted; `None` for any other value
+    /// (an unreadable path included).
+    pub fn deleted(&self) -> Option<bool> {
+        match self {
+            Value::Path { deleted, .. } => Some(*deleted),
+            _ => None,
         }
     }
 
@@ -97,7 +120,7 @@ impl Value {
 
     fn sort_bytes(&self) -> &[u8] {
         match self {
-            Value::Bytes(b) | Value::Shown(b) => b,
+            Value::Bytes(b) | Value::Shown(b) | Value::Path { path: b, .. } => b,
             Value::Text(t) => t.as_bytes(),
             _ => b"",
         }
@@ -111,7 +134,9 @@ impl Serialize for Value {
         match self {
             Value::Int(n) => s.serialize_i64(*n),
             Value::Percent(p) => s.serialize_f64((p * 10.0).round() / 10.0),
-            Value::Bytes(b) => s.serialize_str(&sanitize::to_json_string(b)),
+            Value::Bytes(b) | Value::Path { path: b, .. } => {
+                s.serialize_str(&sanitize::to_json_string(b))
+            }
             Value::Text(t) => s.serialize_str(t),
             Value::Size(n) => s.serialize_u64(*n),
             Value::Span(secs) | Value::CpuTime(secs) => {

@@ -2,9 +2,10 @@
 //! structs.
 //!
 //! A reader is told what it [`Need`]s and reads only those files: `stat`
-//! always (one small file gives the name, parents, state, times and memory),
-//! the owner by one `fstatat` of `/proc/PID`, and `cmdline`, `status`, `exe`,
-//! `cwd` only on request. A process that vanishes between the directory
+//! always (one small file gives the name, parents, state, times and virtual
+//! memory), the owner by one `fstatat` of `/proc/PID`, and `cmdline`,
+//! `status`, `statm` (exact RSS, see [`statm`]), `exe`, `cwd` only on
+//! request. A process that vanishes between the directory
 //! listing and the reads is skipped: that race is normal, not an error.
 
 pub mod activity;
@@ -20,6 +21,7 @@ pub mod net;
 pub mod ns;
 pub mod sched;
 pub mod stat;
+pub mod statm;
 pub mod status;
 pub mod system;
 pub mod tty;
@@ -39,6 +41,10 @@ pub struct Need {
     pub owner: bool,
     pub cmdline: bool,
     pub status: bool,
+    pub statm: bool,
+    /// The full name of a process whose `comm` was cut at 15 bytes
+    /// ([`long_name`]): its `cmdline` (or `exe`), read only for those.
+    pub name: bool,
     pub exe: bool,
     pub cwd: bool,
     /// `wchan`: the kernel function it sleeps in.
@@ -50,6 +56,8 @@ impl Need {
         owner: false,
         cmdline: false,
         status: false,
+        statm: false,
+        name: false,
         exe: false,
         cwd: false,
         wchan: false,
@@ -64,6 +72,14 @@ impl Need {
     };
     pub const STATUS: Need = Need {
         status: true,
+        ..Need::STAT
+    };
+    pub const STATM: Need = Need {
+        statm: true,
+        ..Need::STAT
+    };
+    pub const NAME: Need = Need {
+        name: true,
         ..Need::STAT
     };
     pub const EXE: Need = Need {
@@ -87,6 +103,8 @@ impl std::ops::BitOr for Need {
             owner: self.owner || o.owner,
             cmdline: self.cmdline || o.cmdline,
             status: self.status || o.status,
+            statm: self.statm || o.statm,
+            name: self.name || o.name,
             exe: self.exe || o.exe,
             cwd: self.cwd || o.cwd,
             wchan: self.wchan || o.wchan,
@@ -150,16 +168,31 @@ pub struct Process {
     /// Empty for kernel threads and zombies.
     pub cmdline: Option<Vec<u8>>,
     pub status: Option<Box<ProcStatus>>,
-    pub exe: Option<Field<Vec<u8>>>,
-    pub cwd: Option<Field<Vec<u8>>>,
+    pub statm: Option<statm::Statm>,
+    /// The name beyond `comm`'s 15 bytes, when [`Need::name`] found one.
+    pub long_name: Option<Vec<u8>>,
+    pub exe: Option<Field<Link>>,
+    pub cwd: Option<Field<Link>>,
     /// The kernel function it (or, for a thread row, the thread) sleeps in;
     /// `None` while it runs, when hidden, or when not read.
     pub wchan: Option<String>,
 }
 
+/// Where a `/proc/PID` link (`exe`, `cwd`) points. The kernel appends
+/// ` (deleted)` to the path of a file or directory that was removed; the
+/// suffix is taken off the path here, once, and kept as `deleted` (a file
+/// really named `x (deleted)` keeps its name: see [`fds::is_deleted`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub path: Vec<u8>,
+    pub deleted: bool,
+}
+
 impl Process {
+    /// The name: `comm`, or the longer name it was cut from when that was
+    /// read ([`long_name`]).
     pub fn name(&self) -> &[u8] {
-        &self.stat.name
+        self.long_name.as_deref().unwrap_or(&self.stat.name)
     }
 
     pub fn ppid(&self) -> i32 {
@@ -174,6 +207,12 @@ impl Process {
     /// [`Stat::has_ended`] for whether it has really ended.
     pub fn is_zombie(&self) -> bool {
         self.stat.state == b'Z'
+    }
+
+    /// Resident memory in pages: exact from `statm` when it was read, else
+    /// `stat`'s approximation (see [`statm`]).
+    pub fn rss_pages(&self) -> u64 {
+        self.statm.map_or(self.stat.rss_pages, |m| m.resident)
     }
 
     pub fn uid(&self) -> Option<u32> {
@@ -212,6 +251,38 @@ pub fn split_args(raw: &[u8]) -> Vec<&[u8]> {
         return Vec::new();
     }
     raw.split(|&b| b == 0).collect()
+}
+
+/// The longest name `comm` holds: the kernel keeps 15 bytes of it (TASK_COMM_LEN
+/// is 16, with the NUL).
+pub const COMM_MAX: usize = 15;
+
+/// The first argument (argv[0]) of a raw `cmdline`, or empty.
+fn first_arg(raw: &[u8]) -> &[u8] {
+    raw.split(|&b| b == 0).next().unwrap_or_default()
+}
+
+/// The name `comm` was cut from, as killall and psutil find it: when `comm`
+/// has its full 15 bytes and the base name of argv[0], or else of the
+/// executable's path, is longer and starts with them, that base name is the
+/// name. `None` when neither qualifies (a name of exactly 15 bytes, a
+/// process that renamed itself). `exe` is read only if argv[0] does not do.
+pub fn long_name(
+    comm: &[u8],
+    argv0: &[u8],
+    exe: impl FnOnce() -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    fn extends(comm: &[u8], path: &[u8]) -> Option<Vec<u8>> {
+        let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        (base.len() > comm.len() && base.starts_with(comm)).then(|| base.to_vec())
+    }
+    if comm.len() != COMM_MAX {
+        return None;
+    }
+    extends(comm, argv0).or_else(|| {
+        let exe = exe()?;
+        extends(comm, exe.strip_suffix(fds::DELETED).unwrap_or(&exe))
+    })
 }
 
 /// A raw `cmdline` joined with spaces, or `None` when it has no arguments.
@@ -258,15 +329,25 @@ impl Reader {
         let pids = self.pids()?;
         let mut out = Vec::new();
         for pid in pids {
-            let dir = pid.to_string();
-            if let Some(mut p) = self.read_at(&dir, pid, None, decide)
-                && keep(&p)
-                && self.fill_at(&dir, &mut p, need)
-            {
+            if let Some(p) = self.read_where(pid, decide, need, &mut keep) {
                 out.push(p);
             }
         }
         Ok(out)
+    }
+
+    /// One process, when `keep` accepts it: read with `decide` first, and
+    /// the rest of `need` only once kept (see [`Reader::all_where`]).
+    pub fn read_where(
+        &mut self,
+        pid: i32,
+        decide: Need,
+        need: Need,
+        keep: impl FnOnce(&Process) -> bool,
+    ) -> Option<Process> {
+        let dir = pid.to_string();
+        let mut p = self.read_at(&dir, pid, None, decide)?;
+        (keep(&p) && self.fill_at(&dir, &mut p, need)).then_some(p)
     }
 
     /// One process, or `None` when it does not exist (or vanished mid-read).
@@ -314,6 +395,8 @@ impl Reader {
             owner: None,
             cmdline: None,
             status: None,
+            statm: None,
+            long_name: None,
             exe: None,
             cwd: None,
             wchan: None,
@@ -384,6 +467,18 @@ impl Reader {
         } else {
             None
         };
+        let long_name = if need.name && stat.name.len() == COMM_MAX {
+            let argv0 = match &cmdline {
+                Some(raw) => first_arg(raw).to_vec(),
+                None => {
+                    dir.read_into("cmdline", &mut self.buf, false)?;
+                    first_arg(&self.buf).to_vec()
+                }
+            };
+            long_name(&stat.name, &argv0, || dir.readlink("exe").ok())
+        } else {
+            None
+        };
         Ok(Process {
             pid: dir.pid(),
             tid: None,
@@ -391,6 +486,8 @@ impl Reader {
             owner,
             cmdline,
             status,
+            statm: None,
+            long_name,
             exe: None,
             cwd: None,
             wchan: None,
@@ -455,11 +552,28 @@ impl Reader {
             owner: None,
             cmdline: None,
             status: None,
+            statm: None,
+            long_name: None,
             exe: None,
             cwd: None,
             wchan: None,
         };
         self.fill_at(dir, &mut p, need).then_some(p)
+    }
+
+    /// The link at `path` below `/proc`, ` (deleted)` taken off ([`Link`]).
+    fn link_at(&self, path: &str) -> Field<Link> {
+        Field::from_result(self.fs.readlink(path)).map(|mut target| {
+            let deleted =
+                target.ends_with(fds::DELETED) && fds::is_deleted(&target, self.fs.stat(path).ok());
+            if deleted {
+                target.truncate(target.len() - fds::DELETED.len());
+            }
+            Link {
+                path: target,
+                deleted,
+            }
+        })
     }
 
     /// Read what `need` asks for and `p` does not have yet. False when the
@@ -487,11 +601,29 @@ impl Reader {
                 Err(_) => None,
             };
         }
+        if need.statm && p.statm.is_none() {
+            p.statm = match self.fs.read_into(&at("statm"), &mut self.buf, true) {
+                Ok(()) => statm::parse(&self.buf),
+                Err(e) if crate::sys::is_gone(&e) => return false,
+                Err(_) => None,
+            };
+        }
+        if need.name && p.long_name.is_none() && p.stat.name.len() == COMM_MAX {
+            let argv0 = match &p.cmdline {
+                Some(raw) => first_arg(raw).to_vec(),
+                None => match self.fs.read_into(&at("cmdline"), &mut self.buf, false) {
+                    Ok(()) => first_arg(&self.buf).to_vec(),
+                    Err(e) if crate::sys::is_gone(&e) => return false,
+                    Err(_) => Vec::new(),
+                },
+            };
+            p.long_name = long_name(&p.stat.name, &argv0, || self.fs.readlink(&at("exe")).ok());
+        }
         if need.exe && p.exe.is_none() {
-            p.exe = Some(Field::from_result(self.fs.readlink(&at("exe"))));
+            p.exe = Some(self.link_at(&at("exe")));
         }
         if need.cwd && p.cwd.is_none() {
-            p.cwd = Some(Field::from_result(self.fs.readlink(&at("cwd"))));
+            p.cwd = Some(self.link_at(&at("cwd")));
         }
         if need.wchan && p.wchan.is_none() {
             // The kernel shows 0 to a reader without ptrace access, as
@@ -622,6 +754,32 @@ mod tests {
         let threads = reader.threads(me, Need::STAT);
         assert!(threads.iter().any(|t| t.tid == Some(me)));
         Ok(())
+    }
+
+    #[test]
+    fn long_names_extend_a_full_comm() {
+        let no_exe = || None;
+        let comm = b"averyveryveryve";
+        assert_eq!(comm.len(), COMM_MAX);
+        assert_eq!(
+            long_name(comm, b"/usr/bin/averyveryveryverylong", no_exe),
+            Some(b"averyveryveryverylong".to_vec())
+        );
+        // argv[0] no help (rewritten, or another name): the executable's.
+        assert_eq!(
+            long_name(comm, b"worker", || Some(
+                b"/opt/averyveryveryvery (deleted)".to_vec()
+            )),
+            Some(b"averyveryveryvery".to_vec())
+        );
+        assert_eq!(long_name(comm, b"/bin/other", no_exe), None);
+        // A 15-byte name is itself: nothing longer to find.
+        assert_eq!(long_name(comm, b"averyveryveryve", no_exe), None);
+        // Shorter than 15 bytes: not cut, never extended.
+        assert_eq!(
+            long_name(b"sleep", b"sleepy-forever-and-more", no_exe),
+            None
+        );
     }
 
     #[test]

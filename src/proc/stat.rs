@@ -77,9 +77,10 @@ impl Stat {
         matches!(self.state, b'Z' | b'X') && self.threads <= 1
     }
 
-    /// user + system CPU time, in clock ticks.
+    /// user + system CPU time, in clock ticks. Saturating: the fields are
+    /// any u64 a (future or hostile) kernel text gives.
     pub fn cpu_ticks(&self) -> u64 {
-        self.utime + self.stime
+        self.utime.saturating_add(self.stime)
     }
 }
 
@@ -129,6 +130,19 @@ pub fn parse(buf: &[u8]) -> Option<Stat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/fuzz_targets/proc_stat.rs): times near u64::MAX
+    /// overflowed their sum.
+    #[test]
+    fn huge_cpu_times_saturate() {
+        let line = format!(
+            "8741 (cp) R 8733 8733 17032 0 -1 4194304 130 0 0 0 {max} {max} 0 0 20 0 1 0 64793 4141056 569 18446744073709551615\n",
+            max = u64::MAX
+        );
+        let stat = parse(line.as_bytes()).expect("parses");
+        assert_eq!((stat.utime, stat.stime), (u64::MAX, u64::MAX));
+        assert_eq!(stat.cpu_ticks(), u64::MAX);
+    }
 
     const LINE: &[u8] = b"4242 (a) (b) S 1 4242 4242 34816 4242 4194560 100 0 2 0 7 3 0 0 20 0 1 0 123456 10485760 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
 

@@ -55,7 +55,7 @@ pub fn parse(buf: &[u8]) -> ProcStatus {
         let value = value.trim();
         let kb = || -> Option<u64> {
             let number = value.strip_suffix(" kB").unwrap_or(value);
-            number.trim().parse::<u64>().ok().map(|n| n * 1024)
+            number.trim().parse::<u64>().ok()?.checked_mul(1024)
         };
         let hex = || u64::from_str_radix(value, 16).unwrap_or(0);
         let int = || value.parse::<i64>().unwrap_or(0);
@@ -118,6 +118,15 @@ pub fn signals_in(mask: u64) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/fuzz_targets/proc_status.rs): a size in kB
+    /// beyond u64 bytes overflowed; it is unknown instead.
+    #[test]
+    fn sizes_beyond_u64_bytes_are_unknown() {
+        let s = parse(b"VmRSS:\t18446744073709551615 kB\nVmSwap:\t4 kB\n");
+        assert_eq!(s.vm_rss, None);
+        assert_eq!(s.vm_swap, Some(4096));
+    }
 
     const SAMPLE: &str = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t77\nPid:\t77\nPPid:\t1\nTracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\nGid:\t100\t100\t100\t100\nGroups:\t4 24 27\nVmPeak:\t    8000 kB\nVmRSS:\t     900 kB\nVmSwap:\t       0 kB\nThreads:\t1\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\nSigBlk:\t0000000000010000\nSigIgn:\t0000000000004001\nSigCgt:\t0000000000000a00\nvoluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t2\n";
 

@@ -28,6 +28,22 @@ pub struct GroupChild {
     pidfd: Option<PidFd>,
 }
 
+/// Leave SIGPIPE ignored in the command `cmd` starts, where std's
+/// `Command` would restore the default: for a ptool started with SIGPIPE
+/// ignored (see `sys::startup::sigpipe_was_ignored`). The hook makes std
+/// fork and exec instead of its `posix_spawn` path, which is why it is
+/// added only then.
+pub fn keep_sigpipe_ignored(cmd: &mut Command) {
+    // SAFETY: the closure runs in the child between fork and exec and makes
+    // one async-signal-safe call, signal(2) with SIG_IGN, allocating nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+}
+
 impl GroupChild {
     /// Start `cmd` as the leader of a new process group. std reports a
     /// failed `exec` (not found, not executable) as the error here. std

@@ -33,6 +33,7 @@ pub mod exitwatch;
 pub mod flock;
 pub mod jobs;
 pub mod kill;
+pub mod open;
 pub mod pidfd;
 pub mod poll;
 pub mod procfs;

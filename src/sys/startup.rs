@@ -15,20 +15,37 @@
 use std::ffi::{CStr, OsString, c_char, c_int};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStringExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether SIGPIPE was ignored when ptool started, before [`init`]
+/// ignored it for ptool's own sake.
+static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
 
 /// Start-up, as std's runtime would do it: SIGPIPE ignored, so that writing
 /// to a closed pipe is an EPIPE error (`ptool ls | head` then ends quietly
 /// with success), and descriptors 0, 1 and 2 open, so that a file ptool
 /// opens can never land on one of them and receive its output.
+///
+/// The disposition SIGPIPE had is recorded first ([`sigpipe_was_ignored`]):
+/// a command ptool runs inherits that one, as it inherits every other
+/// ignored signal, and as under `timeout` or `nohup`. With std's runtime
+/// that would be out of reach (it ignores SIGPIPE before `fn main`, and
+/// `#[unix_sigpipe]` is unstable); ptool's own C `main` calls this first.
 pub fn init() -> io::Result<()> {
     // SAFETY: setting a signal's disposition to SIG_IGN installs no handler
     // and is sound at any time; ptool has no other threads yet.
-    unsafe {
-        if libc::signal(libc::SIGPIPE, libc::SIG_IGN) == libc::SIG_ERR {
-            return Err(io::Error::last_os_error());
-        }
+    let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    if old == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
     }
+    SIGPIPE_WAS_IGNORED.store(old == libc::SIG_IGN, Ordering::Relaxed);
     reopen_closed_stdio()
+}
+
+/// Whether SIGPIPE was ignored when ptool started (see [`init`]). False
+/// where `init` did not run (the library's tests).
+pub fn sigpipe_was_ignored() -> bool {
+    SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed)
 }
 
 /// Open /dev/null on each of descriptors 0-2 that is closed. One `poll`

@@ -1375,3 +1375,43 @@ fn results_and_ungrouped_output() {
     out.success();
     assert_eq!(out.stdout, "a-b-");
 }
+
+/// Files fork opens by name never block it: a joblog FIFO that nothing
+/// reads is an error at once (open(2) used to wait for a reader forever),
+/// a directory as `-a` is refused, and a FIFO as `-a` streams what its
+/// writer sends.
+#[test]
+fn fifos_never_block_fork() {
+    let dir = TempDir::new("fork-fifo");
+    let fifo = dir.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let fifo = fifo.to_str().unwrap().to_string();
+    let out = ptool(["fork", "--joblog", &fifo, "true", ":::", "a"]);
+    assert_ne!(out.code(), 0);
+    assert!(
+        out.stderr.contains("a FIFO that nothing is reading"),
+        "{}",
+        out.stderr
+    );
+    let out = ptool(["fork", "-a", dir.dir().to_str().unwrap(), "echo"]);
+    assert_ne!(out.code(), 0);
+    assert!(out.stderr.contains("(a directory)"), "{}", out.stderr);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "a\nb\n"))
+    };
+    let out = ptool(["fork", "-k", "-a", &fifo, "echo"]);
+    // Should ptool not have opened the FIFO, a reader of our own lets the
+    // writer's open return, so the join below is bounded.
+    let _unblock = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+    };
+    let written = writer.join().expect("writer thread");
+    out.success();
+    assert_eq!(out.stdout, "a\nb\n");
+    written.expect("the writer wrote");
+}

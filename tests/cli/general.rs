@@ -134,3 +134,122 @@ fn without_pidfds_every_command_falls_back_to_kill_and_proc() {
     assert!(out.stderr.is_empty(), "{out:#?}");
     assert!(victim.wait_gone(victim.pid()));
 }
+
+/// Every duration flag takes any duration its parser accepts: a deadline
+/// beyond the clock's range is "never", not a panic (`Instant + Duration`
+/// overflowed in every one of these before).
+#[test]
+fn huge_durations_are_never_not_a_panic() {
+    const HUGE: &str = "500000000000y";
+    let never = NEVER_A_PID.to_string();
+    let m = marker("huge-durations");
+    let dir = TempDir::new("huge-durations");
+    let lock = dir.path("lock").to_str().unwrap().to_string();
+    let v = Victim::start(&m, &[]);
+    let pid = v.pid().to_string();
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["spawn", "--wait", "-t", HUGE, "--", "true"], 0),
+        // TERM at 10ms ends sleep; KILL would come "never".
+        (
+            vec![
+                "spawn", "--wait", "-t", "10ms", "-k", HUGE, "--", "sleep", "5",
+            ],
+            124,
+        ),
+        (vec!["wait", "--timeout", HUGE, &never], 1),
+        (vec!["wait", "--status-wait", HUGE, &never], 1),
+        (vec!["fork", "--timeout", HUGE, "echo", ":::", "a"], 0),
+        // The job's TERM at 10ms ends it; one job failed.
+        (
+            vec![
+                "fork",
+                "--timeout",
+                "10ms",
+                "--grace",
+                HUGE,
+                "sleep",
+                ":::",
+                "5",
+            ],
+            1,
+        ),
+        (vec!["ls", "--older", HUGE, "-f", &m], 1),
+        (vec!["ls", "--younger", HUGE, "--pids", "-f", &m], 0),
+        (vec!["kill", "--dry-run", "--grace", HUGE, &pid], 0),
+        (vec!["lock", "--timeout", HUGE, &lock, "--", "true"], 0),
+        // Last: ends the victim, which leaves on TERM.
+        (vec!["kill", "--grace", HUGE, &pid], 0),
+    ];
+    for (args, code) in cases {
+        let out = ptool(&args);
+        assert!(!out.stderr.contains("panic"), "{args:?}: {}", out.stderr);
+        out.expect_code(code);
+    }
+    assert!(v.wait_gone(v.pid()), "kill --grace {HUGE} ended the victim");
+}
+
+/// `--timeout 0` is no time at all everywhere: `wait` looks once and gives
+/// up (124, at once), `spawn --wait` and `fork` refuse it as a usage error,
+/// before starting anything.
+#[test]
+fn timeout_zero_is_no_time_everywhere() {
+    let m = marker("timeout-zero");
+    let v = Victim::start(&m, &[]);
+    let started = std::time::Instant::now();
+    let out = ptool(["wait", "--timeout", "0", &v.pid().to_string()]);
+    out.expect_code(124);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(alive(v.pid()), "the victim is untouched");
+    // fork's usage errors exit 255, a code no count of failed jobs can be.
+    for (args, code) in [
+        (vec!["spawn", "--wait", "--timeout", "0", "--", "true"], 2),
+        (vec!["fork", "--timeout", "0", "true", ":::", "a"], 255),
+    ] {
+        let out = ptool(&args);
+        out.expect_code(code);
+        assert!(
+            out.stderr.contains("--timeout 0 would stop"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// Whatever ptool writes is sanitized: clap's usage errors quote the user's
+/// argument, which may hold CR, C1 controls (CSI is one) and bidi
+/// overrides; none reaches stderr raw. JSON escapes them as `\u`.
+#[test]
+fn usage_errors_and_json_escape_hostile_text() {
+    let hostile = "x\r\u{9b}31m\u{202e}\u{7f}y";
+    let raw = |text: &str| {
+        text.chars().any(|c| {
+            c == '\r' || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || c == '\u{202e}'
+        })
+    };
+    for args in [
+        vec!["ls", "-o", hostile],
+        vec!["ls", "--sort", hostile],
+        vec!["kill", "-s", hostile, "1"],
+        vec!["wait", "--timeout", hostile, "1"],
+        vec!["ls", "--state", hostile],
+        vec!["spawn", "--nice", hostile, "--", "true"],
+        vec!["ls", &format!("--{hostile}")],
+    ] {
+        let out = ptool(&args);
+        out.usage_error();
+        assert!(!raw(&out.stderr), "{args:?}: {:?}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {:?}", out.stderr);
+    }
+    // JSON: a victim named with them.
+    let m = marker("json-hostile");
+    let v = Victim::start(&m, &["--name", "a\u{9b}\u{202e}\u{7f}b"]);
+    let out = ptool(["ls", "--json", "-o", "pid,name", &v.pid().to_string()]);
+    out.success();
+    assert!(!raw(&out.stdout), "{:?}", out.stdout);
+    assert!(
+        out.stdout.contains(r"a\u009b\u202e\u007fb"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.json()[0]["name"], "a\u{9b}\u{202e}\u{7f}b");
+}

@@ -523,6 +523,42 @@ fn another_users_process_shows_public_parts_and_says_denied() {
     );
 }
 
+/// An environment entry without `=` is not `KEY=`: the page shows it
+/// without `=`, JSON gives it null (and `KEY=` the empty string).
+#[test]
+fn environment_entries_without_equals_stay_apart() {
+    let m = marker("info-bare-env");
+    let bare = format!("PTOOL_BARE_{}", std::process::id());
+    let mut cmd = Command::new(victim_path());
+    cmd.arg(&m)
+        .args(["--bare-env", &bare])
+        .env("PTOOL_EMPTY_VALUE", "");
+    let v = Victim::start_cmd(&m, cmd);
+    let pid = v.pid().to_string();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        environ.split(|&b| b == 0).any(|e| e == bare.as_bytes()),
+        "the victim has the bare entry"
+    );
+
+    let out = ptool(["info", "--env", "--json", &pid]);
+    out.success();
+    let env = &out.json()["environment"];
+    assert_eq!(env[&bare], Value::Null);
+    assert_eq!(env["PTOOL_EMPTY_VALUE"], "");
+
+    let out = ptool(["info", "--env", &pid]);
+    out.success();
+    let lines: Vec<&str> = out.stdout.lines().map(str::trim).collect();
+    assert!(lines.contains(&bare.as_str()), "{}", out.stdout);
+    assert!(lines.contains(&"PTOOL_EMPTY_VALUE="), "{}", out.stdout);
+    assert!(
+        !lines.contains(&format!("{bare}=").as_str()),
+        "{}",
+        out.stdout
+    );
+}
+
 /// `/proc/PID/task/TID/stat` field `n` (counted as in proc_pid_stat(5)).
 fn task_field(pid: i32, tid: i32, n: usize) -> String {
     let raw = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).expect("stat");

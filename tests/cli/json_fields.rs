@@ -154,8 +154,12 @@ fn ls_fields_are_the_documented_columns() {
         rows.iter().any(|r| r["pid"] == v.pid()),
         "the victim is listed: {out:#?}"
     );
+    // Path columns bring their `<key>_deleted` flag (documented in their
+    // rows).
+    let mut expected = documented.clone();
+    expected.extend(["exe_deleted".to_string(), "cwd_deleted".to_string()]);
     for r in rows {
-        assert_eq!(keys(r), documented, "{r}");
+        assert_eq!(keys(r), expected, "{r}");
     }
 }
 

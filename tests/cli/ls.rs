@@ -2,6 +2,7 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -55,7 +56,7 @@ fn json_agrees_with_proc_and_ps() {
         assert_eq!(row["name"], name.as_str());
         assert!(row["cmd"].as_str().unwrap().contains(&m));
 
-        let ps = std::process::Command::new("ps")
+        let ps = Command::new("ps")
             .args(["-o", "user=,ppid=,rss=", "-p", &pid.to_string()])
             .output()
             .unwrap();
@@ -157,10 +158,7 @@ fn pids_mode_is_like_pgrep() {
     let listed: Vec<i32> = out.stdout.lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(listed, sorted(v.pids()));
 
-    let pgrep = std::process::Command::new("pgrep")
-        .args(["-f", &m])
-        .output()
-        .unwrap();
+    let pgrep = Command::new("pgrep").args(["-f", &m]).output().unwrap();
     let pgrep: Vec<i32> = String::from_utf8_lossy(&pgrep.stdout)
         .lines()
         .map(|l| l.parse().unwrap())
@@ -428,6 +426,198 @@ fn listing_everything_includes_ptools_ancestors() {
     assert!(!out.stdout.lines().any(|l| l == me), "{out:#?}");
 }
 
+/// RSS and %MEM are exact: what `statm` and `status` say (`/proc/PID/stat`'s
+/// field 24 is an approximate per-CPU sum), what `info`, `ps` and psutil
+/// say for the same idle processes.
+#[test]
+fn rss_and_mem_agree_with_info_ps_and_psutil() {
+    let m = marker("ls-rss");
+    let v = Victim::start(&m, &["--kids", "_,_", "--threads", "3"]);
+    let rows = listed(&m, &["-o", "pid,rss,mem"]);
+    assert_eq!(pids_of(&rows), sorted(v.pids()));
+    let page = rustix::param::page_size() as u64;
+    let mem_total: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("MemTotal")
+        * 1024;
+    for row in &rows {
+        let pid = row["pid"].as_i64().unwrap().to_string();
+        let rss = row["rss"].as_u64().unwrap();
+        let statm: u64 = std::fs::read_to_string(format!("/proc/{pid}/statm"))
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(rss, statm * page, "statm of {pid}");
+        let info = ptool(["info", "--json", &pid]);
+        info.success();
+        assert_eq!(info.json()["resources"]["rss"], rss, "info about {pid}");
+        let ps = Command::new("ps")
+            .args(["-o", "rss=", "-p", &pid])
+            .output()
+            .expect("run ps");
+        let ps_kib: u64 = String::from_utf8_lossy(&ps.stdout)
+            .trim()
+            .parse()
+            .expect("ps rss");
+        assert_eq!(rss, ps_kib * 1024, "ps about {pid}");
+        let expected_mem = (rss as f64 * 1000.0 / mem_total as f64).round() / 10.0;
+        assert_eq!(row["mem"].as_f64().unwrap(), expected_mem, "%MEM of {pid}");
+        if let Some(out) = psutil(
+            "print(psutil.Process(int(sys.argv[1])).memory_info().rss)",
+            &[&pid],
+        ) {
+            assert_eq!(out.trim(), rss.to_string(), "psutil about {pid}");
+        }
+    }
+}
+
+/// A name longer than the 15 bytes the kernel keeps: matched and shown
+/// whole, as killall and psutil see it, when argv[0] carries it.
+#[test]
+fn names_longer_than_15_bytes_match_whole() {
+    let m = marker("ls-long");
+    let dir = TempDir::new_in(env!("CARGO_TARGET_TMPDIR"), "ls-long");
+    // Unique to this test run: nothing else matches it, with killall too.
+    let name = format!("ptool-long-{}-victim", std::process::id());
+    assert!(name.len() > 15);
+    let exe = dir.path(&name);
+    std::fs::hard_link(victim_path(), &exe).unwrap();
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&m);
+    let v = Victim::start_cmd(&m, cmd);
+    let pid = v.pid().to_string();
+    let (comm, _) = stat_fields(v.pid());
+    assert_eq!(comm, name[..15], "the kernel cut the name");
+
+    for args in [
+        vec!["ls", "--pids", "-x", "-n", name.as_str()],
+        vec!["ls", "--pids", "-n", &format!("{}$", &name[11..])],
+    ] {
+        let out = ptool(&args);
+        out.success();
+        assert_eq!(out.stdout, format!("{pid}\n"), "{args:?}");
+    }
+    // The cut name is not the name any more, exactly.
+    ptool(["ls", "--pids", "-x", "-n", &name[..15]]).expect_code(1);
+    let out = ptool(["ls", "--json", "-o", "pid,name", &pid]);
+    out.success();
+    assert_eq!(out.json()[0]["name"], name.as_str());
+    let out = ptool(["ls", "--no-header", "-o", "name", &pid]);
+    out.success();
+    assert_eq!(out.stdout.trim_end(), name);
+
+    if let Some(out) = psutil("print(psutil.Process(int(sys.argv[1])).name())", &[&pid]) {
+        assert_eq!(out.trim(), name, "psutil");
+    }
+    if have_tool("killall") {
+        // Signal 0: checks that killall finds it, and changes nothing.
+        let status = Command::new("killall")
+            .args(["-s", "0", "-e", &name])
+            .status()
+            .expect("run killall");
+        assert!(status.success(), "killall -e finds {name}");
+    }
+}
+
+/// A removed executable and working directory: the path without the
+/// kernel's " (deleted)", a `*_deleted` flag in JSON, a marker in tables,
+/// and `ls` and `info` agree.
+#[test]
+fn deleted_exe_and_cwd_are_flagged() {
+    let m = marker("ls-deleted");
+    let dir = TempDir::new_in(env!("CARGO_TARGET_TMPDIR"), "ls-deleted");
+    let exe = dir.path(&m);
+    std::fs::hard_link(victim_path(), &exe).unwrap();
+    let cwd = dir.path("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&m).current_dir(&cwd);
+    let v = Victim::start_cmd(&m, cmd);
+    let pid = v.pid().to_string();
+    // A live one, for contrast.
+    let plain = Victim::start(&m, &[]);
+    std::fs::remove_file(&exe).unwrap();
+    std::fs::remove_dir(&cwd).unwrap();
+    let (exe, cwd) = (exe.to_str().unwrap(), cwd.to_str().unwrap());
+
+    let out = ptool(["ls", "--json", "-o", "pid,exe,cwd", &pid]);
+    out.success();
+    let row = &out.json()[0];
+    assert_eq!(row["exe"], exe);
+    assert_eq!(row["exe_deleted"], true);
+    assert_eq!(row["cwd"], cwd);
+    assert_eq!(row["cwd_deleted"], true);
+    let out = ptool([
+        "ls",
+        "--json",
+        "-o",
+        "pid,exe,cwd",
+        &plain.pid().to_string(),
+    ]);
+    out.success();
+    let row = &out.json()[0];
+    assert_eq!(row["exe"], victim_path());
+    assert_eq!(row["exe_deleted"], false);
+    assert_eq!(row["cwd_deleted"], false);
+
+    let out = ptool(["ls", "--no-header", "-o", "exe,cwd", &pid]);
+    out.success();
+    assert_eq!(
+        out.stdout.split_whitespace().collect::<Vec<_>>(),
+        [exe, "(deleted)", cwd, "(deleted)"]
+    );
+
+    let out = ptool(["info", "--json", &pid]);
+    out.success();
+    let p = &out.json()["program"];
+    assert_eq!(p["exe"], exe);
+    assert_eq!(p["exe_deleted"], true);
+    assert_eq!(p["cwd"], cwd);
+    assert_eq!(p["cwd_deleted"], true);
+    let out = ptool(["info", &pid]);
+    out.success();
+    let line = |key: &str| {
+        out.stdout
+            .lines()
+            .find_map(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .filter(|r| r.starts_with(' '))
+            })
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("{key} in {}", out.stdout))
+            .to_string()
+    };
+    assert_eq!(line("exe"), format!("{exe} (deleted)"));
+    assert_eq!(line("cwd"), format!("{cwd} (deleted)"));
+}
+
+/// `ls --pids` (pgrep's job) prints each match as it is found and keeps
+/// none: 400 more matches cost no memory to speak of (about 1 KiB each when
+/// every match was kept to the end).
+#[test]
+fn pids_are_streamed_in_flat_memory() {
+    let m = marker("ls-flat");
+    let kids = vec!["_"; 400].join(",");
+    let v = Victim::start(&m, &["--kids", &kids]);
+    assert_eq!(v.pids().len(), 401);
+    let none = format!("{m}-matches-nothing");
+    let (code, idle) = ptool_peak_kib(&["ls", "--pids", "-f", &none]);
+    assert_eq!(code, 1);
+    let (code, busy) = ptool_peak_kib(&["ls", "--pids", "-f", &m]);
+    assert_eq!(code, 0);
+    assert!(
+        busy <= idle + 128,
+        "401 matches: {busy} KiB, none: {idle} KiB"
+    );
+}
+
 #[test]
 fn wchan_and_thread_times_agree_with_ps_and_proc() {
     let m = marker("ls-wchan");
@@ -445,7 +635,7 @@ fn wchan_and_thread_times_agree_with_ps_and_proc() {
     let rows = out.json();
     let rows = rows.as_array().expect("array");
     assert_eq!(rows.len(), 3, "{rows:?}");
-    let ps = std::process::Command::new("ps")
+    let ps = Command::new("ps")
         .args(["-L", "-o", "tid=,wchan:64=", "-p", &pid])
         .output();
     let ps = match ps {

@@ -698,3 +698,140 @@ fn a_group_leader_outside_the_pid_namespace_reads_as_0() {
     let fields: Vec<&str> = row("1").expect("PID 1 listed").split_whitespace().collect();
     assert_eq!(fields, ["1", "0", "0"], "{out:#?}");
 }
+
+/// Short options with their values attached are options, not the command.
+#[test]
+fn attached_short_values_are_options() {
+    let m = marker("spawn-attached");
+    let out = ptool([
+        "spawn",
+        "--wait",
+        "-t100ms",
+        "-k5s",
+        "-sTERM",
+        "-C/",
+        "-eMARK=on",
+        "--",
+        victim_path(),
+        &m,
+        "--forever",
+    ]);
+    out.expect_code(124);
+    assert!(
+        out.stderr.contains("timed out after 100ms"),
+        "{}",
+        out.stderr
+    );
+    let out = ptool([
+        "spawn",
+        "--wait",
+        "-eMARK=on",
+        "-C/",
+        "sh",
+        "-c",
+        "echo $MARK; pwd",
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "on\n/\n");
+}
+
+/// A FIFO (or a device) where a file is expected never blocks ptool: a
+/// pidfile that is one is refused at once, even with --replace (the
+/// atomic rename would have replaced the FIFO itself), and a log FIFO
+/// that nothing reads is an error at once, not a hang.
+#[test]
+fn fifos_and_devices_are_refused_not_waited_on() {
+    let dir = TempDir::new("spawn-fifo");
+    let fifo = dir.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    for extra in [&[][..], &["--replace"][..]] {
+        let mut args = vec!["spawn", "--pidfile", fifo];
+        args.extend_from_slice(extra);
+        args.extend(["--", "true"]);
+        let out = ptool(&args);
+        out.expect_code(125);
+        assert_eq!(
+            out.stderr,
+            format!("ptool: pidfile {fifo} is a FIFO; not replacing it\n")
+        );
+        let kind = std::fs::symlink_metadata(fifo).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "the FIFO is still there"
+        );
+    }
+    let out = ptool(["spawn", "--pidfile", "/dev/null", "--replace", "--", "true"]);
+    out.expect_code(125);
+    assert!(
+        out.stderr.contains("is a character device"),
+        "{}",
+        out.stderr
+    );
+    let out = ptool(["spawn", "--log", fifo, "--", "true"]);
+    out.expect_code(125);
+    assert!(
+        out.stderr.contains("a FIFO that nothing is reading"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `spawn --wait` against coreutils `timeout` on the same commands: the
+/// command inherits the signals ignored when ptool started, SIGPIPE
+/// included (ptool ignores it for itself), and `--signal` takes what
+/// `timeout -s` takes, 0 included (nothing at the deadline, then
+/// `--kill-after`'s KILL).
+#[test]
+fn foreground_runs_agree_with_timeout() {
+    if !have_tool("timeout") {
+        return;
+    }
+    let sh = |script: &str| {
+        let out = Command::new("sh")
+            .args(["-c", script])
+            .env("PTOOL", ptool_path())
+            .output()
+            .expect("run sh");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let ignored = |runner: &str| {
+        sh(&format!(
+            "trap '' PIPE USR1; {runner} grep SigIgn /proc/self/status"
+        ))
+    };
+    let (code, theirs) = ignored("timeout 10");
+    assert_eq!(code, 0);
+    assert_eq!(ignored("\"$PTOOL\" spawn --wait --"), (0, theirs.clone()));
+    assert_eq!(ignored("\"$PTOOL\" spawn --wait -t 10s --"), (0, theirs));
+    // Not ignored at the start: the command gets SIGPIPE's default.
+    let (_, plain) = sh("\"$PTOOL\" spawn --wait -- grep SigIgn /proc/self/status");
+    let mask = u64::from_str_radix(plain.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "{plain}");
+
+    for (sig, duration, command) in [
+        ("TERM", "50ms", "sleep 2"),
+        ("SIGTERM", "50ms", "sleep 2"),
+        ("sigterm", "50ms", "sleep 2"),
+        ("15", "50ms", "sleep 2"),
+        ("KILL", "50ms", "sleep 2"),
+        ("RTMIN+1", "50ms", "sleep 2"),
+        ("0", "50ms", "sleep 0.3"),
+    ] {
+        let (theirs, _) = sh(&format!(
+            "timeout -s {sig} {} {command}",
+            duration.trim_end_matches("ms").parse::<f64>().unwrap() / 1000.0
+        ));
+        let (ours, _) = sh(&format!(
+            "\"$PTOOL\" -q spawn --wait -s {sig} -t {duration} -- {command}"
+        ));
+        assert_eq!(ours, theirs, "-s {sig}");
+    }
+    // 0, then KILL after --kill-after: 137 for both.
+    let (theirs, _) = sh("timeout -s 0 -k 0.2 0.05 sleep 3");
+    let (ours, _) = sh("\"$PTOOL\" -q spawn --wait -s 0 -k 200ms -t 50ms -- sleep 3");
+    assert_eq!((ours, theirs), (137, 137));
+}

@@ -55,8 +55,39 @@ pub fn ptool_path() -> &'static str {
     env!("CARGO_BIN_EXE_ptool")
 }
 
+/// The `ptool-victim` binary. It is a package of its own (so that
+/// `cargo install --path .` does not install it), which Cargo does not
+/// build for this package's tests: the first call builds it, with the
+/// Cargo running the tests, into the same target directory and profile as
+/// this test binary (`target/<profile>/deps/cli-HASH`), and a failed build
+/// fails the test that needed it.
 pub fn victim_path() -> &'static str {
-    env!("CARGO_BIN_EXE_ptool-victim")
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test binary is in target/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("target/<profile>");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "--quiet", "-p", "ptool-victim", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir)
+            .stdin(Stdio::null());
+        if profile_dir.file_name() == Some(OsStr::new("release")) {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo to build ptool-victim");
+        assert!(status.success(), "building ptool-victim failed: {status}");
+        let path = profile_dir.join("ptool-victim");
+        path.into_os_string()
+            .into_string()
+            .expect("a UTF-8 target directory")
+    })
 }
 
 /// A `Command` for the ptool binary with a predictable environment.
@@ -972,4 +1003,87 @@ pub fn reused_pid(m: &str) -> Option<(Target, Victim)> {
     let second = victim_with_pid(selected.pid, m, &[])?;
     selected.start_ticks = target_of(second.pid()).start_ticks;
     Some((selected, second))
+}
+
+/// Whether a test that needs `what` (a peer tool, a Python module) can run
+/// here. When it cannot, the test says why and skips, except under
+/// `CI=true`, where `.ci/run` installs what the tests need: there it fails.
+pub fn available(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(!ci, "{what} is missing, and CI=true: .ci/run installs it");
+    eprintln!("skipped: {what} is not installed");
+    false
+}
+
+/// Whether `tool` is on PATH (see [`available`]).
+pub fn have_tool(tool: &str) -> bool {
+    let found = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(tool))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    });
+    available(tool, found)
+}
+
+/// Run `python3 -c SCRIPT ARGS...` with psutil, and return its stdout; `None`
+/// (the test skips, or fails under CI, see [`available`]) without psutil.
+pub fn psutil(script: &str, args: &[&str]) -> Option<String> {
+    static HAVE: OnceLock<bool> = OnceLock::new();
+    let have = *HAVE.get_or_init(|| {
+        Command::new("python3")
+            .args(["-c", "import psutil"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !available("python3 with psutil", have) {
+        return None;
+    }
+    let out = Command::new("python3")
+        .args(["-c", &format!("import psutil, sys\n{script}")])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "psutil script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("utf-8"))
+}
+
+/// Run `ptool ARGS` (stdout to /dev/null) and return its exit code and peak
+/// resident memory in KiB (`ru_maxrss` from wait4, as GNU time reports it).
+pub fn ptool_peak_kib(args: &[&str]) -> (i32, u64) {
+    let child = ptool_cmd(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ptool");
+    let pid = child.id() as libc::pid_t;
+    let guard = ChildGuard::new(child);
+    let fd = pidfd(pid).expect("pidfd of ptool");
+    assert!(wait_fd(&fd, BOUND), "ptool did not exit within {BOUND:?}");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own unwaited child, which has exited (its pidfd
+    // said so); status and usage are valid for writes.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
+    std::mem::forget(guard);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    (code, usage.ru_maxrss as u64)
 }

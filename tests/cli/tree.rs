@@ -498,10 +498,12 @@ fn terminals_get_unicode_bold_matches_and_cut_lines() {
     let args = format!("tree -a {}", v.pid());
     let text = on_terminal(&args, &[("COLUMNS", "30"), ("NO_COLOR", "1")]).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    // With -a, as with pstree -a, the two c's are not compacted.
+    assert_eq!(lines.len(), 4, "{text}");
     assert!(lines.iter().all(|l| l.chars().count() <= 30), "{text}");
     assert_eq!(lines[0], format!("ptool-victim {}…", &m[..16]));
-    assert!(lines[2].starts_with("  └─2*[c /proc/self/exe"), "{text}");
+    assert!(lines[2].starts_with("  ├─c /proc/self/exe"), "{text}");
+    assert!(lines[3].starts_with("  └─c /proc/self/exe"), "{text}");
     let piped = ptool(["tree", "-a", &v.pid().to_string()]);
     piped.success();
     assert!(
@@ -512,4 +514,57 @@ fn terminals_get_unicode_bold_matches_and_cut_lines() {
             .unwrap()
             .ends_with("--kids b(c,c)")
     );
+}
+
+/// The labels of a drawing, each line without its tree lines, sorted: the
+/// layouts of `pstree` and `ptool tree` differ (indents, child order), the
+/// labels must not.
+fn labels(drawing: &str) -> Vec<String> {
+    let mut out: Vec<String> = drawing
+        .lines()
+        .map(|l| l.trim_start_matches([' ', '|', '`', '-', '+']).to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `tree -a` is `pstree -a`: every process on its own line (identical ones
+/// are not compacted, threads still are), and a process without a command
+/// line, here a zombie, in parentheses.
+#[test]
+fn args_draw_like_pstree_a() {
+    let m = marker("tree-args");
+    let v = Victim::start(&m, &["--kids", "_,_,_", "--zombie", "--threads", "2"]);
+    let pid = v.pid().to_string();
+    let out = ptool(["tree", "-a", "-T", "--ascii", &pid]);
+    out.success();
+    let ours = labels(&out.stdout);
+    let args = format!("{m} --child");
+    assert_eq!(
+        ours.iter()
+            .filter(|l| l.starts_with("exe ") && l.ends_with(&args))
+            .count(),
+        3,
+        "three identical children, each on its line:\n{}",
+        out.stdout
+    );
+    assert!(
+        ours.contains(&"(ptool-victim)".to_string()),
+        "the zombie:\n{}",
+        out.stdout
+    );
+    assert!(
+        ours.iter().any(|l| l.ends_with("*[{ptool-victim}]")),
+        "threads compact:\n{}",
+        out.stdout
+    );
+    if have_tool("pstree") {
+        let theirs = std::process::Command::new("pstree")
+            .args(["-a", &pid])
+            .env("LC_ALL", "C")
+            .output()
+            .expect("run pstree");
+        assert!(theirs.status.success());
+        assert_eq!(ours, labels(&String::from_utf8_lossy(&theirs.stdout)));
+    }
 }

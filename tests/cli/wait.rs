@@ -525,3 +525,28 @@ fn a_terminal_gets_a_header_and_aligned_columns() {
         "{text}"
     );
 }
+
+/// A FIFO as `--pidfile` is refused at once (the open used to block until a
+/// writer came, with `--timeout` not running), with or without --timeout.
+#[test]
+fn a_fifo_pidfile_is_refused_at_once() {
+    let dir = TempDir::new("wait-fifo");
+    let fifo = dir.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    for extra in [&[][..], &["--timeout", "1s"][..]] {
+        let mut args = vec!["wait", "--pidfile", fifo];
+        args.extend_from_slice(extra);
+        let started = Instant::now();
+        let out = ptool(&args);
+        out.usage_error();
+        assert!(started.elapsed() < Duration::from_secs(1), "{args:?}");
+        assert_eq!(
+            out.stderr,
+            format!("ptool: cannot read pidfile {fifo}: not a regular file (a FIFO)\n")
+        );
+    }
+    let out = ptool(["wait", "--pidfile", dir.dir().to_str().unwrap()]);
+    out.usage_error();
+    assert!(out.stderr.contains("(a directory)"), "{}", out.stderr);
+}

@@ -54,10 +54,14 @@ impl Joblog {
     /// Create (truncate) the joblog, or open it to append (`--resume` and
     /// friends); the header is written when the file is new or empty.
     pub fn open(path: &Path, append: bool) -> io::Result<Joblog> {
+        // A FIFO without a reader: ENXIO at once, not a hang.
         let mut file = if append {
-            OpenOptions::new().create(true).append(true).open(path)?
+            crate::sys::open::open_output(path, OpenOptions::new().create(true).append(true))?
         } else {
-            File::create(path)?
+            crate::sys::open::open_output(
+                path,
+                OpenOptions::new().write(true).create(true).truncate(true),
+            )?
         };
         if file.metadata()?.len() == 0 {
             file.write_all(JOBLOG_HEADER.as_bytes())?;

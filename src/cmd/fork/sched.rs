@@ -369,7 +369,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             self.next_start = self
                 .settings
                 .delay
-                .map(|d| now.checked_add(d).unwrap_or(now + FAR_FUTURE));
+                .map(|d| crate::duration::deadline(now, d).unwrap_or(now + FAR_FUTURE));
             self.start(pending)?;
         }
         Ok(())
@@ -489,6 +489,9 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             } else {
                 Stdio::piped()
             });
+        if crate::sys::startup::sigpipe_was_ignored() {
+            crate::sys::jobs::keep_sigpipe_ignored(&mut command);
+        }
         let started = Instant::now();
         let started_wall = SystemTime::now();
         match GroupChild::spawn(&mut command).and_then(take_pipes) {
@@ -610,15 +613,14 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     /// The moment a job must be stopped for running too long.
     fn deadline_of(&self, job: &Running) -> Option<Instant> {
         match self.settings.timeout? {
-            TimeoutSpec::Fixed(d) => job.started.checked_add(d),
+            TimeoutSpec::Fixed(d) => crate::duration::deadline(job.started, d),
             TimeoutSpec::PercentOfMedian(pct) => {
                 if self.median.len() < MEDIAN_MIN {
                     return None;
                 }
                 let secs = self.median.get()?.as_secs_f64() * pct / 100.0;
                 // A limit past what a Duration holds is no limit.
-                job.started
-                    .checked_add(Duration::try_from_secs_f64(secs).ok()?)
+                crate::duration::deadline(job.started, Duration::try_from_secs_f64(secs).ok()?)
             }
         }
     }
@@ -1072,9 +1074,11 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             if self.settings.quiet {
                 return Ok(());
             }
-            let mut line =
-                serde_json::to_vec(&super::report::job_json(&done.report, &done.out, &done.err))
-                    .map_err(io::Error::other)?;
+            let mut line = crate::output::json::to_vec(&super::report::job_json(
+                &done.report,
+                &done.out,
+                &done.err,
+            ))?;
             line.push(b'\n');
             return self.write(&line, b"");
         }
@@ -1209,7 +1213,7 @@ fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
     } else {
         let _ = job.child.signal_group(Signal::TERM.number());
         // A grace past the clock's range means KILL never comes.
-        job.kill_at = now.checked_add(grace);
+        job.kill_at = crate::duration::deadline(now, grace);
     }
 }
 

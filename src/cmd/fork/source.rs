@@ -200,10 +200,9 @@ impl InputReader {
         if path.as_os_str() == "-" {
             return Ok(InputReader::Stdin(io::stdin()));
         }
-        let file = File::open(path)?;
-        if file.metadata()?.is_dir() {
-            return Err(io::Error::from(io::ErrorKind::IsADirectory));
-        }
+        // Never blocks in open(2) (a FIFO nobody writes reads as empty);
+        // a directory or socket is refused.
+        let file = crate::sys::open::open_input(path)?;
         Ok(InputReader::File(file))
     }
 

@@ -197,7 +197,7 @@ fn acquire(plan: &LockPlan, dir: &name::LockDir, signals: &SignalWatch) -> Resul
     let deadline = match plan.wait {
         Wait::No => return Ok(Acquired::Busy(files)),
         // A deadline past what the clock can hold is no deadline.
-        Wait::Until(limit) => Instant::now().checked_add(limit),
+        Wait::Until(limit) => crate::duration::deadline(Instant::now(), limit),
         Wait::Forever => None,
     };
     let mut waiting = AnyLock::start(&files, plan.mode).context("cannot wait for the lock")?;

@@ -72,6 +72,13 @@ impl SpawnPlan {
                 }
             }
         }
+        // --timeout 0 is no time at all, in every command (wait and lock
+        // check once and give up): here it would stop the command at once.
+        if args.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(usage(
+                "--timeout 0 would stop the command at once; leave --timeout out for no limit",
+            ));
+        }
         if args.wait && args.count.is_some() {
             return Err(usage(
                 "-n/--count starts detached copies; --wait runs one command in the foreground",
@@ -93,7 +100,7 @@ impl SpawnPlan {
         } else {
             None
         };
-        // As with `timeout`, a zero duration means no limit.
+        // As with `timeout -k 0`, no time to KILL means no KILL.
         let nonzero = |d: Option<Duration>| d.filter(|d| !d.is_zero());
         Ok(SpawnPlan {
             command: args.command,
@@ -106,7 +113,7 @@ impl SpawnPlan {
             replace: args.replace,
             nice: args.nice,
             umask: args.umask,
-            timeout: nonzero(args.timeout),
+            timeout: args.timeout,
             signal: args.signal.unwrap_or(Signal::TERM),
             kill_after: nonzero(args.kill_after),
         })
@@ -171,7 +178,9 @@ impl Files {
             ..Files::default()
         };
         files.stdout = match &plan.stdout {
-            Some(path) => Some(child::open_append(path).map_err(|e| failed("log", path, e))?),
+            Some(path) => {
+                Some(crate::sys::open::open_append(path).map_err(|e| failed("log", path, e))?)
+            }
             None => null(true)?,
         };
         // With neither stream named, a detached command's two share one
@@ -180,7 +189,9 @@ impl Files {
         files.stderr_is_stdout = plan.stderr == plan.stdout && (plan.stderr.is_some() || detached);
         if !files.stderr_is_stdout {
             files.stderr = match &plan.stderr {
-                Some(path) => Some(child::open_append(path).map_err(|e| failed("log", path, e))?),
+                Some(path) => {
+                    Some(crate::sys::open::open_append(path).map_err(|e| failed("log", path, e))?)
+                }
                 None => null(true)?,
             };
         }
@@ -216,6 +227,7 @@ impl Files {
             group,
             umask: plan.umask,
             nice: plan.nice,
+            sigpipe_ignored: crate::sys::startup::sigpipe_was_ignored(),
             ..Launch::default()
         }
     }
@@ -377,8 +389,14 @@ mod tests {
         assert!(usage_text(&["-w", "-k", "1s", "--", "x"]).contains("needs --timeout"));
         assert!(usage_text(&["-w", "-n", "2", "--", "x"]).contains("--count"));
         assert!(usage_text(&["--replace", "--", "x"]).contains("--pidfile"));
-        let p = plan(&["-w", "-t", "0", "-k", "0", "--", "x"]).expect("plan");
-        assert_eq!((p.timeout, p.kill_after), (None, None));
+        // --timeout 0 is no time at all: refused here (see README,
+        // Durations); --kill-after 0 is no KILL, as with timeout -k 0.
+        assert!(usage_text(&["-w", "-t", "0", "--", "x"]).contains("--timeout 0 would stop"));
+        let p = plan(&["-w", "-t", "1s", "-k", "0", "--", "x"]).expect("plan");
+        assert_eq!(
+            (p.timeout, p.kill_after),
+            (Some(Duration::from_secs(1)), None)
+        );
         assert_eq!(p.signal, Signal::TERM);
     }
 

@@ -410,6 +410,8 @@ mod tests {
                 owner: None,
                 cmdline: Some(format!("sleep {pid}").replace(' ', "\0").into_bytes()),
                 status: None,
+                statm: None,
+                long_name: None,
                 exe: None,
                 cwd: None,
                 wchan: None,

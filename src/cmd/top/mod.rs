@@ -122,7 +122,10 @@ fn interactive<W: Write>(
                 refreshes += 1;
                 refresh_detail(&mut session.app, &term, look);
             }
-            session.next = Instant::now() + args.interval;
+            // An interval too long for the clock: the next refresh is a year
+            // away, which is never for a screen (a key still refreshes).
+            session.next = crate::duration::deadline(Instant::now(), args.interval)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 86_400));
             dirty = true;
         }
         let now_size = term.size()?;

@@ -30,49 +30,53 @@ pub struct Tree {
 
 impl Tree {
     /// The part of `forest` that `selection` keeps, as the renderer draws
-    /// it, moving the processes' data out of the forest.
-    pub fn from_forest(forest: Forest, selection: &Selection) -> Tree {
-        let children: Vec<Vec<usize>> = (0..forest.len())
-            .map(|i| forest.children(i).to_vec())
-            .collect();
-        let mut procs = forest.into_processes();
-        let mut take = |i: usize| {
-            let p = &mut procs[i];
-            Node {
-                pid: p.pid,
-                ppid: p.stat.ppid,
-                name: std::mem::take(&mut p.stat.name),
-                cmdline: p.cmdline.take(),
-                uid: p.uid(),
-                user: None,
-                matched: selection.matched[i],
-                threads: Vec::new(),
-                children: Vec::new(),
-            }
-        };
-        let mut nodes: Vec<Node> = Vec::new();
-        let mut roots = Vec::with_capacity(selection.roots.len());
-        // Breadth first: (forest index, tree index) of nodes whose children
-        // are still to be added.
-        let mut queue = std::collections::VecDeque::new();
-        for &r in &selection.roots {
-            roots.push(nodes.len());
-            queue.push_back((r, nodes.len()));
-            nodes.push(take(r));
-        }
-        while let Some((f, t)) = queue.pop_front() {
-            for &c in children[f].iter().filter(|&&c| selection.keep[c]) {
-                let at = nodes.len();
-                nodes.push(take(c));
-                nodes[t].children.push(at);
-                queue.push_back((c, at));
-            }
+    /// it: the forest's own nodes, each given its kept children and its
+    /// mark, so nothing is copied. Nodes not kept stay in the vector,
+    /// unreachable from the roots.
+    pub fn from_forest(forest: Forest<Node>, selection: &Selection) -> Tree {
+        let (mut nodes, children) = forest.into_parts();
+        for (i, mut kids) in children.into_iter().enumerate() {
+            kids.retain(|&c| selection.keep[c]);
+            nodes[i].children = kids;
+            nodes[i].matched = selection.matched[i];
         }
         Tree {
             nodes,
-            roots,
+            roots: selection.roots.clone(),
             marking: selection.marking,
         }
+    }
+}
+
+impl Node {
+    /// The node of `p`, as the scan reads it (`accepted`: what the selector
+    /// said of it then).
+    pub fn new(p: crate::proc::Process, accepted: bool) -> Node {
+        Node {
+            pid: p.pid,
+            ppid: p.stat.ppid,
+            start_ticks: p.stat.start_ticks,
+            thread_count: p.stat.threads,
+            uid: p.uid(),
+            name: p.stat.name,
+            cmdline: p.cmdline,
+            accepted,
+            ..Node::default()
+        }
+    }
+}
+
+impl crate::forest::Member for Node {
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    fn ppid(&self) -> i32 {
+        self.ppid
+    }
+
+    fn start_key(&self) -> (u64, i32) {
+        (self.start_ticks, self.pid)
     }
 }
 
@@ -93,6 +97,12 @@ pub struct Node {
     pub threads: Vec<Thread>,
     /// Indices into [`Tree::nodes`], in drawing order.
     pub children: Vec<usize>,
+    /// For the forest the tree is cut from ([`super::forest`]): the start
+    /// time (siblings' order), the number of threads, and whether the
+    /// selector accepted the process.
+    pub start_ticks: u64,
+    pub thread_count: i64,
+    pub accepted: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -285,7 +295,9 @@ fn entries(tree: &Tree, parent: usize, style: &Style) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::with_capacity(node.threads.len() + node.children.len());
     let mut groups: HashMap<(String, bool, bool), usize> = HashMap::new();
     let mut add = |entry: Entry, out: &mut Vec<Entry>| {
-        if style.compact && entry.below.is_none() {
+        // With --args, as with `pstree -a`, processes are never compacted
+        // (their command lines may differ); threads still are.
+        if style.compact && entry.below.is_none() && (entry.thread || !style.args) {
             let key = (entry.label.clone(), entry.matched, entry.thread);
             if let Some(&at) = groups.get(&key) {
                 out[at].count += 1;
@@ -324,10 +336,16 @@ fn entries(tree: &Tree, parent: usize, style: &Style) -> Vec<Entry> {
     out
 }
 
-/// A process's label: `name(pid,user) args`, each part when asked. The
-/// owner shows on a root and wherever it differs from the parent's.
+/// A process's label: `name(pid,user) args`, each part when asked, and
+/// `(name)` with `--args` for a process without a command line. The owner
+/// shows on a root and wherever it differs from the parent's.
 fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
     let mut out = escape(&node.name).into_owned();
+    if style.args && command_line(node).is_none() {
+        // No command line (a kernel thread, a zombie): in parentheses, as
+        // `pstree -a` shows it.
+        out = format!("({out})");
+    }
     let mut extras: Vec<String> = Vec::new();
     if style.pids {
         extras.push(node.pid.to_string());
@@ -634,7 +652,7 @@ mod tests {
 
     #[test]
     fn threads_args_and_escaping() {
-        let tree = Tree {
+        let mut tree = Tree {
             nodes: vec![
                 Node {
                     pid: 5,
@@ -672,25 +690,48 @@ mod tests {
                     cmdline: Some(Vec::new()),
                     ..Node::default()
                 },
+                Node {
+                    pid: 11,
+                    name: b"sleep".to_vec(),
+                    cmdline: Some(b"sleep\x0010\0".to_vec()),
+                    ..Node::default()
+                },
+                Node {
+                    pid: 12,
+                    name: b"sleep".to_vec(),
+                    cmdline: Some(b"sleep\x0010\0".to_vec()),
+                    ..Node::default()
+                },
             ],
             roots: vec![0],
             marking: false,
         };
+        tree.nodes[0].children.extend([4, 5]);
         let style = Style {
             args: true,
             threads: true,
             ..COMPACT
         };
+        // As `pstree -a`: threads compact, processes do not; no command
+        // line, in parentheses.
         assert_eq!(
             text(&tree, style),
             "python3 -m http.server\n\
              |-2*[{worker}]\n\
              |-\\e]0;pwned\\x07 evil a\\nb\n\
              |-sshd sshd: alice [priv]\n\
-             `-kworker/0:1\n"
+             |-(kworker/0:1)\n\
+             |-sleep 10\n\
+             `-sleep 10\n"
         );
         let style = Style {
+            args: false,
+            ..style
+        };
+        assert!(text(&tree, style).ends_with("|-kworker/0:1\n`-2*[sleep]\n"));
+        let style = Style {
             pids: true,
+            args: true,
             compact: false,
             ..style
         };

@@ -26,9 +26,9 @@ use crate::exit::{Exit, usage};
 use crate::forest::{self, Forest};
 use crate::output::{Out, emit, emit_no_match};
 use crate::proc::{Need, Reader, System};
-use crate::select::{Protected, Selector};
+use crate::select::{Pick, Protected, Selector};
 use crate::sys::users::Names;
-use draw::{Style, Thread, Tree};
+use draw::{Node, Style, Thread, Tree};
 
 pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selector = args.select.selector()?;
@@ -49,10 +49,34 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
         need |= Need::OWNER;
     }
     let mut reader = Reader::new().context("cannot open /proc")?;
-    let procs = reader.all(need).context("cannot list /proc")?;
-    let forest = Forest::new(procs);
+    // What the selector accepts is decided as each process is read, and
+    // only the node the drawing uses is kept of it.
+    let deciding = if opts.ancestors {
+        Some(selector.clone())
+    } else if criteria {
+        // The PIDs are the scope here, not a condition on the matches.
+        Some(Selector {
+            pids: Vec::new(),
+            ..selector.clone()
+        })
+    } else {
+        None
+    };
+    let sys = System::read();
+    let protected = Protected::current(&mut reader);
+    let pids = reader.pids().context("cannot list /proc")?;
+    let mut nodes = Vec::with_capacity(pids.len());
+    for pid in pids {
+        if let Some(p) = reader.read(pid, need) {
+            let accepted = deciding
+                .as_ref()
+                .is_some_and(|s| s.accepts(&p, &sys, &protected));
+            nodes.push(Node::new(p, accepted));
+        }
+    }
+    let forest = Forest::new(nodes);
 
-    let selection = choose(&forest, &selector, opts, &mut reader);
+    let selection = choose(&forest, &selector, opts);
 
     if selection.is_empty() {
         emit_no_match(w, out)?;
@@ -65,7 +89,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     // Only processes with more than one thread have a task list worth reading.
     let threaded: HashSet<i32> = if opts.threads {
         (0..forest.len())
-            .filter(|&i| selection.keep[i] && forest.process(i).stat.threads > 1)
+            .filter(|&i| selection.keep[i] && forest.process(i).thread_count > 1)
             .map(|i| forest.process(i).pid)
             .collect()
     } else {
@@ -91,15 +115,10 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
 /// What to draw: with `--ancestors` the branches from the roots down to
 /// the matches; with criteria the matches (within the given PIDs' subtrees)
 /// with their ancestors; PIDs alone their subtrees; else everything.
-fn choose(
-    forest: &Forest,
-    selector: &Selector,
-    opts: &TreeDrawArgs,
-    reader: &mut Reader,
-) -> forest::Selection {
+fn choose(forest: &Forest<Node>, selector: &Selector, opts: &TreeDrawArgs) -> forest::Selection {
     let criteria = selector.has_criteria();
     if opts.ancestors {
-        let matches = matching(forest, selector, forest.roots(), reader);
+        let matches = matching(forest, selector, forest.roots());
         forest.branches(forest.roots(), &matches, opts.descendants)
     } else if criteria {
         let scope = if selector.pids.is_empty() {
@@ -107,12 +126,7 @@ fn choose(
         } else {
             forest.subtree_roots(&selector.pids)
         };
-        // The PIDs are the scope here, not a condition on the matches.
-        let within = Selector {
-            pids: Vec::new(),
-            ..selector.clone()
-        };
-        let matches = matching(forest, &within, &scope, reader);
+        let matches = matching(forest, selector, &scope);
         forest.branches(&scope, &matches, opts.descendants)
     } else if !selector.pids.is_empty() {
         forest.subtrees(forest.subtree_roots(&selector.pids))
@@ -137,28 +151,19 @@ fn style(opts: &TreeDrawArgs, out: &Out) -> Style {
 }
 
 /// The forest indices of the processes in the subtrees of `scope` that the
-/// selector picks (never ptool itself, nor its ancestors unless named by
-/// PID; `--newest`/`--oldest` apply among these).
-fn matching(
-    forest: &Forest,
-    selector: &Selector,
-    scope: &[usize],
-    reader: &mut Reader,
-) -> Vec<usize> {
-    let sys = System::read();
-    let protected = Protected::current(reader);
-    // Only the matches are cloned, for `--newest`/`--oldest` to pick from.
+/// selector accepted while scanning (never ptool itself, nor its ancestors
+/// unless named by PID), `--newest`/`--oldest` applied among these.
+fn matching(forest: &Forest<Node>, selector: &Selector, scope: &[usize]) -> Vec<usize> {
     let accepted = scope
         .iter()
         .flat_map(|&r| forest.subtree(r))
-        .filter(|&i| selector.accepts(forest.process(i), &sys, &protected))
-        .map(|i| forest.process(i).clone())
-        .collect();
-    selector
-        .pick(accepted)
-        .iter()
-        .filter_map(|p| forest.find(p.pid))
-        .collect()
+        .filter(|&i| forest.process(i).accepted);
+    let key = |i: &usize| (forest.process(*i).start_ticks, forest.process(*i).pid);
+    match selector.pick {
+        None => accepted.collect(),
+        Some(Pick::Newest) => accepted.max_by_key(key).into_iter().collect(),
+        Some(Pick::Oldest) => accepted.min_by_key(key).into_iter().collect(),
+    }
 }
 
 /// Read the threads of the drawn processes in `threaded`.

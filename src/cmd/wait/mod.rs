@@ -162,10 +162,11 @@ struct Watched {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Running,
-    /// Exited at `at`; its parent has until `until` to reap it.
+    /// Exited at `at`; its parent has until `until` to reap it (`None`: a
+    /// `--status-wait` too long for the clock, no limit).
     Exited {
         at: Moment,
-        until: Instant,
+        until: Option<Instant>,
     },
     Done,
 }
@@ -202,7 +203,9 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let started = Instant::now();
     let goal = Goal {
         any: args.any,
-        deadline: args.timeout.map(|t| started + t),
+        deadline: args
+            .timeout
+            .and_then(|t| crate::duration::deadline(started, t)),
         status_wait: args.status_wait,
         verbose: args.verbose,
         local_times: out.human(),
@@ -397,7 +400,7 @@ mod tests {
     fn goal(deadline: Duration) -> Goal {
         Goal {
             any: false,
-            deadline: Some(Instant::now() + deadline),
+            deadline: crate::duration::deadline(Instant::now(), deadline),
             status_wait: Duration::from_millis(500),
             verbose: false,
             local_times: false,

@@ -170,7 +170,7 @@ impl<W: Write> Waiter<'_, W> {
             let wake = pending
                 .iter()
                 .filter_map(|&i| match self.targets[i].state {
-                    State::Exited { until, .. } => Some(until),
+                    State::Exited { until, .. } => until,
                     _ => None,
                 })
                 .chain(self.goal.deadline)
@@ -229,7 +229,7 @@ impl<W: Write> Waiter<'_, W> {
                 if wait_reap {
                     t.state = State::Exited {
                         at,
-                        until: Instant::now() + self.goal.status_wait,
+                        until: crate::duration::deadline(Instant::now(), self.goal.status_wait),
                     };
                     pending.push(index);
                 } else {
@@ -260,7 +260,7 @@ impl<W: Write> Waiter<'_, W> {
         while i < pending.len() {
             let index = pending[i];
             match self.targets[index].state {
-                State::Exited { at, until } if timed_out || now >= until => {
+                State::Exited { at, until } if timed_out || until.is_some_and(|u| now >= u) => {
                     self.finish(index, at, Unknown::NotCollected(self.goal.status_wait))?;
                     pending.swap_remove(i);
                 }

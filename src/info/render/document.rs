@@ -71,8 +71,15 @@ impl<'a> InfoJson<'a> {
             .map(|limits| field_json(limits, "limits", &mut denied, |limits| limits.as_slice()));
         let environment = info.env.as_ref().map(|env| {
             field_json(env, "environment", &mut denied, |vars| {
+                // null for an entry without '=', "" for `KEY=`.
                 vars.iter()
-                    .map(|(key, value)| (to_json_string(key), to_json_string(value).into()))
+                    .map(|var| {
+                        let value = var
+                            .value
+                            .as_deref()
+                            .map_or(serde_json::Value::Null, |v| to_json_string(v).into());
+                        (to_json_string(&var.key), value)
+                    })
                     .collect()
             })
         });

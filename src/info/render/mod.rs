@@ -130,12 +130,36 @@ impl<W: Write> Page<'_, W> {
             width: Some(usize::from(u16::MAX)),
             ..*self.out
         };
-        let mut buf = Vec::new();
-        table.render(&mut buf, &aligned, true)?;
-        for line in String::from_utf8_lossy(&buf).lines() {
-            writeln!(self.w, "{INDENT}{line}")?;
+        // Straight to the page, indented: a table of thousands of open
+        // files is not held a second time as text.
+        let mut indented = Indented {
+            w: &mut *self.w,
+            line_start: true,
+        };
+        table.render(&mut indented, &aligned, true)
+    }
+}
+
+/// A writer that starts every line with [`INDENT`].
+struct Indented<'a, W> {
+    w: &'a mut W,
+    line_start: bool,
+}
+
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.line_start {
+                self.w.write_all(INDENT.as_bytes())?;
+            }
+            self.w.write_all(line)?;
+            self.line_start = line.ends_with(b"\n");
         }
-        Ok(())
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
     }
 }
 
@@ -184,8 +208,12 @@ pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
         match env {
             Field::Value(vars) => {
                 p.heading(&format!("Environment ({})", vars.len()))?;
-                for (key, value) in vars {
-                    writeln!(p.w, "{INDENT}{}={}", text(key), text(value))?;
+                for var in vars {
+                    // An entry without '=' is shown as it is, without one.
+                    match &var.value {
+                        Some(value) => writeln!(p.w, "{INDENT}{}={}", text(&var.key), text(value))?,
+                        None => writeln!(p.w, "{INDENT}{}", text(&var.key))?,
+                    }
                 }
             }
             other => {
@@ -211,6 +239,7 @@ mod tests {
     use crate::ended::EndStatus;
     use crate::info::gather::*;
     use crate::proc::cgroup::Cgroup;
+    use crate::proc::environ;
     use crate::proc::fds::{Kind, OpenFile};
     use crate::proc::limits::Limit;
     use crate::proc::net::Socket;
@@ -312,6 +341,7 @@ mod tests {
             program: Some(Program {
                 exe: Field::Value(b"/usr/bin/victim".to_vec()),
                 exe_deleted: true,
+                cwd_deleted: false,
                 args: vec![b"victim".to_vec(), b"--flag".to_vec(), b"a\x1bb".to_vec()],
                 kernel_thread: false,
                 cwd: Field::Denied,
@@ -402,8 +432,22 @@ mod tests {
                 unit: "files".into(),
             }])),
             env: Some(Field::Value(vec![
-                (b"PATH".to_vec(), b"/usr/bin".to_vec()),
-                (b"EVIL".to_vec(), b"\x1b]0;pwned\x07".to_vec()),
+                environ::Var {
+                    key: b"PATH".to_vec(),
+                    value: Some(b"/usr/bin".to_vec()),
+                },
+                environ::Var {
+                    key: b"EVIL".to_vec(),
+                    value: Some(b"\x1b]0;pwned\x07".to_vec()),
+                },
+                environ::Var {
+                    key: b"EMPTY".to_vec(),
+                    value: Some(Vec::new()),
+                },
+                environ::Var {
+                    key: b"BARE".to_vec(),
+                    value: None,
+                },
             ])),
             scheduling: Some(sched::Scheduling {
                 threads: vec![
@@ -526,10 +570,17 @@ mod tests {
             "Open files (8)",
             "Signals",
             "Limits",
-            "Environment (2)",
+            "Environment (4)",
         ] {
             assert!(page.lines().any(|l| l == heading), "{heading} in\n{page}");
         }
+        // `KEY=` and an entry without '=' stay apart.
+        let env: Vec<&str> = page
+            .lines()
+            .skip_while(|l| !l.starts_with("Environment"))
+            .skip(1)
+            .collect();
+        assert_eq!(env[2..], ["  EMPTY=", "  BARE"], "{page}");
         assert_eq!(line(&page, "parent"), "1 (init)");
         assert_eq!(line(&page, "process group"), "4242 (leader)");
         assert_eq!(line(&page, "session"), "4200");
@@ -751,6 +802,8 @@ mod tests {
         assert_eq!(v["limits"][0]["resource"], "nofile");
         assert_eq!(v["limits"][0]["hard"], Json::Null);
         assert_eq!(v["environment"]["EVIL"], "\u{1b}]0;pwned\u{7}");
+        assert_eq!(v["environment"]["EMPTY"], "");
+        assert_eq!(v["environment"]["BARE"], Json::Null);
         assert_eq!(v["denied"], json!(["cwd", "io"]));
         let encoded = serde_json::to_string(&v).expect("encodes");
         assert!(!encoded.contains('\x1b'));

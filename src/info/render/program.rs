@@ -14,18 +14,20 @@ use crate::output::{Paint, paint};
 use crate::proc::Field;
 use crate::proc::cgroup::Cgroup;
 
+/// A path, followed by a red `(deleted)` when it was removed.
+fn deleted_path(path: &[u8], deleted: bool, color: bool) -> String {
+    if deleted {
+        format!("{} {}", text(path), paint("(deleted)", Paint::Red, color))
+    } else {
+        text(path)
+    }
+}
+
 pub(super) fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> io::Result<()> {
     p.heading("Program")?;
+    let color = p.out.color;
     let exe = p.field(&prog.exe, |path| {
-        if prog.exe_deleted {
-            format!(
-                "{} {}",
-                text(path),
-                paint("(deleted)", Paint::Red, p.out.color)
-            )
-        } else {
-            text(path)
-        }
+        deleted_path(path, prog.exe_deleted, color)
     });
     p.line("exe", &exe)?;
     let command = if prog.kernel_thread {
@@ -40,7 +42,9 @@ pub(super) fn program_section<W: Write>(p: &mut Page<'_, W>, prog: &Program) -> 
             .join(" ")
     };
     p.line("command", &command)?;
-    let cwd = p.field(&prog.cwd, |v| text(v));
+    let cwd = p.field(&prog.cwd, |path| {
+        deleted_path(path, prog.cwd_deleted, color)
+    });
     p.line("cwd", &cwd)?;
     let root = p.field(&prog.root, |v| text(v));
     p.line("root", &root)?;
@@ -130,6 +134,7 @@ pub(super) struct ProgramJson {
     cmdline: Vec<String>,
     kernel_thread: bool,
     cwd: Option<String>,
+    cwd_deleted: bool,
     root: Option<String>,
     start: i64,
     elapsed: f64,
@@ -175,6 +180,7 @@ impl ProgramJson {
             cmdline: prog.args.iter().map(|a| to_json_string(a)).collect(),
             kernel_thread: prog.kernel_thread,
             cwd: field_json(&prog.cwd, "cwd", denied, path),
+            cwd_deleted: prog.cwd_deleted,
             root: field_json(&prog.root, "root", denied, path),
             start: prog.start.floor() as i64,
             elapsed: (prog.age * 100.0).round() / 100.0,

@@ -71,9 +71,12 @@ unsafe fn in_child(launch: &Launch<'_>, p: &Prepared, report: RawFd, parent: i32
         if launch.close_fds {
             close_inherited();
         }
-        // Rust ignores SIGPIPE; commands expect the default. Then unblock
-        // everything: the command starts with an empty signal mask.
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        // ptool ignores SIGPIPE for itself; the command gets the
+        // disposition ptool was started with. Then unblock everything: the
+        // command starts with an empty signal mask.
+        if !launch.sigpipe_ignored {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
         let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
         libc::sigemptyset(empty.as_mut_ptr());
         libc::pthread_sigmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());

@@ -1,21 +1,9 @@
-//! Files a launch opens before the clone (logs, `/dev/null`, the working
+//! Files a launch opens before the clone (`/dev/null`, the working
 //! directory), so their errors are reported with their names, and the lock
-//! a pidfile is written under.
+//! a pidfile is written under. (Logs: [`crate::sys::open::open_append`].)
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-
-/// Open `path` for appending (created with mode 0666 less the umask, like a
-/// shell's `>>`), close-on-exec.
-pub fn open_append(path: &std::path::Path) -> io::Result<OwnedFd> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .custom_flags(libc::O_NOCTTY)
-        .open(path)?;
-    Ok(file.into())
-}
 
 /// Open a directory to change into later (`fchdir` in the child), checking
 /// now that it is one and can be entered.

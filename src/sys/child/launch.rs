@@ -63,6 +63,10 @@ pub struct Launch<'a> {
     /// Mark every descriptor above 2 close-on-exec, so the child holds none
     /// of the caller's pipes or files.
     pub close_fds: bool,
+    /// Leave SIGPIPE ignored in the command (it was ignored when ptool
+    /// started); otherwise the child restores the default, which ptool
+    /// itself does not keep.
+    pub sigpipe_ignored: bool,
 }
 
 /// The step of starting a child that failed.

@@ -12,7 +12,7 @@ mod prepare;
 mod reap;
 mod terminal;
 
-pub use files::{dev_null, lock_exclusive, open_append, open_dir};
+pub use files::{dev_null, lock_exclusive, open_dir};
 pub use launch::{ExecReport, Group, Launch, LaunchError, Step, launch, start};
 pub use reap::{Child, become_subreaper, has_exited, own_children, reap_if_exited, reap_orphans};
 pub use terminal::{

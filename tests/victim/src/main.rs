@@ -6,6 +6,7 @@
 //! ptool-victim MARKER [--name NAME] [--ignore SIGS] [--catch SIGS] [--block SIGS] [--report SIGS]
 //!                     [--kids SHAPE] [--threads N] [--zombie] [--forever] [--exit CODE]
 //!                     [--open PATH] [--pipe] [--listen] [--connect] [--open-many N]
+//!                     [--bare-env NAME]
 //! ```
 //!
 //! Once everything is set up it prints one JSON line on stdout describing its
@@ -28,6 +29,10 @@
 //! `"listen_fd"`); `--connect` (with `--listen`) also connects to it and
 //! accepts that connection (`"client_fd"`, `"client_port"`,
 //! `"accepted_fd"`); `--open-many N` opens `/dev/null` N more times.
+//!
+//! `--bare-env NAME` first executes itself again (same PID, the other
+//! arguments unchanged) with `NAME`, without `=`, added to its environment:
+//! an entry only execve(2) can make.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
@@ -66,6 +71,7 @@ struct Options {
     listen: bool,
     connect: bool,
     open_many: usize,
+    bare_env: Option<OsString>,
 }
 
 fn parse(args: &[OsString]) -> Result<Options, String> {
@@ -97,10 +103,40 @@ fn parse(args: &[OsString]) -> Result<Options, String> {
             "--listen" => o.listen = true,
             "--connect" => o.connect = true,
             "--open-many" => o.open_many = number(&value()?)?,
+            "--bare-env" => o.bare_env = Some(value()?),
             other => return Err(format!("unknown option {other}")),
         }
     }
     Ok(o)
+}
+
+/// Execute this program again with the arguments but `--bare-env NAME`,
+/// and `NAME` (no `=`) added to the environment; returns only on failure.
+fn exec_with_bare_env(args: &[OsString], name: &OsString) -> String {
+    let cstring = |bytes: &[u8]| CString::new(bytes).map_err(|e| e.to_string());
+    let build = || -> Result<(Vec<CString>, Vec<CString>), String> {
+        let mut argv = Vec::new();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            if arg == "--bare-env" {
+                it.next();
+            } else {
+                argv.push(cstring(arg.as_bytes())?);
+            }
+        }
+        let mut envp = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            envp.push(cstring(&[key.as_bytes(), b"=", value.as_bytes()].concat())?);
+        }
+        envp.push(cstring(name.as_bytes())?);
+        Ok((argv, envp))
+    };
+    match build() {
+        Ok((argv, envp)) => match nix::unistd::execve(c"/proc/self/exe", &argv, &envp) {
+            Err(e) => format!("execve: {e}"),
+        },
+        Err(e) => e,
+    }
 }
 
 fn number<T: std::str::FromStr>(text: &OsString) -> Result<T, String> {
@@ -147,6 +183,9 @@ extern "C" fn reported(sig: libc::c_int) {
 
 fn run(args: &[OsString]) -> Result<(), String> {
     let o = parse(args)?;
+    if let Some(name) = &o.bare_env {
+        return Err(exec_with_bare_env(args, name));
+    }
     if let Some(name) = &o.name {
         let name = CString::new(name.as_bytes()).map_err(|e| e.to_string())?;
         nix::sys::prctl::set_name(&name).map_err(|e| e.to_string())?;
