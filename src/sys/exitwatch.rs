@@ -13,8 +13,13 @@
 //! the caller's probe (which reads `/proc` through whatever pin the caller
 //! holds: this module knows nothing of `/proc`) is asked between waits,
 //! with a pause that doubles from 2 ms up to a maximum. Other descriptors
-//! (a [`crate::sys::sigwatch::SignalWatch`]) can join the set, so one wait
-//! covers exits, signals and a deadline.
+//! join the set, waited on for reading or for writing: a
+//! [`crate::sys::sigwatch::SignalWatch`], a job's output and input pipes
+//! (`fork`), so one wait covers exits, signals, pipes and a deadline. They
+//! are level-triggered, as with `poll(2)`: a descriptor keeps waking the
+//! wait until it is read (or written) or removed. A descriptor epoll
+//! cannot watch (a regular file, `/dev/null`: `EPERM`) counts as always
+//! ready, which is what `poll(2)` says of it.
 //!
 //! Keys are the caller's: an index into its own table, typically.
 
@@ -47,6 +52,15 @@ pub enum Probe {
     Reaped,
 }
 
+/// What a descriptor added with [`ExitWatch::add_fd`] is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Data to read, or the end of file.
+    Read,
+    /// Room to write, or the reader gone.
+    Write,
+}
+
 /// Whether a wait ends at the first exit or the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
@@ -66,6 +80,8 @@ pub struct ExitWatch {
     polled: Vec<u64>,
     /// Keys of other descriptors: never an exit.
     others: HashSet<u64>,
+    /// Keys of descriptors epoll refused (regular files): always ready.
+    always: Vec<u64>,
     /// How many processes were added (pidfd or polled).
     processes: usize,
     pause: Duration,
@@ -89,6 +105,7 @@ impl ExitWatch {
             events: Vec::with_capacity(256),
             polled: Vec::new(),
             others: HashSet::new(),
+            always: Vec::new(),
             processes: 0,
             pause: POLL_FIRST,
             max_pause: Duration::from_millis(250),
@@ -124,16 +141,35 @@ impl ExitWatch {
         self.processes += 1;
     }
 
-    /// Also wake for `fd` becoming readable (level-triggered: it keeps
-    /// waking until read), reported under `key`.
-    pub fn add_fd(&mut self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
-        epoll::add(
-            &self.epoll,
-            fd,
-            epoll::EventData::new_u64(key),
-            epoll::EventFlags::IN,
-        )?;
+    /// Also wake for `fd` becoming readable or writable, as `interest`
+    /// says, reported under `key` until it is removed (level-triggered:
+    /// it keeps waking until read or written). A descriptor epoll cannot
+    /// watch (a regular file) is reported by every wait, as `poll(2)`
+    /// would.
+    pub fn add_fd(&mut self, fd: BorrowedFd<'_>, key: u64, interest: Interest) -> io::Result<()> {
+        let flags = match interest {
+            Interest::Read => epoll::EventFlags::IN,
+            Interest::Write => epoll::EventFlags::OUT,
+        };
+        match epoll::add(&self.epoll, fd, epoll::EventData::new_u64(key), flags) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::PERM) => self.always.push(key),
+            Err(e) => return Err(e.into()),
+        }
         self.others.insert(key);
+        Ok(())
+    }
+
+    /// Stop waking for `fd`, added under `key` with [`ExitWatch::add_fd`].
+    /// Closing a descriptor also takes it out of the set, but its key
+    /// stays known as a descriptor's until it is removed here.
+    pub fn remove_fd(&mut self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
+        self.others.remove(&key);
+        if let Some(i) = self.always.iter().position(|&k| k == key) {
+            self.always.swap_remove(i);
+            return Ok(());
+        }
+        epoll::delete(&self.epoll, fd)?;
         Ok(())
     }
 
@@ -145,7 +181,7 @@ impl ExitWatch {
 
     /// Block until something changes or `timeout` passes (`None`: no
     /// limit), and return what changed: processes that exited or were
-    /// reaped, descriptors that became readable. An empty answer means the
+    /// reaped, descriptors that became ready. An empty answer means the
     /// timeout passed or a signal interrupted the wait. While processes are
     /// polled, the wait is cut into pauses between probes.
     pub fn wait(
@@ -158,11 +194,14 @@ impl ExitWatch {
             return Ok(changes);
         }
         let mut timeout = timeout;
-        if !self.polled.is_empty() {
+        if !self.always.is_empty() {
+            timeout = Some(Duration::ZERO);
+        } else if !self.polled.is_empty() {
             timeout = Some(timeout.map_or(self.pause, |t| t.min(self.pause)));
             self.pause = (self.pause * 2).min(self.max_pause);
         }
         self.wait_epoll(timeout, &mut changes)?;
+        changes.extend(self.always.iter().map(|&key| Change { key, reaped: false }));
         if changes.is_empty() {
             changes = self.probe_polled(&mut probe);
         }
