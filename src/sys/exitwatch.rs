@@ -190,11 +190,11 @@ impl ExitWatch {
         mut probe: impl FnMut(u64) -> Probe,
     ) -> io::Result<Vec<Change>> {
         let mut changes = self.probe_polled(&mut probe);
-        if !changes.is_empty() {
-            return Ok(changes);
-        }
         let mut timeout = timeout;
-        if !self.always.is_empty() {
+        if !changes.is_empty() || !self.always.is_empty() {
+            // Something to report already: take what else is ready too
+            // (so a stream of polled exits cannot hold back a pipe), without
+            // waiting.
             timeout = Some(Duration::ZERO);
         } else if !self.polled.is_empty() {
             timeout = Some(timeout.map_or(self.pause, |t| t.min(self.pause)));
@@ -335,6 +335,54 @@ mod tests {
             assert!(first[0].reaped || second.iter().any(|c| c.key == 7 && c.reaped));
             assert_eq!(fd.exit_info(), ExitInfo::Status(3 << 8));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn descriptors_wake_for_reading_or_writing_until_removed() -> io::Result<()> {
+        let (r, w) = rustix::pipe::pipe()?;
+        let mut watch = ExitWatch::new()?;
+        watch.add_fd(r.as_fd(), 1, Interest::Read)?;
+        let never = |_| Probe::Running;
+        assert!(watch.wait(Some(Duration::ZERO), never)?.is_empty());
+        watch.add_fd(w.as_fd(), 2, Interest::Write)?;
+        let keys = |changes: Vec<Change>| changes.iter().map(|c| c.key).collect::<Vec<_>>();
+        // An empty pipe has room to write, nothing to read.
+        assert_eq!(keys(watch.wait(Some(Duration::ZERO), never)?), [2]);
+        watch.remove_fd(w.as_fd(), 2)?;
+        rustix::io::write(&w, b"x")?;
+        // Level-triggered: unread data wakes every wait.
+        for _ in 0..2 {
+            let changes = watch.wait(Some(Duration::from_secs(5)), never)?;
+            assert_eq!(
+                changes,
+                [Change {
+                    key: 1,
+                    reaped: false
+                }]
+            );
+        }
+        watch.remove_fd(r.as_fd(), 1)?;
+        assert!(watch.wait(Some(Duration::ZERO), never)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_regular_file_is_always_ready_as_poll_says() -> io::Result<()> {
+        // The test binary: a regular file, which epoll refuses (EPERM).
+        let file = std::fs::File::open(std::env::current_exe()?)?;
+        let mut watch = ExitWatch::new()?;
+        watch.add_fd(file.as_fd(), 9, Interest::Read)?;
+        let start = Instant::now();
+        let changes = watch.wait(Some(Duration::from_secs(30)), |_| Probe::Running)?;
+        assert_eq!(changes.first().map(|c| c.key), Some(9));
+        assert!(start.elapsed() < Duration::from_secs(10));
+        watch.remove_fd(file.as_fd(), 9)?;
+        assert!(
+            watch
+                .wait(Some(Duration::ZERO), |_| Probe::Running)?
+                .is_empty()
+        );
         Ok(())
     }
 
