@@ -91,7 +91,20 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
 
 fn choose_columns(args: &LsArgs) -> Vec<Column> {
     let specs: Vec<_> = args.columns.iter().map(|c| (c.column, c.add)).collect();
-    columns::choose(&specs, args.threads)
+    let mut columns = columns::choose(&specs, args.threads);
+    // psutil's threads(): each thread's user and system time, unless the
+    // columns were chosen outright.
+    if args.threads
+        && args.columns.iter().all(|c| c.add)
+        && let Some(at) = columns.iter().position(|c| *c == Column::Time)
+    {
+        for (i, c) in [Column::Utime, Column::Stime].into_iter().enumerate() {
+            if !columns.contains(&c) {
+                columns.insert(at + 1 + i, c);
+            }
+        }
+    }
+    columns
 }
 
 fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<CpuTicks> {
@@ -121,12 +134,14 @@ pub fn pid_list(listing: &Listing) -> PidList {
 }
 
 /// `--pids`: one ID a line, or a JSON array.
-pub fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
+#[cfg(test)]
+fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
     emit(w, out, &pid_list(listing))
 }
 
 /// `--json`: an array of objects keyed by column key.
-pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
+#[cfg(test)]
+fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
     json::write(w, out, listing)
 }
 

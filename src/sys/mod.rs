@@ -20,7 +20,10 @@
 //!    `pidfd_send_signal` with signal 0 or real-time ones, `clone` and the
 //!    async-signal-safe calls between it and `execve`, the `PIDFD_GET_INFO`
 //!    ioctl, and `waitid(P_ALL)` when the PID of the child found is needed
-//!    (rustix's `WaitIdStatus` does not expose it).
+//!    (rustix's `WaitIdStatus` does not expose it); in [`sched`], the
+//!    scheduling-policy calls, `ioprio_get`/`ioprio_set` (raw syscalls) and
+//!    reading another process's limits (`prlimit` with no new value, which
+//!    rustix's always sets).
 //!
 //! So waiting for children (waitpid, waitid) is rustix's alone; nix is not
 //! used for it, as its decoding refuses statuses with real-time signals.
@@ -30,10 +33,10 @@ pub mod exitwatch;
 pub mod flock;
 pub mod jobs;
 pub mod kill;
-pub mod nice;
 pub mod pidfd;
 pub mod poll;
 pub mod procfs;
+pub mod sched;
 pub mod sigmask;
 pub mod sigwatch;
 pub mod startup;
@@ -56,6 +59,16 @@ pub fn error_text(e: &io::Error) -> String {
     match text.find(" (os error") {
         Some(at) => text[..at].to_string(),
         None => text,
+    }
+}
+
+/// The result of a libc call that returns 0 on success and -1 with `errno`
+/// set on failure (read at once, before anything else can change it).
+pub fn zero_or_errno(ret: impl Into<i64>) -> io::Result<()> {
+    if ret.into() == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

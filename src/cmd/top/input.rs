@@ -396,7 +396,7 @@ mod tests {
             tree: false,
             threads: false,
         };
-        let mut a = App::new(view, std::time::Duration::from_secs(5), false);
+        let mut a = App::new(view, std::time::Duration::from_secs(5));
         let mut s = super::super::gather::Snapshot::empty(&a.view.columns);
         for pid in [5, 6, 7] {
             let mut p = crate::proc::Process {
@@ -412,6 +412,7 @@ mod tests {
                 status: None,
                 exe: None,
                 cwd: None,
+                wchan: None,
             };
             p.stat.state = b'S';
             s.procs.push(p);
