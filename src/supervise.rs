@@ -38,7 +38,7 @@ use crate::output::sanitize::escape;
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
 use crate::sys::child::{self, Child, ExecReport, Group, Launch, LaunchError};
-use crate::sys::exitwatch::{ExitWatch, Probe};
+use crate::sys::exitwatch::{ExitWatch, Interest, Probe};
 use crate::sys::kill::kill_group;
 use crate::sys::pidfd::PidFd;
 use crate::sys::sigmask::Blocked;
@@ -193,7 +193,7 @@ fn watch_signals() -> Result<(SignalWatch, Blocked, ExitWatch)> {
     let no_ttou = Blocked::signals(&[libc::SIGTTOU]).context("cannot block signals")?;
     let mut watch = ExitWatch::new().context("cannot create an epoll set")?;
     watch
-        .add_fd(signals.as_fd(), SIGNALS)
+        .add_fd(signals.as_fd(), SIGNALS, Interest::Read)
         .context("cannot watch signals")?;
     Ok((signals, no_ttou, watch))
 }

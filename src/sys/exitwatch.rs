@@ -13,8 +13,13 @@
 //! the caller's probe (which reads `/proc` through whatever pin the caller
 //! holds: this module knows nothing of `/proc`) is asked between waits,
 //! with a pause that doubles from 2 ms up to a maximum. Other descriptors
-//! (a [`crate::sys::sigwatch::SignalWatch`]) can join the set, so one wait
-//! covers exits, signals and a deadline.
+//! join the set, waited on for reading or for writing: a
+//! [`crate::sys::sigwatch::SignalWatch`], a job's output and input pipes
+//! (`fork`), so one wait covers exits, signals, pipes and a deadline. They
+//! are level-triggered, as with `poll(2)`: a descriptor keeps waking the
+//! wait until it is read (or written) or removed. A descriptor epoll
+//! cannot watch (a regular file, `/dev/null`: `EPERM`) counts as always
+//! ready, which is what `poll(2)` says of it.
 //!
 //! Keys are the caller's: an index into its own table, typically.
 
@@ -47,6 +52,15 @@ pub enum Probe {
     Reaped,
 }
 
+/// What a descriptor added with [`ExitWatch::add_fd`] is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Data to read, or the end of file.
+    Read,
+    /// Room to write, or the reader gone.
+    Write,
+}
+
 /// The first pause between two probes of polled processes.
 const POLL_FIRST: Duration = Duration::from_millis(2);
 
@@ -59,6 +73,8 @@ pub struct ExitWatch {
     polled: Vec<u64>,
     /// Keys of other descriptors: never an exit.
     others: HashSet<u64>,
+    /// Keys of descriptors epoll refused (regular files): always ready.
+    always: Vec<u64>,
     /// How many processes were added (pidfd or polled).
     processes: usize,
     pause: Duration,
@@ -82,6 +98,7 @@ impl ExitWatch {
             events: Vec::with_capacity(256),
             polled: Vec::new(),
             others: HashSet::new(),
+            always: Vec::new(),
             processes: 0,
             pause: POLL_FIRST,
             max_pause: Duration::from_millis(250),
@@ -117,22 +134,41 @@ impl ExitWatch {
         self.processes += 1;
     }
 
-    /// Also wake for `fd` becoming readable (level-triggered: it keeps
-    /// waking until read), reported under `key`.
-    pub fn add_fd(&mut self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
-        epoll::add(
-            &self.epoll,
-            fd,
-            epoll::EventData::new_u64(key),
-            epoll::EventFlags::IN,
-        )?;
+    /// Also wake for `fd` becoming readable or writable, as `interest`
+    /// says, reported under `key` until it is removed (level-triggered:
+    /// it keeps waking until read or written). A descriptor epoll cannot
+    /// watch (a regular file) is reported by every wait, as `poll(2)`
+    /// would.
+    pub fn add_fd(&mut self, fd: BorrowedFd<'_>, key: u64, interest: Interest) -> io::Result<()> {
+        let flags = match interest {
+            Interest::Read => epoll::EventFlags::IN,
+            Interest::Write => epoll::EventFlags::OUT,
+        };
+        match epoll::add(&self.epoll, fd, epoll::EventData::new_u64(key), flags) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::PERM) => self.always.push(key),
+            Err(e) => return Err(e.into()),
+        }
         self.others.insert(key);
+        Ok(())
+    }
+
+    /// Stop waking for `fd`, added under `key` with [`ExitWatch::add_fd`].
+    /// Closing a descriptor also takes it out of the set, but its key
+    /// stays known as a descriptor's until it is removed here.
+    pub fn remove_fd(&mut self, fd: BorrowedFd<'_>, key: u64) -> io::Result<()> {
+        self.others.remove(&key);
+        if let Some(i) = self.always.iter().position(|&k| k == key) {
+            self.always.swap_remove(i);
+            return Ok(());
+        }
+        epoll::delete(&self.epoll, fd)?;
         Ok(())
     }
 
     /// Block until something changes or `timeout` passes (`None`: no
     /// limit), and return what changed: processes that exited or were
-    /// reaped, descriptors that became readable. An empty answer means the
+    /// reaped, descriptors that became ready. An empty answer means the
     /// timeout passed or a signal interrupted the wait. While processes are
     /// polled, the wait is cut into pauses between probes.
     pub fn wait(
@@ -141,15 +177,18 @@ impl ExitWatch {
         mut probe: impl FnMut(u64) -> Probe,
     ) -> io::Result<Vec<Change>> {
         let mut changes = self.probe_polled(&mut probe);
-        if !changes.is_empty() {
-            return Ok(changes);
-        }
         let mut timeout = timeout;
-        if !self.polled.is_empty() {
+        if !changes.is_empty() || !self.always.is_empty() {
+            // Something to report already: take what else is ready too
+            // (so a stream of polled exits cannot hold back a pipe), without
+            // waiting.
+            timeout = Some(Duration::ZERO);
+        } else if !self.polled.is_empty() {
             timeout = Some(timeout.map_or(self.pause, |t| t.min(self.pause)));
             self.pause = (self.pause * 2).min(self.max_pause);
         }
         self.wait_epoll(timeout, &mut changes)?;
+        changes.extend(self.always.iter().map(|&key| Change { key, reaped: false }));
         if changes.is_empty() {
             changes = self.probe_polled(&mut probe);
         }
@@ -278,6 +317,54 @@ mod tests {
             assert!(first[0].reaped || second.iter().any(|c| c.key == 7 && c.reaped));
             assert_eq!(fd.exit_info(), ExitInfo::Status(3 << 8));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn descriptors_wake_for_reading_or_writing_until_removed() -> io::Result<()> {
+        let (r, w) = rustix::pipe::pipe()?;
+        let mut watch = ExitWatch::new()?;
+        watch.add_fd(r.as_fd(), 1, Interest::Read)?;
+        let never = |_| Probe::Running;
+        assert!(watch.wait(Some(Duration::ZERO), never)?.is_empty());
+        watch.add_fd(w.as_fd(), 2, Interest::Write)?;
+        let keys = |changes: Vec<Change>| changes.iter().map(|c| c.key).collect::<Vec<_>>();
+        // An empty pipe has room to write, nothing to read.
+        assert_eq!(keys(watch.wait(Some(Duration::ZERO), never)?), [2]);
+        watch.remove_fd(w.as_fd(), 2)?;
+        rustix::io::write(&w, b"x")?;
+        // Level-triggered: unread data wakes every wait.
+        for _ in 0..2 {
+            let changes = watch.wait(Some(Duration::from_secs(5)), never)?;
+            assert_eq!(
+                changes,
+                [Change {
+                    key: 1,
+                    reaped: false
+                }]
+            );
+        }
+        watch.remove_fd(r.as_fd(), 1)?;
+        assert!(watch.wait(Some(Duration::ZERO), never)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_regular_file_is_always_ready_as_poll_says() -> io::Result<()> {
+        // The test binary: a regular file, which epoll refuses (EPERM).
+        let file = std::fs::File::open(std::env::current_exe()?)?;
+        let mut watch = ExitWatch::new()?;
+        watch.add_fd(file.as_fd(), 9, Interest::Read)?;
+        let start = Instant::now();
+        let changes = watch.wait(Some(Duration::from_secs(30)), |_| Probe::Running)?;
+        assert_eq!(changes.first().map(|c| c.key), Some(9));
+        assert!(start.elapsed() < Duration::from_secs(10));
+        watch.remove_fd(file.as_fd(), 9)?;
+        assert!(
+            watch
+                .wait(Some(Duration::ZERO), |_| Probe::Running)?
+                .is_empty()
+        );
         Ok(())
     }
 

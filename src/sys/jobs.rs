@@ -1,10 +1,13 @@
 //! The system side of a job pool (`ptool fork`): children started through
 //! std's `Command` (so `posix_spawn`, a `vfork`-style clone, whenever std can
 //! use it: the cheapest way to start thousands of short jobs), each leading
-//! its own process group, watched through a pidfd (or SIGCHLD where pidfds
-//! are missing), stopped as a group, reaped by PID. The event loop around
-//! them uses [`crate::sys::sigwatch`], [`crate::sys::poll`] and
-//! [`crate::sys::child::reap_orphans`]; [`crate::sys::child`] is the
+//! its own process group, watched through a pidfd (or, where pidfds are
+//! refused, by asking [`GroupChild::has_exited`] when SIGCHLD comes),
+//! stopped as a group, reaped by PID. The event loop around them waits in
+//! [`crate::sys::exitwatch`] (exits, pipes, and the signal watch of
+//! [`crate::sys::sigwatch`]) and uses [`crate::sys::child::reap_orphans`];
+//! its pipes are non-blocking ([`crate::sys::poll::set_nonblocking`]);
+//! [`crate::sys::child`] is the
 //! step-by-step launcher (`spawn`), which reports each start-up step.
 //!
 //! Signalling a process group is only safe while its number cannot be reused.
@@ -70,8 +73,9 @@ impl GroupChild {
         self.child.id() as i32
     }
 
-    /// The pidfd to poll for the child's exit; `None` on kernels without
-    /// pidfds, where the caller watches SIGCHLD and asks [`Self::has_exited`].
+    /// The pidfd to watch for the child's exit; `None` where pidfds are
+    /// missing or refused, where the caller asks [`Self::has_exited`] (when
+    /// SIGCHLD comes, and between pauses).
     pub fn pidfd(&self) -> Option<&PidFd> {
         self.pidfd.as_ref()
     }

@@ -1,5 +1,6 @@
-//! Waiting on descriptors: one `poll(2)` over a few fds (pipes, a signal
-//! watch), and non-blocking reads. Waiting on many processes' exits is
+//! Waiting on descriptors: one `poll(2)` over a few fds for reading (a
+//! lock's waiter and a signal watch), and non-blocking reads. Waiting for
+//! processes to exit, together with pipes and signals, is
 //! [`crate::sys::exitwatch`]'s job (epoll: each wakeup costs what changed).
 
 use std::io;
@@ -19,36 +20,6 @@ pub fn poll_readable(
     let mut polls: Vec<PollFd<'_>> = fds
         .iter()
         .map(|fd| PollFd::new(fd, PollFlags::IN))
-        .collect();
-    let spec = timeout.map(crate::sys::time::timespec);
-    ready.clear();
-    match rustix::event::poll(&mut polls, spec.as_ref()) {
-        Ok(_) => ready.extend(polls.iter().map(|p| !p.revents().is_empty())),
-        Err(rustix::io::Errno::INTR) => ready.resize(fds.len(), false),
-        Err(e) => return Err(e.into()),
-    }
-    Ok(())
-}
-
-/// Like [`poll_readable`], but an fd paired with `true` waits for room to
-/// write instead (a job's stdin under `fork --pipe`).
-pub fn poll_fds(
-    fds: &[(BorrowedFd<'_>, bool)],
-    timeout: Option<Duration>,
-    ready: &mut Vec<bool>,
-) -> io::Result<()> {
-    let mut polls: Vec<PollFd<'_>> = fds
-        .iter()
-        .map(|(fd, write)| {
-            PollFd::new(
-                fd,
-                if *write {
-                    PollFlags::OUT
-                } else {
-                    PollFlags::IN
-                },
-            )
-        })
         .collect();
     let spec = timeout.map(crate::sys::time::timespec);
     ready.clear();

@@ -586,9 +586,8 @@ fn run_pool<W: Write>(
     let bar = (out.stderr_terminal && (asked || !out.quiet) && !args.ungroup)
         .then(|| progress_bar(total, args.bar || args.eta));
     let printer = JobPrinter::new(w, bar);
-    let pool = Pool::new(settings, template, work, signals, printer, joblog);
-    let outcome = pool
-        .run()
+    let outcome = Pool::new(settings, template, work, signals, printer, joblog)
+        .and_then(Pool::run)
         .map_err(|e| failure(format!("job pool failed: {e}")))?;
     if outcome.broken_pipe {
         return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());

@@ -1,8 +1,11 @@
-//! The job pool's event loop: one `poll(2)` over the signal fd, the input
-//! stream (when more inputs are wanted), and every running job's stdout,
-//! stderr, pidfd and (with `--pipe`) stdin, with the nearest timeout, kill
-//! deadline or start gate (`--delay`, `--load`, `--memfree`) as its
-//! timeout. No thread per job, no sleeping.
+//! The job pool's event loop: one wait of the exit watcher ([`ExitWatch`])
+//! over the signal watch, the input stream (when more inputs are wanted),
+//! and every running job's exit (its pidfd, or a probe where pidfds are
+//! refused), stdout, stderr and (with `--pipe`) stdin, with the nearest
+//! timeout, kill deadline or start gate (`--delay`, `--load`, `--memfree`)
+//! as its timeout. No thread per job, no sleeping. Each job has an id of
+//! its own, never reused, in the keys of its descriptors: a job's slot is
+//! reused, and an index into the running jobs shifts as jobs finish.
 //!
 //! A job is its process group. It is finished once its leader has exited
 //! and its output pipes are closed. A leader that exits while others in its
@@ -17,7 +20,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -28,8 +31,8 @@ use crate::cli::{HaltOn, HaltSpec, Threshold, TimeoutSpec};
 use crate::exit::Exit;
 use crate::signal::Signal;
 use crate::sys::child::reap_orphans;
+use crate::sys::exitwatch::{Change, ExitWatch, Interest, Probe};
 use crate::sys::jobs::{GroupChild, set_pipe_size, splice_to_pipe};
-use crate::sys::poll::{poll_fds, poll_readable};
 use crate::sys::sigwatch::SignalWatch;
 
 use super::output::{JobPrinter, Sequencer, tag_for, take_lines, take_rest};
@@ -120,6 +123,9 @@ struct Queued {
 
 #[derive(Debug)]
 struct Running {
+    /// Its key in the exit watcher (see [`Awaited`]); running jobs are in
+    /// increasing id order.
+    id: u64,
     seq: u64,
     ord: u64,
     values: Record,
@@ -157,14 +163,38 @@ struct Done {
     err: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum PollTarget {
+/// What a key in the exit watcher stands for: the low bits of a key, above
+/// them the job's id (0 for the pool's own descriptors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaited {
     Signals,
     Input,
-    Feed(usize),
-    Out(usize),
-    Err(usize),
-    Exit(usize),
+    Feed,
+    Out,
+    Err,
+    Exit,
+}
+
+impl Awaited {
+    const BITS: u32 = 3;
+
+    fn key(self, id: u64) -> u64 {
+        (id << Self::BITS) | self as u64
+    }
+
+    /// The job id and what a key stands for.
+    fn of(key: u64) -> (u64, Option<Awaited>) {
+        let what = match key & ((1 << Self::BITS) - 1) {
+            0 => Awaited::Signals,
+            1 => Awaited::Input,
+            2 => Awaited::Feed,
+            3 => Awaited::Out,
+            4 => Awaited::Err,
+            5 => Awaited::Exit,
+            _ => return (0, None),
+        };
+        (key >> Self::BITS, Some(what))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +279,12 @@ pub struct Pool<'a, 'w, W: Write> {
     interrupted: Option<Signal>,
     /// INT, TERM, HUP and CHLD.
     signals: SignalWatch,
+    /// Exits, pipes, the input and the signal watch.
+    watch: ExitWatch,
+    /// The id the next job gets.
+    next_id: u64,
+    /// The input is in the watch.
+    input_watched: bool,
     /// When ptool last sent KILL to a group: its orphans are still dying.
     last_kill: Option<Instant>,
     printer: JobPrinter<'w, W>,
@@ -270,8 +306,10 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         signals: SignalWatch,
         printer: JobPrinter<'w, W>,
         joblog: Option<Joblog>,
-    ) -> Self {
-        Pool {
+    ) -> io::Result<Self> {
+        let mut watch = ExitWatch::new()?;
+        watch.add_fd(signals.as_fd(), Awaited::Signals.key(0), Interest::Read)?;
+        Ok(Pool {
             settings,
             template,
             work,
@@ -287,6 +325,9 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             halting: false,
             interrupted: None,
             signals,
+            watch,
+            next_id: 1,
+            input_watched: false,
             last_kill: None,
             printer,
             order: Sequencer::new(1),
@@ -297,7 +338,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             median: Median::default(),
             began: Instant::now(),
             scratch: vec![0; CHUNK],
-        }
+        })
     }
 
     /// Run every job; returns when all have finished and been reaped.
@@ -499,7 +540,10 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 if let Some(pipe) = &stdin {
                     set_pipe_size(pipe.as_fd(), FEED_PIPE);
                 }
+                let id = self.next_id;
+                self.next_id += 1;
                 self.running.push(Running {
+                    id,
                     seq: p.seq,
                     ord: p.ord,
                     values: p.values,
@@ -524,6 +568,11 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                     sent: 0,
                     received: 0,
                 });
+                // Pushed first: should this fail, dropping the pool still
+                // stops the job.
+                if let Some(job) = self.running.last() {
+                    watch_job(&mut self.watch, job)?;
+                }
                 self.update_bar();
                 Ok(())
             }
@@ -590,12 +639,29 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         }
     }
 
-    fn input_fd(&self) -> Option<BorrowedFd<'_>> {
-        match &self.work {
+    /// Put the input in the watch while more is wanted, and only then:
+    /// a readable input left there would wake every wait.
+    fn watch_input(&mut self) -> io::Result<()> {
+        let wanted = self.wants_input();
+        if wanted == self.input_watched {
+            return Ok(());
+        }
+        let fd = match &self.work {
             Work::Inputs(feed) => feed.fd(),
             Work::Pipe(blocks) => Some(blocks.fd()),
             Work::Part(_) => None,
+        };
+        let Some(fd) = fd else {
+            return Ok(());
+        };
+        let key = Awaited::Input.key(0);
+        if wanted {
+            self.watch.add_fd(fd, key, Interest::Read)?;
+        } else {
+            self.watch.remove_fd(fd, key)?;
         }
+        self.input_watched = wanted;
+        Ok(())
     }
 
     fn read_input(&mut self) {
@@ -642,99 +708,72 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             .chain(self.wake_at)
             .min()
             .map(|d| d.saturating_duration_since(now));
-        let mut targets = Vec::with_capacity(2 + 4 * self.running.len());
-        let mut ready = Vec::with_capacity(targets.capacity());
-        {
-            let mut fds: Vec<(BorrowedFd<'_>, bool)> = Vec::with_capacity(targets.capacity());
-            fds.push((self.signals.as_fd(), false));
-            targets.push(PollTarget::Signals);
-            if self.wants_input()
-                && let Some(fd) = self.input_fd()
-            {
-                fds.push((fd, false));
-                targets.push(PollTarget::Input);
-            }
-            for (i, job) in self.running.iter().enumerate() {
-                if let Some(pipe) = &job.stdin {
-                    fds.push((pipe.as_fd(), true));
-                    targets.push(PollTarget::Feed(i));
+        self.watch_input()?;
+        for change in self.wait(timeout)? {
+            let (id, what) = Awaited::of(change.key);
+            if id == 0 {
+                match what {
+                    Some(Awaited::Signals) => self.on_signals()?,
+                    Some(Awaited::Input) => self.read_input(),
+                    _ => {}
                 }
-                if let Some(pipe) = &job.stdout {
-                    fds.push((pipe.as_fd(), false));
-                    targets.push(PollTarget::Out(i));
-                }
-                if let Some(pipe) = &job.stderr {
-                    fds.push((pipe.as_fd(), false));
-                    targets.push(PollTarget::Err(i));
-                }
-                if !job.exited
-                    && let Some(fd) = job.child.pidfd()
-                {
-                    fds.push((fd.as_fd(), false));
-                    targets.push(PollTarget::Exit(i));
-                }
-            }
-            poll_fds(&fds, timeout, &mut ready)?;
-        }
-        for (target, ready) in targets.into_iter().zip(ready) {
-            if !ready {
                 continue;
             }
-            match target {
-                PollTarget::Signals => self.on_signals()?,
-                PollTarget::Input => self.read_input(),
-                PollTarget::Feed(i) => self.feed(i),
-                PollTarget::Out(i) => self.read_pipe(i, Pipe::Out, READ_BUDGET)?,
-                PollTarget::Err(i) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
-                PollTarget::Exit(i) => {
-                    self.running[i].exited = true;
-                }
+            // A job finished in this round is no longer found.
+            let Ok(i) = self.running.binary_search_by_key(&id, |j| j.id) else {
+                continue;
+            };
+            match what {
+                Some(Awaited::Feed) => self.feed(i),
+                Some(Awaited::Out) => self.read_pipe(i, Pipe::Out, READ_BUDGET)?,
+                Some(Awaited::Err) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
+                Some(Awaited::Exit) => self.running[i].exited = true,
+                _ => {}
             }
         }
         self.check_timers(Instant::now());
         self.reap_finished()
     }
 
+    /// One wait of the watch, up to `timeout`. Jobs without a pidfd are
+    /// asked whether they have exited (SIGCHLD wakes the wait for them).
+    fn wait(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Change>> {
+        let running = &self.running;
+        let mut failed = None;
+        let changes = self.watch.wait(timeout, |key| {
+            let id = key >> Awaited::BITS;
+            let Ok(i) = running.binary_search_by_key(&id, |j| j.id) else {
+                return Probe::Reaped;
+            };
+            match running[i].child.has_exited() {
+                Ok(true) => Probe::Exited,
+                Ok(false) => Probe::Running,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    Probe::Running
+                }
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(changes),
+        }
+    }
+
     /// Write what a `--pipe`/`--pipepart` job's stdin has room for; close
     /// it when everything is in (or the job stopped reading).
     fn feed(&mut self, i: usize) {
-        let Work::Part(parts) = &self.work else {
-            let job = &mut self.running[i];
-            feed_block(job);
+        let job = &mut self.running[i];
+        let finished = match &self.work {
+            Work::Part(parts) => feed_range(parts, job),
+            _ => feed_block(job),
+        };
+        if finished {
+            close_stdin(&mut self.watch, job);
             // A block fully written is not needed again unless for a retry.
-            if job.stdin.is_none() && self.settings.retries == 0 {
+            if !matches!(self.work, Work::Part(_)) && self.settings.retries == 0 {
                 job.feeding = None;
             }
-            return;
-        };
-        let job = &mut self.running[i];
-        let (Some(pipe), Some(Feeding::Range { offset, end })) = (&job.stdin, &mut job.feeding)
-        else {
-            job.stdin = None;
-            return;
-        };
-        let mut done = false;
-        while *offset < *end {
-            let len = usize::try_from(*end - *offset)
-                .unwrap_or(usize::MAX)
-                .min(FEED_PIPE);
-            let before = *offset;
-            match splice_to_pipe(parts.file(), offset, pipe.as_fd(), len) {
-                Ok(0) => {
-                    done = true;
-                    break;
-                }
-                Ok(_) => job.sent += *offset - before,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    done = true;
-                    break;
-                }
-            }
-        }
-        if done || *offset >= *end {
-            job.stdin = None;
         }
     }
 
@@ -742,12 +781,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         let signals = self.signals.take()?;
         for sig in signals.into_iter().filter_map(Signal::from_number) {
             if sig == Signal::CHLD {
-                // Only kernels without pidfds need to ask each job.
-                for job in &mut self.running {
-                    if !job.exited && job.child.pidfd().is_none() && job.child.has_exited()? {
-                        job.exited = true;
-                    }
-                }
+                // Jobs without a pidfd are asked by the next wait.
                 self.reap_orphans()?;
             } else if self.interrupted.is_none() {
                 self.interrupted = Some(sig);
@@ -821,7 +855,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             match result {
                 None => break,
                 Some(Ok(0)) => {
-                    close(job, which);
+                    close(&mut self.watch, job, which);
                     break;
                 }
                 Some(Ok(n)) => {
@@ -838,7 +872,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A pipe that fails to read is as good as closed.
                 Some(Err(_)) => {
-                    close(job, which);
+                    close(&mut self.watch, job, which);
                     break;
                 }
             }
@@ -876,7 +910,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             self.read_pipe(i, Pipe::Out, usize::MAX)?;
             self.read_pipe(i, Pipe::Err, usize::MAX)?;
             let job = &mut self.running[i];
-            job.stdin = None;
+            close_stdin(&mut self.watch, job);
             let open = job.stdout.is_some() || job.stderr.is_some();
             if open && !job.killed {
                 if job.stop.is_none() {
@@ -896,8 +930,9 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             let _ = job.child.signal_group(Signal::KILL.number());
             self.last_kill = Some(Instant::now());
         }
-        job.stdout = None;
-        job.stderr = None;
+        close(&mut self.watch, &mut job, Pipe::Out);
+        close(&mut self.watch, &mut job, Pipe::Err);
+        close_stdin(&mut self.watch, &mut job);
         let pid = job.child.pid();
         let (exit, signal) = match job.child.reap() {
             Ok(status) => (status.code(), status.signal()),
@@ -1113,6 +1148,8 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     fn reap_last_orphans(&mut self) -> io::Result<()> {
         const DYING: Duration = Duration::from_millis(500);
         let deadline = self.last_kill.map(|t| t + DYING);
+        // Only the signal watch is left to wake the wait.
+        self.watch_input()?;
         while self.reap_orphans()? {
             let Some(left) = deadline
                 .map(|d| d.saturating_duration_since(Instant::now()))
@@ -1120,8 +1157,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             else {
                 break;
             };
-            let mut ready = Vec::new();
-            poll_readable(&[self.signals.as_fd()], Some(left), &mut ready)?;
+            self.wait(Some(left))?;
             // Only CHLD can matter now; a late INT or TERM changes nothing.
             self.signals.take()?;
         }
@@ -1174,12 +1210,31 @@ fn take_pipes(mut child: GroupChild) -> io::Result<Pipes> {
     }
 }
 
-/// A `--pipe` job's block: write what its stdin pipe has room for.
-fn feed_block(job: &mut Running) {
+/// Watch a job just started: its exit, and the pipes ptool holds.
+fn watch_job(watch: &mut ExitWatch, job: &Running) -> io::Result<()> {
+    let exit = Awaited::Exit.key(job.id);
+    match job.child.pidfd() {
+        Some(fd) => watch.add(fd, exit)?,
+        None => watch.add_polled(exit),
+    }
+    if let Some(pipe) = &job.stdin {
+        watch.add_fd(pipe.as_fd(), Awaited::Feed.key(job.id), Interest::Write)?;
+    }
+    if let Some(pipe) = &job.stdout {
+        watch.add_fd(pipe.as_fd(), Awaited::Out.key(job.id), Interest::Read)?;
+    }
+    if let Some(pipe) = &job.stderr {
+        watch.add_fd(pipe.as_fd(), Awaited::Err.key(job.id), Interest::Read)?;
+    }
+    Ok(())
+}
+
+/// A `--pipe` job's block: write what its stdin pipe has room for. True
+/// when its stdin is done with (all written, or the job stopped reading).
+fn feed_block(job: &mut Running) -> bool {
     let (Some(pipe), Some(Feeding::Block { data, written })) = (&mut job.stdin, &mut job.feeding)
     else {
-        job.stdin = None;
-        return;
+        return true;
     };
     while *written < data.len() {
         match pipe.write(&data[*written..]) {
@@ -1188,13 +1243,35 @@ fn feed_block(job: &mut Running) {
                 *written += n;
                 job.sent += n as u64;
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // The job closed its stdin (`head -1`): it gets no more.
             Err(_) => break,
         }
     }
-    job.stdin = None;
+    true
+}
+
+/// A `--pipepart` job's range of the file: splice what its stdin pipe has
+/// room for. True when its stdin is done with.
+fn feed_range(parts: &Parts, job: &mut Running) -> bool {
+    let (Some(pipe), Some(Feeding::Range { offset, end })) = (&job.stdin, &mut job.feeding) else {
+        return true;
+    };
+    while *offset < *end {
+        let len = usize::try_from(*end - *offset)
+            .unwrap_or(usize::MAX)
+            .min(FEED_PIPE);
+        let before = *offset;
+        match splice_to_pipe(parts.file(), offset, pipe.as_fd(), len) {
+            Ok(0) => return true,
+            Ok(_) => job.sent += *offset - before,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+    true
 }
 
 /// The same stdin again, for a retry.
@@ -1217,11 +1294,29 @@ fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
     }
 }
 
-fn close(job: &mut Running, which: Pipe) {
-    match which {
-        Pipe::Out => job.stdout = None,
-        Pipe::Err => job.stderr = None,
+/// Close a job's output pipe, out of the watch first.
+fn close(watch: &mut ExitWatch, job: &mut Running, which: Pipe) {
+    let (pipe, what) = match which {
+        Pipe::Out => (job.stdout.take().map(OwnedFd::from), Awaited::Out),
+        Pipe::Err => (job.stderr.take().map(OwnedFd::from), Awaited::Err),
+    };
+    if let Some(pipe) = pipe {
+        unwatch(watch, &pipe, what.key(job.id));
     }
+}
+
+/// Close a job's stdin pipe (it gets no more input), out of the watch
+/// first.
+fn close_stdin(watch: &mut ExitWatch, job: &mut Running) {
+    if let Some(pipe) = job.stdin.take() {
+        unwatch(watch, &pipe, Awaited::Feed.key(job.id));
+    }
+}
+
+fn unwatch(watch: &mut ExitWatch, fd: &impl AsFd, key: u64) {
+    // Closing the pipe next takes it out of the epoll set anyway: this
+    // only fails where there is nothing left to undo.
+    let _ = watch.remove_fd(fd.as_fd(), key);
 }
 
 #[cfg(test)]
