@@ -79,22 +79,43 @@ impl Stat {
 }
 
 /// Parse the contents of a `stat` file. `None` when it is malformed.
+///
+/// Fields are taken in one pass over the bytes, without collecting them
+/// first: `top` parses every process's `stat` on every refresh.
 pub fn parse(buf: &[u8]) -> Option<Stat> {
     let open = buf.iter().position(|&b| b == b'(')?;
     let close = buf.iter().rposition(|&b| b == b')')?;
     if close < open {
         return None;
     }
-    let name = buf[open + 1..close].to_vec();
-    let rest = std::str::from_utf8(buf.get(close + 2..)?).ok()?;
-    // fields[0] is field (3), the state.
-    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
-    let num = |field: usize| -> Option<i64> { fields.get(field - 3)?.parse().ok() };
-    let unum = |field: usize| -> Option<u64> { fields.get(field - 3)?.parse().ok() };
-    let int = |field: usize| -> Option<i32> { fields.get(field - 3)?.parse().ok() };
+    let rest = buf.get(close + 2..)?;
+    // fields[k] is field (k + 3): 3 is the state, 52 the exit code.
+    let mut fields: [&[u8]; 50] = [b""; 50];
+    let mut count = 0;
+    for field in rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+    {
+        if count == fields.len() {
+            break;
+        }
+        fields[count] = field;
+        count += 1;
+    }
+    let text = |field: usize| -> Option<&str> {
+        let k = field - 3;
+        if k >= count {
+            return None;
+        }
+        std::str::from_utf8(fields[k]).ok()
+    };
+    let num = |field: usize| -> Option<i64> { text(field)?.parse().ok() };
+    let unum = |field: usize| -> Option<u64> { text(field)?.parse().ok() };
+    let int = |field: usize| -> Option<i32> { text(field)?.parse().ok() };
+    let state = *fields[..count].first()?.first()?;
     Some(Stat {
-        name,
-        state: *fields.first()?.as_bytes().first()?,
+        name: buf[open + 1..close].to_vec(),
+        state,
         ppid: int(4)?,
         pgid: int(5)?,
         sid: int(6)?,

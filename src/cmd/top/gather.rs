@@ -14,7 +14,12 @@
 //! one `pread` (open, read and close each time would cost three calls), as
 //! many as the limit on open files allows, minus what actions need; the
 //! rest are read the usual way. An open `stat` stays with its process, so a
-//! reused PID is read afresh, never mistaken for the old process.
+//! reused PID is read afresh, never mistaken for the old process. When the
+//! owner is needed, `/proc/PID` is held open too (`O_PATH`) and `stat` is
+//! opened through it: the owner is then one `fstat` of that descriptor
+//! (the kernel reads the credentials at each call), with no path walk.
+//! The held files are kept in PID order, as `/proc` lists them, and matched
+//! to each listing in one merge, without hashing.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -24,7 +29,7 @@ use serde::Serialize;
 use crate::columns::{Column, Context, CpuTicks, SortKey, sampled_cpu};
 use crate::forest::Forest;
 use crate::listing::{self, Listing};
-use crate::proc::{Need, OpenStat, Process, Reader, System};
+use crate::proc::{Need, OpenStat, ProcDir, Process, Reader, System};
 use crate::select::{Protected, Selector};
 
 /// The system-wide figures of the header (the `system` object in JSON).
@@ -203,6 +208,16 @@ struct Known {
     seen: u64,
 }
 
+/// The files of one process held open between refreshes.
+#[derive(Debug)]
+struct Held {
+    pid: i32,
+    stat: OpenStat,
+    /// `/proc/PID`, for the owner, when a column, the sort or a filter
+    /// needs it.
+    dir: Option<ProcDir>,
+}
+
 /// Reads refresh after refresh, keeping what the next one needs: the CPU
 /// ticks seen (for %CPU), command lines, user names, sysinfo's counters.
 #[derive(Debug)]
@@ -215,8 +230,9 @@ pub struct Gatherer {
     commands: Commands,
     /// Counts refreshes, to tell which command lines were seen last.
     generation: u64,
-    /// `/proc/PID/stat` of each process seen, held open.
-    stats: HashMap<i32, OpenStat>,
+    /// `/proc/PID/stat` (and `/proc/PID`) of each process seen, held open,
+    /// by ascending PID.
+    stats: Vec<Held>,
     /// How many to hold open at most.
     max_open: usize,
 }
@@ -235,7 +251,7 @@ impl Gatherer {
         Ok(Gatherer {
             reader,
             ctx: Context::new(System::read()),
-            stats: HashMap::new(),
+            stats: Vec::new(),
             generation: 0,
             max_open: usize::try_from(limit.saturating_sub(KEEP_FREE)).unwrap_or(0),
             host,
@@ -317,35 +333,53 @@ impl Gatherer {
     /// descriptors held open.
     fn scan(&mut self, need: Need) -> std::io::Result<Vec<Process>> {
         let pids = self.reader.pids()?;
-        let mut kept = HashMap::with_capacity(pids.len().min(self.max_open));
+        // Both in ascending PID order: the files held open are matched to
+        // the PIDs listed by walking the two lists side by side.
+        let held = std::mem::take(&mut self.stats);
+        let mut kept = Vec::with_capacity(pids.len().min(self.max_open));
+        let mut held = held.into_iter().peekable();
         let mut procs = Vec::with_capacity(pids.len());
         let rest = Need {
+            owner: false,
             cmdline: false,
             exe: false,
             cwd: false,
             ..need
         };
+        // Descriptors held for each process.
+        let per = if need.owner { 2 } else { 1 };
         for pid in pids {
+            // Files of PIDs no longer listed: their processes ended.
+            while held.next_if(|h| h.pid < pid).is_some() {}
             let mut read = None;
-            if let Some(file) = self.stats.remove(&pid) {
+            let mut have = false;
+            if let Some(h) = held.next_if(|h| h.pid == pid) {
                 // None when its process is gone (and the PID perhaps reused).
-                if let Some(p) = self.reader.read_open(pid, &file) {
+                if let Some(p) = self.read_held(&h, need.owner) {
                     read = Some(p);
-                    kept.insert(pid, file);
+                    kept.push(h);
+                    have = true;
                 }
             }
             if read.is_none()
-                && kept.len() < self.max_open
-                && let Ok(file) = self.reader.open_stat(pid)
+                && kept.len() * per < self.max_open
+                && let Some(h) = self.hold(pid, need.owner)
             {
-                read = self.reader.read_open(pid, &file);
+                read = self.read_held(&h, need.owner);
                 if read.is_some() {
-                    kept.insert(pid, file);
+                    kept.push(h);
+                    have = true;
                 }
             }
             let read = match read {
                 Some(p) => Some(p),
-                None if !kept.contains_key(&pid) => self.reader.read(pid, Need::STAT),
+                None if !have => self.reader.read(
+                    pid,
+                    Need {
+                        owner: need.owner,
+                        ..Need::STAT
+                    },
+                ),
                 None => None,
             };
             let Some(mut p) = read else { continue };
@@ -357,6 +391,41 @@ impl Gatherer {
         // Dropping the rest closes the files of processes that ended.
         self.stats = kept;
         Ok(procs)
+    }
+
+    /// Open `/proc/PID/stat` to hold, with `/proc/PID` itself when the
+    /// owner is wanted: both are that process's, or None.
+    fn hold(&self, pid: i32, owner: bool) -> Option<Held> {
+        if owner {
+            let dir = self.reader.pin(pid).ok()?;
+            let stat = dir.open_stat().ok()?;
+            Some(Held {
+                pid,
+                stat,
+                dir: Some(dir),
+            })
+        } else {
+            let stat = self.reader.open_stat(pid).ok()?;
+            Some(Held {
+                pid,
+                stat,
+                dir: None,
+            })
+        }
+    }
+
+    /// The process behind held files, its owner read through the held
+    /// directory when `owner` (a `fstat`, no path looked up); None once it
+    /// is gone.
+    fn read_held(&mut self, h: &Held, owner: bool) -> Option<Process> {
+        let mut p = self.reader.read_open(h.pid, &h.stat)?;
+        if owner {
+            p.owner = Some(match &h.dir {
+                Some(dir) => dir.owner().ok()?,
+                None => self.reader.owner(h.pid).ok()?,
+            });
+        }
+        Some(p)
     }
 
     /// Compute the rows `range` of `snapshot` (what the screen shows),
@@ -458,16 +527,37 @@ impl Gatherer {
         if sort.is_empty() {
             return procs;
         }
-        let mut keyed: Vec<(Vec<crate::output::value::Value>, Process)> = procs
-            .into_iter()
-            .map(|p| {
-                let keys = sort.iter().map(|k| self.ctx.value(k.column, &p)).collect();
-                (keys, p)
-            })
-            .collect();
+        // The keys in one flat list and the order as indices, so that the
+        // processes are moved once and never held twice.
+        let n = sort.len();
+        let mut keys = Vec::with_capacity(procs.len() * n);
+        for p in &procs {
+            for k in sort {
+                keys.push(self.ctx.value(k.column, p));
+            }
+        }
+        let mut order: Vec<usize> = (0..procs.len()).collect();
         // Stable: ties keep PID order.
-        keyed.sort_by(|(a, _), (b, _)| listing::compare(sort, a, b));
-        keyed.into_iter().map(|(_, p)| p).collect()
+        order.sort_by(|&a, &b| {
+            listing::compare(sort, &keys[a * n..a * n + n], &keys[b * n..b * n + n])
+        });
+        drop(keys);
+        let mut procs = procs;
+        // In place, cycle by cycle: `order[i]` is the process that goes to
+        // `i`; a slot done points to itself.
+        for start in 0..order.len() {
+            let mut at = start;
+            loop {
+                let from = order[at];
+                order[at] = at;
+                if from == start || from == at {
+                    break;
+                }
+                procs.swap(at, from);
+                at = from;
+            }
+        }
+        procs
     }
 }
 
