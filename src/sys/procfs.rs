@@ -180,21 +180,7 @@ impl ProcDir {
         Ok(target.into_bytes())
     }
 
-    /// Open this process's `stat` to read it again and again (see
-    /// [`OpenStat`]): through the directory, so it is the same process's.
-    pub fn open_stat(&self) -> io::Result<OpenStat> {
-        let fd = rustix::fs::openat(
-            &*self.fd,
-            "stat",
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-        )?;
-        Ok(OpenStat { fd })
-    }
-
     /// The owner of the directory: the process's effective uid and gid.
-    /// Asked of the process at each call (`fstat` of `/proc/PID` reads its
-    /// credentials then), with no path to look up.
     pub fn owner(&self) -> io::Result<Owner> {
         let st = rustix::fs::fstat(&*self.fd)?;
         Ok(Owner {

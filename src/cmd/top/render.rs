@@ -640,7 +640,40 @@ fn write_cell<W: Write>(w: &mut W, value: &Value) -> io::Result<()> {
         Value::Bytes(b) | Value::Shown(b) => w.write_all(sanitize::escape(b).as_bytes()),
         Value::Text(t) => w.write_all(sanitize::escape_str(t).as_bytes()),
         Value::None | Value::Denied => w.write_all(b"-"),
+        Value::Size(n) => write_size(w, *n),
+        Value::CpuTime(secs) => {
+            // As `cpu_time` in output::value.
+            let total = secs.max(0.0) as u64;
+            let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+            if h > 0 {
+                write!(w, "{h}:{m:02}:{s:02}")
+            } else {
+                write!(w, "{m}:{s:02}")
+            }
+        }
         other => w.write_all(other.display().as_bytes()),
+    }
+}
+
+/// What [`human_size`] gives, without building it.
+fn write_size<W: Write>(w: &mut W, bytes: u64) -> io::Result<()> {
+    const UNITS: [&str; 6] = ["B", "K", "M", "G", "T", "P"];
+    if bytes == 0 {
+        return w.write_all(b"0");
+    }
+    if bytes < 1024 {
+        return write!(w, "{bytes}B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        write!(w, "{value:.1}{}", UNITS[unit])
+    } else {
+        write!(w, "{}{}", value.round() as u64, UNITS[unit])
     }
 }
 
@@ -894,8 +927,18 @@ mod tests {
             Value::Bytes(b"evil\x1b]0;x\x07".to_vec()),
             Value::Shown(b"[kthreadd]".to_vec()),
             Value::Text("R".to_string()),
+            Value::Size(0),
+            Value::Size(1),
+            Value::Size(1023),
+            Value::Size(1024),
+            Value::Size(10 * 1024 - 1),
             Value::Size(123_456_789),
+            Value::Size(u64::MAX),
+            Value::CpuTime(0.0),
+            Value::CpuTime(-1.0),
+            Value::CpuTime(59.99),
             Value::CpuTime(3725.0),
+            Value::CpuTime(1e9),
             Value::None,
             Value::Denied,
         ];
