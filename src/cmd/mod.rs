@@ -6,6 +6,7 @@ pub mod info;
 pub mod kill;
 pub mod lock;
 pub mod ls;
+pub mod set;
 pub mod signal;
 pub mod spawn;
 pub mod top;

@@ -12,6 +12,7 @@ mod json_fields;
 mod kill;
 mod lock;
 mod ls;
+mod set;
 mod signal;
 mod spawn;
 mod top;
