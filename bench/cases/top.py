@@ -1,8 +1,14 @@
 """top: the CPU of `ptool top` per refresh against `top -b`, its screen against
 its batch mode, its peak memory against htop's, and how soon a key is drawn.
 
-CPU is user + system time of the whole process over 10 refreshes at the same
-interval (batch: `ptool top -b` vs `top -b -n 10 -d ...`). The interactive
+CPU is user + system time of the whole process (from the rusage of the
+children the benchmark waited for) over 10 refreshes at the same interval
+(batch: `ptool top -b` vs `top -b -n 10 -d ...`), showing the same columns:
+top's own (PID USER PR NI VIRT RES S %CPU %MEM TIME+ and the name as
+COMMAND, which ptool has as `-o pid,user,pri,nice,vsz,rss,state,cpu,mem,
+time,name`; top also shows SHR, for which it reads `statm`), and then
+ptool's default columns, which show the command line, against `top -b -c`,
+which shows it too. The interactive
 screen and htop run in tmux (a real terminal) under GNU time, for their CPU
 and peak memory over the same time. The key latency is measured on a
 pseudo-terminal of the benchmark's own, from writing `?` to reading the help
@@ -22,6 +28,8 @@ import time
 
 REFRESHES = 10
 INTERVAL = 0.2  # seconds
+# The columns of `top -b`, as ptool names them.
+TOP_COLUMNS = "pid,user,pri,nice,vsz,rss,state,cpu,mem,time,name"
 
 
 def child_cpu(argv):
@@ -116,12 +124,18 @@ def run(ctx):
     interval = f"{int(INTERVAL * 1000)}ms"
     ours = [ctx.ptool, "top", "-b", "--iterations", str(REFRESHES), "-d", interval]
     theirs = ["top", "-b", "-n", str(REFRESHES), "-d", str(INTERVAL)]
+    ours_top = [*ours, "-o", TOP_COLUMNS]
+    theirs_cmd = [*theirs, "-c"]
     t = ctx.alternate({
-        "ours": lambda: child_cpu(ours),
+        "ours": lambda: child_cpu(ours_top),
         "theirs": lambda: child_cpu(theirs),
+        "ours_cmd": lambda: child_cpu(ours),
+        "theirs_cmd": lambda: child_cpu(theirs_cmd),
     })
-    ctx.record(f"ptool top -b  vs  top -b (CPU, {REFRESHES} refreshes)", t["ours"], t["theirs"],
-               0.5, ctx.peak_kib(ours), ctx.peak_kib(theirs))
+    ctx.record(f"ptool top -b -o (top's columns)  vs  top -b (CPU, {REFRESHES} refreshes)",
+               t["ours"], t["theirs"], 0.5, ctx.peak_kib(ours_top), ctx.peak_kib(theirs))
+    ctx.record(f"ptool top -b (command lines)  vs  top -b -c (CPU, {REFRESHES} refreshes)",
+               t["ours_cmd"], t["theirs_cmd"], 0.5, ctx.peak_kib(ours), ctx.peak_kib(theirs_cmd))
     ours_json = [ctx.ptool, "top", "--json", "--iterations", str(REFRESHES), "-d", interval]
     t = ctx.alternate({
         "ours": lambda: child_cpu(ours_json),

@@ -384,6 +384,11 @@ impl Reader {
         self.fs.open_stat(pid)
     }
 
+    /// The owner of `/proc/PID` (see [`Owner`]).
+    pub fn owner(&self, pid: i32) -> io::Result<Owner> {
+        self.fs.owner(pid)
+    }
+
     /// The process behind an open `stat` (only `stat` read), or `None` once
     /// it is gone.
     pub fn read_open(&mut self, pid: i32, file: &OpenStat) -> Option<Process> {

@@ -85,22 +85,50 @@ impl Stat {
 }
 
 /// Parse the contents of a `stat` file. `None` when it is malformed.
+///
+/// Fields are taken in one pass over the bytes, without collecting them
+/// first: `top` parses every process's `stat` on every refresh.
 pub fn parse(buf: &[u8]) -> Option<Stat> {
     let open = buf.iter().position(|&b| b == b'(')?;
     let close = buf.iter().rposition(|&b| b == b')')?;
     if close < open {
         return None;
     }
-    let name = buf[open + 1..close].to_vec();
-    let rest = std::str::from_utf8(buf.get(close + 2..)?).ok()?;
-    // fields[0] is field (3), the state.
-    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
-    let num = |field: usize| -> Option<i64> { fields.get(field - 3)?.parse().ok() };
-    let unum = |field: usize| -> Option<u64> { fields.get(field - 3)?.parse().ok() };
-    let int = |field: usize| -> Option<i32> { fields.get(field - 3)?.parse().ok() };
+    let rest = buf.get(close + 2..)?;
+    // fields[k] is field (k + 3): 3 is the state, 52 the exit code.
+    let mut fields: [&[u8]; 50] = [b""; 50];
+    let mut count = 0;
+    for field in rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+    {
+        if count == fields.len() {
+            break;
+        }
+        fields[count] = field;
+        count += 1;
+    }
+    let field = |field: usize| -> Option<&[u8]> {
+        let k = field - 3;
+        (k < count).then(|| fields[k])
+    };
+    let num = |f: usize| -> Option<i64> { decimal(field(f)?) };
+    let unum = |f: usize| -> Option<u64> {
+        let digits = field(f)?;
+        if digits.first() == Some(&b'-') {
+            return None;
+        }
+        match decimal(digits) {
+            Some(n) => u64::try_from(n).ok(),
+            // Above i64::MAX.
+            None => std::str::from_utf8(digits).ok()?.parse().ok(),
+        }
+    };
+    let int = |f: usize| -> Option<i32> { num(f)?.try_into().ok() };
+    let state = *fields[..count].first()?.first()?;
     Some(Stat {
-        name,
-        state: *fields.first()?.as_bytes().first()?,
+        name: buf[open + 1..close].to_vec(),
+        state,
         ppid: int(4)?,
         pgid: int(5)?,
         sid: int(6)?,
@@ -125,6 +153,35 @@ pub fn parse(buf: &[u8]) -> Option<Stat> {
         policy: unum(41).unwrap_or(0),
         exit_code: int(52).unwrap_or(0),
     })
+}
+
+/// A decimal number as `str::parse::<i64>` reads one (an optional sign,
+/// then digits; `None` on anything else or on overflow), without the
+/// UTF-8 check and the generic code: every field of every process goes
+/// through here on each refresh of `top`.
+fn decimal(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?;
+        n = if negative {
+            n.checked_sub(i64::from(d))?
+        } else {
+            n.checked_add(i64::from(d))?
+        };
+    }
+    Some(n)
 }
 
 #[cfg(test)]
@@ -193,6 +250,39 @@ mod tests {
         let stat = parse(LINE).expect("parses");
         assert!(!stat.has_ended());
         assert_eq!(stat.exit_code, 0);
+    }
+
+    #[test]
+    fn decimals_read_as_str_parse_reads_them() {
+        for text in [
+            "0",
+            "7",
+            "-1",
+            "+5",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "18446744073709551615",
+            "",
+            "-",
+            "+",
+            "1x",
+            "x1",
+            " 1",
+            "--1",
+        ] {
+            assert_eq!(
+                decimal(text.as_bytes()),
+                text.parse::<i64>().ok(),
+                "{text:?}"
+            );
+        }
+        // Above i64::MAX, unsigned fields still read (rlim-like values).
+        let mut fields = vec!["0"; 50];
+        fields[0] = "S";
+        fields[23 - 3] = "18446744073709551615";
+        let line = format!("9 (z) {}", fields.join(" "));
+        assert_eq!(parse(line.as_bytes()).expect("parses").vsize, u64::MAX);
     }
 
     #[test]

@@ -586,6 +586,10 @@ pub fn batch<W: Write>(w: &mut W, s: &Snapshot, out: &Out) -> io::Result<()> {
         human_size(host.swap.used)
     )?;
     writeln!(w)?;
+    if out.width.is_none() && !out.color {
+        plain_rows(w, s)?;
+        return writeln!(w);
+    }
     let mut table = s.listing.table();
     if let Some(k) = s.listing.columns.iter().position(|c| *c == Column::Cmd) {
         for (row, prefix) in table.rows.iter_mut().zip(&s.prefixes) {
@@ -594,6 +598,102 @@ pub fn batch<W: Write>(w: &mut W, s: &Snapshot, out: &Out) -> io::Result<()> {
     }
     table.render(w, out, true)?;
     writeln!(w)
+}
+
+/// The table of a refresh for a pipe, tab-separated and uncoloured (what
+/// [`crate::output::table::Table`] prints there), written cell by cell
+/// into the output: no text is built per cell for numbers, names and
+/// command lines, which are most of a refresh's bytes.
+fn plain_rows<W: Write>(w: &mut W, s: &Snapshot) -> io::Result<()> {
+    let columns = &s.listing.columns;
+    let cmd = columns.iter().position(|c| *c == Column::Cmd);
+    for (k, c) in columns.iter().enumerate() {
+        if k > 0 {
+            w.write_all(b"\t")?;
+        }
+        w.write_all(c.header().as_bytes())?;
+    }
+    w.write_all(b"\n")?;
+    for (i, row) in s.listing.rows.iter().enumerate() {
+        for (k, value) in row.values.iter().enumerate() {
+            if k > 0 {
+                w.write_all(b"\t")?;
+            }
+            if Some(k) == cmd
+                && let Some(prefix) = s.prefixes.get(i)
+            {
+                w.write_all(prefix.as_bytes())?;
+            }
+            write_cell(w, value)?;
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// What [`Value::display`] gives, written to `w`.
+fn write_cell<W: Write>(w: &mut W, value: &Value) -> io::Result<()> {
+    use crate::output::sanitize;
+    match value {
+        Value::Int(n) => write_int(w, *n),
+        Value::Percent(p) => write!(w, "{p:.1}"),
+        Value::Bytes(b) | Value::Shown(b) => w.write_all(sanitize::escape(b).as_bytes()),
+        Value::Text(t) => w.write_all(sanitize::escape_str(t).as_bytes()),
+        Value::None | Value::Denied => w.write_all(b"-"),
+        Value::Size(n) => write_size(w, *n),
+        Value::CpuTime(secs) => {
+            // As `cpu_time` in output::value.
+            let total = secs.max(0.0) as u64;
+            let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+            if h > 0 {
+                write!(w, "{h}:{m:02}:{s:02}")
+            } else {
+                write!(w, "{m}:{s:02}")
+            }
+        }
+        other => w.write_all(other.display().as_bytes()),
+    }
+}
+
+/// What [`human_size`] gives, without building it.
+fn write_size<W: Write>(w: &mut W, bytes: u64) -> io::Result<()> {
+    const UNITS: [&str; 6] = ["B", "K", "M", "G", "T", "P"];
+    if bytes == 0 {
+        return w.write_all(b"0");
+    }
+    if bytes < 1024 {
+        return write!(w, "{bytes}B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        write!(w, "{value:.1}{}", UNITS[unit])
+    } else {
+        write!(w, "{}{}", value.round() as u64, UNITS[unit])
+    }
+}
+
+/// An integer in decimal, digit by digit into a buffer on the stack.
+fn write_int<W: Write>(w: &mut W, n: i64) -> io::Result<()> {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        w.write_all(b"-")?;
+    }
+    w.write_all(&buf[at..])
 }
 
 #[cfg(test)]
@@ -814,6 +914,39 @@ mod tests {
             lines[23],
             "Kill 77 (busy): TERM, then KILL after 5.0s? [y/N]"
         );
+    }
+
+    #[test]
+    fn cells_written_in_place_read_as_displayed() {
+        let values = [
+            Value::Int(0),
+            Value::Int(-42),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Percent(12.345),
+            Value::Bytes(b"evil\x1b]0;x\x07".to_vec()),
+            Value::Shown(b"[kthreadd]".to_vec()),
+            Value::Text("R".to_string()),
+            Value::Size(0),
+            Value::Size(1),
+            Value::Size(1023),
+            Value::Size(1024),
+            Value::Size(10 * 1024 - 1),
+            Value::Size(123_456_789),
+            Value::Size(u64::MAX),
+            Value::CpuTime(0.0),
+            Value::CpuTime(-1.0),
+            Value::CpuTime(59.99),
+            Value::CpuTime(3725.0),
+            Value::CpuTime(1e9),
+            Value::None,
+            Value::Denied,
+        ];
+        for v in values {
+            let mut buf = Vec::new();
+            write_cell(&mut buf, &v).expect("writes");
+            assert_eq!(String::from_utf8(buf).expect("utf-8"), v.display(), "{v:?}");
+        }
     }
 
     #[test]

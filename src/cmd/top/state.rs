@@ -185,7 +185,12 @@ impl App {
             }
             _ => {}
         }
-        // Marks on processes that have ended go.
+        // Marks on processes that have ended go (a set of thousands of
+        // processes is built only when something is marked).
+        if self.marked.is_empty() {
+            self.clamp();
+            return;
+        }
         let live: HashSet<(i32, u64)> = self
             .snapshot
             .procs
