@@ -11,9 +11,10 @@
 //! thread started meanwhile is caught by the next listing, or inherited the
 //! new setting from the thread that started it. A thread in the last
 //! listing was the process's own when it was changed; one that is missing
-//! by then ended meanwhile and is counted apart. Every new value is read
-//! back from the kernel, so the report says what the thread has, not what
-//! was asked for.
+//! by then ended meanwhile and is counted apart. The report says what the
+//! thread has, not what was asked for: a new value is read back from the
+//! kernel unless the kernel takes it as given (a niceness, CPUs inside the
+//! cpuset), where the call's success already says so.
 //!
 //! Resource limits belong to the whole process and are set once, through
 //! the PID (prlimit).
@@ -392,6 +393,9 @@ pub fn apply(
 
     // CPUs the process may not have are refused before anything is done.
     let mut refused_cpus = None;
+    // The CPUs asked for are all the cpuset's: the kernel keeps them as
+    // given (see `change_thread`).
+    let mut exact_cpus = false;
     if let Some(cpus) = &changes.cpus
         && let Some(allowed) = crate::proc::cpus::cpuset(target.pid)
     {
@@ -400,6 +404,7 @@ pub fn apply(
             .copied()
             .filter(|c| !allowed.contains(c))
             .collect();
+        exact_cpus = outside.is_empty();
         if !outside.is_empty() {
             let (noun, verb) = if outside.len() == 1 {
                 ("CPU", "is")
@@ -456,7 +461,7 @@ pub fn apply(
             restless = true;
             break;
         }
-        for (tid, result) in change_threads(&fresh, &knobs, changes, dry_run, access) {
+        for (tid, result) in change_threads(&fresh, &knobs, changes, dry_run, access, exact_cpus) {
             match result {
                 Some(done) => {
                     steps.insert(tid, done);
@@ -572,8 +577,14 @@ fn change_threads(
     changes: &Changes,
     dry_run: bool,
     access: Ownership,
+    exact_cpus: bool,
 ) -> Vec<(i32, Option<Vec<ThreadStep>>)> {
-    let one = |tid: i32| (tid, change_thread(tid, knobs, changes, dry_run, access));
+    let one = |tid: i32| {
+        (
+            tid,
+            change_thread(tid, knobs, changes, dry_run, access, exact_cpus),
+        )
+    };
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(tids.len() / (PARALLEL_FROM / 2))
@@ -601,6 +612,7 @@ fn change_thread(
     changes: &Changes,
     dry_run: bool,
     access: Ownership,
+    exact_cpus: bool,
 ) -> Option<Vec<ThreadStep>> {
     let mut out = Vec::with_capacity(knobs.len());
     for &knob in knobs {
@@ -632,8 +644,18 @@ fn change_thread(
             out.push(ThreadStep::Failed(Some(old), why));
             continue;
         }
+        // Where the kernel takes the value as given, success says what the
+        // thread has: a niceness in -20..19 (the only range `want` yields;
+        // setpriority fails rather than narrowing it), and CPUs all inside
+        // the process's cpuset (sched_setaffinity keeps the mask ANDed with
+        // the cpuset, which is then the mask itself). Reading those back
+        // would double the calls per thread for nothing.
+        if knob == Knob::Nice || (knob == Knob::Cpus && exact_cpus) {
+            out.push(ThreadStep::Changed(old, new));
+            continue;
+        }
         // Read back: what the thread has now, which the kernel may have
-        // narrowed (CPUs outside its cpuset).
+        // narrowed (CPUs outside a cpuset that could not be read).
         match get(knob, tid) {
             Ok(now) => out.push(ThreadStep::Changed(old, now)),
             Err(e) if crate::sys::is_gone(&e) => return None,
