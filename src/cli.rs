@@ -15,6 +15,9 @@ use crate::exit::usage;
 use crate::select::{Pick, Selector};
 use crate::signal::Signal;
 
+mod completions;
+pub use completions::{CompletePidsArgs, CompletionsArgs, ManArgs, TargetShell};
+
 /// Inspect and control Linux processes: one consistent, scriptable, safe tool.
 #[derive(Debug, Parser)]
 #[command(
@@ -73,6 +76,13 @@ pub enum Command {
     Signal(Deferred<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(Deferred<KillArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(Deferred<CompletionsArgs>),
+    /// Print the manual page of ptool or of one subcommand (roff)
+    Man(Deferred<ManArgs>),
+    /// The live PIDs a completion script offers (called by the scripts)
+    #[command(hide = true)]
+    CompletePids(Deferred<CompletePidsArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one

@@ -33,6 +33,32 @@ pub enum Exit {
     Code(u8),
 }
 
+/// The exit codes as documented: the README's table, the man pages' EXIT
+/// STATUS and `--help` are all this one table (a test compares the README
+/// with it, and one below compares it with [`Exit::code`]).
+pub const TABLE: &[(&str, &str)] = &[
+    (
+        "0",
+        "success: something matched and every action on it succeeded",
+    ),
+    (
+        "1",
+        "nothing matched (like `pgrep`), or a wait's condition was not met",
+    ),
+    ("2", "usage error: bad flag, signal name, duration or PID"),
+    (
+        "3",
+        "some targets failed (permission denied, ...): the report says which",
+    ),
+    ("124", "a `--timeout` expired (like `timeout`)"),
+    ("125", "ptool itself failed before running a command"),
+    (
+        "126 / 127",
+        "a command to run was not executable / not found",
+    ),
+    ("128+N", "a command ptool ran was killed by signal N"),
+];
+
 impl Exit {
     /// The number the process exits with.
     pub fn code(self) -> u8 {
@@ -141,6 +167,22 @@ mod tests {
         for (exit, code) in table {
             assert_eq!(exit.code(), code, "{exit:?}");
         }
+    }
+
+    #[test]
+    fn the_documented_table_names_every_code() {
+        let labels: Vec<&str> = TABLE.iter().map(|(code, _)| *code).collect();
+        let expected = [
+            Exit::Success.code().to_string(),
+            Exit::NoMatch.code().to_string(),
+            Exit::Usage.code().to_string(),
+            Exit::Partial.code().to_string(),
+            Exit::Timeout.code().to_string(),
+            Exit::Failure.code().to_string(),
+            format!("{} / {}", Exit::NotExecutable.code(), Exit::NotFound.code()),
+            format!("{}+N", Exit::Signaled(0).code()),
+        ];
+        assert_eq!(labels, expected);
     }
 
     #[test]

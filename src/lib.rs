@@ -37,6 +37,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(Deferred(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(Deferred(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(Deferred(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Completions(Deferred(args)) => cmd::completions::run(&args, &mut w)?,
+        Command::Man(Deferred(args)) => cmd::man::run(args, &mut w)?,
+        Command::CompletePids(Deferred(args)) => cmd::completions::pids(&args, &mut w)?,
     };
     w.flush()?;
     Ok(exit)
