@@ -32,9 +32,9 @@ and sort keys, states, --color) and file names; in bash, zsh and fish a PID
 completes to the live processes, shown with their names where the shell can.
 
 Examples:
-  ptool completions bash > ~/.local/share/bash-completion/completions/ptool
-  ptool completions zsh > ~/.zfunc/_ptool
-  ptool completions fish > ~/.config/fish/completions/ptool.fish";
+  mkdir -p ~/.local/share/bash-completion/completions && ptool completions bash > ~/.local/share/bash-completion/completions/ptool
+  mkdir -p ~/.zfunc && ptool completions zsh > ~/.zfunc/_ptool
+  mkdir -p ~/.config/fish/completions && ptool completions fish > ~/.config/fish/completions/ptool.fish";
 
 /// `ptool man [SUBCOMMAND]`: print a manual page.
 #[derive(Debug, Args)]

@@ -118,13 +118,17 @@ pub fn completion_command() -> clap::Command {
     root.build();
     // The same command without its hidden subcommands, which clap_complete
     // would offer: built subcommands carry the global flags already.
+    // clap's `help` subcommand is made again, for the visible ones only.
     let mut cmd = clap::Command::new("ptool")
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .disable_help_subcommand(true)
         .version(root.get_version().unwrap_or_default().to_string())
         .args(root.get_arguments().cloned())
-        .subcommands(root.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+        .subcommands(
+            root.get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                .cloned(),
+        );
     cmd.build();
     decorate(cmd)
 }

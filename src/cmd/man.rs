@@ -210,7 +210,8 @@ fn render(
     // clap_mangen would print the epilogue as it is, under EXTRA; its parts
     // go to DESCRIPTION, EXIT STATUS and EXAMPLES instead.
     cmd = cmd.after_help(None::<&str>).after_long_help(None::<&str>);
-    let man = Man::new(cmd.clone()).date("");
+    let version = root.get_version().unwrap_or_default();
+    let man = Man::new(cmd.clone()).source(format!("ptool {version}"));
     man.render_title(w)?;
     man.render_name_section(w)?;
     man.render_synopsis_section(w)?;

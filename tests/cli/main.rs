@@ -5,11 +5,13 @@
 
 mod support;
 
+mod completions;
 mod fork;
 mod general;
 mod info;
 mod kill;
 mod ls;
+mod readme;
 mod signal;
 mod spawn;
 mod tree;
