@@ -726,11 +726,15 @@ const CHECKS: &[(&str, Check)] = &[
         if !need("man") {
             return;
         }
-        let out = run_plain(
-            Command::new("man")
-                .args(["-w", "ptool-kill"])
-                .env("MANPATH", &dir),
-        );
+        // As the README says: man finds them with ~/.local/bin on PATH.
+        let bin = ex.path(".local/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let mut man = Command::new("man");
+        man.args(["-w", "ptool-kill"])
+            .env("HOME", ex.dir.dir())
+            .env_remove("MANPATH")
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()));
+        let out = run(man, None, BOUND);
         out.success();
         assert!(out.stdout.trim().ends_with("man1/ptool-kill.1"), "{out:?}");
     }),
