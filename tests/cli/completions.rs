@@ -351,3 +351,113 @@ fn man_dir_writes_every_page() {
     assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
     ptool(["man", "kill", "--dir", target.to_str().unwrap()]).usage_error();
 }
+
+/// An interactive shell in tmux, set up by `setup`, with ptool on `PATH`.
+fn interactive(shell_command: &str, setup: &str) -> Option<Tmux> {
+    let m = marker("complete-tty");
+    let command = format!(
+        "env -i PATH='{}' HOME='{}' TERM=xterm LC_ALL=C.UTF-8 {shell_command}",
+        path(),
+        std::env::temp_dir().display()
+    );
+    let tmux = Tmux::start(&m, &command)?;
+    tmux.literal(setup);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the prompt", |s| s.lines().any(|l| l == "ready$"));
+    Some(tmux)
+}
+
+/// Two victims whose PIDs share a prefix, and that prefix.
+fn two_named(name: &str) -> (Victim, Victim, String) {
+    let a = Victim::start(&marker("complete"), &["--name", name]);
+    let b = Victim::start(&marker("complete"), &["--name", name]);
+    let (pa, pb) = (a.pid().to_string(), b.pid().to_string());
+    let common = pa
+        .chars()
+        .zip(pb.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect::<String>();
+    (a, b, common)
+}
+
+#[test]
+fn bash_completes_pids_on_tab_in_a_terminal() {
+    let dir = TempDir::new("complete-bash-tty");
+    let file = script(&dir, "bash");
+    let setup = format!(
+        "source {file}; bind 'set completion-query-items 10000'; bind 'set page-completions off'; PS1='$ '; echo ready$"
+    );
+    let Some(tmux) = interactive("bash --norc --noprofile", &setup) else {
+        return;
+    };
+    let (a, b, common) = two_named("rdm-bash-tab");
+    // One match: the PID is completed, a space after it (tmux shows no
+    // trailing spaces: an X typed after the TAB shows it).
+    tmux.literal(&format!("ptool kill {}", a.pid()));
+    tmux.keys(&["Tab"]);
+    tmux.literal("X");
+    tmux.wait_for("the PID completed", |s| {
+        s.contains(&format!("$ ptool kill {} X", a.pid()))
+    });
+    tmux.keys(&["C-u"]);
+    // Several: listed with their names, the common prefix inserted.
+    tmux.literal(&format!("ptool signal HUP {common}"));
+    tmux.keys(&["Tab", "Tab"]);
+    let screen = tmux.wait_for("the listed PIDs", |s| {
+        s.contains(&format!("{} (rdm-bash-tab)", a.pid()))
+            && s.contains(&format!("{} (rdm-bash-tab)", b.pid()))
+    });
+    assert!(
+        screen.contains(&format!("$ ptool signal HUP {common}")),
+        "{screen}"
+    );
+    tmux.keys(&["C-u"]);
+    // Elsewhere the static completion answers.
+    tmux.literal("ptool ki");
+    tmux.keys(&["Tab"]);
+    tmux.literal("X");
+    tmux.wait_for("the subcommand", |s| s.contains("$ ptool kill X"));
+}
+
+#[test]
+fn zsh_completes_pids_on_tab_in_a_terminal() {
+    if !need("zsh") {
+        return;
+    }
+    let dir = TempDir::new("complete-zsh-tty");
+    let file = script(&dir, "zsh");
+    std::fs::rename(&file, dir.path("_ptool")).unwrap();
+    let setup = format!(
+        "fpath=({d} $fpath); autoload -Uz compinit; compinit -u -d {d}/dump; PS1='$ '; echo ready$",
+        d = dir.dir().display()
+    );
+    let Some(tmux) = interactive("zsh -f", &setup) else {
+        return;
+    };
+    let (a, b, common) = two_named("rdm-zsh-tab");
+    // One match: the PID is completed, a space after it (tmux shows no
+    // trailing spaces: an X typed after the TAB shows it).
+    tmux.literal(&format!("ptool kill {}", a.pid()));
+    tmux.keys(&["Tab"]);
+    tmux.literal("X");
+    tmux.wait_for("the PID completed", |s| {
+        s.contains(&format!("$ ptool kill {} X", a.pid()))
+    });
+    tmux.keys(&["C-u"]);
+    tmux.literal(&format!("ptool ls -P {common}"));
+    tmux.keys(&["Tab"]);
+    let screen = tmux.wait_for("the listed PIDs", |s| {
+        let shown = |pid: i32| {
+            s.lines()
+                .any(|l| l.contains(&pid.to_string()) && l.contains("rdm-zsh-tab"))
+        };
+        shown(a.pid()) && shown(b.pid())
+    });
+    assert!(screen.contains("-- rdm-zsh-tab"), "{screen}");
+    tmux.keys(&["C-u"]);
+    tmux.literal("ptool kill -s TER");
+    tmux.keys(&["Tab"]);
+    tmux.literal("X");
+    tmux.wait_for("the signal name", |s| s.contains("$ ptool kill -s TERM X"));
+}
