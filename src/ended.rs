@@ -6,9 +6,11 @@ use serde::Serialize;
 use crate::output::Paint;
 use crate::signal::Signal;
 
-/// How a process ended, as far as the kernel can tell.
+/// How a process ended, as far as the kernel can tell (compare
+/// [`crate::sys::child::ChildStatus`], what waitpid says of ptool's own
+/// child).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub enum EndStatus {
     /// It called `exit(code)` (or returned from `main`).
     Exited(i32),
     /// A signal ended it.
@@ -17,17 +19,17 @@ pub enum Status {
     Unknown,
 }
 
-impl Status {
+impl EndStatus {
     /// Decode a wait(2) status word: the low 7 bits are the terminating
     /// signal (0 for a normal exit, 0x7f for "stopped", which an ended
     /// process cannot be), bit 7 says a core was dumped, and bits 8..16 are
     /// the exit code.
-    pub fn from_wait_status(raw: i32) -> Status {
+    pub fn from_wait_status(raw: i32) -> EndStatus {
         let signal = raw & 0x7f;
         match signal {
-            0 => Status::Exited((raw >> 8) & 0xff),
-            0x7f => Status::Unknown,
-            _ => Status::Killed {
+            0 => EndStatus::Exited((raw >> 8) & 0xff),
+            0x7f => EndStatus::Unknown,
+            _ => EndStatus::Killed {
                 signal,
                 core_dumped: raw & 0x80 != 0,
             },
@@ -37,15 +39,15 @@ impl Status {
     /// `exited 3`, `killed by SIGKILL`, `exit status unknown`.
     pub fn text(&self) -> String {
         match *self {
-            Status::Exited(code) => format!("exited {code}"),
-            Status::Killed {
+            EndStatus::Exited(code) => format!("exited {code}"),
+            EndStatus::Killed {
                 signal,
                 core_dumped,
             } => {
                 let core = if core_dumped { " (core dumped)" } else { "" };
                 format!("killed by {}{core}", signal_name(signal))
             }
-            Status::Unknown => "exit status unknown".to_string(),
+            EndStatus::Unknown => "exit status unknown".to_string(),
         }
     }
 
@@ -56,10 +58,10 @@ impl Status {
 
     pub fn paint(&self) -> Paint {
         match self {
-            Status::Exited(0) => Paint::Green,
-            Status::Exited(_) => Paint::Yellow,
-            Status::Killed { .. } => Paint::Red,
-            Status::Unknown => Paint::Dim,
+            EndStatus::Exited(0) => Paint::Green,
+            EndStatus::Exited(_) => Paint::Yellow,
+            EndStatus::Killed { .. } => Paint::Red,
+            EndStatus::Unknown => Paint::Dim,
         }
     }
 }
@@ -74,15 +76,15 @@ pub struct StatusJson {
     core_dumped: bool,
 }
 
-impl From<&Status> for StatusJson {
-    fn from(s: &Status) -> StatusJson {
+impl From<&EndStatus> for StatusJson {
+    fn from(s: &EndStatus) -> StatusJson {
         let (exit_code, signal, core_dumped) = match *s {
-            Status::Exited(code) => (Some(code), None, false),
-            Status::Killed {
+            EndStatus::Exited(code) => (Some(code), None, false),
+            EndStatus::Killed {
                 signal,
                 core_dumped,
             } => (None, Some(signal), core_dumped),
-            Status::Unknown => (None, None, false),
+            EndStatus::Unknown => (None, None, false),
         };
         StatusJson {
             status: s.text(),
@@ -107,30 +109,33 @@ mod tests {
 
     #[test]
     fn wait_statuses_decode() {
-        assert_eq!(Status::from_wait_status(0), Status::Exited(0));
-        assert_eq!(Status::from_wait_status(3 << 8), Status::Exited(3));
-        assert_eq!(Status::from_wait_status(255 << 8), Status::Exited(255));
+        assert_eq!(EndStatus::from_wait_status(0), EndStatus::Exited(0));
+        assert_eq!(EndStatus::from_wait_status(3 << 8), EndStatus::Exited(3));
         assert_eq!(
-            Status::from_wait_status(9),
-            Status::Killed {
+            EndStatus::from_wait_status(255 << 8),
+            EndStatus::Exited(255)
+        );
+        assert_eq!(
+            EndStatus::from_wait_status(9),
+            EndStatus::Killed {
                 signal: 9,
                 core_dumped: false
             }
         );
         assert_eq!(
-            Status::from_wait_status(0x80 | 11),
-            Status::Killed {
+            EndStatus::from_wait_status(0x80 | 11),
+            EndStatus::Killed {
                 signal: 11,
                 core_dumped: true
             }
         );
-        assert_eq!(Status::from_wait_status(0x137f), Status::Unknown);
-        assert_eq!(Status::from_wait_status(3 << 8).text(), "exited 3");
-        assert_eq!(Status::from_wait_status(9).text(), "killed by SIGKILL");
+        assert_eq!(EndStatus::from_wait_status(0x137f), EndStatus::Unknown);
+        assert_eq!(EndStatus::from_wait_status(3 << 8).text(), "exited 3");
+        assert_eq!(EndStatus::from_wait_status(9).text(), "killed by SIGKILL");
         assert_eq!(
-            Status::from_wait_status(0x8b).text(),
+            EndStatus::from_wait_status(0x8b).text(),
             "killed by SIGSEGV (core dumped)"
         );
-        assert_eq!(Status::Unknown.text(), "exit status unknown");
+        assert_eq!(EndStatus::Unknown.text(), "exit status unknown");
     }
 }

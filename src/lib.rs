@@ -12,6 +12,7 @@ pub mod duration;
 pub mod ended;
 pub mod exit;
 pub mod output;
+pub mod pidfile;
 pub mod proc;
 pub mod select;
 pub mod signal;

@@ -20,7 +20,10 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     // SAFETY: these are the arguments the C runtime passes to `main`.
     let args = unsafe { startup::args(argc, argv) };
     let exit = match startup::init() {
-        Ok(()) => run(args),
+        Ok(()) => {
+            one_line_panics();
+            run(args)
+        }
         Err(err) => {
             report(&format!("cannot start: {err}"));
             Exit::Failure
@@ -28,6 +31,36 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     };
     startup::finish();
     libc::c_int::from(exit.code())
+}
+
+/// A panic is a bug in ptool; it is reported on one line, like any other
+/// error, rather than as std's report that asks for a backtrace, and ptool
+/// exits 125 (ptool failed) rather than dying of SIGABRT, which a script
+/// would take for 128+6 from the command ptool ran. With `RUST_BACKTRACE`
+/// set, std's report (and the backtrace) is kept for whoever is debugging it.
+fn one_line_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        report(&format!(
+            "internal error{place}: {} (a bug in ptool; please report it)",
+            ptool::output::sanitize::escape_str(message)
+        ));
+        // SAFETY: `_exit` ends the process at once, whatever state the
+        // panicking code left behind; nothing after it runs.
+        unsafe { libc::_exit(Exit::Failure.code().into()) }
+    }));
 }
 
 fn run(args: Vec<OsString>) -> Exit {

@@ -32,15 +32,20 @@ impl Action {
     }
 }
 
-struct Info {
+struct SignalInfo {
     number: i32,
     name: &'static str,
     action: Action,
     meaning: &'static str,
 }
 
-const fn info(number: i32, name: &'static str, action: Action, meaning: &'static str) -> Info {
-    Info {
+const fn info(
+    number: i32,
+    name: &'static str,
+    action: Action,
+    meaning: &'static str,
+) -> SignalInfo {
+    SignalInfo {
         number,
         name,
         action,
@@ -49,7 +54,7 @@ const fn info(number: i32, name: &'static str, action: Action, meaning: &'static
 }
 
 /// The standard signals, in number order (signal(7), Linux x86_64/arm64).
-static STANDARD: [Info; 31] = {
+static STANDARD: [SignalInfo; 31] = {
     use Action::{Continue, Core, Ignore, Stop, Terminate};
     [
         info(
@@ -216,7 +221,7 @@ impl Signal {
         }
     }
 
-    fn info(self) -> Option<&'static Info> {
+    fn info(self) -> Option<&'static SignalInfo> {
         STANDARD.get(usize::try_from(self.0 - 1).ok()?)
     }
 }

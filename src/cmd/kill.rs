@@ -17,7 +17,7 @@ use crate::output::Out;
 use crate::proc::{Need, Process, Reader};
 use crate::select::Protected;
 use crate::signal::Signal;
-use crate::sys::sigmask::Deferred;
+use crate::sys::sigmask::HeldInterrupts;
 
 /// How long to wait, after KILL, for a process to be gone. KILL cannot be
 /// caught, so this is only the kernel tearing the process down; a process
@@ -35,7 +35,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
             "signal 0 only checks that processes exist: use `ptool signal 0 ...` for that",
         ));
     }
-    deliver::raise_open_files();
+    let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
     let mut reader = Reader::new().context("cannot open /proc")?;
     let protected = Protected::current(&mut reader);
     let t = &args.target;
@@ -105,7 +105,7 @@ pub struct Plan {
 
 /// One target on its way out.
 #[derive(Debug)]
-struct Entry {
+struct Doomed {
     target: Target,
     bound: Option<Bound>,
     outcome: Option<Outcome>,
@@ -115,9 +115,9 @@ struct Entry {
     after: Option<Duration>,
 }
 
-impl Entry {
-    fn new(target: Target) -> Entry {
-        Entry {
+impl Doomed {
+    fn new(target: Target) -> Doomed {
+        Doomed {
             target,
             bound: None,
             outcome: None,
@@ -209,104 +209,102 @@ pub fn terminate(
     reader: &mut Reader,
     protected: &Protected,
 ) -> Result<Vec<Row>> {
-    let mut entries: Vec<Entry> = targets.into_iter().map(Entry::new).collect();
-    // Descendants found but not pinned (no descriptor left, ...): reported.
-    let mut unpinned = Vec::new();
-    let stop_first = plan.tree && !deliver::is_stop_signal(plan.signal);
-    // From stopping the tree until continuing it, ptool must not be ended
-    // by Ctrl-C: that would leave the whole tree stopped.
-    let held = stop_first.then(Deferred::interrupts);
-    if plan.tree {
-        let roots: Vec<i32> = entries.iter().map(|e| e.target.pid).collect();
-        let pinned = tree_below(&roots, scan, reader, protected)?;
-        add(&mut entries, &mut unpinned, pinned);
-        let expanded = expand(
-            &mut entries,
-            &mut unpinned,
-            0,
-            stop_first,
-            opener,
-            reader,
-            protected,
-        );
-        if let Err(err) = expanded {
-            // Leave nothing stopped behind.
-            for e in &mut entries {
-                e.send(Signal::CONT, reader);
-            }
-            return Err(err);
-        }
-    } else {
-        for e in &mut entries {
-            e.open(opener, reader);
-        }
-    }
-
-    for e in &mut entries {
-        if e.send(plan.signal, reader) {
-            e.sent = Some(Instant::now());
-        }
-    }
-    // A stopped process acts on TERM only once continued: continue the tree
-    // we stopped (children first), and targets that were stopped already.
-    if !deliver::is_stop_signal(plan.signal) && plan.signal != Signal::KILL {
-        for e in entries.iter_mut().rev() {
-            if e.sent.is_some() && (stop_first || e.target.state == b'T') {
-                e.send(Signal::CONT, reader);
-            }
-        }
-    }
-    drop(held);
-
+    let mut run = Termination {
+        plan,
+        entries: targets.into_iter().map(Doomed::new).collect(),
+        unpinned: Vec::new(),
+        opener,
+        reader,
+        protected,
+    };
+    run.signal_first(scan)?;
     if plan.grace.is_zero() {
-        for e in &mut entries {
-            if e.live().is_some() {
-                e.settle(Outcome::Signalled, None);
-            }
-        }
-        return Ok(rows(&entries, &unpinned, plan.signal));
+        run.settle_live(Outcome::Signalled);
+        return Ok(run.rows());
     }
-
     let deadline = Instant::now() + plan.grace;
-    for (i, when) in wait(&entries, deadline, reader)? {
-        let e = &mut entries[i];
-        e.after = e.sent.map(|sent| when.saturating_duration_since(sent));
-        e.settle(Outcome::Terminated, None);
-    }
-
-    if entries.iter().any(|e| e.live().is_some()) {
+    run.wait(deadline, Outcome::Terminated)?;
+    if run.entries.iter().any(|e| e.live().is_some()) {
         if plan.signal == Signal::KILL {
             // KILL was the first signal and the grace has passed.
-            for e in &mut entries {
-                if e.live().is_some() {
-                    e.settle(Outcome::Survived, None);
+            run.settle_live(Outcome::Survived);
+            return Ok(run.rows());
+        }
+        run.kill_survivors()?;
+    }
+    Ok(run.rows())
+}
+
+/// One `kill` run: the entries on their way out and what acts on them.
+struct Termination<'a> {
+    plan: &'a Plan,
+    entries: Vec<Doomed>,
+    /// Descendants found but not pinned (no descriptor left, ...): reported.
+    unpinned: Vec<Unpinned>,
+    opener: &'a mut Opener,
+    reader: &'a mut Reader,
+    protected: &'a Protected,
+}
+
+impl Termination<'_> {
+    /// Open the targets (with `--tree`, find, open and stop the tree
+    /// first), send the first signal, and continue what was stopped.
+    fn signal_first(&mut self, scan: Option<&[Process]>) -> Result<()> {
+        let plan = self.plan;
+        let stop_first = plan.tree && !deliver::is_stop_signal(plan.signal);
+        // From stopping the tree until continuing it, ptool must not be ended
+        // by Ctrl-C: that would leave the whole tree stopped.
+        let held = stop_first.then(HeldInterrupts::hold);
+        if plan.tree {
+            let roots: Vec<i32> = self.entries.iter().map(|e| e.target.pid).collect();
+            let pinned = tree_below(&roots, scan, self.reader, self.protected)?;
+            self.add(pinned);
+            if let Err(err) = self.expand(0, stop_first) {
+                // Leave nothing stopped behind.
+                self.send_all(Signal::CONT);
+                return Err(err);
+            }
+        } else {
+            for e in &mut self.entries {
+                e.open(self.opener, self.reader);
+            }
+        }
+        for e in &mut self.entries {
+            if e.send(plan.signal, self.reader) {
+                e.sent = Some(Instant::now());
+            }
+        }
+        // A stopped process acts on TERM only once continued: continue the
+        // tree we stopped (children first), and targets that were stopped
+        // already.
+        if !deliver::is_stop_signal(plan.signal) && plan.signal != Signal::KILL {
+            for e in self.entries.iter_mut().rev() {
+                if e.sent.is_some() && (stop_first || e.target.state == b'T') {
+                    e.send(Signal::CONT, self.reader);
                 }
             }
-            return Ok(rows(&entries, &unpinned, plan.signal));
         }
-        if plan.tree {
+        drop(held);
+        Ok(())
+    }
+
+    /// KILL what outlived the grace period (with `--tree`, stopping it and
+    /// taking in its new children first), wait for it, and settle the rest
+    /// as survivors.
+    fn kill_survivors(&mut self) -> Result<()> {
+        if self.plan.tree {
             // Survivors may have forked while handling TERM: stop them and
             // take in their new children before killing, so none is left
             // behind as an orphan.
-            let _held = Deferred::interrupts();
-            let start = entries.len();
-            for e in &mut entries {
-                e.send(Signal::STOP, reader);
-            }
+            let _held = HeldInterrupts::hold();
+            let start = self.entries.len();
+            self.send_all(Signal::STOP);
             // Should the rescan fail, the survivors are killed all the same
             // (KILL works on stopped processes); only new children escape.
-            let _ = expand(
-                &mut entries,
-                &mut unpinned,
-                start,
-                true,
-                opener,
-                reader,
-                protected,
-            );
+            let _ = self.expand(start, true);
         }
-        for e in &mut entries {
-            if !e.send(Signal::KILL, reader)
+        for e in &mut self.entries {
+            if !e.send(Signal::KILL, self.reader)
                 && e.sent.is_some()
                 && e.outcome == Some(Outcome::AlreadyGone)
             {
@@ -314,22 +312,90 @@ pub fn terminate(
                 e.outcome = Some(Outcome::Terminated);
             }
         }
-        let deadline = Instant::now() + KILL_WAIT;
-        for (i, when) in wait(&entries, deadline, reader)? {
-            let e = &mut entries[i];
-            e.after = e.sent.map(|sent| when.saturating_duration_since(sent));
-            e.settle(Outcome::Killed, None);
+        self.wait(Instant::now() + KILL_WAIT, Outcome::Killed)?;
+        self.settle_live(Outcome::Survived);
+        Ok(())
+    }
+
+    fn send_all(&mut self, signal: Signal) {
+        for e in &mut self.entries {
+            e.send(signal, self.reader);
         }
-        for e in &mut entries {
+    }
+
+    fn settle_live(&mut self, outcome: Outcome) {
+        for e in &mut self.entries {
             if e.live().is_some() {
-                e.settle(Outcome::Survived, None);
+                e.settle(outcome, None);
             }
         }
     }
-    Ok(rows(&entries, &unpinned, plan.signal))
+
+    /// Wait for the live entries until `deadline`, settling each that
+    /// exits as `outcome`, with how long after the first signal it went.
+    fn wait(&mut self, deadline: Instant, outcome: Outcome) -> Result<()> {
+        for (i, when) in wait(&self.entries, deadline, self.reader)? {
+            let e = &mut self.entries[i];
+            e.after = e.sent.map(|sent| when.saturating_duration_since(sent));
+            e.settle(outcome, None);
+        }
+        Ok(())
+    }
+
+    /// Add pinned processes as entries; those that could not be pinned are
+    /// reported as they are.
+    fn add(&mut self, pinned: Pinned) {
+        self.entries
+            .extend(pinned.targets.into_iter().map(Doomed::new));
+        self.unpinned.extend(pinned.failed);
+    }
+
+    /// Open (and, with `stop`, stop) `entries[start..]`, then look for
+    /// children that live entries forked meanwhile, and repeat until a
+    /// rescan finds none.
+    fn expand(&mut self, mut start: usize, stop: bool) -> Result<()> {
+        for round in 0..=TREE_ROUNDS {
+            for e in &mut self.entries[start..] {
+                e.open(self.opener, self.reader);
+                if stop {
+                    e.send(Signal::STOP, self.reader);
+                }
+            }
+            if round == TREE_ROUNDS {
+                // Still forking after all those rounds: what was found last
+                // is open now, so it is at least signalled with the rest.
+                break;
+            }
+            start = self.entries.len();
+            let scan = self.reader.all(Need::STAT).context("cannot list /proc")?;
+            // Only parents that have not exited after the scan: their PIDs
+            // were still theirs when it was taken, so their children are
+            // theirs.
+            let reader = &mut *self.reader;
+            let roots: Vec<i32> = self
+                .entries
+                .iter()
+                .filter_map(|e| e.live())
+                .filter(|b| !b.has_exited(reader))
+                .map(|b| b.pid())
+                .collect();
+            let known: HashSet<i32> = self.entries.iter().map(|e| e.target.pid).collect();
+            let found = deliver::descendants(&scan, &roots, &known, self.protected);
+            if found.is_empty() {
+                return Ok(());
+            }
+            let pinned = deliver::pin(&found, self.reader, Need::CMDLINE, |_| true);
+            self.add(pinned);
+        }
+        Ok(())
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        rows(&self.entries, &self.unpinned, self.plan.signal)
+    }
 }
 
-fn rows(entries: &[Entry], unpinned: &[Unpinned], signal: Signal) -> Vec<Row> {
+fn rows(entries: &[Doomed], unpinned: &[Unpinned], signal: Signal) -> Vec<Row> {
     entries
         .iter()
         .map(|e| e.row(signal))
@@ -359,61 +425,10 @@ fn tree_below(
     Ok(deliver::pin(&found, reader, Need::CMDLINE, |_| true))
 }
 
-/// Add pinned processes as entries; those that could not be pinned are
-/// reported as they are.
-fn add(entries: &mut Vec<Entry>, unpinned: &mut Vec<Unpinned>, pinned: Pinned) {
-    entries.extend(pinned.targets.into_iter().map(Entry::new));
-    unpinned.extend(pinned.failed);
-}
-
-/// Open (and, with `stop`, stop) `entries[start..]`, then look for children
-/// that live entries forked meanwhile, and repeat until a rescan finds none.
-fn expand(
-    entries: &mut Vec<Entry>,
-    unpinned: &mut Vec<Unpinned>,
-    mut start: usize,
-    stop: bool,
-    opener: &mut Opener,
-    reader: &mut Reader,
-    protected: &Protected,
-) -> Result<()> {
-    for round in 0..=TREE_ROUNDS {
-        for e in &mut entries[start..] {
-            e.open(opener, reader);
-            if stop {
-                e.send(Signal::STOP, reader);
-            }
-        }
-        if round == TREE_ROUNDS {
-            // Still forking after all those rounds: what was found last is
-            // open now, so it is at least signalled with the rest.
-            break;
-        }
-        start = entries.len();
-        let scan = reader.all(Need::STAT).context("cannot list /proc")?;
-        // Only parents that have not exited after the scan: their PIDs were
-        // still theirs when it was taken, so their children are theirs.
-        let roots: Vec<i32> = entries
-            .iter()
-            .filter_map(|e| e.live())
-            .filter(|b| !b.has_exited(reader))
-            .map(|b| b.pid())
-            .collect();
-        let known: HashSet<i32> = entries.iter().map(|e| e.target.pid).collect();
-        let found = deliver::descendants(&scan, &roots, &known, protected);
-        if found.is_empty() {
-            return Ok(());
-        }
-        let pinned = deliver::pin(&found, reader, Need::CMDLINE, |_| true);
-        add(entries, unpinned, pinned);
-    }
-    Ok(())
-}
-
 /// Wait for the live entries until `deadline`; the (index, moment) of each
 /// exit seen.
 fn wait(
-    entries: &[Entry],
+    entries: &[Doomed],
     deadline: Instant,
     reader: &mut Reader,
 ) -> Result<Vec<(usize, Instant)>> {

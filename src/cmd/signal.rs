@@ -38,7 +38,7 @@ pub fn run<W: Write>(args: SignalArgs, out: &Out, w: &mut W) -> Result<Exit> {
 fn run_send<W: Write>(signal: Signal, args: &TargetArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let mut reader = Reader::new().context("cannot open /proc")?;
     let protected = Protected::current(&mut reader);
-    deliver::raise_open_files();
+    let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
     let selection = deliver::resolve(
         &args.select,
         args.force,

@@ -6,11 +6,9 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::process::{Pid, PidfdFlags};
-
-use crate::signal::Signal;
 
 /// An open pidfd together with the PID it was opened for.
 #[derive(Debug)]
@@ -32,10 +30,10 @@ impl PidFd {
         self.pid
     }
 
-    /// Send `signal` to exactly the process this pidfd refers to. Signal 0
-    /// only checks that the process still exists (it fails with `ESRCH` once
-    /// it has been reaped).
-    pub fn send(&self, signal: Signal) -> io::Result<()> {
+    /// Send signal `signo` to exactly the process this pidfd refers to.
+    /// Signal 0 only checks that the process still exists (it fails with
+    /// `ESRCH` once it has been reaped).
+    pub fn send(&self, signo: i32) -> io::Result<()> {
         // rustix's `pidfd_send_signal` takes a non-zero, non-real-time
         // `Signal`, so the raw syscall is used to allow 0 and RTMIN+N too.
         // SAFETY: the fd is a valid open pidfd owned by `self`; a null
@@ -44,7 +42,7 @@ impl PidFd {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
                 self.fd.as_raw_fd(),
-                signal.number(),
+                signo,
                 std::ptr::null::<libc::siginfo_t>(),
                 0u32,
             )
@@ -56,45 +54,19 @@ impl PidFd {
         }
     }
 
-    /// True once the process has exited (it may still be an unreaped zombie).
+    /// True once the process has exited (it may still be an unreaped
+    /// zombie): a poll with no timeout. To wait for exits, use
+    /// [`crate::sys::exitwatch::ExitWatch`].
     pub fn has_exited(&self) -> io::Result<bool> {
-        Ok(!wait_any(&[self], Some(Duration::ZERO))?.is_empty())
-    }
-
-    /// Wait until the process exits or `timeout` passes; true when it exited.
-    pub fn wait_timeout(&self, timeout: Option<Duration>) -> io::Result<bool> {
-        Ok(!wait_any(&[self], timeout)?.is_empty())
+        let mut ready = Vec::with_capacity(1);
+        super::poll::poll_readable(&[self.as_fd()], Some(Duration::ZERO), &mut ready)?;
+        Ok(ready.first().copied().unwrap_or(false))
     }
 }
 
 impl AsFd for PidFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-}
-
-/// Block until at least one of `fds` has exited or `timeout` passes (`None`
-/// waits forever); returns the indexes of those that have exited. One
-/// `poll(2)` over all of them: no busy-waiting.
-pub fn wait_any(fds: &[&PidFd], timeout: Option<Duration>) -> io::Result<Vec<usize>> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let watched: Vec<BorrowedFd<'_>> = fds.iter().map(|fd| fd.as_fd()).collect();
-    let mut ready = Vec::with_capacity(fds.len());
-    loop {
-        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        // A signal interrupting the poll shows as nothing ready: poll again
-        // for what is left. Interrupted at the deadline, the poll had already
-        // found none exited.
-        super::jobs::poll_readable(&watched, remaining, &mut ready)?;
-        let exited: Vec<usize> = ready
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| **r)
-            .map(|(i, _)| i)
-            .collect();
-        if !exited.is_empty() || remaining.is_some_and(|r| r.is_zero()) {
-            return Ok(exited);
-        }
     }
 }
 
@@ -207,89 +179,6 @@ fn parse_release(release: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
-/// One epoll set over many pidfds, for waiting on thousands of processes at
-/// once: each wakeup costs in proportion to what changed, not to how many
-/// are watched (as `poll` would).
-///
-/// Registration is edge-triggered, so a pidfd reports twice: once when the
-/// process exits (readable) and again when its parent reaps it (readable
-/// and hung up). Closing a pidfd removes it from the set.
-pub struct Watch {
-    epoll: OwnedFd,
-    events: Vec<rustix::event::epoll::Event>,
-}
-
-impl std::fmt::Debug for Watch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watch").field("epoll", &self.epoll).finish()
-    }
-}
-
-/// A change reported by [`Watch::wait`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Change {
-    /// The key the pidfd was added with.
-    pub key: u64,
-    /// The process has been reaped (it is gone, not a zombie).
-    pub reaped: bool,
-}
-
-impl Watch {
-    pub fn new() -> io::Result<Watch> {
-        use rustix::event::epoll;
-        Ok(Watch {
-            epoll: epoll::create(epoll::CreateFlags::CLOEXEC)?,
-            events: Vec::with_capacity(256),
-        })
-    }
-
-    /// Watch `fd`, reporting its changes under `key`. A process that has
-    /// already exited is reported by the next [`Watch::wait`].
-    pub fn add(&self, fd: &PidFd, key: u64) -> io::Result<()> {
-        use rustix::event::epoll;
-        epoll::add(
-            &self.epoll,
-            fd,
-            epoll::EventData::new_u64(key),
-            epoll::EventFlags::IN | epoll::EventFlags::ET,
-        )?;
-        Ok(())
-    }
-
-    /// Block until something changes or `timeout` passes (`None`: forever).
-    /// An empty answer means the timeout passed or a signal interrupted.
-    pub fn wait(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Change>> {
-        use rustix::event::epoll;
-        let spec = timeout.map(crate::sys::time::timespec);
-        self.events.clear();
-        match epoll::wait(
-            &self.epoll,
-            rustix::buffer::spare_capacity(&mut self.events),
-            spec.as_ref(),
-        ) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        }
-        let changes = self
-            .events
-            .iter()
-            .map(|event| {
-                let flags = event.flags;
-                Change {
-                    key: event.data.u64(),
-                    reaped: flags.contains(epoll::EventFlags::HUP),
-                }
-            })
-            .collect();
-        if self.events.len() == self.events.capacity() {
-            // A full batch: make room so a burst of exits drains in fewer calls.
-            self.events.reserve(self.events.capacity());
-        }
-        Ok(changes)
-    }
-}
-
 /// Whether pidfds can be used: they are missing before Linux 5.3 (ENOSYS)
 /// and refused by some container seccomp profiles (EPERM).
 pub fn supported() -> bool {
@@ -306,28 +195,6 @@ pub fn unavailable(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM))
 }
 
-/// `kill(2)`, for kernels without pidfds. Callers re-check the start time
-/// first, since a PID alone may have been reused, unless the process is
-/// their own unreaped child ([`crate::sys::child::Child::signal`]).
-///
-/// Only positive PIDs are accepted: to kill(2), 0 means "my process group"
-/// and negative numbers mean groups or every process, and none of that may
-/// happen by accident here.
-pub fn kill(pid: i32, signal: Signal) -> io::Result<()> {
-    if pid <= 0 {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    // nix's `Signal` has no real-time signals, so kill(2) is called directly
-    // to deliver RTMIN+N (and 0, the existence check) too.
-    // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    let ret = unsafe { libc::kill(pid, signal.number()) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,7 +202,7 @@ mod tests {
     #[test]
     fn own_process_is_alive() -> io::Result<()> {
         let me = PidFd::open(crate::sys::own_pid())?;
-        me.send(Signal::NULL)?;
+        me.send(0)?;
         assert!(!me.has_exited()?);
         Ok(())
     }
@@ -349,70 +216,13 @@ mod tests {
     }
 
     #[test]
-    fn watch_reports_exit_then_reap_and_the_status() -> io::Result<()> {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", "read line; exit 3"])
-            .stdin(std::process::Stdio::piped())
-            .spawn()?;
-        let fd = PidFd::open(child.id() as i32)?;
-        let supported = exit_info_supported(&fd);
-        if supported {
-            assert_eq!(fd.exit_info(), ExitInfo::NotYet, "still running");
-        }
-        let mut watch = Watch::new()?;
-        watch.add(&fd, 7)?;
-        assert!(watch.wait(Some(Duration::ZERO))?.is_empty());
-        child.stdin.take().expect("stdin").write_all(b"go\n")?;
-        let first = watch.wait(Some(Duration::from_secs(10)))?;
-        assert_eq!(first.first().map(|c| c.key), Some(7));
-        // Exited but not reaped: a zombie, so no status yet.
-        if !first[0].reaped && supported {
-            assert_eq!(fd.exit_info(), ExitInfo::NotYet);
-        }
-        child.wait()?;
-        if supported {
-            let second = watch.wait(Some(Duration::from_secs(10)))?;
-            assert!(first[0].reaped || second.iter().any(|c| c.key == 7 && c.reaped));
-            assert_eq!(fd.exit_info(), ExitInfo::Status(3 << 8));
-        }
-        Ok(())
-    }
-
-    #[test]
     fn a_reaped_child_is_gone() -> io::Result<()> {
         let mut child = std::process::Command::new("true").spawn()?;
         let fd = PidFd::open(child.id() as i32)?;
-        assert!(fd.wait_timeout(Some(Duration::from_secs(10)))?);
         child.wait()?;
-        let err = fd.send(Signal::NULL).expect_err("reaped");
+        assert!(fd.has_exited()?);
+        let err = fd.send(0).expect_err("reaped");
         assert_eq!(err.raw_os_error(), Some(libc::ESRCH));
-        Ok(())
-    }
-
-    #[test]
-    fn kill_refuses_groups_and_everyone() {
-        for pid in [0, -1, -2] {
-            let err = kill(pid, Signal::NULL).expect_err("refused");
-            assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{pid}");
-        }
-        assert!(kill(crate::sys::own_pid(), Signal::NULL).is_ok());
-    }
-
-    #[test]
-    fn kill_delivers_real_time_signals() -> io::Result<()> {
-        // A child dies of RTMIN+1 (default action: terminate), which shows
-        // that the number reached kill(2) rather than being dropped to 0.
-        use std::os::unix::process::ExitStatusExt;
-        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
-        let rt = Signal::from_number(crate::signal::rtmin() + 1).expect("RTMIN+1");
-        let sent = kill(child.id() as i32, rt);
-        if sent.is_err() {
-            let _ = child.kill();
-        }
-        let status = child.wait()?;
-        sent?;
-        assert_eq!(status.signal(), Some(rt.number()));
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! Blocking signals for a while: the one guard behind holding off
-//! interrupts, reading signals from a signalfd, and starting a child.
+//! interrupts, starting a child, and taking the terminal.
 
 use std::io;
 
@@ -18,6 +18,15 @@ impl Blocked {
         let mut previous = SigSet::empty();
         pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(set), Some(&mut previous))?;
         Ok(Blocked { previous })
+    }
+
+    /// Block the signals numbered `signos`.
+    pub fn signals(signos: &[i32]) -> io::Result<Blocked> {
+        let mut set = SigSet::empty();
+        for &signo in signos {
+            set.add(Signal::try_from(signo).map_err(io::Error::from)?);
+        }
+        Blocked::block(&set)
     }
 
     /// Block every signal that can be blocked (all but KILL and STOP).
@@ -39,12 +48,12 @@ impl Drop for Blocked {
 /// `kill --tree` holds one from stopping a tree until continuing it: ptool
 /// ending in between would leave the processes stopped for good.
 #[derive(Debug)]
-pub struct Deferred {
+pub struct HeldInterrupts {
     _blocked: Option<Blocked>,
 }
 
-impl Deferred {
-    pub fn interrupts() -> Deferred {
+impl HeldInterrupts {
+    pub fn hold() -> HeldInterrupts {
         let set: SigSet = [
             Signal::SIGINT,
             Signal::SIGTERM,
@@ -53,7 +62,7 @@ impl Deferred {
         ]
         .into_iter()
         .collect();
-        Deferred {
+        HeldInterrupts {
             _blocked: Blocked::block(&set).ok(),
         }
     }
@@ -72,7 +81,7 @@ mod tests {
         };
         assert!(!blocked());
         {
-            let _held = Deferred::interrupts();
+            let _held = HeldInterrupts::hold();
             assert!(blocked());
         }
         assert!(!blocked());

@@ -7,8 +7,10 @@
 //! `ptool spawn -- true` run from a shell loop. The binary therefore defines
 //! the C `main` itself, takes its arguments from there ([`args`]), and calls
 //! [`init`] for the two parts of std's start-up ptool relies on, and
-//! [`finish`] at the end. The only thing lost is the "has overflowed its stack" message: an
-//! overflow still hits the guard page and kills ptool with SIGSEGV.
+//! [`finish`] at the end. The only thing lost is the "has overflowed its
+//! stack" message: an overflow still hits the guard page and kills ptool
+//! with SIGSEGV. (How a panic is reported is the binary's business: see
+//! `src/main.rs`.)
 
 use std::ffi::{CStr, OsString, c_char, c_int};
 use std::io::{self, Write};
@@ -26,39 +28,7 @@ pub fn init() -> io::Result<()> {
             return Err(io::Error::last_os_error());
         }
     }
-    reopen_closed_stdio()?;
-    one_line_panics();
-    Ok(())
-}
-
-/// A panic is a bug in ptool; it is reported on one line, like any other
-/// error, rather than as std's report that asks for a backtrace, and ptool
-/// exits 125 (ptool failed) rather than dying of SIGABRT, which a script
-/// would take for 128+6 from the command ptool ran. With `RUST_BACKTRACE`
-/// set, std's report (and the backtrace) is kept for whoever is debugging it.
-fn one_line_panics() {
-    if std::env::var_os("RUST_BACKTRACE").is_some() {
-        return;
-    }
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("panic");
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        crate::output::warn(&format!(
-            "internal error{place}: {} (a bug in ptool; please report it)",
-            crate::output::sanitize::escape_str(message)
-        ));
-        // SAFETY: `_exit` ends the process at once, whatever state the
-        // panicking code left behind; nothing after it runs.
-        unsafe { libc::_exit(crate::exit::Exit::Failure.code().into()) }
-    }));
+    reopen_closed_stdio()
 }
 
 /// Open /dev/null on each of descriptors 0-2 that is closed. One `poll`

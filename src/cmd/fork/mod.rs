@@ -23,7 +23,8 @@ use crate::exit::{Exit, ExitError, usage};
 use crate::output::{Out, json};
 use crate::signal::Signal;
 use crate::sys::child::become_subreaper;
-use crate::sys::jobs::{SignalWatch, raise_open_files};
+use crate::sys::raise_open_files;
+use crate::sys::sigwatch::SignalWatch;
 
 use input::{Inputs, Splitter, Template};
 use output::Printer;
@@ -128,7 +129,7 @@ pub fn run<W: Write>(args: ForkArgs, out: &Out, w: &mut W) -> Result<Exit> {
     // event loop polls) instead of ending ptool with its jobs still running.
     // CHLD: adopted orphans to reap (and, without pidfds, jobs' exits).
     let watched = [Signal::INT, Signal::TERM, Signal::HUP, Signal::CHLD];
-    let signals = SignalWatch::new(&watched)
+    let signals = SignalWatch::new(&watched.map(Signal::number))
         .map_err(|e| ExitError::new(Exit::Failure, format!("cannot watch signals: {e}")))?;
     // Orphans of the jobs (a grandchild whose parent was killed) come to
     // ptool instead of PID 1, so ptool can reap them.

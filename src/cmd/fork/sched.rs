@@ -25,7 +25,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::cli::Halt;
 use crate::signal::Signal;
-use crate::sys::jobs::{GroupChild, SignalWatch, poll_readable, reap_orphans};
+use crate::sys::child::reap_orphans;
+use crate::sys::jobs::GroupChild;
+use crate::sys::poll::poll_readable;
+use crate::sys::sigwatch::SignalWatch;
 
 use super::input::{Inputs, Next, Template};
 use super::output::{Printer, Sequencer, tag_for, take_lines, take_rest};
@@ -290,7 +293,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             match pipes {
                 Ok((out, err)) => Ok((child, out, err)),
                 Err(e) => {
-                    let _ = child.signal_group(Signal::KILL);
+                    let _ = child.signal_group(Signal::KILL.number());
                     let _ = child.reap();
                     Err(e)
                 }
@@ -423,7 +426,12 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     }
 
     fn on_signals(&mut self) -> io::Result<()> {
-        for sig in self.signals.take()? {
+        for sig in self
+            .signals
+            .take()?
+            .into_iter()
+            .filter_map(Signal::from_number)
+        {
             if sig == Signal::CHLD {
                 // Only kernels without pidfds need to ask each job.
                 for job in &mut self.running {
@@ -477,7 +485,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 stop(job, Stop::Timeout, now, grace);
             }
             if job.kill_at.is_some_and(|k| k <= now) {
-                let _ = job.child.signal_group(Signal::KILL);
+                let _ = job.child.signal_group(Signal::KILL.number());
                 job.killed = true;
                 job.kill_at = None;
                 self.last_kill = Some(now);
@@ -566,7 +574,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
 
     fn complete(&mut self, mut job: Running) -> io::Result<()> {
         if matches!(job.stop, Some(Stop::Timeout | Stop::Halt | Stop::Interrupt)) && !job.killed {
-            let _ = job.child.signal_group(Signal::KILL);
+            let _ = job.child.signal_group(Signal::KILL.number());
             self.last_kill = Some(Instant::now());
         }
         job.stdout = None;
@@ -757,7 +765,7 @@ impl<W: Write> Drop for Pool<'_, '_, W> {
     /// group and reap every leader.
     fn drop(&mut self) {
         for job in self.running.drain(..) {
-            let _ = job.child.signal_group(Signal::KILL);
+            let _ = job.child.signal_group(Signal::KILL.number());
             let _ = job.child.reap();
         }
     }
@@ -769,7 +777,7 @@ fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
     if grace.is_zero() {
         job.kill_at = Some(now);
     } else {
-        let _ = job.child.signal_group(Signal::TERM);
+        let _ = job.child.signal_group(Signal::TERM.number());
         job.kill_at = Some(now + grace);
     }
 }

@@ -5,7 +5,7 @@
 //! `io`, `environ`, `ns/`) become [`Field::Denied`], so the page can say
 //! "permission denied" instead of leaving the section out.
 
-use crate::ended::Status;
+use crate::ended::EndStatus;
 use crate::proc::cgroup::{self, Cgroup};
 use crate::proc::fds::{self, OpenFile};
 use crate::proc::io_stats::{self, IoStats};
@@ -90,7 +90,7 @@ pub struct Program {
     pub state: u8,
     /// How it ended, for a zombie (`Unknown` when only its owner and root
     /// may read that); `None` while it runs.
-    pub ended: Option<Status>,
+    pub ended: Option<EndStatus>,
     pub threads: i64,
     pub nice: i64,
     pub priority: i64,
@@ -295,8 +295,8 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         state: s.state,
         ended: if s.has_ended() {
             match ctx.reader.zombie_status(pid, s.start_ticks) {
-                ZombieStatus::Status(raw) => Some(Status::from_wait_status(raw)),
-                ZombieStatus::Hidden => Some(Status::Unknown),
+                ZombieStatus::Status(raw) => Some(EndStatus::from_wait_status(raw)),
+                ZombieStatus::Hidden => Some(EndStatus::Unknown),
                 ZombieStatus::NoZombie => None,
             }
         } else {

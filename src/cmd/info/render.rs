@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value as Json, json};
 
 use super::gather::{Id, Identity, Info, Program, Resources};
-use crate::ended::Status;
+use crate::ended::EndStatus;
 use crate::output::sanitize::{escape, escape_str, to_json_string};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::{date_time, human_size};
@@ -691,7 +691,7 @@ fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
         "elapsed": (prog.age * 100.0).round() / 100.0,
         "state": char::from(prog.state).to_string(),
         "state_name": state_name(prog.state),
-        "ended": prog.ended.as_ref().map(Status::to_json),
+        "ended": prog.ended.as_ref().map(EndStatus::to_json),
         "threads": prog.threads,
         "nice": prog.nice,
         "priority": prog.priority,
@@ -979,7 +979,7 @@ mod tests {
         let mut zombie = info();
         let prog = zombie.program.as_mut().expect("program");
         prog.state = b'Z';
-        prog.ended = Some(Status::Killed {
+        prog.ended = Some(EndStatus::Killed {
             signal: 11,
             core_dumped: true,
         });

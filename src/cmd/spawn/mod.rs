@@ -4,7 +4,6 @@
 //! `--wait` (signals forwarded, `timeout`-style limits, the command's exit
 //! code passed through; see `supervise.rs`).
 
-mod pidfile;
 mod supervise;
 
 use std::ffi::OsString;
@@ -29,7 +28,7 @@ pub const INDEX_VAR: &str = "PTOOL_INDEX";
 
 /// What to start and how, checked and resolved from the flags.
 #[derive(Debug)]
-pub struct Plan {
+pub struct SpawnPlan {
     pub command: Vec<OsString>,
     /// `None`: the command inherits ptool's environment unchanged.
     pub env: Option<Vec<(OsString, OsString)>>,
@@ -47,9 +46,9 @@ pub struct Plan {
     pub kill_after: Option<Duration>,
 }
 
-impl Plan {
+impl SpawnPlan {
     /// Check how the flags combine (clap checks each value on its own).
-    pub fn from_args(args: SpawnArgs) -> Result<Plan> {
+    pub fn from_args(args: SpawnArgs) -> Result<SpawnPlan> {
         if !args.wait {
             for (given, flag) in [
                 (args.timeout.is_some(), "--timeout"),
@@ -96,7 +95,7 @@ impl Plan {
         };
         // As with `timeout`, a zero duration means no limit.
         let nonzero = |d: Option<Duration>| d.filter(|d| !d.is_zero());
-        Ok(Plan {
+        Ok(SpawnPlan {
             command: args.command,
             env,
             count: args.count,
@@ -132,7 +131,7 @@ fn set_var(vars: &mut Vec<(OsString, OsString)>, key: OsString, value: OsString)
 
 pub fn run<W: Write>(args: SpawnArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let wait = args.wait;
-    let plan = Plan::from_args(args)?;
+    let plan = SpawnPlan::from_args(args)?;
     if wait {
         supervise::run(&plan, out)
     } else {
@@ -155,7 +154,7 @@ pub struct Files {
 impl Files {
     /// Open what the plan names. `detached` sends unnamed streams to
     /// `/dev/null`; otherwise they are inherited.
-    pub fn open(plan: &Plan, detached: bool) -> Result<Files> {
+    pub fn open(plan: &SpawnPlan, detached: bool) -> Result<Files> {
         let failed = |what: &str, path: &Path, e: std::io::Error| -> anyhow::Error {
             ExitError::new(
                 Exit::Failure,
@@ -209,7 +208,7 @@ impl Files {
     }
 
     /// A launch description using these files.
-    pub fn launch<'a>(&'a self, plan: &Plan, group: Group) -> Launch<'a> {
+    pub fn launch<'a>(&'a self, plan: &SpawnPlan, group: Group) -> Launch<'a> {
         let stdout = self.stdout.as_ref().map(|f| f.as_fd());
         Launch {
             argv: plan.command.clone(),
@@ -233,7 +232,7 @@ impl Files {
 /// The error (and exit code) for a command that could not be started:
 /// 127 when not found, 126 when not executable, 125 when a setup step
 /// (niceness, directory) failed.
-pub fn launch_error(plan: &Plan, err: &LaunchError) -> anyhow::Error {
+pub fn launch_error(plan: &SpawnPlan, err: &LaunchError) -> anyhow::Error {
     let shown = plan.shown();
     if err.step == child::Step::Exec {
         let (exit, why) = if err.not_found() {
@@ -279,11 +278,11 @@ pub struct Started {
     pub pidfile: Option<String>,
 }
 
-fn detached<W: Write>(plan: &Plan, out: &Out, w: &mut W) -> Result<Exit> {
+fn detached<W: Write>(plan: &SpawnPlan, out: &Out, w: &mut W) -> Result<Exit> {
     // Checked (and the temporary file created) before anything starts, so a
     // refusal or an unwritable directory leaves nothing running.
     let pending = match &plan.pidfile {
-        Some(path) => Some(pidfile::Pending::prepare(path, plan.replace)?),
+        Some(path) => Some(crate::pidfile::Pending::prepare(path, plan.replace)?),
         None => None,
     };
     let files = Files::open(plan, true)?;
@@ -332,13 +331,13 @@ fn detached<W: Write>(plan: &Plan, out: &Out, w: &mut W) -> Result<Exit> {
 /// Kill and reap copies started before a later step failed.
 fn kill_all(children: &[Child]) {
     for c in children {
-        let _ = c.signal(Signal::KILL);
+        let _ = c.signal(Signal::KILL.number());
         let _ = c.wait();
     }
 }
 
 /// The JSON records for the started copies.
-pub fn describe(plan: &Plan, pids: &[i32]) -> Vec<Started> {
+pub fn describe(plan: &SpawnPlan, pids: &[i32]) -> Vec<Started> {
     let shown_path = |p: &Option<PathBuf>| {
         p.as_ref().map(|p| {
             let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
@@ -379,14 +378,14 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn plan(args: &[&str]) -> Result<Plan> {
+    fn plan(args: &[&str]) -> Result<SpawnPlan> {
         let mut argv = vec!["ptool", "spawn"];
         argv.extend_from_slice(args);
         let cli = crate::cli::Cli::try_parse_from(argv)?;
         let crate::cli::Command::Spawn(crate::cli::Deferred(args)) = cli.command else {
             panic!("not spawn");
         };
-        Plan::from_args(args)
+        SpawnPlan::from_args(args)
     }
 
     fn usage_text(args: &[&str]) -> String {

@@ -9,7 +9,8 @@
 //! the command in a background group unless `--foreground`, where reading
 //! the terminal stops it.)
 //!
-//! Waiting is one `poll` over the command's pidfd, a signalfd and the next
+//! Waiting is one wait of the exit watcher ([`ExitWatch`]) over the
+//! command's pidfd, the signal watch ([`SignalWatch`]) and the next
 //! deadline: no sleeping, no busy loop. INT, TERM, HUP, QUIT, USR1 and USR2
 //! sent to ptool are forwarded to the command's group, except those ignored
 //! when ptool started (under `nohup`, HUP), which stay ignored. After
@@ -23,17 +24,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::pidfile::{self, Pending};
-use super::{Files, Plan, launch_error};
+use super::{Files, SpawnPlan, launch_error};
 use crate::duration::format_short;
 use crate::exit::Exit;
 use crate::output::Out;
+use crate::pidfile::{self, Pending};
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
 use crate::sys::child::{self, Child, ExecReport, Group};
-use crate::sys::jobs::poll_readable;
+use crate::sys::exitwatch::{ExitWatch, Probe};
+use crate::sys::kill::kill_group;
 use crate::sys::pidfd::PidFd;
-use crate::sys::sigfd::{self, Signals};
+use crate::sys::sigmask::Blocked;
+use crate::sys::sigwatch::SignalWatch;
 
 /// The signals ptool passes on to the command's process group.
 pub const FORWARDED: [Signal; 6] = [
@@ -45,20 +48,14 @@ pub const FORWARDED: [Signal; 6] = [
     Signal::USR2,
 ];
 
-pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
-    // Blocked before the fork, read from the signalfd; the child starts with
-    // an empty mask. TTOU is blocked so ptool may take the terminal back
-    // while it is not in the foreground.
-    // A signal ignored when ptool started stays ignored, for ptool and (as
-    // dispositions survive exec) for the command: a hangup that `nohup` keeps
-    // away is not passed on. fork's jobs are treated the same way.
-    let mut watched: Vec<Signal> = FORWARDED
-        .into_iter()
-        .filter(|&signal| !sigfd::ignored(signal))
-        .collect();
-    watched.extend([Signal::CHLD, Signal::CONT]);
-    watched.extend(Signal::from_number(libc::SIGTTOU));
-    let signals = Signals::block(&watched).context("cannot block signals")?;
+/// The exit watcher's keys: the command, its group's other members (after
+/// a timeout), the signal watch.
+const COMMAND: u64 = 0;
+const MEMBER: u64 = 1;
+const SIGNALS: u64 = 2;
+
+pub fn run(plan: &SpawnPlan, out: &Out) -> Result<Exit> {
+    let (signals, no_ttou, mut watch) = watch_signals()?;
     // Orphaned members of the group are re-parented to ptool, which reaps
     // them, so "no live member left" can be observed.
     child::become_subreaper().context("cannot become a child subreaper")?;
@@ -72,30 +69,20 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     let foreground = tty
         .as_ref()
         .is_some_and(|t| child::foreground_group(t.as_fd()) == Some(own_group));
-    let files = Files::open(plan, false)?;
-    let mut launch = files.launch(plan, Group::NewGroup);
-    launch.terminal = tty.as_ref().filter(|_| foreground).map(|t| t.as_fd());
-    // If ptool is killed outright, the command does not run on unsupervised.
-    launch.death_signal = Some(Signal::KILL);
-    let (child, report) = child::start(&launch).map_err(|e| launch_error(plan, &e))?;
-    drop(launch);
-    // A pidfile is written only once the command runs; without one, whether
-    // exec worked is read after the command exits (one wake-up, not two).
-    let report = match (&pending, report) {
-        (Some(_), report) => {
-            if let Err(e) = report.outcome_or_reap(&child) {
-                return Err(launch_error(plan, &e));
-            }
-            None
-        }
-        (None, report) => Some(report),
-    };
+    let terminal = tty.as_ref().filter(|_| foreground).map(|t| t.as_fd());
+    let (child, report) = start(plan, terminal, pending.is_some())?;
 
+    let pidfd = PidFd::open(child.pid()).ok();
+    if let Some(fd) = &pidfd {
+        watch.add(fd, COMMAND).context("cannot watch the command")?;
+    }
     let mut sup = Supervisor {
         pgid: child.pid(),
-        pidfd: PidFd::open(child.pid()).ok(),
+        pidfd,
         child,
         signals,
+        watch,
+        _no_ttou: no_ttou,
         terminal: tty.map(|fd| Terminal {
             fd,
             own_group,
@@ -111,7 +98,7 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
     if let Some(pending) = pending
         && let Err(e) = pending.commit(&pids)
     {
-        let _ = sup.child.signal(Signal::KILL);
+        let _ = sup.child.signal(Signal::KILL.number());
         let _ = sup.child.wait();
         return Err(e);
     }
@@ -120,6 +107,53 @@ pub fn run(plan: &Plan, out: &Out) -> Result<Exit> {
         pidfile::remove_if_ours(path, &pids);
     }
     result
+}
+
+/// Catch the signals to forward and watch (read from the signal watch's
+/// pipe; the child puts caught signals back to their defaults), block
+/// TTOU, and put the signal watch in an exit watcher for the command.
+///
+/// CHLD also reports stops, to mirror job control. A signal ignored when
+/// ptool started stays ignored, for ptool and (as dispositions survive
+/// exec) for the command: a hangup that `nohup` keeps away is not passed
+/// on. fork's jobs are treated the same way. TTOU stays blocked while
+/// supervising, so ptool may write notices and take the terminal back while
+/// it is not in the foreground; the child starts with an empty mask.
+fn watch_signals() -> Result<(SignalWatch, Blocked, ExitWatch)> {
+    let mut watched: Vec<i32> = FORWARDED.iter().map(|s| s.number()).collect();
+    watched.extend([libc::SIGCHLD, libc::SIGCONT]);
+    let signals = SignalWatch::with_stops(&watched).context("cannot watch signals")?;
+    let no_ttou = Blocked::signals(&[libc::SIGTTOU]).context("cannot block signals")?;
+    let mut watch = ExitWatch::new().context("cannot create an epoll set")?;
+    watch
+        .add_fd(signals.as_fd(), SIGNALS)
+        .context("cannot watch signals")?;
+    Ok((signals, no_ttou, watch))
+}
+
+/// Start the command in a new process group (given `terminal` as its
+/// foreground group). With `exec_first` (a pidfile is to be written only
+/// once the command runs) wait for its exec now; otherwise whether exec
+/// worked is read after the command exits (one wake-up, not two), from the
+/// report returned.
+fn start(
+    plan: &SpawnPlan,
+    terminal: Option<BorrowedFd<'_>>,
+    exec_first: bool,
+) -> Result<(Child, Option<ExecReport>)> {
+    let files = Files::open(plan, false)?;
+    let mut launch = files.launch(plan, Group::NewGroup);
+    launch.terminal = terminal;
+    // If ptool is killed outright, the command does not run on unsupervised.
+    launch.death_signal = Some(Signal::KILL.number());
+    let (child, report) = child::start(&launch).map_err(|e| launch_error(plan, &e))?;
+    if !exec_first {
+        return Ok((child, Some(report)));
+    }
+    report
+        .outcome_or_reap(&child)
+        .map_err(|e| launch_error(plan, &e))?;
+    Ok((child, None))
 }
 
 /// The controlling terminal, when ptool has one, for job control.
@@ -133,10 +167,14 @@ struct Terminal {
 struct Supervisor<'a> {
     child: Child,
     pgid: i32,
+    /// The command's pidfd, in `watch` (none on kernels without pidfds:
+    /// then CHLD tells when to look).
     pidfd: Option<PidFd>,
-    signals: Signals,
+    signals: SignalWatch,
+    watch: ExitWatch,
+    _no_ttou: Blocked,
     terminal: Option<Terminal>,
-    plan: &'a Plan,
+    plan: &'a SpawnPlan,
     /// The exec outcome, when not yet read.
     report: Option<ExecReport>,
     quiet: bool,
@@ -187,7 +225,7 @@ impl Supervisor<'_> {
                     self.plan.signal,
                     self.pgid
                 ));
-                let _ = child::signal_group(self.pgid, Signal::KILL);
+                let _ = kill_group(self.pgid, Signal::KILL.number());
                 self.killed = true;
             }
             let deadline = self.next_deadline(started, exited);
@@ -200,18 +238,22 @@ impl Supervisor<'_> {
                 if members.is_empty() {
                     return Ok(());
                 }
+                // Watched until this wait ends: closing a pidfd takes it out
+                // of the set.
                 let fds: Vec<PidFd> = members
                     .iter()
                     .filter_map(|&pid| PidFd::open(pid).ok())
                     .collect();
-                self.wait_events(&fds.iter().collect::<Vec<_>>(), deadline, fds.is_empty())?;
+                for fd in &fds {
+                    self.watch
+                        .add(fd, MEMBER)
+                        .context("cannot watch the process group")?;
+                }
+                self.wait_events(deadline, fds.is_empty())?;
                 continue;
             }
-            let main = self.pidfd.take();
-            let ready = self.wait_events(&main.iter().collect::<Vec<_>>(), deadline, false);
-            let no_pidfd = main.is_none();
-            self.pidfd = main;
-            if ready? || no_pidfd {
+            let ready = self.wait_events(deadline, false)?;
+            if ready || self.pidfd.is_none() {
                 exited = self
                     .child
                     .has_exited()
@@ -220,33 +262,28 @@ impl Supervisor<'_> {
         }
     }
 
-    /// One poll over `fds` (exits), the signalfd and the deadline; handles
-    /// the signals read. True when one of `fds` became ready. `fallback`
-    /// bounds the wait when nothing else could wake it (no pidfds: kernels
-    /// before 5.3).
-    fn wait_events(
-        &mut self,
-        fds: &[&PidFd],
-        deadline: Option<Instant>,
-        fallback: bool,
-    ) -> Result<bool> {
+    /// One wait over the watched exits, the signal watch and the deadline;
+    /// handles the signals read. True when a watched process exited.
+    /// `fallback` bounds the wait when nothing else could wake it (no
+    /// pidfds: kernels before 5.3).
+    fn wait_events(&mut self, deadline: Option<Instant>, fallback: bool) -> Result<bool> {
         let mut deadline = deadline;
         if fallback {
             let soon = Instant::now() + Duration::from_millis(50);
             deadline = Some(deadline.map_or(soon, |d| d.min(soon)));
         }
-        let mut watched: Vec<BorrowedFd<'_>> = fds.iter().map(|fd| fd.as_fd()).collect();
-        watched.push(self.signals.as_fd());
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let mut ready = Vec::with_capacity(watched.len());
-        poll_readable(&watched, left, &mut ready).context("poll")?;
-        let exited = ready[..fds.len()].iter().any(|&r| r);
-        let got_signals = ready.last().copied().unwrap_or(false);
-        drop(watched);
-        if got_signals {
-            let received = self.signals.read().context("cannot read signals")?;
-            for r in received {
-                self.on_signal(r.signal)?;
+        let changes = self
+            .watch
+            .wait(left, |_| Probe::Running)
+            .context("cannot wait for the command")?;
+        let exited = changes.iter().any(|c| c.key != SIGNALS);
+        if changes.iter().any(|c| c.key == SIGNALS) {
+            let received = self.signals.take().context("cannot read signals")?;
+            for signo in received {
+                if let Some(signal) = Signal::from_number(signo) {
+                    self.on_signal(signal)?;
+                }
             }
         }
         Ok(exited)
@@ -268,12 +305,12 @@ impl Supervisor<'_> {
             format_short(limit),
             self.pgid
         ));
-        let _ = child::signal_group(self.pgid, sig);
+        let _ = kill_group(self.pgid, sig.number());
         if sig == Signal::KILL {
             self.killed = true;
         } else if sig != Signal::CONT {
             // A stopped member would not act on the signal until continued.
-            let _ = child::signal_group(self.pgid, Signal::CONT);
+            let _ = kill_group(self.pgid, Signal::CONT.number());
         }
     }
 
@@ -281,8 +318,8 @@ impl Supervisor<'_> {
         if FORWARDED.contains(&sig) {
             // Before the child's setpgid the group does not exist yet: send
             // to the child itself (unreaped, so its PID is still its own).
-            if child::signal_group(self.pgid, sig).is_err() {
-                let _ = self.child.signal(sig);
+            if kill_group(self.pgid, sig.number()).is_err() {
+                let _ = self.child.signal(sig.number());
             }
         } else if sig == Signal::CHLD {
             self.on_child_event()?;
@@ -312,12 +349,10 @@ impl Supervisor<'_> {
         if term.given {
             let _ = child::set_foreground_group(term.fd.as_fd(), term.own_group);
         }
-        if let Some(sig) = Signal::from_number(stop) {
-            // Returns once the shell continues ptool (`fg` or `bg`), or at
-            // once when the kernel discards the stop because ptool's group
-            // is orphaned (no job-control shell to continue it).
-            let _ = child::stop_self(sig);
-        }
+        // Returns once the shell continues ptool (`fg` or `bg`), or at once
+        // when the kernel discards the stop because ptool's group is
+        // orphaned (no job-control shell to continue it).
+        let _ = child::stop_self(stop);
         // Either way, carry on: give the command the terminal back if ptool
         // has it, and continue it.
         self.on_continued();
@@ -333,7 +368,7 @@ impl Supervisor<'_> {
                 term.given = child::set_foreground_group(term.fd.as_fd(), self.pgid).is_ok();
             }
         }
-        let _ = child::signal_group(self.pgid, Signal::CONT);
+        let _ = kill_group(self.pgid, Signal::CONT.number());
     }
 
     /// Give the terminal back to ptool's group if the command's has it.

@@ -11,25 +11,29 @@
 //! its status can be read from `/proc/PID/stat` by its owner and root
 //! ([`Reader::zombie_status`]): ptool reads it there the moment the pidfd
 //! wakes it, which is what gives exit statuses on kernels before 6.15.
-//! Where pidfds are missing, `/proc` is polled with backoff instead.
+//! Where pidfds are missing, `/proc` is polled with backoff instead. Both
+//! are the exit watcher's ([`ExitWatch`]); this module decides what an exit
+//! means for the report.
 
 mod render;
+mod watch;
 
-use std::io::{self, Read as _, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{WaitArgs, parse_pid, positive_pid};
-use crate::ended::Status;
-use crate::exit::{Exit, ExitError, usage};
+use crate::cli::WaitArgs;
+use crate::ended::EndStatus;
+use crate::exit::{Exit, usage};
 use crate::output::Out;
 use crate::output::sanitize::escape;
-use crate::proc::{Need, Process, Reader, System, ZombieStatus};
+use crate::proc::{Process, Reader, System, ZombieStatus};
 use crate::select::Protected;
-use crate::sys::pidfd::{self, ExitInfo, PidFd, Watch};
+use crate::sys::pidfd::{self, PidFd};
 use render::Printer;
+use watch::Waiter;
 
 /// Why an exit status is unknown (said on stderr with `-v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +78,13 @@ struct Moment {
 }
 
 impl Moment {
+    /// Now. The wall-clock time is cut to the millisecond, the precision
+    /// reported: rounded to the nearest instead, an end time could be
+    /// reported up to half a millisecond later than it happened, later
+    /// than a clock read just after ptool said so.
     fn now() -> Moment {
         Moment {
-            unix: crate::sys::time::unix_seconds(),
+            unix: (crate::sys::time::unix_seconds() * 1000.0).floor() / 1000.0,
             boot: crate::sys::time::boot_seconds(),
         }
     }
@@ -92,13 +100,13 @@ pub struct Ended {
     pub ended: Option<f64>,
     /// How long it ran, from its start time to its end, in seconds.
     pub ran: Option<f64>,
-    pub status: Status,
+    pub status: EndStatus,
 }
 
 impl Ended {
     /// `t` seen ended `at`; a target that was already a zombie at start has
     /// no end time and no run time.
-    fn of(t: &Target, name: Vec<u8>, at: Moment, clk_tck: u64, status: Status) -> Ended {
+    fn of(t: &Watched, name: Vec<u8>, at: Moment, clk_tck: u64, status: EndStatus) -> Ended {
         Ended {
             pid: t.pid,
             name,
@@ -129,9 +137,9 @@ pub struct Summary {
     pub waited: f64,
 }
 
-/// A process being waited for.
+/// A process being waited for (a target of `wait`).
 #[derive(Debug)]
-struct Target {
+struct Watched {
     pid: i32,
     name: Vec<u8>,
     /// Start time in clock ticks after boot: with the PID, the process's
@@ -190,13 +198,60 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
         status_wait: args.status_wait,
         verbose: args.verbose,
     };
+    let mut reader = Reader::new().context("cannot open /proc")?;
+    let (selected, not_running, clk_tck) = select(&args, &mut reader)?;
+
+    // The table shows end times in local time: load the zone before waiting,
+    // not when a process has just ended.
+    if !out.json && !out.quiet {
+        crate::sys::time::load_local_zone();
+    }
+    let mut waiter = Waiter {
+        reader,
+        clk_tck,
+        goal,
+        printer: Printer::new(out, w),
+        targets: Vec::new(),
+        exit_info: false,
+        polling: false,
+    };
+    for &pid in &not_running {
+        waiter.printer.not_running(pid)?;
+    }
+    if selected.is_empty() {
+        if goal.verbose {
+            log("nothing to wait for is running");
+        }
+        waiter.printer.summary(&Summary {
+            ended: 0,
+            not_running,
+            still_running: Vec::new(),
+            timed_out: false,
+            waited: started.elapsed().as_secs_f64(),
+        })?;
+        return Ok(Exit::NoMatch);
+    }
+    let outcome = waiter.wait_for(selected, !pidfd::supported())?;
+    let timed_out = outcome == Verdict::TimedOut;
+    waiter.summary(not_running, timed_out, started)?;
+    Ok(if timed_out {
+        Exit::Timeout
+    } else {
+        Exit::Success
+    })
+}
+
+/// The processes to wait for, in the order named, the PIDs named that are
+/// not running, and the clock-tick rate.
+fn select(args: &WaitArgs, reader: &mut Reader) -> Result<(Vec<Process>, Vec<i32>, u64)> {
     let mut selector = args.select.selector()?;
     // Named PIDs in the order given, each once (the selector's already are).
     let mut explicit = selector.pids.clone();
     for file in &args.pidfile {
-        let pid = read_pidfile(file)?;
-        if !explicit.contains(&pid) {
-            explicit.push(pid);
+        for pid in read_pidfile(file)? {
+            if !explicit.contains(&pid) {
+                explicit.push(pid);
+            }
         }
     }
     if explicit.is_empty() && !selector.has_criteria() {
@@ -209,105 +264,31 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
     }
     selector.pids.clone_from(&explicit);
 
-    let mut reader = Reader::new().context("cannot open /proc")?;
-    let protected = Protected::current(&mut reader);
+    let protected = Protected::current(reader);
     let sys = System::read();
     let need = selector.need();
-    let (selected, not_running) = if explicit.is_empty() {
+    if explicit.is_empty() {
         let selected = selector
-            .scan(&mut reader, need, &sys, &protected)
+            .scan(reader, need, &sys, &protected)
             .context("cannot list /proc")?;
-        (selected, Vec::new())
-    } else {
-        // Read one by one, in the order given, to tell which are not running.
-        let mut found = Vec::with_capacity(explicit.len());
-        let mut missing = Vec::new();
-        for &pid in &explicit {
-            match reader.read(pid, need) {
-                Some(p) => found.push(p),
-                None => missing.push(pid),
-            }
+        return Ok((selected, Vec::new(), sys.clk_tck));
+    }
+    // Read one by one, in the order given, to tell which are not running.
+    let mut found = Vec::with_capacity(explicit.len());
+    let mut missing = Vec::new();
+    for &pid in &explicit {
+        match reader.read(pid, need) {
+            Some(p) => found.push(p),
+            None => missing.push(pid),
         }
-        let selected = if selector.has_criteria() {
-            selector.select(found, &sys, &protected)
-        } else {
-            // Only named PIDs, which were all read: nothing more to check.
-            found
-        };
-        (selected, missing)
+    }
+    let selected = if selector.has_criteria() {
+        selector.select(found, &sys, &protected)
+    } else {
+        // Only named PIDs, which were all read: nothing more to check.
+        found
     };
-
-    // The table shows end times in local time: load the zone before waiting,
-    // not when a process has just ended.
-    if !out.json && !out.quiet {
-        crate::sys::time::load_local_zone();
-    }
-    let mut printer = Printer::new(out, w);
-    for &pid in &not_running {
-        printer.not_running(pid)?;
-    }
-    if selected.is_empty() {
-        if goal.verbose {
-            log("nothing to wait for is running");
-        }
-        printer.summary(&Summary {
-            ended: 0,
-            not_running,
-            still_running: Vec::new(),
-            timed_out: false,
-            waited: started.elapsed().as_secs_f64(),
-        })?;
-        return Ok(Exit::NoMatch);
-    }
-
-    let clk_tck = sys.clk_tck;
-    let (mut targets, outcome) = if pidfd::supported() {
-        let (mut targets, exit_info) =
-            watch_targets(selected, &mut reader, clk_tck, &mut printer, &goal)?;
-        let outcome = wait_pidfds(
-            &mut targets,
-            exit_info,
-            &mut reader,
-            clk_tck,
-            &goal,
-            &mut printer,
-        )?;
-        (targets, outcome)
-    } else {
-        let mut targets: Vec<Target> = selected.into_iter().map(target).collect();
-        if goal.verbose {
-            log(&format!(
-                "waiting for {} by polling /proc: pidfds are not available here, so exit statuses are known only of the zombies ptool sees",
-                processes(targets.len())
-            ));
-        }
-        let outcome = wait_polling(&mut targets, &mut reader, clk_tck, &goal, &mut printer)?;
-        (targets, outcome)
-    };
-
-    let now = Moment::now();
-    let still_running: Vec<Survivor> = targets
-        .iter_mut()
-        .filter(|t| t.state == State::Running)
-        .map(|t| Survivor {
-            pid: t.pid,
-            name: std::mem::take(&mut t.name),
-            ran: ran(t.start_ticks, clk_tck, now),
-        })
-        .collect();
-    let timed_out = outcome == Outcome::TimedOut;
-    printer.summary(&Summary {
-        ended: printer.ended,
-        not_running,
-        still_running,
-        timed_out,
-        waited: started.elapsed().as_secs_f64(),
-    })?;
-    Ok(if timed_out {
-        Exit::Timeout
-    } else {
-        Exit::Success
-    })
+    Ok((selected, missing, sys.clk_tck))
 }
 
 fn processes(n: usize) -> String {
@@ -323,43 +304,21 @@ fn log(message: &str) {
     crate::output::warn(message);
 }
 
-/// The PID in a pidfile: one positive number, surrounded by nothing but
-/// whitespace. Anything else is refused rather than half-read.
-fn read_pidfile(path: &Path) -> Result<i32> {
+/// The PIDs in a pidfile (the format is [`crate::pidfile`]'s); a file that
+/// cannot be read or is not a pidfile is a usage error.
+fn read_pidfile(path: &Path) -> Result<Vec<i32>> {
     let shown = escape(path.as_os_str().as_encoded_bytes()).into_owned();
-    let file = std::fs::File::open(path).map_err(|e| {
+    let content = crate::pidfile::read(path).map_err(|e| {
         usage(format!(
             "cannot read pidfile {shown}: {}",
             crate::sys::error_text(&e)
         ))
     })?;
-    // A pidfile is a few bytes; refuse to slurp something that is not one.
-    let mut content = Vec::with_capacity(32);
-    file.take(4097).read_to_end(&mut content).map_err(|e| {
-        usage(format!(
-            "cannot read pidfile {shown}: {}",
-            crate::sys::error_text(&e)
-        ))
-    })?;
-    parse_pidfile(&content).map_err(|why| usage(format!("pidfile {shown} {why}")))
+    crate::pidfile::parse(&content).map_err(|why| usage(format!("pidfile {shown} {why}")))
 }
 
-fn parse_pidfile(content: &[u8]) -> Result<i32, String> {
-    if content.len() > 4096 {
-        return Err("is too long to hold a PID".to_string());
-    }
-    let text = std::str::from_utf8(content)
-        .map_err(|_| format!("does not hold a PID: '{}'", escape(content)))?
-        .trim();
-    if text.is_empty() {
-        return Err("is empty".to_string());
-    }
-    let pid = parse_pid(text).map_err(|e| format!("does not hold a PID: {e}"))?;
-    positive_pid(pid).map_err(|e| format!("does not hold a process ID: {e}"))
-}
-
-fn target(p: Process) -> Target {
-    Target {
+fn target(p: Process) -> Watched {
+    Watched {
         pid: p.pid,
         zombie_at_start: p.stat.has_ended(),
         zombie: ZombieStatus::NoZombie,
@@ -375,354 +334,31 @@ fn ran(start_ticks: u64, clk_tck: u64, at: Moment) -> f64 {
     (at.boot - start_ticks as f64 / clk_tck.max(1) as f64).max(0.0)
 }
 
-/// Open a pidfd for every selected process (raising the open-file limit
-/// when there are many). Returns the targets and whether the kernel will
-/// tell exit statuses. A process that ended before its pidfd was open is
-/// reported at once.
-fn watch_targets<W: Write>(
-    selected: Vec<Process>,
-    reader: &mut Reader,
-    clk_tck: u64,
-    printer: &mut Printer<'_, W>,
-    goal: &Goal,
-) -> Result<(Vec<Target>, bool)> {
-    // stdio, /proc, the epoll set, and some slack besides the pidfds. The
-    // soft limit (often 1024) may be raised up to the hard one.
-    let needed = selected.len() as u64 + 32;
-    let limit =
-        crate::sys::jobs::raise_open_files(needed).context("cannot raise the open-file limit")?;
-    if limit < needed {
-        return Err(ExitError::new(
-            Exit::Failure,
-            format!(
-                "cannot watch {}: that takes {needed} open files and the limit is {limit} (see ulimit -Hn)",
-                processes(selected.len()),
-            ),
-        )
-        .into());
-    }
-    let mut targets = Vec::with_capacity(selected.len());
-    let mut exit_info = None;
-    for p in selected {
-        let pid = p.pid;
-        let mut t = target(p);
-        match PidFd::open(pid) {
-            Ok(fd) => {
-                // The PID may have been reused between reading /proc and
-                // opening the pidfd: the pidfd is ours only if the process
-                // behind the PID still has the start time we selected.
-                if reader
-                    .stat(pid)
-                    .is_some_and(|s| s.start_ticks != t.start_ticks)
-                {
-                    report(printer, &ended_before_watch(&t, clk_tck), goal)?;
-                    continue;
-                }
-                if exit_info.is_none() {
-                    exit_info = Some(pidfd::exit_info_supported(&fd));
-                }
-                t.fd = Some(fd);
-                targets.push(t);
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
-                report(printer, &ended_before_watch(&t, clk_tck), goal)?;
-            }
-            // A thread ID names no process: EINVAL, or ENOENT on newer
-            // kernels (which can open threads with PIDFD_THREAD).
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOENT)) => {
-                let tgid = reader
-                    .read(pid, Need::STATUS)
-                    .and_then(|p| p.status.map(|s| s.tgid))
-                    .filter(|&tgid| tgid != pid);
-                return Err(match tgid {
-                    Some(tgid) => usage(format!(
-                        "PID {pid} is a thread of process {tgid}: wait for {tgid} instead"
-                    )),
-                    None => anyhow::Error::new(e).context(format!("cannot watch process {pid}")),
-                });
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("cannot watch process {pid}")));
-            }
-        }
-    }
-    Ok((targets, exit_info.unwrap_or(false)))
-}
-
-/// A process that ended between being selected and being watched: it has
-/// no pidfd, so no exit status; it ended at the latest now.
-fn ended_before_watch(t: &Target, clk_tck: u64) -> (Ended, Option<Unknown>) {
-    let ended = Ended::of(t, t.name.clone(), Moment::now(), clk_tck, Status::Unknown);
-    (ended, Some(Unknown::BeforeWatch))
-}
-
-/// Print an ended process, and with `-v` say why its status is unknown.
-fn report<W: Write>(
-    printer: &mut Printer<'_, W>,
-    (ended, why): &(Ended, Option<Unknown>),
-    goal: &Goal,
-) -> io::Result<()> {
-    if goal.verbose
-        && let Some(why) = why
-    {
-        log(&format!(
-            "process {} ({}): exit status unknown: {}",
-            ended.pid,
-            escape(&ended.name),
-            why.reason()
-        ));
-    }
-    printer.ended(ended)
-}
-
+/// How a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+enum Verdict {
     Met,
     TimedOut,
-}
-
-/// Wait on the targets' pidfds in one epoll set until the goal is met or
-/// the deadline passes.
-fn wait_pidfds<W: Write>(
-    targets: &mut [Target],
-    exit_info: bool,
-    reader: &mut Reader,
-    clk_tck: u64,
-    goal: &Goal,
-    printer: &mut Printer<'_, W>,
-) -> Result<Outcome> {
-    let mut watch = Watch::new().context("cannot create an epoll set")?;
-    for (key, t) in targets.iter().enumerate() {
-        if let Some(fd) = &t.fd {
-            watch
-                .add(fd, key as u64)
-                .with_context(|| format!("cannot watch process {}", t.pid))?;
-        }
-    }
-    if goal.verbose {
-        let how = if !exit_info {
-            "; this kernel keeps exit statuses for the parent alone (Linux 6.15+ keeps them \
-             for all), so they are read from the zombies"
-                .to_string()
-        } else if goal.status_wait.is_zero() {
-            "; exit statuses only from zombies and of processes already collected".to_string()
-        } else {
-            String::new()
-        };
-        log(&format!(
-            "waiting for {} with pidfds{how}",
-            processes(targets.len())
-        ));
-    }
-    // Processes that ended before they could be watched already count.
-    let mut progress = Progress {
-        running: targets.len(),
-        ended: printer.ended,
-    };
-    let mut pending: Vec<usize> = Vec::new();
-    loop {
-        if progress.met(goal.any) && pending.is_empty() {
-            return Ok(Outcome::Met);
-        }
-        let now = Instant::now();
-        let wake = pending
-            .iter()
-            .filter_map(|&i| match targets[i].state {
-                State::Exited { until, .. } => Some(until),
-                _ => None,
-            })
-            .chain(goal.deadline)
-            .min();
-        let changes = watch
-            .wait(wake.map(|t| t.saturating_duration_since(now)))
-            .context("waiting on pidfds")?;
-        for change in changes {
-            let Ok(index) = usize::try_from(change.key) else {
-                continue;
-            };
-            let Some(t) = targets.get_mut(index) else {
-                continue;
-            };
-            match t.state {
-                State::Running => {
-                    let at = Moment::now();
-                    progress.running -= 1;
-                    progress.ended += 1;
-                    if !change.reaped {
-                        t.zombie = reader.zombie_status(t.pid, t.start_ticks);
-                    }
-                    // Wait for the reap only when it can tell something and
-                    // the goal still needs waiting for anyway.
-                    let wait_reap = !matches!(t.zombie, ZombieStatus::Status(_))
-                        && exit_info
-                        && !change.reaped
-                        && !goal.status_wait.is_zero()
-                        && (!goal.any || progress.ended == 1);
-                    if wait_reap {
-                        t.state = State::Exited {
-                            at,
-                            until: Instant::now() + goal.status_wait,
-                        };
-                        pending.push(index);
-                    } else {
-                        let why = if exit_info {
-                            Unknown::NotCollected(goal.status_wait)
-                        } else {
-                            Unknown::Kernel
-                        };
-                        finish(t, at, clk_tck, why, goal, printer)?;
-                    }
-                }
-                State::Exited { at, .. } if change.reaped => {
-                    finish(
-                        t,
-                        at,
-                        clk_tck,
-                        Unknown::NotCollected(goal.status_wait),
-                        goal,
-                        printer,
-                    )?;
-                    pending.retain(|&i| i != index);
-                }
-                _ => {}
-            }
-        }
-        // Parents that did not reap in time: ask once more (a kernel that
-        // does not wake pollers on reap still answers), then give up.
-        let now = Instant::now();
-        let timed_out = goal.deadline.is_some_and(|d| now >= d);
-        let mut i = 0;
-        while i < pending.len() {
-            let index = pending[i];
-            let t = &mut targets[index];
-            match t.state {
-                State::Exited { at, until } if timed_out || now >= until => {
-                    finish(
-                        t,
-                        at,
-                        clk_tck,
-                        Unknown::NotCollected(goal.status_wait),
-                        goal,
-                        printer,
-                    )?;
-                    pending.swap_remove(i);
-                }
-                _ => i += 1,
-            }
-        }
-        if timed_out {
-            return Ok(if progress.met(goal.any) {
-                Outcome::Met
-            } else {
-                Outcome::TimedOut
-            });
-        }
-    }
-}
-
-/// Report an ended target with whatever exit status its pidfd has, and
-/// close the pidfd (which also takes it out of the epoll set).
-fn finish<W: Write>(
-    t: &mut Target,
-    at: Moment,
-    clk_tck: u64,
-    why_unknown: Unknown,
-    goal: &Goal,
-    printer: &mut Printer<'_, W>,
-) -> Result<()> {
-    let info = match t.zombie {
-        ZombieStatus::Status(raw) => ExitInfo::Status(raw),
-        _ => t.fd.as_ref().map_or(ExitInfo::NotYet, PidFd::exit_info),
-    };
-    let (status, why) = match info {
-        ExitInfo::Status(raw) => (Status::from_wait_status(raw), None),
-        _ if t.zombie == ZombieStatus::Hidden => (Status::Unknown, Some(Unknown::Hidden)),
-        ExitInfo::NotYet => (Status::Unknown, Some(why_unknown)),
-        ExitInfo::Unavailable => (Status::Unknown, Some(Unknown::Kernel)),
-    };
-    t.fd = None;
-    t.state = State::Done;
-    let name = std::mem::take(&mut t.name);
-    let ended = Ended::of(t, name, at, clk_tck, status);
-    report(printer, &(ended, why), goal)?;
-    Ok(())
-}
-
-/// The first pause between two looks at `/proc`, and the longest.
-const POLL_FIRST: Duration = Duration::from_millis(2);
-const POLL_MAX: Duration = Duration::from_millis(250);
-
-/// Without pidfds: look at `/proc/PID/stat` of every target, sleeping
-/// between looks with a pause that doubles up to [`POLL_MAX`]. A target has
-/// ended when its PID is gone, belongs to a later process, or is a zombie.
-fn wait_polling<W: Write>(
-    targets: &mut [Target],
-    reader: &mut Reader,
-    clk_tck: u64,
-    goal: &Goal,
-    printer: &mut Printer<'_, W>,
-) -> Result<Outcome> {
-    let mut progress = Progress {
-        running: targets.len(),
-        ended: printer.ended,
-    };
-    let mut pause = POLL_FIRST;
-    loop {
-        let now = Moment::now();
-        for t in targets.iter_mut().filter(|t| t.state == State::Running) {
-            let gone = match reader.stat(t.pid) {
-                None => true,
-                Some(s) if s.start_ticks != t.start_ticks => true,
-                Some(s) if s.has_ended() => {
-                    t.zombie = reader.zombie_status(t.pid, t.start_ticks);
-                    true
-                }
-                Some(_) => false,
-            };
-            if gone {
-                progress.running -= 1;
-                progress.ended += 1;
-                finish(t, now, clk_tck, Unknown::Polling, goal, printer)?;
-            }
-        }
-        if progress.met(goal.any) {
-            return Ok(Outcome::Met);
-        }
-        let left = goal
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        if left.is_some_and(|l| l.is_zero()) {
-            return Ok(Outcome::TimedOut);
-        }
-        std::thread::sleep(left.map_or(pause, |l| l.min(pause)));
-        pause = (pause * 2).min(POLL_MAX);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proc::Need;
 
     #[test]
-    fn pidfiles_hold_one_pid() {
-        assert_eq!(parse_pidfile(b"1234\n"), Ok(1234));
-        assert_eq!(parse_pidfile(b"  77 \r\n"), Ok(77));
-        assert_eq!(parse_pidfile(b""), Err("is empty".to_string()));
-        assert_eq!(parse_pidfile(b"\n\n"), Err("is empty".to_string()));
-        for bad in [
-            &b"12 13"[..],
-            b"abc",
-            b"0",
-            b"-4",
-            b"1.5",
-            b"\xff",
-            b"99999999999",
-        ] {
-            assert!(parse_pidfile(bad).is_err(), "{bad:?}");
-        }
-        assert!(parse_pidfile(&[b'1'; 5000]).is_err_and(|e| e.contains("too long")));
-        // Whatever came from the file is escaped before it is shown.
-        assert!(parse_pidfile(b"\x1b[2J").is_err_and(|e| !e.contains('\x1b')));
+    fn pidfiles_may_hold_several_pids() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("ptool-wait-pidfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("app.pid");
+        std::fs::write(&path, "1234\n  77 \r\n1234\n")?;
+        assert_eq!(read_pidfile(&path)?, [1234, 77]);
+        std::fs::write(&path, "\n\n")?;
+        let err = read_pidfile(&path).expect_err("empty");
+        assert!(err.to_string().contains("is empty"), "{err}");
+        assert_eq!(crate::exit::for_error(&err), Exit::Usage);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
     }
 
     #[test]
@@ -739,6 +375,16 @@ mod tests {
         assert!(p.met(false) && !p.met(true));
     }
 
+    #[test]
+    fn moments_are_never_later_than_the_clock() {
+        for _ in 0..1000 {
+            let at = Moment::now();
+            assert!(at.unix <= crate::sys::time::unix_seconds());
+            // The millisecond shown is the one recorded.
+            assert_eq!((at.unix * 1000.0).round() / 1000.0, at.unix);
+        }
+    }
+
     fn goal(deadline: Duration) -> Goal {
         Goal {
             any: false,
@@ -748,12 +394,27 @@ mod tests {
         }
     }
 
-    fn child_target(reader: &mut Reader, child: &std::process::Child) -> Target {
-        target(
-            reader
-                .read(child.id() as i32, Need::STAT)
-                .expect("child is listed"),
-        )
+    fn waiter<'a>(
+        reader: Reader,
+        clk_tck: u64,
+        goal: Goal,
+        printer: Printer<'a, Vec<u8>>,
+    ) -> Waiter<'a, Vec<u8>> {
+        Waiter {
+            reader,
+            clk_tck,
+            goal,
+            printer,
+            targets: Vec::new(),
+            exit_info: false,
+            polling: false,
+        }
+    }
+
+    fn child_process(reader: &mut Reader, child: &std::process::Child) -> Process {
+        reader
+            .read(child.id() as i32, Need::STAT)
+            .expect("child is listed")
     }
 
     /// The fallback without pidfds, on a real child of the test.
@@ -762,19 +423,15 @@ mod tests {
         let mut reader = Reader::new()?;
         let clk_tck = System::read().clk_tck;
         let mut child = std::process::Command::new("sleep").arg("0.2").spawn()?;
-        let mut targets = vec![child_target(&mut reader, &child)];
+        let selected = vec![child_process(&mut reader, &child)];
         let mut buf = Vec::new();
-        let mut printer = Printer::new(&Out::PLAIN, &mut buf);
-        let outcome = wait_polling(
-            &mut targets,
-            &mut reader,
-            clk_tck,
-            &goal(Duration::from_secs(20)),
-            &mut printer,
-        )?;
+        let printer = Printer::new(&Out::PLAIN, &mut buf);
+        let mut w = waiter(reader, clk_tck, goal(Duration::from_secs(20)), printer);
+        let outcome = w.wait_for(selected, true)?;
         child.wait()?;
-        assert_eq!(outcome, Outcome::Met);
-        assert_eq!(printer.ended, 1);
+        assert_eq!(outcome, Verdict::Met);
+        assert_eq!(w.printer.ended, 1);
+        drop(w);
         let t = String::from_utf8(buf)?;
         assert!(t.starts_with(&format!("{}\tsleep\t", child.id())), "{t}");
         // The child stays a zombie until collected below: its status shows.
@@ -786,23 +443,18 @@ mod tests {
     fn polling_proc_gives_up_at_the_deadline() -> Result<()> {
         let mut reader = Reader::new()?;
         let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
-        let mut targets = vec![child_target(&mut reader, &child)];
+        let selected = vec![child_process(&mut reader, &child)];
         let mut buf = Vec::new();
-        let mut printer = Printer::new(&Out::PLAIN, &mut buf);
+        let printer = Printer::new(&Out::PLAIN, &mut buf);
+        let mut w = waiter(reader, 100, goal(Duration::from_millis(100)), printer);
         let start = Instant::now();
-        let outcome = wait_polling(
-            &mut targets,
-            &mut reader,
-            100,
-            &goal(Duration::from_millis(100)),
-            &mut printer,
-        );
+        let outcome = w.wait_for(selected, true);
         child.kill()?;
         child.wait()?;
-        assert_eq!(outcome?, Outcome::TimedOut);
+        assert_eq!(outcome?, Verdict::TimedOut);
         assert!(start.elapsed() >= Duration::from_millis(100));
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert_eq!(targets[0].state, State::Running);
+        assert_eq!(w.targets[0].state, State::Running);
         Ok(())
     }
 }

@@ -198,7 +198,7 @@ fn round(value: f64, scale: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::cmd::wait::Survivor;
-    use crate::ended::Status;
+    use crate::ended::EndStatus;
 
     fn text(f: impl FnOnce(&mut Printer<'_, Vec<u8>>) -> io::Result<()>, out: &Out) -> String {
         let mut buf = Vec::new();
@@ -213,7 +213,7 @@ mod tests {
             name: b"evil\x1b]0;x\x07".to_vec(),
             ended: Some(1_700_000_000.123_4),
             ran: Some(3.256),
-            status: Status::Exited(3),
+            status: EndStatus::Exited(3),
         }
     }
 
@@ -228,7 +228,7 @@ mod tests {
                     name: b"z".to_vec(),
                     ended: None,
                     ran: None,
-                    status: Status::Killed {
+                    status: EndStatus::Killed {
                         signal: 9,
                         core_dumped: false,
                     },

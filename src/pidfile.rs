@@ -1,12 +1,19 @@
-//! Pidfiles done right: refuse to start a second copy while the file names a
-//! live process (checking that the PID was not reused since the file was
-//! written), and write the file atomically (a temporary file in the same
-//! directory, renamed over it) only once the command runs. The directory is
-//! locked (`flock`) from the check to the rename, so two ptools racing for
-//! one pidfile cannot both start.
+//! Pidfiles, the one format `spawn` writes and `wait` reads: one or more
+//! PIDs, one a line; whitespace around a PID and blank lines are ignored,
+//! and anything else (two numbers on a line, a sign, a PID of 0 or beyond
+//! Linux's range, invalid UTF-8, more than [`MAX_BYTES`]) means the file is
+//! not a pidfile. `wait --pidfile` waits for every PID in it.
+//!
+//! Writing them done right (`spawn --pidfile`): refuse to start a second
+//! copy while the file names a live process (checking that the PID was not
+//! reused since the file was written), and write the file atomically (a
+//! temporary file in the same directory, renamed over it) only once the
+//! command runs. The directory is locked (`flock`) from the check to the
+//! rename, so two ptools racing for one pidfile cannot both start.
 
+use std::fmt;
 use std::fs::File;
-use std::io::Write;
+use std::io::{self, Read as _, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
@@ -49,7 +56,7 @@ impl Pending {
     /// names a live process or is not a pidfile, unless `replace`.
     pub fn prepare(path: &Path, replace: bool) -> Result<Pending> {
         let shown = escape(path.as_os_str().as_bytes()).into_owned();
-        let fail = |what: &str, e: std::io::Error| -> anyhow::Error {
+        let fail = |what: &str, e: io::Error| -> anyhow::Error {
             ExitError::new(
                 Exit::Failure,
                 format!(
@@ -146,15 +153,18 @@ impl Drop for Pending {
     }
 }
 
-/// What the pidfile at `path` says about its processes.
-pub fn check(path: &Path) -> std::io::Result<Found> {
-    let text = match std::fs::read(path) {
+/// What the pidfile at `path` says about its processes. An empty file
+/// names none: it is stale.
+pub fn check(path: &Path) -> io::Result<Found> {
+    let text = match read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Stale),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Found::Stale),
         Err(e) => return Err(e),
     };
-    let Some(pids) = parse(&text) else {
-        return Ok(Found::NotPidfile);
+    let pids = match parse(&text) {
+        Ok(pids) => pids,
+        Err(Invalid::Empty) => return Ok(Found::Stale),
+        Err(_) => return Ok(Found::NotPidfile),
     };
     let written = crate::sys::time::unix_seconds_of(std::fs::metadata(path)?.modified()?);
     let Ok(mut reader) = Reader::new() else {
@@ -175,19 +185,65 @@ pub fn check(path: &Path) -> std::io::Result<Found> {
     Ok(Found::Stale)
 }
 
-/// The PIDs in a pidfile (one a line, blank lines ignored), or `None` when
-/// it holds anything else.
-pub fn parse(text: &[u8]) -> Option<Vec<i32>> {
-    let text = std::str::from_utf8(text).ok()?;
+/// The most a pidfile may hold: room for well over 100,000 PIDs
+/// (`spawn -n`), and a bound on what is read from a path that names
+/// something else (a log, a device).
+pub const MAX_BYTES: usize = 1 << 20;
+
+/// Why a file is not a pidfile (see the module documentation for the
+/// rule). Displayed after "pidfile FILE ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// Nothing but whitespace.
+    Empty,
+    /// More than [`MAX_BYTES`].
+    TooLong,
+    /// A line that is not a number in Linux's PID range (the reason,
+    /// escaped).
+    NotPid(String),
+    /// A number that names no process: 0 or negative (the reason).
+    NotProcess(String),
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::Empty => write!(f, "is empty"),
+            Invalid::TooLong => write!(f, "is too long to hold PIDs"),
+            Invalid::NotPid(why) => write!(f, "does not hold a PID: {why}"),
+            Invalid::NotProcess(why) => write!(f, "does not hold a process ID: {why}"),
+        }
+    }
+}
+
+/// Read a pidfile, refusing to slurp more than [`MAX_BYTES`] (a longer
+/// file is returned cut, one byte over, for [`parse`] to refuse).
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    let mut content = Vec::with_capacity(64);
+    file.take(MAX_BYTES as u64 + 1).read_to_end(&mut content)?;
+    Ok(content)
+}
+
+/// The PIDs in a pidfile, in order, each once.
+pub fn parse(content: &[u8]) -> Result<Vec<i32>, Invalid> {
+    if content.len() > MAX_BYTES {
+        return Err(Invalid::TooLong);
+    }
+    let text = std::str::from_utf8(content)
+        .map_err(|_| Invalid::NotPid(format!("'{}'", escape(content))))?;
     let mut pids = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let pid: i64 = line.parse().ok()?;
-        if !(1..=crate::cli::PID_MAX_LIMIT).contains(&pid) {
-            return None;
+        let pid = crate::cli::parse_pid(line).map_err(Invalid::NotPid)?;
+        let pid = crate::cli::positive_pid(pid).map_err(|e| Invalid::NotProcess(e.to_string()))?;
+        if !pids.contains(&pid) {
+            pids.push(pid);
         }
-        pids.push(pid as i32);
     }
-    Some(pids)
+    if pids.is_empty() {
+        return Err(Invalid::Empty);
+    }
+    Ok(pids)
 }
 
 /// A process that started after its pidfile was last written is not the
@@ -201,8 +257,8 @@ pub fn is_same_process(sys: &System, start_ticks: u64, written_unix: f64) -> boo
 /// Remove the pidfile at `path` if it still holds exactly `pids` (a later
 /// `--replace` may have taken it over).
 pub fn remove_if_ours(path: &Path, pids: &[i32]) {
-    if let Ok(text) = std::fs::read(path)
-        && parse(&text).as_deref() == Some(pids)
+    if let Ok(text) = read(path)
+        && parse(&text).as_deref() == Ok(pids)
     {
         let _ = std::fs::remove_file(path);
     }
@@ -214,13 +270,28 @@ mod tests {
 
     #[test]
     fn parses_pid_lists() {
-        assert_eq!(parse(b"123\n"), Some(vec![123]));
-        assert_eq!(parse(b" 1\n\n2 \n"), Some(vec![1, 2]));
-        assert_eq!(parse(b""), Some(vec![]));
-        assert_eq!(parse(b"abc"), None);
-        assert_eq!(parse(b"0"), None);
-        assert_eq!(parse(b"-5"), None);
-        assert_eq!(parse(b"99999999999"), None);
+        assert_eq!(parse(b"123\n"), Ok(vec![123]));
+        assert_eq!(parse(b"  77 \r\n"), Ok(vec![77]));
+        assert_eq!(parse(b" 1\n\n2 \n1\n"), Ok(vec![1, 2]));
+        assert_eq!(parse(b""), Err(Invalid::Empty));
+        assert_eq!(parse(b"\n\n"), Err(Invalid::Empty));
+        for bad in [
+            &b"12 13"[..],
+            b"abc",
+            b"0",
+            b"-4",
+            b"-5",
+            b"1.5",
+            b"\xff",
+            b"99999999999",
+            b"1\n2\nx\n",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse(&vec![b'1'; MAX_BYTES + 1]), Err(Invalid::TooLong));
+        // Whatever came from the file is escaped before it is shown.
+        let shown = parse(b"\x1b[2J").expect_err("not a PID").to_string();
+        assert!(!shown.contains('\x1b'), "{shown}");
     }
 
     #[test]
@@ -240,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn own_process_in_a_fresh_file_is_live() -> std::io::Result<()> {
+    fn own_process_in_a_fresh_file_is_live() -> io::Result<()> {
         let dir = std::env::temp_dir().join(format!("ptool-pidfile-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("own.pid");
