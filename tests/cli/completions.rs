@@ -367,18 +367,24 @@ fn interactive(shell_command: &str, setup: &str) -> Option<Tmux> {
     Some(tmux)
 }
 
-/// Two victims whose PIDs share a prefix, and that prefix.
+/// Two victims whose PIDs share all but at most their last two digits,
+/// and that prefix (so that few other PIDs match it).
 fn two_named(name: &str) -> (Victim, Victim, String) {
-    let a = Victim::start(&marker("complete"), &["--name", name]);
-    let b = Victim::start(&marker("complete"), &["--name", name]);
-    let (pa, pb) = (a.pid().to_string(), b.pid().to_string());
-    let common = pa
-        .chars()
-        .zip(pb.chars())
-        .take_while(|(x, y)| x == y)
-        .map(|(x, _)| x)
-        .collect::<String>();
-    (a, b, common)
+    for _ in 0..20 {
+        let a = Victim::start(&marker("complete"), &["--name", name]);
+        let b = Victim::start(&marker("complete"), &["--name", name]);
+        let (pa, pb) = (a.pid().to_string(), b.pid().to_string());
+        let common = pa
+            .chars()
+            .zip(pb.chars())
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x)
+            .collect::<String>();
+        if pa.len() == pb.len() && common.len() + 2 >= pa.len() {
+            return (a, b, common);
+        }
+    }
+    panic!("no two victims in a row got PIDs this close");
 }
 
 #[test]
@@ -429,7 +435,7 @@ fn zsh_completes_pids_on_tab_in_a_terminal() {
     let file = script(&dir, "zsh");
     std::fs::rename(&file, dir.path("_ptool")).unwrap();
     let setup = format!(
-        "fpath=({d} $fpath); autoload -Uz compinit; compinit -u -d {d}/dump; PS1='$ '; echo ready$",
+        "fpath=({d} $fpath); autoload -Uz compinit; compinit -u -d {d}/dump; LISTMAX=10000; PS1='$ '; echo ready$",
         d = dir.dir().display()
     );
     let Some(tmux) = interactive("zsh -f", &setup) else {
