@@ -94,7 +94,8 @@ pub fn page_names() -> Vec<String> {
 
 /// The page of ptool (`None`) or of a subcommand (by name or alias), as roff.
 pub fn page(subcommand: Option<&str>) -> Result<Vec<u8>> {
-    let mut root = Cli::command();
+    // clap's `help` subcommand has no page of its own.
+    let mut root = Cli::command().disable_help_subcommand(true);
     root.build();
     let names = page_names();
     let cmd = match subcommand {
@@ -230,7 +231,8 @@ fn render(
 
     let mut roff = Roff::new();
     roff.control("SH", ["EXIT STATUS"]);
-    for paragraph in &parts.exit {
+    // ptool's own `--help` sums up the table that follows: left out.
+    for paragraph in parts.exit.iter().filter(|_| sub.is_some()) {
         roff.text([roman(paragraph.as_str())]);
         roff.control("PP", []);
     }
