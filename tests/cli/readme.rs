@@ -1610,7 +1610,10 @@ const CHECKS: &[(&str, Check)] = &[
         let v = victim(&[]);
         let out = sh(text).pid("PID", v.pid()).run();
         out.success();
-        assert_eq!(out.json()["ppid"], std::process::id());
+        let identity = out.json();
+        assert_eq!(identity["ppid"], std::process::id());
+        assert_eq!((&identity["uid"], &identity["gid"]), (&0.into(), &0.into()));
+        assert!(identity["groups"].is_array(), "{identity}");
     }),
     ("ptool info PID --json | jq .program", |text| {
         if !need("jq") {
