@@ -7,9 +7,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::output::table::Align;
-use crate::output::value::Value;
+use crate::output::value::{Started, Value};
 use crate::proc::tty::Ttys;
 use crate::proc::{Field, Need, Process, System};
+use crate::sys::time::LocalTime;
 use crate::sys::users::Names;
 
 macro_rules! columns {
@@ -162,6 +163,8 @@ pub struct Context {
     pub names: Names,
     pub ttys: Option<Ttys>,
     pub sampled_cpu: Option<HashMap<(i32, Option<i32>), f64>>,
+    /// The local time now, read once, the first time a start time is shown.
+    pub local_now: Option<Option<LocalTime>>,
 }
 
 impl Context {
@@ -171,6 +174,7 @@ impl Context {
             names: Names::default(),
             ttys: None,
             sampled_cpu: None,
+            local_now: None,
         }
     }
 
@@ -207,10 +211,17 @@ impl Context {
             }),
             Column::Rss => Value::Size(s.rss_pages * sys.page_size),
             Column::Vsz => Value::Size(s.vsize),
-            Column::Start => Value::Time {
-                unix: sys.start_time(s.start_ticks),
-                now: sys.now,
-            },
+            Column::Start => {
+                let unix = sys.start_time(s.start_ticks);
+                let now = *self
+                    .local_now
+                    .get_or_insert_with(|| crate::sys::time::local(sys.now as i64));
+                let local = crate::sys::time::local(unix as i64);
+                Value::Time {
+                    unix,
+                    started: Started::of(local.as_ref(), now.as_ref(), sys.now - unix),
+                }
+            }
             Column::Elapsed => Value::Span(sys.age(s.start_ticks)),
             Column::Time => Value::CpuTime(sys.ticks_to_secs(s.cpu_ticks())),
             Column::Tty => {

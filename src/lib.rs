@@ -20,7 +20,7 @@ pub mod sys;
 
 use std::io::{BufWriter, Write};
 
-use cli::{Cli, ColorChoice, Command, Deferred, GlobalArgs};
+use cli::{Cli, ColorChoice, Command, DeferredArgs, GlobalArgs};
 use exit::Exit;
 use output::Out;
 
@@ -30,17 +30,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let stdout = std::io::stdout();
     let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let exit = match cli.command {
-        Command::Ls(Deferred(args)) => cmd::ls::run(args, &out, &mut w)?,
-        Command::Info(Deferred(args)) => cmd::info::run(args, &out, &mut w)?,
-        Command::Spawn(Deferred(args)) => cmd::spawn::run(args, &out, &mut w)?,
-        Command::Tree(Deferred(args)) => cmd::tree::run(args, &out, &mut w)?,
-        Command::Fork(Deferred(args)) => cmd::fork::run(args, &out, &mut w)?,
-        Command::Wait(Deferred(args)) => cmd::wait::run(args, &out, &mut w)?,
-        Command::Signal(Deferred(args)) => cmd::signal::run(args, &out, &mut w)?,
-        Command::Kill(Deferred(args)) => cmd::kill::run(args, &out, &mut w)?,
-        Command::Completions(Deferred(args)) => cmd::completions::run(&args, &mut w)?,
-        Command::Man(Deferred(args)) => cmd::man::run(args, &mut w)?,
-        Command::CompletePids(Deferred(args)) => cmd::completions::pids(&args, &mut w)?,
+        Command::Ls(DeferredArgs(args)) => cmd::ls::run(args, &out, &mut w)?,
+        Command::Info(DeferredArgs(args)) => cmd::info::run(args, &out, &mut w)?,
+        Command::Spawn(DeferredArgs(args)) => cmd::spawn::run(args, &out, &mut w)?,
+        Command::Tree(DeferredArgs(args)) => cmd::tree::run(args, &out, &mut w)?,
+        Command::Fork(DeferredArgs(args)) => cmd::fork::run(args, &out, &mut w)?,
+        Command::Wait(DeferredArgs(args)) => cmd::wait::run(args, &out, &mut w)?,
+        Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
+        Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Completions(DeferredArgs(args)) => cmd::completions::run(&args, &out, &mut w)?,
+        Command::Man(DeferredArgs(args)) => cmd::man::run(args, &out, &mut w)?,
+        Command::CompletePids(DeferredArgs(args)) => cmd::completions::pids(&args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -5,6 +5,10 @@
 //! Pattern matches never include ptool itself or any of its ancestors, so
 //! `sh -c 'ptool kill -f foo'` cannot hit its own shell. PIDs named
 //! explicitly are taken as given (the acting commands check them separately).
+//!
+//! The command line hands over a plain [`SelectorSpec`] (strings and
+//! numbers as typed); [`SelectorSpec::build`] checks it, compiles the
+//! patterns and looks user names up, giving the [`Selector`].
 
 use std::time::Duration;
 
@@ -37,6 +41,110 @@ pub struct Selector {
     pub older: Option<Duration>,
     pub younger: Option<Duration>,
     pub pick: Option<Pick>,
+}
+
+/// A selection as the user wrote it, before anything is checked or looked
+/// up: what the selector flags hold, free of any command-line library.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectorSpec {
+    /// PIDs as given, possibly 0 or negative (refused by [`SelectorSpec::build`]).
+    pub pids: Vec<i64>,
+    pub name: Option<String>,
+    pub full: Option<String>,
+    pub exact: bool,
+    pub ignore_case: bool,
+    /// User names or UIDs.
+    pub users: Vec<String>,
+    pub parents: Vec<i32>,
+    pub pgids: Vec<i32>,
+    pub sids: Vec<i32>,
+    /// A `--state` list such as `R,S`.
+    pub states: Option<String>,
+    pub older: Option<Duration>,
+    pub younger: Option<Duration>,
+    pub newest: bool,
+    pub oldest: bool,
+}
+
+impl SelectorSpec {
+    /// The selector this describes. PIDs must be real process IDs
+    /// (positive); commands that give 0 or negative PIDs a meaning handle
+    /// them before calling this. Each PID is kept once, in the order given.
+    /// User names are looked up in the system's user database.
+    pub fn build(&self) -> anyhow::Result<Selector> {
+        let mut pids = Vec::with_capacity(self.pids.len());
+        let mut seen = std::collections::HashSet::with_capacity(self.pids.len());
+        for &pid in &self.pids {
+            let pid = positive_pid(pid)?;
+            if seen.insert(pid) {
+                pids.push(pid);
+            }
+        }
+        if (self.exact || self.ignore_case) && self.name.is_none() && self.full.is_none() {
+            let flag = if self.exact {
+                "--exact"
+            } else {
+                "--ignore-case"
+            };
+            return Err(usage(format!("{flag} needs a pattern: --name or --full")));
+        }
+        let pattern = |p: &Option<String>| {
+            p.as_deref()
+                .map(|p| Selector::pattern(p, self.exact, self.ignore_case))
+                .transpose()
+        };
+        let mut users = Vec::with_capacity(self.users.len());
+        for user in &self.users {
+            users.push(crate::sys::users::resolve_user(user).ok_or_else(|| {
+                usage(format!(
+                    "no such user '{}'",
+                    crate::output::sanitize::escape_str(user)
+                ))
+            })?);
+        }
+        let pick = match (self.newest, self.oldest) {
+            (true, _) => Some(Pick::Newest),
+            (_, true) => Some(Pick::Oldest),
+            _ => None,
+        };
+        Ok(Selector {
+            pids,
+            name: pattern(&self.name)?,
+            full: pattern(&self.full)?,
+            users,
+            parents: self.parents.clone(),
+            pgids: self.pgids.clone(),
+            sids: self.sids.clone(),
+            states: match &self.states {
+                Some(list) => Selector::parse_states(list)?,
+                None => Vec::new(),
+            },
+            older: self.older,
+            younger: self.younger,
+            pick,
+        })
+    }
+}
+
+/// The largest PID Linux allows (PID_MAX_LIMIT on 64-bit).
+pub const PID_MAX_LIMIT: i64 = 4_194_304;
+
+/// A PID that must name one process: rejects 0 and negative numbers with
+/// the reason.
+pub fn positive_pid(pid: i64) -> anyhow::Result<i32> {
+    match pid {
+        0 => Err(usage(
+            "PID 0 is not a process (to kill(2) it means \"my process group\")",
+        )),
+        -1 => Err(usage(
+            "PID -1 is not a process (to kill(2) it means \"every process I may signal\")",
+        )),
+        p if p < 0 => Err(usage(format!(
+            "PID {p} is not a process (a negative PID names process group {})",
+            -p
+        ))),
+        p => Ok(i32::try_from(p).map_err(|_| usage(format!("PID {p} is out of range")))?),
+    }
 }
 
 /// The processes a selection must never match: ptool and its ancestors.
@@ -231,6 +339,32 @@ impl Selector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_pids_are_kept_once_in_the_order_given() {
+        let spec = SelectorSpec {
+            pids: vec![30, 10, 30, 20, 10],
+            ..SelectorSpec::default()
+        };
+        assert_eq!(spec.build().expect("valid").pids, [30, 10, 20]);
+    }
+
+    #[test]
+    fn selector_errors_are_usage_errors() {
+        let spec = SelectorSpec {
+            exact: true,
+            ..SelectorSpec::default()
+        };
+        let err = spec.build().expect_err("exact alone");
+        assert_eq!(crate::exit::for_error(&err), crate::exit::Exit::Usage);
+        let spec = SelectorSpec {
+            users: vec!["no-such-user-ptool".into()],
+            ..SelectorSpec::default()
+        };
+        assert!(spec.build().is_err());
+        assert!(positive_pid(-7).is_err_and(|e| e.to_string().contains("process group 7")));
+        assert!(positive_pid(0).is_err());
+    }
     use crate::proc::Stat;
 
     fn process(pid: i32, name: &str, cmd: &str, start: u64) -> Process {

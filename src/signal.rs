@@ -433,7 +433,7 @@ pub struct Dispositions {
 
 impl Dispositions {
     /// Decode the masks of a `status` file (bit N-1 is signal N).
-    pub fn from_status(status: &crate::proc::Status) -> Dispositions {
+    pub fn from_status(status: &crate::proc::ProcStatus) -> Dispositions {
         Dispositions {
             blocked: from_mask(status.sig_blk),
             ignored: from_mask(status.sig_ign),
@@ -478,7 +478,7 @@ mod disposition_tests {
 
     #[test]
     fn decodes_masks() {
-        let status = crate::proc::Status {
+        let status = crate::proc::ProcStatus {
             sig_ign: 1 << (15 - 1),
             sig_cgt: (1 << (10 - 1)) | (1 << (12 - 1)),
             sig_blk: 1 << (2 - 1),

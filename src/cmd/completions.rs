@@ -42,11 +42,13 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{CommandFactory, ValueHint};
+use serde::Serialize;
 
 use crate::cli::{Cli, CompletePidsArgs, CompletionsArgs, TargetShell};
 use crate::columns::Column;
 use crate::exit::Exit;
 use crate::output::sanitize::escape;
+use crate::output::{Out, Report, emit, json};
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
 
@@ -234,10 +236,40 @@ pub fn pages() -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn run<W: Write>(args: &CompletionsArgs, w: &mut W) -> Result<Exit> {
-    w.write_all(&script(args.shell))
-        .context("cannot write the completion script")?;
+pub fn run<W: Write>(args: &CompletionsArgs, out: &Out, w: &mut W) -> Result<Exit> {
+    let script = Script {
+        shell: shell_name(args.shell),
+        script: String::from_utf8_lossy(&script(args.shell)).into_owned(),
+    };
+    emit(w, out, &script).context("cannot write the completion script")?;
     Ok(Exit::Success)
+}
+
+/// A completion script: as it is, or under `--json` as `{shell, script}`.
+#[derive(Debug, Serialize)]
+pub struct Script {
+    pub shell: &'static str,
+    pub script: String,
+}
+
+impl Report for Script {
+    fn render<W: Write>(&self, _: &Out, w: &mut W) -> std::io::Result<()> {
+        w.write_all(self.script.as_bytes())
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
+}
+
+fn shell_name(shell: TargetShell) -> &'static str {
+    match shell {
+        TargetShell::Bash => "bash",
+        TargetShell::Zsh => "zsh",
+        TargetShell::Fish => "fish",
+        TargetShell::Elvish => "elvish",
+        TargetShell::PowerShell => "powershell",
+    }
 }
 
 /// The whole completion script for `shell`.
@@ -518,10 +550,29 @@ fn find_short(cmd: &clap::Command, short: char) -> Option<&clap::Arg> {
 }
 
 /// A live process offered as a completion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Candidate {
     pub pid: i32,
     pub name: String,
+}
+
+/// The candidates for one shell: its format, or under `--json` an array
+/// of `{pid, name}`.
+#[derive(Debug)]
+pub struct Candidates {
+    pub shell: TargetShell,
+    pub lead: &'static str,
+    pub list: Vec<Candidate>,
+}
+
+impl Report for Candidates {
+    fn render<W: Write>(&self, _: &Out, w: &mut W) -> std::io::Result<()> {
+        w.write_all(render_candidates(self.shell, self.lead, &self.list).as_bytes())
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, &self.list)
+    }
 }
 
 /// The candidates in the format `shell` reads, one a line.
@@ -542,7 +593,7 @@ pub fn render_candidates(shell: TargetShell, lead: &str, candidates: &[Candidate
 
 /// `ptool complete-pids`: print the live PIDs that complete the word, or
 /// exit 1 when the word is not a PID.
-pub fn pids<W: Write>(args: &CompletePidsArgs, w: &mut W) -> Result<Exit> {
+pub fn pids<W: Write>(args: &CompletePidsArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let mut cmd = Cli::command();
     cmd.build();
     let Some(position) = pid_position(&cmd, &args.words, args.index) else {
@@ -550,7 +601,7 @@ pub fn pids<W: Write>(args: &CompletePidsArgs, w: &mut W) -> Result<Exit> {
     };
     let mut reader = Reader::new().context("cannot open /proc")?;
     let own = crate::sys::own_pid();
-    let candidates: Vec<Candidate> = reader
+    let list: Vec<Candidate> = reader
         .all(Need::STAT)
         .context("cannot list /proc")?
         .iter()
@@ -561,7 +612,12 @@ pub fn pids<W: Write>(args: &CompletePidsArgs, w: &mut W) -> Result<Exit> {
             name: escape(p.name()).replace('\t', "\\t"),
         })
         .collect();
-    w.write_all(render_candidates(args.shell, position.lead, &candidates).as_bytes())?;
+    let candidates = Candidates {
+        shell: args.shell,
+        lead: position.lead,
+        list,
+    };
+    emit(w, out, &candidates)?;
     Ok(Exit::Success)
 }
 

@@ -1,6 +1,7 @@
 //! `ptool ls`: the `ps aux` / `pgrep` view. Gathers the selected processes
-//! into rows of typed values, then renders them as a table, plain PIDs or
-//! JSON.
+//! into rows of typed values (a [`Listing`]), then prints it through
+//! [`crate::output::emit`]: a table or a JSON array of objects keyed by
+//! column, or with `--pids` a [`PidList`].
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,15 +13,56 @@ use crate::columns::{self, Column, Context, SortKey};
 use crate::exit::Exit;
 use crate::output::table::{Column as TableColumn, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, Paint, json};
+use crate::output::{Out, Paint, PidList, Report, emit, emit_no_match, json};
 use crate::proc::{Need, Process, Reader, System};
 use crate::select::Protected;
 
 /// The gathered listing: which columns, and one row of values per process.
+/// As JSON: an array with one object per row, keyed by column key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
+}
+
+impl serde::Serialize for Listing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        struct Object<'a>(&'a [Column], &'a [Value]);
+        impl serde::Serialize for Object<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (column, value) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(column.key(), value)?;
+                }
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+        for row in &self.rows {
+            seq.serialize_element(&Object(&self.columns, &row.values))?;
+        }
+        seq.end()
+    }
+}
+
+/// What `ls` prints: the listing, as a table with or without its header.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+struct Shown<'a> {
+    listing: &'a Listing,
+    #[serde(skip)]
+    header: bool,
+}
+
+impl Report for Shown<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        render_table(self.listing, out, self.header, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,9 +105,7 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
             .collect();
     }
     if procs.is_empty() {
-        if !out.quiet && out.json {
-            json::write(w, out, &serde_json::Value::Array(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
 
@@ -74,15 +114,14 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
         ctx.sampled_cpu = Some(sampled_cpu(&before, &procs, &sys, interval.as_secs_f64()));
     }
     let listing = gather(&procs, &columns, &args.sort, args.limit, &mut ctx);
-    if out.quiet {
-        return Ok(Exit::Success);
-    }
     if args.pids {
-        render_pids(&listing, out, w)?;
-    } else if out.json {
-        render_json(&listing, out, w)?;
+        emit(w, out, &pid_list(&listing))?;
     } else {
-        render_table(&listing, out, !args.no_header, w)?;
+        let shown = Shown {
+            listing: &listing,
+            header: !args.no_header,
+        };
+        emit(w, out, &shown)?;
     }
     Ok(Exit::Success)
 }
@@ -205,35 +244,25 @@ fn sampled_cpu(
         .collect()
 }
 
-/// `--pids`: one ID a line (thread IDs with `--threads`), or a JSON array.
+/// `--pids`: the IDs listed (thread IDs with `--threads`).
+pub fn pid_list(listing: &Listing) -> PidList {
+    PidList(
+        listing
+            .rows
+            .iter()
+            .map(|r| r.tid.unwrap_or(r.pid))
+            .collect(),
+    )
+}
+
+/// `--pids`: one ID a line, or a JSON array.
 pub fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
-    let ids: Vec<i32> = listing
-        .rows
-        .iter()
-        .map(|r| r.tid.unwrap_or(r.pid))
-        .collect();
-    if out.json {
-        return json::write(w, out, &ids);
-    }
-    crate::output::write_lines(w, ids)
+    emit(w, out, &pid_list(listing))
 }
 
 /// `--json`: an array of objects keyed by column key.
 pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
-    let rows: Vec<serde_json::Value> = listing
-        .rows
-        .iter()
-        .map(|row| {
-            let object = listing
-                .columns
-                .iter()
-                .zip(&row.values)
-                .map(|(c, v)| (c.key().to_string(), v.to_json()))
-                .collect();
-            serde_json::Value::Object(object)
-        })
-        .collect();
-    json::write(w, out, &rows)
+    json::write(w, out, listing)
 }
 
 /// The human table: the command column (or the last path column) is the one

@@ -12,10 +12,12 @@ use anyhow::{Context as _, Result};
 use clap::CommandFactory;
 use clap_mangen::Man;
 use roff::{Roff, bold, italic, roman};
+use serde::Serialize;
 
 use crate::cli::{Cli, ManArgs};
 use crate::exit::{self, Exit, usage};
 use crate::output::sanitize::escape_str;
+use crate::output::{Out, Report, emit, json};
 
 /// An environment variable ptool reads or sets, and the pages it belongs on
 /// (`None`: every page).
@@ -73,14 +75,72 @@ const ENVIRONMENT: &[EnvVar] = &[
     },
 ];
 
-pub fn run<W: Write>(args: ManArgs, w: &mut W) -> Result<Exit> {
+pub fn run<W: Write>(args: ManArgs, out: &Out, w: &mut W) -> Result<Exit> {
     if let Some(dir) = &args.dir {
-        write_all_pages(dir)?;
+        let written = Written {
+            files: write_all_pages(dir)?,
+        };
+        emit(w, out, &written).context("cannot write the list of pages")?;
         return Ok(Exit::Success);
     }
-    let page = page(args.subcommand.as_deref())?;
-    w.write_all(&page).context("cannot write the manual page")?;
+    let roff = String::from_utf8_lossy(&page(args.subcommand.as_deref())?).into_owned();
+    let name = match args.subcommand.as_deref() {
+        Some(sub) => format!("ptool-{}", canonical(sub)?),
+        None => "ptool".to_string(),
+    };
+    let page = Page {
+        page: name,
+        section: 1,
+        roff,
+    };
+    emit(w, out, &page).context("cannot write the manual page")?;
     Ok(Exit::Success)
+}
+
+/// A manual page: its roff, or under `--json` `{page, section, roff}`.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub page: String,
+    pub section: u8,
+    pub roff: String,
+}
+
+impl Report for Page {
+    fn render<W: Write>(&self, _: &Out, w: &mut W) -> std::io::Result<()> {
+        w.write_all(self.roff.as_bytes())
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
+}
+
+/// The pages `--dir` wrote: their paths, one a line (a JSON array).
+#[derive(Debug, Serialize)]
+pub struct Written {
+    pub files: Vec<String>,
+}
+
+impl Report for Written {
+    fn render<W: Write>(&self, _: &Out, w: &mut W) -> std::io::Result<()> {
+        for file in &self.files {
+            writeln!(w, "{}", escape_str(file))?;
+        }
+        Ok(())
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, &self.files)
+    }
+}
+
+/// A subcommand's own name, for one given by name or alias.
+fn canonical(name: &str) -> Result<String> {
+    Cli::command()
+        .get_subcommands()
+        .find(|s| s.get_name() == name || s.get_all_aliases().any(|a| a == name))
+        .map(|s| s.get_name().to_string())
+        .ok_or_else(|| usage(format!("no manual page for '{}'", escape_str(name))))
 }
 
 /// The names of every subcommand with a page, in `--help` order.
@@ -120,7 +180,7 @@ pub fn page(subcommand: Option<&str>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn write_all_pages(dir: &Path) -> Result<()> {
+fn write_all_pages(dir: &Path) -> Result<Vec<String>> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create {}", escape_str(&dir.to_string_lossy())))?;
     let mut pages = vec![(None, "ptool.1".to_string())];
@@ -129,12 +189,14 @@ fn write_all_pages(dir: &Path) -> Result<()> {
             .into_iter()
             .map(|n| (Some(n.clone()), format!("ptool-{n}.1"))),
     );
+    let mut written = Vec::with_capacity(pages.len());
     for (sub, file) in pages {
         let path = dir.join(&file);
         std::fs::write(&path, page(sub.as_deref())?)
             .with_context(|| format!("cannot write {}", escape_str(&path.to_string_lossy())))?;
+        written.push(path.to_string_lossy().into_owned());
     }
-    Ok(())
+    Ok(written)
 }
 
 /// What a `--help` epilogue holds: prose, an `Exit...` paragraph and

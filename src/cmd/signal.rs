@@ -12,7 +12,7 @@ use crate::deliver::{self, Caller, Miss, Opener, Outcome, Row, Target};
 use crate::exit::{Exit, usage};
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, json, sanitize};
+use crate::output::{Out, Report, emit, emit_no_match, json, sanitize};
 use crate::proc::{Need, Reader, System};
 use crate::select::Protected;
 use crate::signal::{Dispositions, Signal};
@@ -140,13 +140,26 @@ pub fn list() -> Vec<SignalInfo> {
         .collect()
 }
 
+/// `signal list` as printed: a table, or a JSON array of [`SignalInfo`].
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(transparent)]
+struct SignalList<'a>(&'a [SignalInfo]);
+
+impl Report for SignalList<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        list_table(self.0, out, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
+}
+
 pub fn render_list<W: Write>(signals: &[SignalInfo], out: &Out, w: &mut W) -> std::io::Result<()> {
-    if out.quiet {
-        return Ok(());
-    }
-    if out.json {
-        return json::write(w, out, signals);
-    }
+    emit(w, out, &SignalList(signals))
+}
+
+fn list_table<W: Write>(signals: &[SignalInfo], out: &Out, w: &mut W) -> std::io::Result<()> {
     let mut table = Table::new(vec![
         Column::new("NUM", Align::Right),
         Column::new("NAME", Align::Left),
@@ -221,9 +234,7 @@ fn run_show<W: Write>(args: &ShowArgs, out: &Out, w: &mut W) -> Result<Exit> {
         });
     }
     if shown.is_empty() {
-        if out.json && !out.quiet {
-            json::write(w, out, &serde_json::Value::Array(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
     render_show(&shown, out, w)?;
@@ -239,29 +250,71 @@ fn joined(signals: &[Signal]) -> String {
     }
 }
 
+/// Signal names, as a JSON array.
+#[derive(Debug, Clone, Copy)]
+struct SignalNames<'a>(&'a [Signal]);
+
+impl serde::Serialize for SignalNames<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|sig| sig.name()))
+    }
+}
+
+/// One process of `signal show` as JSON (fields as documented in the README;
+/// `info` prints the same four lists).
+#[derive(Debug, serde::Serialize)]
+struct ShownJson<'a> {
+    pid: i32,
+    name: String,
+    cmd: Option<String>,
+    blocked: SignalNames<'a>,
+    ignored: SignalNames<'a>,
+    caught: SignalNames<'a>,
+    pending: SignalNames<'a>,
+}
+
+impl Shown {
+    fn json(&self) -> ShownJson<'_> {
+        let d = &self.dispositions;
+        ShownJson {
+            pid: self.pid,
+            name: sanitize::to_json_string(&self.name),
+            cmd: self.command.as_deref().map(sanitize::to_json_string),
+            blocked: SignalNames(&d.blocked),
+            ignored: SignalNames(&d.ignored),
+            caught: SignalNames(&d.caught),
+            pending: SignalNames(&d.pending),
+        }
+    }
+}
+
+/// `signal show` as printed: a table, or a JSON array of objects.
+#[derive(Debug, Clone, Copy)]
+struct ShowReport<'a>(&'a [Shown]);
+
+impl serde::Serialize for ShowReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Shown::json))
+    }
+}
+
+impl Report for ShowReport<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        show_table(self.0, out, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        json::write(w, out, self)
+    }
+}
+
 /// The dispositions as a table (PID, BLOCKED, IGNORED, CAUGHT, PENDING,
 /// COMMAND; lists comma-separated, `-` for none) or JSON arrays of names.
 pub fn render_show<W: Write>(shown: &[Shown], out: &Out, w: &mut W) -> std::io::Result<()> {
-    if out.quiet {
-        return Ok(());
-    }
-    if out.json {
-        let values: Vec<serde_json::Value> = shown
-            .iter()
-            .map(|s| {
-                let mut o = serde_json::Map::new();
-                o.insert("pid".into(), s.pid.into());
-                o.insert("name".into(), sanitize::to_json_string(&s.name).into());
-                o.insert(
-                    "cmd".into(),
-                    s.command.as_deref().map(sanitize::to_json_string).into(),
-                );
-                o.extend(s.dispositions.to_json());
-                serde_json::Value::Object(o)
-            })
-            .collect();
-        return json::write(w, out, &values);
-    }
+    emit(w, out, &ShowReport(shown))
+}
+
+fn show_table<W: Write>(shown: &[Shown], out: &Out, w: &mut W) -> std::io::Result<()> {
     let mut table = Table::new(vec![
         Column::new("PID", Align::Right),
         Column::new("BLOCKED", Align::Left),

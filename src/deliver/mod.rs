@@ -35,5 +35,5 @@ mod resolve;
 
 pub use act::{Bound, Opener, is_stop_signal, wait_exits};
 pub use pin::{Miss, OPEN_FILES_WANTED, Pinned, Target, Unpinned, pin};
-pub use report::{Outcome, Row, exit_for, render};
+pub use report::{DeliveryReport, Outcome, Row, exit_for, render};
 pub use resolve::{Caller, Resolved, descendants, resolve};

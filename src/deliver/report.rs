@@ -1,18 +1,22 @@
-//! The per-process report: what happened to each target, rendered as a
-//! table or JSON, and the exit code it means.
+//! The per-process report: what happened to each target, printed through
+//! [`crate::output::emit`] as a table or JSON ([`DeliveryReport`]), and the
+//! exit code it means.
 
 use std::io::{self, Write};
 use std::time::Duration;
+
+use serde::Serialize;
 
 use super::pin::{Target, Unpinned};
 use crate::exit::Exit;
 use crate::output::table::{Align, Column, Table, Text};
 use crate::output::value::Value;
-use crate::output::{Out, Paint, json, sanitize};
+use crate::output::{Out, Paint, Report, emit, json, sanitize};
 use crate::signal::Signal;
 
-/// What happened to one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happened to one target. As JSON, its [`Outcome::key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// `signal`: the signal was delivered.
     Delivered,
@@ -186,48 +190,70 @@ impl Row {
         Value::command(self.command.clone(), &self.name)
     }
 
-    fn to_json(&self, timing: bool) -> serde_json::Value {
-        let mut object = serde_json::Map::new();
-        object.insert("pid".into(), self.pid.into());
-        object.insert(
-            "name".into(),
-            if self.name.is_empty() {
-                serde_json::Value::Null
-            } else {
-                sanitize::to_json_string(&self.name).into()
-            },
-        );
-        object.insert("cmd".into(), self.command_value().to_json());
-        object.insert("signal".into(), self.signal.name().into());
-        object.insert("outcome".into(), self.outcome.key().into());
-        if timing {
-            object.insert(
-                "after".into(),
+    fn json(&self, timing: bool) -> RowJson<'_> {
+        RowJson {
+            pid: self.pid,
+            // A PID without a process has no name.
+            name: (!self.name.is_empty()).then(|| sanitize::to_json_string(&self.name)),
+            cmd: self.command_value(),
+            signal: self.signal.name(),
+            outcome: self.outcome,
+            after: timing.then(|| {
                 self.after
-                    .map(|d| ((d.as_secs_f64() * 1000.0).round() / 1000.0).into())
-                    .unwrap_or(serde_json::Value::Null),
-            );
+                    .map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0)
+            }),
+            error: self.detail.as_deref(),
         }
-        object.insert(
-            "error".into(),
-            self.detail
-                .as_deref()
-                .map_or(serde_json::Value::Null, serde_json::Value::from),
-        );
-        serde_json::Value::Object(object)
     }
 }
 
-/// Render a report: a table (PID, RESULT, COMMAND) or, with `--json`, an
-/// array of objects. `timing` adds the `after` field (`kill`).
+/// One row as JSON (field order as documented in the README).
+#[derive(Debug, Serialize)]
+struct RowJson<'a> {
+    pid: i32,
+    name: Option<String>,
+    cmd: Value,
+    signal: String,
+    outcome: Outcome,
+    /// `kill` only: seconds from the first signal to the exit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<Option<f64>>,
+    error: Option<&'a str>,
+}
+
+/// A delivery report as printed: the rows, and whether they carry `after`
+/// (`kill`). As JSON, an array of objects.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryReport<'a> {
+    pub rows: &'a [Row],
+    pub timing: bool,
+}
+
+impl Serialize for DeliveryReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.rows.iter().map(|r| r.json(self.timing)))
+    }
+}
+
+impl Report for DeliveryReport<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        render_table(self.rows, out, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        json::write(w, out, self)
+    }
+}
+
+/// Print a report: a table (PID, RESULT, COMMAND) or, with `--json`, an
+/// array of objects, or nothing under `-q`. `timing` adds the `after`
+/// field (`kill`).
 pub fn render<W: Write>(rows: &[Row], out: &Out, timing: bool, w: &mut W) -> io::Result<()> {
-    if out.quiet {
-        return Ok(());
-    }
-    if out.json {
-        let values: Vec<serde_json::Value> = rows.iter().map(|r| r.to_json(timing)).collect();
-        return json::write(w, out, &values);
-    }
+    emit(w, out, &DeliveryReport { rows, timing })
+}
+
+/// The human table; nothing at all for no rows.
+fn render_table<W: Write>(rows: &[Row], out: &Out, w: &mut W) -> io::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -350,6 +376,29 @@ mod tests {
         let t = text(|w| render(&rows(), &out, false, w));
         let v: serde_json::Value = serde_json::from_str(&t).expect("JSON");
         assert!(v[0].get("after").is_none());
+    }
+
+    #[test]
+    fn outcomes_serialize_as_their_keys() {
+        for outcome in [
+            Outcome::Delivered,
+            Outcome::Alive,
+            Outcome::Zombie,
+            Outcome::NoSuchProcess,
+            Outcome::AlreadyGone,
+            Outcome::PermissionDenied,
+            Outcome::Terminated,
+            Outcome::Killed,
+            Outcome::Signalled,
+            Outcome::Survived,
+            Outcome::WouldSignal,
+            Outcome::Failed,
+        ] {
+            assert_eq!(
+                serde_json::to_value(outcome).expect("serializes"),
+                outcome.key()
+            );
+        }
     }
 
     #[test]

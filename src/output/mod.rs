@@ -1,6 +1,12 @@
 //! The shared formatting layer: tables, JSON, values and escaping. It turns
 //! plain data into text on any `impl Write`; it never reads the system, so
 //! every renderer is unit tested on fixed data.
+//!
+//! Every command prints its result one way: the result is a plain struct
+//! that derives (or implements) `Serialize` and [`Report`], and [`emit`]
+//! decides between nothing (`-q`), one JSON document (`--json`) and the
+//! human form; streams use [`emit_event`] (JSON Lines). A tree of any depth
+//! streams its JSON through [`json::JsonWriter`] instead of recursing.
 
 pub mod json;
 pub mod sanitize;
@@ -8,6 +14,8 @@ pub mod table;
 pub mod value;
 
 use std::io::{self, Write};
+
+use serde::Serialize;
 
 /// How output should look, decided once from the global flags and the
 /// environment (terminal, `NO_COLOR`, locale) before a command runs.
@@ -41,6 +49,72 @@ impl Out {
 
     pub fn is_terminal(&self) -> bool {
         self.width.is_some()
+    }
+}
+
+/// A command's result, ready to print in its human form (table, page,
+/// lines) or as JSON.
+pub trait Report {
+    /// The human form.
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()>;
+
+    /// The JSON form: for a result that derives `Serialize`,
+    /// `json::write(w, out, self)`.
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()>;
+}
+
+/// Print a command's result: nothing under `-q`, one JSON document under
+/// `--json` (pretty on a terminal, compact in a pipe), else the human form.
+pub fn emit<W: Write, R: Report + ?Sized>(w: &mut W, out: &Out, report: &R) -> io::Result<()> {
+    if out.quiet {
+        Ok(())
+    } else if out.json {
+        report.json(out, w)
+    } else {
+        report.render(out, w)
+    }
+}
+
+/// Print the result of a command that matched nothing: `[]` under `--json`
+/// (an empty list is still an answer for a script), nothing otherwise.
+pub fn emit_no_match<W: Write>(w: &mut W, out: &Out) -> io::Result<()> {
+    if out.json {
+        emit(w, out, &PidList(Vec::new()))?;
+    }
+    Ok(())
+}
+
+/// Print one event of a stream (`wait`): nothing under `-q`, one JSON Lines
+/// record under `--json`, else the human form; flushed at once, since
+/// someone may be watching.
+pub fn emit_event<W: Write, R: Report + Serialize + ?Sized>(
+    w: &mut W,
+    out: &Out,
+    event: &R,
+) -> io::Result<()> {
+    if out.quiet {
+        return Ok(());
+    }
+    if out.json {
+        return json::write_line(w, event);
+    }
+    event.render(out, w)?;
+    w.flush()
+}
+
+/// One ID a line, or a JSON array of them: `--pids` in `ls` and `tree`,
+/// and what `spawn` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PidList(pub Vec<i32>);
+
+impl Report for PidList {
+    fn render<W: Write>(&self, _out: &Out, w: &mut W) -> io::Result<()> {
+        write_lines(w, &self.0)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        json::write(w, out, self)
     }
 }
 
@@ -116,6 +190,28 @@ pub fn write_lines<W: Write, I: IntoIterator<Item = impl std::fmt::Display>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emit_decides_quiet_json_or_human() {
+        let pids = PidList(vec![3, 1]);
+        let text = |out: &Out| {
+            let mut buf = Vec::new();
+            emit(&mut buf, out, &pids).expect("writes");
+            String::from_utf8(buf).expect("utf-8")
+        };
+        assert_eq!(text(&Out::PLAIN), "3\n1\n");
+        let json = Out {
+            json: true,
+            ..Out::PLAIN
+        };
+        assert_eq!(text(&json), "[3,1]\n");
+        let quiet = Out {
+            quiet: true,
+            json: true,
+            ..Out::PLAIN
+        };
+        assert_eq!(text(&quiet), "");
+    }
 
     #[test]
     fn paint_only_with_colour() {

@@ -1,8 +1,12 @@
 //! Typed cell values: one value gives both the human text of a table cell and
 //! the JSON value of a field, so the two can never disagree.
+//!
+//! Local times arrive already converted ([`LocalTime`], [`Started`]): the
+//! gatherer reads the time zone, this module only formats.
 
 use std::cmp::Ordering;
 
+use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
 use super::sanitize;
@@ -26,10 +30,11 @@ pub enum Value {
     Span(f64),
     /// CPU time in seconds: `m:ss` or `h:mm:ss`.
     CpuTime(f64),
-    /// A moment, Unix seconds: `HH:MM` today, `MonDD` this year, else the year.
+    /// A moment, Unix seconds, with how the local clock reads it: `HH:MM`
+    /// today, `MonDD` this year, else the year.
     Time {
         unix: f64,
-        now: f64,
+        started: Started,
     },
     /// A stand-in shown in tables but `null` in JSON: the `[name]` that
     /// takes the place of an empty command line.
@@ -62,7 +67,7 @@ impl Value {
             Value::Size(n) => human_size(*n),
             Value::Span(secs) => span(*secs),
             Value::CpuTime(secs) => cpu_time(*secs),
-            Value::Time { unix, now } => start_time(*unix, *now),
+            Value::Time { started, .. } => started.to_string(),
             Value::None | Value::Denied => "-".to_string(),
         }
     }
@@ -110,6 +115,25 @@ impl Value {
             Value::Bytes(b) | Value::Shown(b) => b,
             Value::Text(t) => t.as_bytes(),
             _ => b"",
+        }
+    }
+}
+
+/// The same JSON as [`Value::to_json`], written straight to the output
+/// without building a `serde_json::Value` first.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Int(n) => s.serialize_i64(*n),
+            Value::Percent(p) => s.serialize_f64((p * 10.0).round() / 10.0),
+            Value::Bytes(b) => s.serialize_str(&sanitize::to_json_string(b)),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Size(n) => s.serialize_u64(*n),
+            Value::Span(secs) | Value::CpuTime(secs) => {
+                s.serialize_f64((secs * 100.0).round() / 100.0)
+            }
+            Value::Time { unix, .. } => s.serialize_i64(unix.floor() as i64),
+            Value::Shown(_) | Value::None | Value::Denied => s.serialize_none(),
         }
     }
 }
@@ -170,35 +194,63 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// A start time like `ps aux`'s START: `HH:MM` within the last day, `MonDD`
-/// within the year, the year before that.
-pub fn start_time(unix: f64, now: f64) -> String {
-    let (Some(t), Some(n)) = (
-        crate::sys::time::local(unix as i64),
-        crate::sys::time::local(now as i64),
-    ) else {
-        return "?".to_string();
-    };
-    format_start(&t, &n, now - unix)
+/// A start time as `ps aux`'s START column shows it, decided while
+/// gathering from local times: `HH:MM` within the last day, `MonDD` within
+/// the year, the year before that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    Today {
+        hour: u32,
+        minute: u32,
+    },
+    ThisYear {
+        month: u32,
+        day: u32,
+    },
+    Year(i32),
+    /// The local time could not be worked out.
+    Unknown,
 }
 
-fn format_start(t: &LocalTime, now: &LocalTime, age: f64) -> String {
-    if age < 86_400.0 {
-        format!("{:02}:{:02}", t.hour, t.minute)
-    } else if t.year == now.year {
-        format!(
-            "{}{:02}",
-            MONTHS[(t.month as usize).clamp(1, 12) - 1],
-            t.day
-        )
-    } else {
-        t.year.to_string()
+impl Started {
+    /// How a moment `age` seconds ago, at local time `t`, reads at local
+    /// time `now`.
+    pub fn of(t: Option<&LocalTime>, now: Option<&LocalTime>, age: f64) -> Started {
+        let (Some(t), Some(now)) = (t, now) else {
+            return Started::Unknown;
+        };
+        if age < 86_400.0 {
+            Started::Today {
+                hour: t.hour,
+                minute: t.minute,
+            }
+        } else if t.year == now.year {
+            Started::ThisYear {
+                month: t.month,
+                day: t.day,
+            }
+        } else {
+            Started::Year(t.year)
+        }
+    }
+}
+
+impl std::fmt::Display for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Started::Today { hour, minute } => write!(f, "{hour:02}:{minute:02}"),
+            Started::ThisYear { month, day } => {
+                write!(f, "{}{day:02}", MONTHS[(month as usize).clamp(1, 12) - 1])
+            }
+            Started::Year(year) => write!(f, "{year}"),
+            Started::Unknown => f.write_str("?"),
+        }
     }
 }
 
 /// A full local date and time, `2026-11-21 10:11:12`, for `info`.
-pub fn date_time(unix: f64) -> String {
-    match crate::sys::time::local(unix as i64) {
+pub fn date_time(local: Option<&LocalTime>) -> String {
+    match local {
         Some(t) => format!(
             "{}-{:02}-{:02} {:02}:{:02}:{:02}",
             t.year, t.month, t.day, t.hour, t.minute, t.second
@@ -242,9 +294,12 @@ mod tests {
             utc_offset: 0,
         };
         let now = t(2026, 11, 21, 10, 0);
-        assert_eq!(format_start(&t(2026, 11, 21, 9, 5), &now, 3300.0), "09:05");
-        assert_eq!(format_start(&t(2026, 3, 2, 9, 5), &now, 1e7), "Mar02");
-        assert_eq!(format_start(&t(2024, 3, 2, 9, 5), &now, 1e8), "2024");
+        let shown = |at: LocalTime, age| Started::of(Some(&at), Some(&now), age).to_string();
+        assert_eq!(shown(t(2026, 11, 21, 9, 5), 3300.0), "09:05");
+        assert_eq!(shown(t(2026, 3, 2, 9, 5), 1e7), "Mar02");
+        assert_eq!(shown(t(2024, 3, 2, 9, 5), 1e8), "2024");
+        assert_eq!(Started::of(None, Some(&now), 1.0).to_string(), "?");
+        assert_eq!(date_time(Some(&t(2026, 3, 2, 9, 5))), "2026-03-02 09:05:00");
     }
 
     #[test]
@@ -258,6 +313,33 @@ mod tests {
             Value::Bytes(b"a\x1bb".to_vec()).to_json(),
             serde_json::json!("a\u{1b}b")
         );
+    }
+
+    #[test]
+    fn serializing_gives_the_json_value() {
+        let values = [
+            Value::Int(-3),
+            Value::Percent(12.345),
+            Value::Bytes(b"a\x1bb\xff".to_vec()),
+            Value::Text("S".into()),
+            Value::Size(4096),
+            Value::Span(1.234),
+            Value::CpuTime(f64::NAN),
+            Value::Time {
+                unix: 99.9,
+                started: Started::Unknown,
+            },
+            Value::Shown(b"[x]".to_vec()),
+            Value::None,
+            Value::Denied,
+        ];
+        for v in values {
+            assert_eq!(
+                serde_json::to_value(&v).expect("serializes"),
+                v.to_json(),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]

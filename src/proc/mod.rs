@@ -22,7 +22,7 @@ pub mod tty;
 use std::io;
 
 pub use stat::Stat;
-pub use status::Status;
+pub use status::ProcStatus;
 pub use system::System;
 
 use crate::sys::procfs::ProcFs;
@@ -136,7 +136,7 @@ pub struct Process {
     /// The raw command line: arguments separated (and usually ended) by NUL.
     /// Empty for kernel threads and zombies.
     pub cmdline: Option<Vec<u8>>,
-    pub status: Option<Box<Status>>,
+    pub status: Option<Box<ProcStatus>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub cwd: Option<Field<Vec<u8>>>,
 }

@@ -5,7 +5,7 @@
 /// The fields ptool uses from `/proc/PID/status`. Memory values are in bytes
 /// and absent for kernel threads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Status {
+pub struct ProcStatus {
     /// The name as the kernel escapes it in `status` (unlike `stat`).
     pub name: String,
     pub umask: Option<u32>,
@@ -45,9 +45,9 @@ pub struct Status {
 }
 
 /// Parse the contents of a `status` file; unknown lines are ignored.
-pub fn parse(buf: &[u8]) -> Status {
+pub fn parse(buf: &[u8]) -> ProcStatus {
     let text = String::from_utf8_lossy(buf);
-    let mut s = Status::default();
+    let mut s = ProcStatus::default();
     for line in text.lines() {
         let Some((key, value)) = line.split_once(':') else {
             continue;

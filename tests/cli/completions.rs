@@ -218,6 +218,50 @@ fn elvish_and_powershell_scripts_are_produced() {
 }
 
 #[test]
+fn json_and_quiet_apply_to_scripts_and_pages() {
+    let script = ptool(["completions", "fish", "--json"]);
+    script.success();
+    let j = script.json();
+    assert_eq!(j["shell"], "fish");
+    assert_eq!(
+        j["script"].as_str(),
+        Some(ptool(["completions", "fish"]).stdout.as_str())
+    );
+    let page = ptool(["man", "pstree", "--json"]).json();
+    assert_eq!(
+        (&page["page"], &page["section"]),
+        (&"ptool-tree".into(), &1.into())
+    );
+    assert_eq!(
+        page["roff"].as_str(),
+        Some(ptool(["man", "tree"]).stdout.as_str())
+    );
+    for args in [&["completions", "bash", "-q"][..], &["man", "kill", "-q"]] {
+        let out = ptool(args);
+        out.success();
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let v = Victim::start(&marker("complete"), &["--name", "rdm-json"]);
+    let pid = v.pid().to_string();
+    let out = ptool([
+        "complete-pids",
+        "--json",
+        "bash",
+        "2",
+        "ptool",
+        "kill",
+        &pid,
+    ]);
+    assert_eq!(
+        out.json(),
+        serde_json::json!([{"pid": v.pid(), "name": "rdm-json"}])
+    );
+    let out = ptool(["complete-pids", "-q", "bash", "2", "ptool", "kill", &pid]);
+    out.success();
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn complete_pids_answers_only_for_pid_positions() {
     let v = Victim::start(&marker("complete"), &["--name", "rdm-pids"]);
     let pid = v.pid().to_string();
@@ -327,7 +371,7 @@ fn man_dir_writes_every_page() {
     let target = dir.path("share/man/man1");
     let out = ptool(["man", "--dir", target.to_str().unwrap()]);
     out.success();
-    assert!(out.stdout.is_empty());
+    let listed: Vec<String> = out.stdout.lines().map(String::from).collect();
     let mut want: Vec<String> = ptool::cmd::man::page_names()
         .iter()
         .map(|p| format!("ptool-{p}.1"))
@@ -340,6 +384,24 @@ fn man_dir_writes_every_page() {
         .collect();
     got.sort();
     assert_eq!(got, want);
+    let mut listed_names: Vec<String> = listed
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap().to_string())
+        .collect();
+    listed_names.sort();
+    assert_eq!(listed_names, want, "it lists what it wrote");
+    assert!(
+        ptool(["man", "-q", "--dir", target.to_str().unwrap()])
+            .stdout
+            .is_empty()
+    );
+    assert_eq!(
+        ptool(["man", "--json", "--dir", target.to_str().unwrap()])
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(want.len())
+    );
     assert_eq!(
         std::fs::read_to_string(target.join("ptool-kill.1")).unwrap(),
         ptool(["man", "kill"]).stdout

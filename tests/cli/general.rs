@@ -91,7 +91,7 @@ fn without_pidfds_every_command_falls_back_to_kill_and_proc() {
     // after re-checking each process's start time, and polls /proc.
     let m = marker("no-pidfds");
     if ptool_without_pidfds_cmd(&[]).is_none() {
-        eprintln!("skipped: seccomp filters are refused here");
+        cannot_run("seccomp filters are refused here");
         return;
     }
     let cmd = |args: &[&str]| ptool_without_pidfds_cmd(args).expect("filters work");

@@ -434,7 +434,7 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
             assert_eq!(rows[0].outcome, Outcome::AlreadyGone);
             assert!(alive(second.pid()), "the new owner of the PID was hit");
         }
-        None => eprintln!("skipped the real PID reuse: cannot steer PIDs here"),
+        None => eprintln!("skipped the real PID reuse: another process took the PID first"),
     }
 }
 

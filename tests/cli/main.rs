@@ -9,6 +9,7 @@ mod completions;
 mod fork;
 mod general;
 mod info;
+mod json_fields;
 mod kill;
 mod ls;
 mod readme;

@@ -677,7 +677,7 @@ fn a_group_leader_outside_the_pid_namespace_reads_as_0() {
     };
     let probe = unshare(&["true"]).status();
     if !probe.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot create a PID namespace here");
+        cannot_run("cannot create a PID namespace here (unshare --pid)");
         return;
     }
     let m = marker("spawn-namespace");

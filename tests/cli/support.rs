@@ -283,7 +283,7 @@ fn reader<R: Read + Send + 'static>(mut pipe: R) -> mpsc::Receiver<String> {
 /// missing.
 pub fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: util-linux script is not installed");
+        cannot_run("util-linux script is not installed");
         return None;
     }
     let mut cmd = Command::new("script");
@@ -296,6 +296,18 @@ pub fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
     Some(out.stdout.replace("\r\n", "\n"))
 }
 
+/// A test that cannot run on this machine (a tool missing, not root, the
+/// kernel refusing something) says why on stderr and returns; under
+/// `CI=true` it fails instead, so that a CI run cannot pass by skipping
+/// (`.ci/run` installs what these tests need).
+#[track_caller]
+pub fn cannot_run(reason: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("this test cannot run here, and CI=true: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+}
+
 /// A command that runs ptool as user and group 65534 (nobody) with no
 /// supplementary groups, through util-linux `setpriv`. `None` (the test
 /// should skip; the reason is printed) when the tests do not run as root,
@@ -303,14 +315,14 @@ pub fn on_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
 /// is missing.
 pub fn as_nobody_cmd(args: &[&str]) -> Option<Command> {
     if !rustix::process::geteuid().is_root() {
-        eprintln!("skipped: permission tests need root (to start a root-owned victim)");
+        cannot_run("permission tests need root (to start a root-owned victim)");
         return None;
     }
     let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
         .into_iter()
         .find(|p| Path::new(p).exists());
     let Some(setpriv) = setpriv else {
-        eprintln!("skipped: setpriv (util-linux) is not installed");
+        cannot_run("setpriv (util-linux) is not installed");
         return None;
     };
     init();
@@ -328,7 +340,10 @@ pub fn as_nobody_cmd(args: &[&str]) -> Option<Command> {
 pub fn as_nobody(args: &[&str]) -> Option<Output> {
     let out = run(as_nobody_cmd(args)?, None, BOUND);
     if out.stderr.starts_with("setpriv:") {
-        eprintln!("skipped: {}", out.stderr.trim());
+        cannot_run(&format!(
+            "setpriv cannot switch users: {}",
+            out.stderr.trim()
+        ));
         return None;
     }
     Some(out)
@@ -929,6 +944,7 @@ pub fn next_pid_will_be(pid: i32) -> bool {
 pub fn victim_with_pid(pid: i32, m: &str, args: &[&str]) -> Option<Victim> {
     for _ in 0..20 {
         if !next_pid_will_be(pid) {
+            cannot_run("cannot write /proc/sys/kernel/ns_last_pid to steer PIDs");
             return None;
         }
         let v = Victim::start(m, args);

@@ -14,6 +14,7 @@ use crate::proc::ns::{self, Namespace};
 use crate::proc::tty::Ttys;
 use crate::proc::{Field, Need, Reader, System, ZombieStatus, environ};
 use crate::signal::Dispositions;
+use crate::sys::time::LocalTime;
 use crate::sys::users::Names;
 
 /// What to gather besides the default sections.
@@ -85,6 +86,8 @@ pub struct Program {
     pub root: Field<Vec<u8>>,
     /// Unix seconds.
     pub start: f64,
+    /// The start as the local clock read it (converted while gathering).
+    pub start_local: Option<LocalTime>,
     /// Seconds since the start.
     pub age: f64,
     pub state: u8,
@@ -291,6 +294,7 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
         cwd: p.cwd.clone().unwrap_or(Field::Unavailable),
         root: Field::from_result(ctx.reader.link(pid, "root")),
         start: ctx.sys.start_time(s.start_ticks),
+        start_local: crate::sys::time::local(ctx.sys.start_time(s.start_ticks) as i64),
         age: ctx.sys.age(s.start_ticks),
         state: s.state,
         ended: if s.has_ended() {

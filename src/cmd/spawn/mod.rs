@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::cli::SpawnArgs;
 use crate::exit::{Exit, ExitError, usage};
 use crate::output::sanitize::{escape, to_json_string};
-use crate::output::{Out, json};
+use crate::output::{Out, Report, emit, json};
 use crate::signal::Signal;
 use crate::sys::child::{self, Child, Group, Launch, LaunchError};
 
@@ -312,20 +312,34 @@ fn detached<W: Write>(plan: &SpawnPlan, out: &Out, w: &mut W) -> Result<Exit> {
         kill_all(&started);
         return Err(e);
     }
-    if out.quiet {
-        return Ok(Exit::Success);
-    }
-    if out.json {
-        let records = describe(plan, &pids);
-        if plan.count.is_some() {
-            json::write(w, out, &records)?;
-        } else if let Some(one) = records.first() {
-            json::write(w, out, one)?;
-        }
-    } else {
-        render_pids(&pids, w)?;
-    }
+    emit(w, out, &Spawned { plan, pids: &pids })?;
     Ok(Exit::Success)
+}
+
+/// What a detached spawn prints: the PIDs, one a line, or as JSON one
+/// [`Started`] object (an array of them with `--count`). The records are
+/// built only for JSON.
+#[derive(Debug, Clone, Copy)]
+struct Spawned<'a> {
+    plan: &'a SpawnPlan,
+    pids: &'a [i32],
+}
+
+impl Report for Spawned<'_> {
+    fn render<W: Write>(&self, _out: &Out, w: &mut W) -> std::io::Result<()> {
+        render_pids(self.pids, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        let records = describe(self.plan, self.pids);
+        if self.plan.count.is_some() {
+            json::write(w, out, &records)
+        } else if let Some(one) = records.first() {
+            json::write(w, out, one)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Kill and reap copies started before a later step failed.
@@ -382,7 +396,7 @@ mod tests {
         let mut argv = vec!["ptool", "spawn"];
         argv.extend_from_slice(args);
         let cli = crate::cli::Cli::try_parse_from(argv)?;
-        let crate::cli::Command::Spawn(crate::cli::Deferred(args)) = cli.command else {
+        let crate::cli::Command::Spawn(crate::cli::DeferredArgs(args)) = cli.command else {
             panic!("not spawn");
         };
         SpawnPlan::from_args(args)

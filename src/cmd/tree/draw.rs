@@ -11,9 +11,10 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::output::json::JsonWriter;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::table::cut_with;
-use crate::output::{Paint, paint};
+use crate::output::{Out, Paint, Report, paint};
 use crate::proc::{joined_args, split_args};
 
 /// The processes to draw: an arena of nodes and the roots to start from.
@@ -332,6 +333,23 @@ fn command_line(node: &Node) -> Option<Vec<u8>> {
     joined_args(node.cmdline.as_deref()?)
 }
 
+/// What `tree` prints: the tree drawn in a style, or streamed as JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Drawn<'a> {
+    pub tree: &'a Tree,
+    pub style: &'a Style,
+}
+
+impl Report for Drawn<'_> {
+    fn render<W: Write>(&self, _out: &Out, w: &mut W) -> io::Result<()> {
+        render_text(self.tree, self.style, w)
+    }
+
+    fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        render_json(self.tree, self.style, out.is_terminal(), w)
+    }
+}
+
 /// `--json`: an array of the roots, each an object with its `children`
 /// nested. Pretty when `pretty` (a terminal), compact otherwise.
 pub fn render_json<W: Write>(
@@ -396,74 +414,6 @@ fn open_node<W: Write>(
     }
     j.key("children")?;
     j.open(b'[')
-}
-
-/// A streaming JSON writer for nesting of any depth, laid out exactly as
-/// `serde_json` does (compact, or pretty with two-space indents); scalar
-/// values are encoded by `serde_json` itself.
-struct JsonWriter<'a, W> {
-    w: &'a mut W,
-    pretty: bool,
-    depth: usize,
-    /// Nothing written yet in the innermost open container.
-    empty: bool,
-}
-
-impl<'a, W: Write> JsonWriter<'a, W> {
-    fn new(w: &'a mut W, pretty: bool) -> Self {
-        JsonWriter {
-            w,
-            pretty,
-            depth: 0,
-            empty: true,
-        }
-    }
-
-    fn open(&mut self, bracket: u8) -> io::Result<()> {
-        self.depth += 1;
-        self.empty = true;
-        self.w.write_all(&[bracket])
-    }
-
-    fn close(&mut self, bracket: u8) -> io::Result<()> {
-        self.depth -= 1;
-        if !self.empty {
-            self.newline()?;
-        }
-        self.empty = false;
-        self.w.write_all(&[bracket])
-    }
-
-    /// Before an array element.
-    fn item(&mut self) -> io::Result<()> {
-        if !self.empty {
-            self.w.write_all(b",")?;
-        }
-        self.empty = false;
-        self.newline()
-    }
-
-    fn key(&mut self, key: &str) -> io::Result<()> {
-        self.item()?;
-        serde_json::to_writer(&mut *self.w, key)?;
-        self.w.write_all(if self.pretty { b": " } else { b":" })
-    }
-
-    fn field<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) -> io::Result<()> {
-        self.key(key)?;
-        serde_json::to_writer(&mut *self.w, value)?;
-        Ok(())
-    }
-
-    fn newline(&mut self) -> io::Result<()> {
-        if self.pretty {
-            self.w.write_all(b"\n")?;
-            for _ in 0..self.depth {
-                self.w.write_all(b"  ")?;
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

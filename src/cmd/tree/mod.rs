@@ -22,9 +22,9 @@ use std::io::Write;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::TreeArgs;
+use crate::cli::{TreeArgs, TreeDrawArgs};
 use crate::exit::{Exit, usage};
-use crate::output::{Out, json};
+use crate::output::{Out, emit, emit_no_match};
 use crate::proc::{Need, Reader, System};
 use crate::select::{Protected, Selector};
 use crate::sys::users::Names;
@@ -53,32 +53,10 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let procs = reader.all(need).context("cannot list /proc")?;
     let forest = Forest::new(procs);
 
-    let selection = if opts.ancestors {
-        let matches = matching(&forest, &selector, forest.roots(), &mut reader);
-        forest.branches(forest.roots(), &matches, opts.descendants)
-    } else if criteria {
-        let scope = if selector.pids.is_empty() {
-            forest.roots().to_vec()
-        } else {
-            forest.subtree_roots(&selector.pids)
-        };
-        // The PIDs are the scope here, not a condition on the matches.
-        let within = Selector {
-            pids: Vec::new(),
-            ..selector.clone()
-        };
-        let matches = matching(&forest, &within, &scope, &mut reader);
-        forest.branches(&scope, &matches, opts.descendants)
-    } else if !selector.pids.is_empty() {
-        forest.subtrees(forest.subtree_roots(&selector.pids))
-    } else {
-        forest.everything()
-    };
+    let selection = choose(&forest, &selector, opts, &mut reader);
 
     if selection.is_empty() {
-        if out.json && !out.quiet {
-            json::write(w, out, &serde_json::Value::Array(Vec::new()))?;
-        }
+        emit_no_match(w, out)?;
         return Ok(Exit::NoMatch);
     }
     if out.quiet {
@@ -99,7 +77,54 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     if need.owner {
         add_users(&mut tree);
     }
-    let style = Style {
+    let style = style(opts, out);
+    emit(
+        w,
+        out,
+        &draw::Drawn {
+            tree: &tree,
+            style: &style,
+        },
+    )?;
+    Ok(Exit::Success)
+}
+
+/// What to draw: with `--ancestors` the branches from the roots down to
+/// the matches; with criteria the matches (within the given PIDs' subtrees)
+/// with their ancestors; PIDs alone their subtrees; else everything.
+fn choose(
+    forest: &Forest,
+    selector: &Selector,
+    opts: &TreeDrawArgs,
+    reader: &mut Reader,
+) -> forest::Selection {
+    let criteria = selector.has_criteria();
+    if opts.ancestors {
+        let matches = matching(forest, selector, forest.roots(), reader);
+        forest.branches(forest.roots(), &matches, opts.descendants)
+    } else if criteria {
+        let scope = if selector.pids.is_empty() {
+            forest.roots().to_vec()
+        } else {
+            forest.subtree_roots(&selector.pids)
+        };
+        // The PIDs are the scope here, not a condition on the matches.
+        let within = Selector {
+            pids: Vec::new(),
+            ..selector.clone()
+        };
+        let matches = matching(forest, &within, &scope, reader);
+        forest.branches(&scope, &matches, opts.descendants)
+    } else if !selector.pids.is_empty() {
+        forest.subtrees(forest.subtree_roots(&selector.pids))
+    } else {
+        forest.everything()
+    }
+}
+
+/// How to draw, from the flags and the output.
+fn style(opts: &TreeDrawArgs, out: &Out) -> Style {
+    Style {
         pids: opts.pids,
         args: opts.args,
         owner: opts.owner,
@@ -109,13 +134,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
         unicode: !opts.ascii && (opts.unicode || out.unicode),
         color: out.color,
         width: out.width,
-    };
-    if out.json {
-        draw::render_json(&tree, &style, out.is_terminal(), w)?;
-    } else {
-        draw::render_text(&tree, &style, w)?;
     }
-    Ok(Exit::Success)
 }
 
 /// The forest indices of the processes in the subtrees of `scope` that the

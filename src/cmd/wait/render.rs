@@ -1,6 +1,8 @@
 //! Rendering `ptool wait`'s report from plain data: a line per process as it
 //! ends (aligned on a terminal, tab-separated in a pipe), or JSON Lines with
-//! a closing summary object.
+//! a closing summary object. Each event goes through
+//! [`crate::output::emit_event`], which decides between nothing (`-q`), a
+//! JSON Lines record and the human lines, and flushes.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -11,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{Ended, Summary};
 use crate::ended::StatusJson;
 use crate::output::sanitize::{escape, to_json_string};
-use crate::output::{Out, Paint, json, paint};
+use crate::output::{Out, Paint, Report, emit_event, json, paint};
 
 /// Writes the report: human lines (aligned on a terminal, tab-separated in
 /// a pipe), or JSON Lines, or nothing with `-q`. Each ended process is flushed
@@ -39,12 +41,6 @@ impl<'a, W: Write> Printer<'a, W> {
 
     pub(super) fn ended(&mut self, e: &Ended) -> io::Result<()> {
         self.ended += 1;
-        if self.out.quiet {
-            return Ok(());
-        }
-        if self.out.json {
-            return json::write_line(self.w, &EndedJson::from(e));
-        }
         let cells = [
             e.pid.to_string(),
             escape(&e.name).into_owned(),
@@ -53,56 +49,107 @@ impl<'a, W: Write> Printer<'a, W> {
                 crate::duration::format_short(Duration::from_secs_f64(r))
             }),
         ];
-        self.row(&cells, &e.status.text(), e.status.paint())?;
-        self.w.flush()
+        let line = Line {
+            cells,
+            status: e.status.text(),
+            paint: e.status.paint(),
+        };
+        self.emit(Some(EndedJson::from(e)), vec![line])
     }
 
+    /// A PID that was not running: a line for people; JSON lists it only in
+    /// the summary.
     pub(super) fn not_running(&mut self, pid: i32) -> io::Result<()> {
-        if self.out.quiet || self.out.json {
-            return Ok(());
-        }
-        let cells = [pid.to_string(), "-".into(), "-".into(), "-".into()];
-        self.row(&cells, "not running", Paint::Dim)?;
-        self.w.flush()
+        let line = Line {
+            cells: [pid.to_string(), "-".into(), "-".into(), "-".into()],
+            status: "not running".into(),
+            paint: Paint::Dim,
+        };
+        self.emit(None::<SummaryJson>, vec![line])
     }
 
     pub(super) fn summary(&mut self, s: &Summary) -> io::Result<()> {
-        if self.out.quiet {
-            return Ok(());
-        }
-        if self.out.json {
-            return json::write_line(self.w, &SummaryJson::from(s));
-        }
         // Survivors matter when the wait gave up; after `--any` they are
         // simply the ones that did not end first.
-        if s.timed_out {
-            for survivor in &s.still_running {
-                let cells = [
-                    survivor.pid.to_string(),
-                    escape(&survivor.name).into_owned(),
-                    "-".to_string(),
-                    crate::duration::format_short(Duration::from_secs_f64(survivor.ran)),
-                ];
-                self.row(&cells, "still running", Paint::Bold)?;
-            }
-        }
-        self.w.flush()
+        let lines = if s.timed_out {
+            s.still_running
+                .iter()
+                .map(|survivor| Line {
+                    cells: [
+                        survivor.pid.to_string(),
+                        escape(&survivor.name).into_owned(),
+                        "-".to_string(),
+                        crate::duration::format_short(Duration::from_secs_f64(survivor.ran)),
+                    ],
+                    status: "still running".into(),
+                    paint: Paint::Bold,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.emit(Some(SummaryJson::from(s)), lines)
     }
 
-    fn row(&mut self, cells: &[String; 4], status: &str, status_paint: Paint) -> io::Result<()> {
-        if self.out.is_terminal() {
-            if !self.header_done {
-                self.header_done = true;
-                let header = ["PID", "NAME", "ENDED", "RAN"].map(String::from);
-                let line = padded(&header, "STATUS");
-                writeln!(self.w, "{}", paint(&line, Paint::Bold, self.out.color))?;
-            }
-            let status = paint(status, status_paint, self.out.color);
-            writeln!(self.w, "{}", padded(cells, &status))?;
-        } else {
-            writeln!(self.w, "{}\t{status}", cells.join("\t"))?;
+    /// Print one event through [`emit_event`]; the header goes before the
+    /// first line on a terminal.
+    fn emit<J: Serialize>(&mut self, record: Option<J>, lines: Vec<Line>) -> io::Result<()> {
+        if self.out.json && record.is_none() {
+            return Ok(());
+        }
+        let header = self.out.is_terminal() && !self.header_done && !lines.is_empty();
+        let event = Event {
+            record,
+            lines,
+            header,
+        };
+        emit_event(self.w, self.out, &event)?;
+        if header && !self.out.quiet && !self.out.json {
+            self.header_done = true;
         }
         Ok(())
+    }
+}
+
+/// One human line: PID, NAME, ENDED, RAN, then the status.
+#[derive(Debug, Clone)]
+struct Line {
+    cells: [String; 4],
+    status: String,
+    paint: Paint,
+}
+
+/// One event of the stream: its JSON Lines record and its human lines.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Event<J> {
+    record: Option<J>,
+    #[serde(skip)]
+    lines: Vec<Line>,
+    #[serde(skip)]
+    header: bool,
+}
+
+impl<J: Serialize> Report for Event<J> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        if self.header {
+            let header = ["PID", "NAME", "ENDED", "RAN"].map(String::from);
+            let line = padded(&header, "STATUS");
+            writeln!(w, "{}", paint(&line, Paint::Bold, out.color))?;
+        }
+        for line in &self.lines {
+            if out.is_terminal() {
+                let status = paint(&line.status, line.paint, out.color);
+                writeln!(w, "{}", padded(&line.cells, &status))?;
+            } else {
+                writeln!(w, "{}\t{}", line.cells.join("\t"), line.status)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn json<W: Write>(&self, _out: &Out, w: &mut W) -> io::Result<()> {
+        json::write_line(w, self)
     }
 }
 

@@ -1,0 +1,276 @@
+//! The command-line interface (clap derive): global flags, the subcommand
+//! list, and the value parsers several subcommands share. Each subcommand's
+//! `Args` struct lives in its own file here (`ls.rs`, `kill.rs`, ...).
+//! Values are parsed here, at the boundary, into ptool's own types
+//! (`Signal`, `Duration`, `Column`), so commands never see raw strings; the
+//! selector flags become a plain [`crate::select::SelectorSpec`].
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::signal::Signal;
+
+mod completions;
+mod fork;
+mod info;
+mod kill;
+mod ls;
+mod select;
+mod signal;
+mod spawn;
+mod tree;
+mod wait;
+
+pub use completions::{CompletePidsArgs, CompletionsArgs, ManArgs, TargetShell};
+pub use fork::{ForkArgs, Halt};
+pub use info::InfoArgs;
+pub use kill::KillArgs;
+pub use ls::{ColumnSpec, LsArgs};
+pub use select::{SelectArgs, TargetArgs};
+pub use signal::{ShowArgs, SignalArgs, SignalView};
+pub use spawn::{MAX_COUNT, SpawnArgs};
+pub use tree::{TreeArgs, TreeDrawArgs};
+pub use wait::WaitArgs;
+
+pub use crate::select::{PID_MAX_LIMIT, positive_pid};
+
+/// Inspect and control Linux processes: one consistent, scriptable, safe tool.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ptool",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Exit codes: 0 success, 1 nothing matched, 2 usage error, 3 some targets failed,\n124 timeout, 125 ptool failed, 126/127 command not executable/found, 128+N killed by signal N."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print JSON instead of a table (JSON Lines for streams)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to use colour [NO_COLOR in the environment means never for auto]
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print nothing on stdout: the exit code is the answer
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List processes (like ps aux, or pgrep with --pids)
+    #[command(visible_alias = "ps")]
+    Ls(DeferredArgs<LsArgs>),
+    /// Everything about a process: ids, program, resources, open files and sockets, signals
+    Info(DeferredArgs<InfoArgs>),
+    /// Start a command: detached (like nohup + setsid, with a pidfile done
+    /// right) or in the foreground with --wait (like timeout)
+    Spawn(DeferredArgs<SpawnArgs>),
+    /// Draw processes as a tree (like pstree): all, subtrees, or the branches of matches
+    #[command(visible_alias = "pstree")]
+    Tree(DeferredArgs<TreeArgs>),
+    /// Run a command for each input, N at a time (like xargs -P, GNU parallel)
+    Fork(DeferredArgs<ForkArgs>),
+    /// Wait for processes to end, child or not (like pidwait, with exit status)
+    Wait(DeferredArgs<WaitArgs>),
+    /// Send a signal (like kill), list signals, or show a process's dispositions
+    Signal(DeferredArgs<SignalArgs>),
+    /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
+    Kill(DeferredArgs<KillArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(DeferredArgs<CompletionsArgs>),
+    /// Print the manual page of ptool or of one subcommand (roff)
+    Man(DeferredArgs<ManArgs>),
+    /// The live PIDs a completion script offers (called by the scripts)
+    #[command(hide = true)]
+    CompletePids(DeferredArgs<CompletePidsArgs>),
+}
+
+/// A subcommand's arguments, defined only when that subcommand is the one
+/// being run (clap's `Command::defer`). Otherwise clap builds all eight
+/// subcommands' flags on every start: a quarter of the page faults of a
+/// `ptool spawn -- true` (226 before, 167 after), which a shell loop of
+/// spawns pays once per command.
+#[derive(Debug, Clone)]
+pub struct DeferredArgs<T>(pub T);
+
+impl<T: Args> Args for DeferredArgs<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_about(cmd, T::augment_args))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keeping_about(cmd, T::augment_args_for_update))
+    }
+}
+
+/// Adds a subcommand's flags but keeps the description it was given in the
+/// list of subcommands: an `Args` struct's own doc comment would replace it,
+/// because deferred flags are added after that description is set.
+fn keeping_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let cmd = augment(cmd);
+    let cmd = match about {
+        Some(about) => cmd.about(about),
+        None => cmd.about(None),
+    };
+    match long_about {
+        Some(long_about) => cmd.long_about(long_about),
+        None => cmd.long_about(None),
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for DeferredArgs<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(DeferredArgs)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(DeferredArgs)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+/// Parse a PID argument: an integer within Linux's PID range, possibly
+/// negative (commands decide what 0 and negatives mean).
+pub fn parse_pid(text: &str) -> Result<i64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix('-').unwrap_or(trimmed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{}' is not a PID (a PID is a whole number)",
+            crate::output::sanitize::escape_str(text)
+        ));
+    }
+    match trimmed.parse::<i64>() {
+        Ok(pid) if pid.abs() <= PID_MAX_LIMIT => Ok(pid),
+        _ => Err(format!(
+            "PID {} is out of range (Linux PIDs go up to {PID_MAX_LIMIT})",
+            crate::output::sanitize::escape_str(trimmed)
+        )),
+    }
+}
+
+/// The ID a criterion compares with (`--parent`, `--pgid`, `--sid`): a
+/// positive number. `/proc` shows 0 where there is no such process in
+/// ptool's PID namespace (PID 1's parent; a group or session led from
+/// outside a container), and pgrep reads 0 as "my own": neither is
+/// selectable by number, so 0 is refused with that reason.
+pub fn parse_positive_pid(text: &str) -> Result<i32, String> {
+    match parse_pid(text)? {
+        0 => Err(
+            "0 names no process: /proc shows 0 for a parent, group or session \
+             leader that is not in ptool's PID namespace"
+                .to_string(),
+        ),
+        p if p < 0 => Err(format!("{p} is not a process ID (IDs are positive)")),
+        p => positive_pid(p).map_err(|e| e.to_string()),
+    }
+}
+
+/// Parse a duration (`500ms`, `5s`, `2m`, `1h30m`, or a number of seconds).
+/// Duration flags take values starting with `-`, so that `-1s` is refused
+/// as a duration rather than read as a flag.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::duration::parse(text)
+}
+
+/// Parse a signal (`TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `0`).
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
+    text.parse::<Signal>().map_err(|e| e.to_string())
+}
+
+/// A signal to send: any but the null signal 0, which would do nothing.
+pub(crate) fn parse_real_signal(text: &str) -> Result<Signal, String> {
+    let sig: Signal = text
+        .parse()
+        .map_err(|e: crate::signal::ParseSignalError| e.to_string())?;
+    if sig == Signal::NULL {
+        return Err("signal 0 sends nothing; name a real signal such as TERM".to_string());
+    }
+    Ok(sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn deferred_subcommands_keep_their_listed_description() {
+        let listed: Vec<_> = Cli::command()
+            .get_subcommands()
+            .map(|sub| (sub.get_name().to_string(), sub.get_about().cloned()))
+            .collect();
+        let mut built = Cli::command();
+        built.build();
+        for (name, about) in listed {
+            let sub = built.find_subcommand(&name).unwrap();
+            assert!(about.is_some(), "{name} has no description");
+            assert_eq!(sub.get_about(), about.as_ref(), "{name}");
+            assert!(sub.get_arguments().any(|a| a.get_id() != "help"), "{name}");
+        }
+    }
+
+    #[test]
+    fn pids_are_checked() {
+        assert_eq!(parse_pid("42"), Ok(42));
+        assert_eq!(parse_pid("-1"), Ok(-1));
+        assert!(
+            parse_pid("99999999999")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(parse_pid("5x").unwrap_err().contains("not a PID"));
+        assert!(parse_pid("").is_err());
+        assert!(
+            parse_positive_pid("0")
+                .unwrap_err()
+                .contains("names no process")
+        );
+        assert!(parse_positive_pid("-3").unwrap_err().contains("positive"));
+        assert!(positive_pid(-7).is_err_and(|e| e.to_string().contains("process group 7")));
+    }
+
+    #[test]
+    fn real_signals_are_checked() {
+        assert!(parse_real_signal("0").is_err());
+        assert_eq!(parse_real_signal("kill"), Ok(Signal::KILL));
+    }
+}
