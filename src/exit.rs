@@ -33,31 +33,73 @@ pub enum Exit {
     Code(u8),
 }
 
+/// One documented exit code: the code (or codes), a word or two for
+/// `--help`, and its meaning as the README and the man pages give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Documented {
+    pub code: &'static str,
+    pub short: &'static str,
+    pub meaning: &'static str,
+}
+
+const fn doc(code: &'static str, short: &'static str, meaning: &'static str) -> Documented {
+    Documented {
+        code,
+        short,
+        meaning,
+    }
+}
+
 /// The exit codes as documented: the README's table, the man pages' EXIT
-/// STATUS and `--help` are all this one table (a test compares the README
-/// with it, and one below compares it with [`Exit::code`]).
-pub const TABLE: &[(&str, &str)] = &[
-    (
+/// STATUS and `ptool --help` are all this one table (a test compares the
+/// README with it, and one below compares it with [`Exit::code`]).
+pub const TABLE: &[Documented] = &[
+    doc(
         "0",
+        "success",
         "success: something matched and every action on it succeeded",
     ),
-    (
+    doc(
         "1",
+        "nothing matched",
         "nothing matched (like `pgrep`), or a wait's condition was not met",
     ),
-    ("2", "usage error: bad flag, signal name, duration or PID"),
-    (
+    doc(
+        "2",
+        "usage error",
+        "usage error: bad flag, signal name, duration or PID",
+    ),
+    doc(
         "3",
+        "some targets failed",
         "some targets failed (permission denied, ...): the report says which",
     ),
-    ("124", "a `--timeout` expired (like `timeout`)"),
-    ("125", "ptool itself failed before running a command"),
-    (
+    doc("124", "timeout", "a `--timeout` expired (like `timeout`)"),
+    doc(
+        "125",
+        "ptool failed",
+        "ptool itself failed before running a command",
+    ),
+    doc(
         "126 / 127",
+        "command not executable / not found",
         "a command to run was not executable / not found",
     ),
-    ("128+N", "a command ptool ran was killed by signal N"),
+    doc(
+        "128+N",
+        "killed by signal N",
+        "a command ptool ran was killed by signal N",
+    ),
 ];
+
+/// The table in one paragraph, for `ptool --help`.
+pub fn summary() -> String {
+    let parts: Vec<String> = TABLE
+        .iter()
+        .map(|d| format!("{} {}", d.code.replace(" / ", "/"), d.short))
+        .collect();
+    format!("Exit codes: {}.", parts.join(", "))
+}
 
 impl Exit {
     /// The number the process exits with.
@@ -171,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_documented_table_names_every_code() {
-        let labels: Vec<&str> = TABLE.iter().map(|(code, _)| *code).collect();
+        let labels: Vec<&str> = TABLE.iter().map(|d| d.code).collect();
         let expected = [
             Exit::Success.code().to_string(),
             Exit::NoMatch.code().to_string(),
@@ -183,6 +225,12 @@ mod tests {
             format!("{}+N", Exit::Signaled(0).code()),
         ];
         assert_eq!(labels, expected);
+    }
+
+    #[test]
+    fn the_help_summary_is_the_table() {
+        assert!(summary().starts_with("Exit codes: 0 success, 1 nothing matched, 2 usage error,"));
+        assert!(summary().ends_with(", 128+N killed by signal N."));
     }
 
     #[test]

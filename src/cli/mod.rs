@@ -42,7 +42,7 @@ pub use crate::select::{PID_MAX_LIMIT, positive_pid};
     version,
     propagate_version = true,
     max_term_width = 100,
-    after_help = "Exit codes: 0 success, 1 nothing matched, 2 usage error, 3 some targets failed,\n124 timeout, 125 ptool failed, 126/127 command not executable/found, 128+N killed by signal N."
+    after_help = crate::exit::summary()
 )]
 pub struct Cli {
     #[command(flatten)]

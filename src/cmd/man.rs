@@ -298,10 +298,10 @@ fn render(
         roff.text([roman(paragraph.as_str())]);
         roff.control("PP", []);
     }
-    for (code, meaning) in exit::TABLE {
+    for documented in exit::TABLE {
         roff.control("TP", []);
-        roff.text([bold(*code)]);
-        roff.text([roman(meaning.replace('`', ""))]);
+        roff.text([bold(documented.code)]);
+        roff.text([roman(documented.meaning.replace('`', ""))]);
     }
 
     roff.control("SH", ["ENVIRONMENT"]);

@@ -218,7 +218,7 @@ fn the_readme_exit_codes_are_the_exit_table() {
         .collect();
     let table: Vec<(String, String)> = ptool::exit::TABLE
         .iter()
-        .map(|(c, m)| (c.to_string(), m.to_string()))
+        .map(|d| (d.code.to_string(), d.meaning.to_string()))
         .collect();
     assert_eq!(
         rows, table,
@@ -252,6 +252,7 @@ fn readme_examples_run_as_documented() {
         .filter(|t| only.as_deref().is_none_or(|o| t.contains(o)))
         .filter_map(|t| check_for(&t).map(|c| (t, c)))
         .collect();
+    eprintln!("running {} README and --help examples", todo.len());
     let queue = std::sync::Mutex::new(todo.into_iter());
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
