@@ -18,7 +18,8 @@ pub enum Exit {
     Usage,
     /// 3: some targets failed (permission denied, ...); the report says which.
     Partial,
-    /// 124: a `--timeout` expired (like `timeout`).
+    /// 124: a `--timeout` expired (like `timeout`), or `ptool lock` did not
+    /// acquire its lock.
     Timeout,
     /// 125: ptool itself failed before it could run a command.
     Failure,
@@ -74,7 +75,11 @@ pub const TABLE: &[Documented] = &[
         "some targets failed",
         "some targets failed (permission denied, ...): the report says which",
     ),
-    doc("124", "timeout", "a `--timeout` expired (like `timeout`)"),
+    doc(
+        "124",
+        "timeout or lock not acquired",
+        "a `--timeout` expired (like `timeout`), or `ptool lock` did not acquire its lock",
+    ),
     doc(
         "125",
         "ptool failed",

@@ -16,6 +16,7 @@ pub mod pidfile;
 pub mod proc;
 pub mod select;
 pub mod signal;
+pub mod supervise;
 pub mod sys;
 
 use std::io::{BufWriter, Write};
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(DeferredArgs(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
         Command::Completions(DeferredArgs(args)) => cmd::completions::run(&args, &out, &mut w)?,
         Command::Man(DeferredArgs(args)) => cmd::man::run(args, &out, &mut w)?,
         Command::CompletePids(DeferredArgs(args)) => cmd::completions::pids(&args, &out, &mut w)?,

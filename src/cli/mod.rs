@@ -15,6 +15,7 @@ mod completions;
 mod fork;
 mod info;
 mod kill;
+pub mod lock;
 mod ls;
 mod select;
 mod signal;
@@ -93,6 +94,8 @@ pub enum Command {
     Signal(DeferredArgs<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(DeferredArgs<KillArgs>),
+    /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
+    Lock(DeferredArgs<lock::LockArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(DeferredArgs<CompletionsArgs>),
     /// Print the manual page of ptool or of one subcommand (roff)

@@ -89,7 +89,9 @@ pub fn hint_for(value_name: &str) -> Option<Hint> {
         "[-]KEY" => Hint::SortKeys,
         "STATES" => Hint::States,
         "SUBCOMMAND" => Hint::Page,
-        "FILE" => Hint::File,
+        // A lock's NAME is a name in ptool's lock directory or, with a `/`,
+        // a lock file's path: file names complete the second.
+        "FILE" | "NAME" => Hint::File,
         "DIR" => Hint::Dir,
         "COMMAND" => Hint::Command,
         "USER" => Hint::User,

@@ -64,8 +64,9 @@ const ENVIRONMENT: &[EnvVar] = &[
     EnvVar {
         name: "PTOOL_SLOT",
         meaning: "Set by ptool fork in each job's environment: the job's slot, \
-                  1 to -j, reused once a job finishes (as {%}).",
-        pages: Some(&["fork"]),
+                  1 to -j, reused once a job finishes (as {%}); and by ptool lock \
+                  --max N in COMMAND's: the semaphore slot it holds, 0 to N-1.",
+        pages: Some(&["fork", "lock"]),
     },
     EnvVar {
         name: "RUST_BACKTRACE",

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod fork;
 pub mod info;
 pub mod kill;
+pub mod lock;
 pub mod ls;
 pub mod man;
 pub mod signal;

@@ -12,6 +12,7 @@ pub mod environ;
 pub mod fds;
 pub mod io_stats;
 pub mod limits;
+pub mod locks;
 pub mod net;
 pub mod ns;
 pub mod stat;

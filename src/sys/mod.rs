@@ -27,6 +27,7 @@
 
 pub mod child;
 pub mod exitwatch;
+pub mod flock;
 pub mod jobs;
 pub mod kill;
 pub mod pidfd;

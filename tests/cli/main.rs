@@ -11,6 +11,7 @@ mod general;
 mod info;
 mod json_fields;
 mod kill;
+mod lock;
 mod ls;
 mod readme;
 mod signal;

@@ -293,6 +293,7 @@ fn readme_examples_run_as_documented() {
 /// An example's command line, with its placeholders replaced, run by `sh`
 /// in a fresh directory with ptool and the victim first on `PATH`.
 struct Sh {
+    /// The command line as it will run.
     text: String,
     dir: TempDir,
     env: Vec<(String, String)>,
@@ -417,6 +418,46 @@ fn wait_for_watcher(pid: i32) {
         }
         assert!(Instant::now() < deadline, "nothing started watching {pid}");
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A lock name of this run's own (see the lock checks); its lock files are
+/// removed when it is dropped (ptool leaves them, empty, by design).
+fn lock_name(base: &str) -> LockName {
+    LockName(format!("{base}-{}", marker("lock")))
+}
+
+struct LockName(String);
+
+impl std::ops::Deref for LockName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for LockName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Drop for LockName {
+    fn drop(&mut self) {
+        // Where ptool keeps it, as ptool lock show says.
+        let out = ptool(["lock", "show", "--json", &self.0]);
+        let Ok(locks) = serde_json::from_str::<serde_json::Value>(&out.stdout) else {
+            return;
+        };
+        for lock in locks.as_array().into_iter().flatten() {
+            let Some(path) = lock["path"].as_str() else {
+                continue;
+            };
+            let _ = std::fs::remove_file(path);
+            for slot in 1..lock["slots"].as_u64().unwrap_or(1) {
+                let _ = std::fs::remove_file(format!("{path}#{slot}"));
+            }
+        }
     }
 }
 
@@ -2025,6 +2066,198 @@ const CHECKS: &[(&str, Check)] = &[
             assert!(v.wait_gone(pid), "{pid} is still there");
         }
         assert_eq!(killed_by(&mut v), Some(libc::SIGKILL));
+    }),
+    // ---- lock. Plain lock names live in one directory for all of root's
+    // processes on the machine: a name of this run's own stands in for
+    // each name the README uses (deploy, gpu, ...), so that no other run
+    // holds it.
+    ("ptool lock deploy -- ./deploy.sh", |text| {
+        let name = lock_name("deploy");
+        let ex = sh(text).sub(" deploy ", &format!(" {name} "));
+        // ./deploy.sh is a stand-in: inside the lock, a second deploy cannot
+        // get it.
+        ex.script(
+            "deploy.sh",
+            &format!("echo deploying; ptool lock --no-wait {name} -- true; echo \"second=$?\""),
+        );
+        let out = ex.run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "deploying\nsecond=124\n");
+    }),
+    ("ptool lock --max 3 gpu -- ./train.sh", |text| {
+        let name = lock_name("gpu");
+        let ex = sh(text).sub("gpu", &name);
+        // ./train.sh is a stand-in that says its slot, and takes the next.
+        ex.script(
+            "train.sh",
+            &format!("echo \"slot=$PTOOL_SLOT\"; ptool lock --max 3 {name} -- sh -c 'echo \"inner=$PTOOL_SLOT\"'"),
+        );
+        let out = ex.run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "slot=0\ninner=1\n");
+    }),
+    (
+        "ptool lock --timeout 10s /var/lock/db.lock -- ./migrate",
+        |text| {
+            let ex = sh(text);
+            // The lock file is this test's; ./migrate is a stand-in that asks
+            // flock(1), which shares ptool's locks, whether it can take it.
+            let file = ex.path("db.lock");
+            ex.script(
+                "migrate",
+                &format!("flock -n {} true; echo \"flock=$?\"", file.display()),
+            );
+            let ex = ex.sub("/var/lock/db.lock", file.to_str().unwrap());
+            if !need("flock") {
+                return;
+            }
+            let out = ex.run();
+            out.expect_code(0);
+            assert_eq!(out.stdout, "flock=1\n");
+        },
+    ),
+    (
+        "ptool lock --no-wait nightly -- ./backup || echo \"another backup is running\"",
+        |text| {
+            let name = lock_name("nightly");
+            let ex = sh(text).sub("nightly", &name);
+            // ./backup is a stand-in.
+            ex.script("backup", "echo backed up");
+            let out = ex.run();
+            out.expect_code(0);
+            assert_eq!(out.stdout, "backed up\n");
+            // The same line while another holds the lock.
+            let held = format!(
+                "ptool lock {name} -- sh -c '{}'",
+                ex.text.replace('\'', "'\\''")
+            );
+            let busy = sh(&held);
+            busy.script("backup", "echo backed up");
+            let out = busy.run();
+            out.expect_code(0);
+            assert_eq!(out.stdout, "another backup is running\n");
+        },
+    ),
+    ("ptool lock --shared config -- ./read-config", |text| {
+        let name = lock_name("config");
+        let ex = sh(text).sub(" config ", &format!(" {name} "));
+        // ./read-config is a stand-in: another reader gets in, a writer not.
+        ex.script(
+            "read-config",
+            &format!("ptool lock --shared --no-wait {name} -- echo reader; ptool lock --no-wait {name} -- true; echo \"writer=$?\""),
+        );
+        let out = ex.run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "reader\nwriter=124\n");
+    }),
+    ("ptool lock show", |text| {
+        let name = lock_name("held");
+        let m = marker("readme-lock");
+        let _guard = MarkerGuard::new(&m);
+        // A holder this test started: ptool lock around the victim.
+        let holder = sh(&format!(
+            "exec ptool lock {name} -- ptool-victim {m} --forever"
+        ))
+        .background();
+        // Both carry the marker: the victim is the one that is not ptool.
+        wait_for_marker(&m);
+        let deadline = Instant::now() + BOUND;
+        let held = loop {
+            if let Some(pid) = carrying(&m).into_iter().find(|p| *p != holder.pid()) {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "the victim never started");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let out = sh(text).run();
+        out.expect_code(0);
+        let row: Vec<&str> = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}\t")))
+            .unwrap_or_else(|| panic!("{name} not shown: {}", out.stdout))
+            .split('\t')
+            .collect();
+        // LOCK SLOT STATE MODE PID SINCE CMD-PID COMMAND: held by ptool
+        // lock, around the victim.
+        assert_eq!(
+            row[2..5],
+            ["held", "exclusive", &holder.pid().to_string()],
+            "{row:?}"
+        );
+        assert_eq!(row[6], held.to_string(), "{row:?}");
+    }),
+    ("ptool lock --shared cfg -- cat config", |text| {
+        let name = lock_name("cfg");
+        let ex = sh(text).sub("cfg", &name);
+        ex.file("config", "key=value\n");
+        let out = ex.run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "key=value\n");
+    }),
+    ("ptool lock NAME -- CMD", |text| {
+        let name = lock_name("py");
+        let out = sh(text)
+            .sub("NAME", &name)
+            .sub(
+                "CMD",
+                &format!("sh -c 'ptool lock --no-wait {name} -- true; echo $?'"),
+            )
+            .run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "124\n", "held while CMD runs");
+    }),
+    ("ptool lock --timeout 5s NAME -- CMD", |text| {
+        let name = lock_name("py-timeout");
+        // Changed here to 200ms, inside a holder of the same lock.
+        let inner = sh(text)
+            .sub("5s", "200ms")
+            .sub("NAME", &name)
+            .sub("CMD", "echo ran")
+            .text
+            .clone();
+        let out = sh(&format!("ptool lock {name} -- sh -c '{inner}; echo $?'")).run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "124\n", "CMD not run: {out:?}");
+    }),
+    ("ptool lock --no-wait NAME -- CMD", |text| {
+        let name = lock_name("py-nowait");
+        let out = sh(text).sub("NAME", &name).sub("CMD", "echo ran").run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "ran\n");
+    }),
+    ("ptool lock --max 3 NAME -- CMD", |text| {
+        let name = lock_name("py-sem");
+        let out = sh(text)
+            .sub("NAME", &name)
+            .sub("CMD", "sh -c 'echo $PTOOL_SLOT'")
+            .run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "0\n");
+    }),
+    ("ptool lock --shared NAME -- READER", |text| {
+        let name = lock_name("py-rw");
+        let out = sh(text)
+            .sub("NAME", &name)
+            .sub(
+                "READER",
+                &format!("ptool lock --shared --no-wait {name} -- echo second-reader"),
+            )
+            .run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "second-reader\n");
+    }),
+    ("ptool lock NAME -- WRITER", |text| {
+        let name = lock_name("py-rw2");
+        let out = sh(text)
+            .sub("NAME", &name)
+            .sub(
+                "WRITER",
+                &format!("sh -c 'ptool lock --shared --no-wait {name} -- true; echo $?'"),
+            )
+            .run();
+        out.expect_code(0);
+        assert_eq!(out.stdout, "124\n", "no reader while the writer holds it");
     }),
     // ---- Only in --help (and the man pages)
     ("ptool ls -u \"$USER\" --json | jq '.[].cmd'", |text| {

@@ -435,6 +435,11 @@ impl Background {
             .expect("a line on stdout within the bound")
     }
 
+    /// The next stdout line if one comes within `bound`.
+    pub fn try_line(&self, bound: Duration) -> Option<String> {
+        self.stdout.recv_timeout(bound).ok()
+    }
+
     /// The next `n` stdout lines, each within the bound.
     pub fn next_lines(&self, n: usize) -> Vec<String> {
         (0..n)

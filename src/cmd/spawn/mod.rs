@@ -229,39 +229,10 @@ impl Files {
     }
 }
 
-/// The error (and exit code) for a command that could not be started:
-/// 127 when not found, 126 when not executable, 125 when a setup step
-/// (niceness, directory) failed.
+/// The error (and exit code) for a command that could not be started
+/// (see [`crate::supervise::launch_error`]).
 pub fn launch_error(plan: &SpawnPlan, err: &LaunchError) -> anyhow::Error {
-    let shown = plan.shown();
-    if err.step == child::Step::Exec {
-        let (exit, why) = if err.not_found() {
-            let why = if shown.contains('/') {
-                "no such file".to_string()
-            } else {
-                "command not found".to_string()
-            };
-            (Exit::NotFound, why)
-        } else {
-            (
-                Exit::NotExecutable,
-                crate::sys::error_text(&err.error).to_lowercase(),
-            )
-        };
-        return ExitError::new(exit, format!("cannot run '{shown}': {why}")).into();
-    }
-    let detail = match (err.step, plan.nice) {
-        (child::Step::Nice, Some(n)) => format!("cannot set the niceness to {n}"),
-        _ => format!("cannot {}", err.step_text()),
-    };
-    ExitError::new(
-        Exit::Failure,
-        format!(
-            "cannot start '{shown}': {detail}: {}",
-            crate::sys::error_text(&err.error)
-        ),
-    )
-    .into()
+    crate::supervise::launch_error(&plan.command, plan.nice, err)
 }
 
 /// One started copy, as printed with `--json`.
