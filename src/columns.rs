@@ -89,6 +89,30 @@ pub const DEFAULT: &[Column] = &[
     Column::Cmd,
 ];
 
+/// The columns `-o` asks for, each `(column, added)`: a list that starts
+/// with `+COL` adds all its columns to the defaults (`-o +nice,threads`,
+/// before the command, which stays last); one that starts with a plain
+/// column replaces them. `threads` puts TID after PID.
+pub fn choose(specs: &[(Column, bool)], threads: bool) -> Vec<Column> {
+    let mut columns: Vec<Column> = DEFAULT.to_vec();
+    if threads {
+        columns.insert(1, Column::Tid);
+    }
+    let adds = specs.first().is_some_and(|(_, add)| *add);
+    if !specs.is_empty() && !adds {
+        columns.clear();
+    }
+    for &(column, _) in specs {
+        if !columns.contains(&column) {
+            match columns.iter().position(|c| *c == Column::Cmd) {
+                Some(at) if adds => columns.insert(at, column),
+                _ => columns.push(column),
+            }
+        }
+    }
+    columns
+}
+
 impl FromStr for Column {
     type Err = String;
 
@@ -245,6 +269,39 @@ impl Context {
     }
 }
 
+/// CPU ticks (user + system) and start time per (pid, tid): the first
+/// reading of a measurement of %CPU over an interval.
+pub type CpuTicks = HashMap<(i32, Option<i32>), (u64, u64)>;
+
+/// %CPU over the sampling interval; a process that started during the
+/// interval is measured over the part it lived.
+pub fn sampled_cpu(
+    before: &CpuTicks,
+    procs: &[Process],
+    sys: &System,
+    interval: f64,
+) -> HashMap<(i32, Option<i32>), f64> {
+    procs
+        .iter()
+        .map(|p| {
+            let key = (p.pid, p.tid);
+            let now = p.stat.cpu_ticks();
+            let (used, window) = match before.get(&key) {
+                Some(&(ticks, start)) if start == p.stat.start_ticks => {
+                    (now.saturating_sub(ticks), interval)
+                }
+                _ => (now, sys.age(p.stat.start_ticks).min(interval)),
+            };
+            let pct = if window > 0.0 {
+                sys.ticks_to_secs(used) * 100.0 / window
+            } else {
+                0.0
+            };
+            (key, pct)
+        })
+        .collect()
+}
+
 /// `ps`'s %CPU: CPU time over the time since the process started.
 fn lifetime_cpu(p: &Process, sys: &System) -> f64 {
     let age = sys.age(p.stat.start_ticks);
@@ -264,6 +321,20 @@ fn field(f: Option<&Field<Vec<u8>>>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_list_starting_with_plus_adds_to_the_defaults() {
+        use Column::*;
+        let added = choose(&[(Nice, true), (Threads, false)], false);
+        assert_eq!(
+            added,
+            [
+                Pid, User, Cpu, Mem, Rss, State, Start, Time, Nice, Threads, Cmd
+            ]
+        );
+        assert_eq!(choose(&[(Pid, false), (Cwd, true)], false), [Pid, Cwd]);
+        assert_eq!(choose(&[], true)[..2], [Pid, Tid]);
+    }
+
     use super::*;
 
     #[test]

@@ -11,6 +11,9 @@ pub mod deliver;
 pub mod duration;
 pub mod ended;
 pub mod exit;
+pub mod forest;
+pub mod info;
+pub mod listing;
 pub mod output;
 pub mod pidfile;
 pub mod proc;
@@ -39,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Wait(DeferredArgs(args)) => cmd::wait::run(args, &out, &mut w)?,
         Command::Signal(DeferredArgs(args)) => cmd::signal::run(args, &out, &mut w)?,
         Command::Kill(DeferredArgs(args)) => cmd::kill::run(args, &out, &mut w)?,
+        Command::Top(DeferredArgs(args)) => cmd::top::run(args, &out, &mut w)?,
         Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
         Command::Completions(DeferredArgs(args)) => cmd::completions::run(&args, &out, &mut w)?,
         Command::Man(DeferredArgs(args)) => cmd::man::run(args, &out, &mut w)?,

@@ -54,7 +54,7 @@ pub struct ColumnSpec {
     pub add: bool,
 }
 
-fn parse_column_spec(text: &str) -> Result<ColumnSpec, String> {
+pub(super) fn parse_column_spec(text: &str) -> Result<ColumnSpec, String> {
     let (add, key) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -65,7 +65,7 @@ fn parse_column_spec(text: &str) -> Result<ColumnSpec, String> {
     })
 }
 
-fn parse_sort_key(text: &str) -> Result<SortKey, String> {
+pub(super) fn parse_sort_key(text: &str) -> Result<SortKey, String> {
     text.parse()
 }
 

@@ -20,6 +20,7 @@ mod ls;
 mod select;
 mod signal;
 mod spawn;
+mod top;
 mod tree;
 mod wait;
 
@@ -31,6 +32,7 @@ pub use ls::{ColumnSpec, LsArgs};
 pub use select::{SelectArgs, TargetArgs};
 pub use signal::{ShowArgs, SignalArgs, SignalView};
 pub use spawn::{MAX_COUNT, SpawnArgs};
+pub use top::TopArgs;
 pub use tree::{TreeArgs, TreeDrawArgs};
 pub use wait::WaitArgs;
 
@@ -94,6 +96,8 @@ pub enum Command {
     Signal(DeferredArgs<SignalArgs>),
     /// End processes: TERM, wait, then KILL what is left (like pkill + pidwait)
     Kill(DeferredArgs<KillArgs>),
+    /// Watch processes live (like top, htop), or print refreshes for scripts (--batch, --json)
+    Top(DeferredArgs<TopArgs>),
     /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
     Lock(DeferredArgs<lock::LockArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)

@@ -9,42 +9,12 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 
 use crate::cli::LsArgs;
-use crate::columns::{self, Column, Context, SortKey};
+use crate::columns::{self, Column, Context, CpuTicks, sampled_cpu};
 use crate::exit::Exit;
-use crate::output::table::{Column as TableColumn, Table, Text};
-use crate::output::value::Value;
-use crate::output::{Out, Paint, PidList, Report, emit, emit_no_match, json};
-use crate::proc::{Need, Process, Reader, System};
+use crate::listing::{Listing, gather, render_table};
+use crate::output::{Out, PidList, Report, emit, emit_no_match, json};
+use crate::proc::{Need, Reader, System};
 use crate::select::Protected;
-
-/// The gathered listing: which columns, and one row of values per process.
-/// As JSON: an array with one object per row, keyed by column key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listing {
-    pub columns: Vec<Column>,
-    pub rows: Vec<Row>,
-}
-
-impl serde::Serialize for Listing {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap as _, SerializeSeq as _};
-        struct Object<'a>(&'a [Column], &'a [Value]);
-        impl serde::Serialize for Object<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(Some(self.0.len()))?;
-                for (column, value) in self.0.iter().zip(self.1) {
-                    map.serialize_entry(column.key(), value)?;
-                }
-                map.end()
-            }
-        }
-        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
-        for row in &self.rows {
-            seq.serialize_element(&Object(&self.columns, &row.values))?;
-        }
-        seq.end()
-    }
-}
 
 /// What `ls` prints: the listing, as a table with or without its header.
 #[derive(Debug, serde::Serialize)]
@@ -63,13 +33,6 @@ impl Report for Shown<'_> {
     fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
         json::write(w, out, self)
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub pid: i32,
-    pub tid: Option<i32>,
-    pub values: Vec<Value>,
 }
 
 pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
@@ -127,80 +90,11 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
 }
 
 fn choose_columns(args: &LsArgs) -> Vec<Column> {
-    let mut columns: Vec<Column> = columns::DEFAULT.to_vec();
-    if args.threads {
-        columns.insert(1, Column::Tid);
-    }
-    let adds_only = args.columns.iter().all(|c| c.add);
-    if !args.columns.is_empty() && !adds_only {
-        columns.clear();
-    }
-    for spec in &args.columns {
-        if !columns.contains(&spec.column) {
-            // Added columns go before the command, which stays last.
-            match columns.iter().position(|c| *c == Column::Cmd) {
-                Some(at) if spec.add => columns.insert(at, spec.column),
-                _ => columns.push(spec.column),
-            }
-        }
-    }
-    columns
+    let specs: Vec<_> = args.columns.iter().map(|c| (c.column, c.add)).collect();
+    columns::choose(&specs, args.threads)
 }
 
-/// Compute the rows, sort them and apply the limit.
-pub fn gather(
-    procs: &[Process],
-    columns: &[Column],
-    sort: &[SortKey],
-    limit: Option<usize>,
-    ctx: &mut Context,
-) -> Listing {
-    let mut keyed: Vec<(Vec<Value>, Row)> = procs
-        .iter()
-        .map(|p| {
-            let keys = sort.iter().map(|k| ctx.value(k.column, p)).collect();
-            let values = columns.iter().map(|c| ctx.value(*c, p)).collect();
-            (
-                keys,
-                Row {
-                    pid: p.pid,
-                    tid: p.tid,
-                    values,
-                },
-            )
-        })
-        .collect();
-    if !sort.is_empty() {
-        // Stable: ties keep PID order.
-        keyed.sort_by(|(a, _), (b, _)| {
-            sort.iter()
-                .zip(a.iter().zip(b))
-                .map(|(key, (x, y))| {
-                    let order = x.compare(y);
-                    if key.descending {
-                        order.reverse()
-                    } else {
-                        order
-                    }
-                })
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-    }
-    let mut rows: Vec<Row> = keyed.into_iter().map(|(_, row)| row).collect();
-    if let Some(limit) = limit {
-        rows.truncate(limit);
-    }
-    Listing {
-        columns: columns.to_vec(),
-        rows,
-    }
-}
-
-/// CPU ticks per (pid, tid) and start time, for `--sample`.
-type Ticks = HashMap<(i32, Option<i32>), (u64, u64)>;
-
-fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<Ticks> {
+fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<CpuTicks> {
     let procs = reader.all(Need::STAT).context("cannot list /proc")?;
     let mut out = HashMap::with_capacity(procs.len());
     for p in procs {
@@ -213,35 +107,6 @@ fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<Ticks> {
         }
     }
     Ok(out)
-}
-
-/// %CPU over the sampling interval; a process that started during the
-/// interval is measured over the part it lived.
-fn sampled_cpu(
-    before: &Ticks,
-    procs: &[Process],
-    sys: &System,
-    interval: f64,
-) -> HashMap<(i32, Option<i32>), f64> {
-    procs
-        .iter()
-        .map(|p| {
-            let key = (p.pid, p.tid);
-            let now = p.stat.cpu_ticks();
-            let (used, window) = match before.get(&key) {
-                Some(&(ticks, start)) if start == p.stat.start_ticks => {
-                    (now.saturating_sub(ticks), interval)
-                }
-                _ => (now, sys.age(p.stat.start_ticks).min(interval)),
-            };
-            let pct = if window > 0.0 {
-                sys.ticks_to_secs(used) * 100.0 / window
-            } else {
-                0.0
-            };
-            (key, pct)
-        })
-        .collect()
 }
 
 /// `--pids`: the IDs listed (thread IDs with `--threads`).
@@ -265,59 +130,11 @@ pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io
     json::write(w, out, listing)
 }
 
-/// The human table: the command column (or the last path column) is the one
-/// cut to fit a terminal.
-pub fn render_table<W: Write>(
-    listing: &Listing,
-    out: &Out,
-    header: bool,
-    w: &mut W,
-) -> std::io::Result<()> {
-    let elastic = listing
-        .columns
-        .iter()
-        .rposition(|c| matches!(c, Column::Cmd | Column::Exe | Column::Cwd));
-    let mut table = Table::new(
-        listing
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let column = TableColumn::new(c.header(), c.align());
-                if Some(i) == elastic {
-                    column.elastic()
-                } else {
-                    column
-                }
-            })
-            .collect(),
-    );
-    table.rows = listing
-        .rows
-        .iter()
-        .map(|row| {
-            listing
-                .columns
-                .iter()
-                .zip(&row.values)
-                .map(|(c, v)| Text::painted(v.display(), paint_for(*c, v)))
-                .collect()
-        })
-        .collect();
-    table.render(w, out, header)
-}
-
-fn paint_for(column: Column, value: &Value) -> Paint {
-    match (column, value) {
-        (Column::State, Value::Text(s)) => Paint::for_state(s.bytes().next().unwrap_or(0)),
-        (Column::Cmd, Value::Shown(_)) => Paint::Dim,
-        _ => Paint::Plain,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::listing::Row;
+    use crate::output::value::Value;
 
     fn listing() -> Listing {
         Listing {

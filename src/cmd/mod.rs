@@ -10,5 +10,6 @@ pub mod ls;
 pub mod man;
 pub mod signal;
 pub mod spawn;
+pub mod top;
 pub mod tree;
 pub mod wait;

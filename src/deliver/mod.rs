@@ -6,8 +6,9 @@
 //!
 //! Its stages, one file each: `resolve` (which processes a request names,
 //! refusing the dangerous ones), `pin` (holding each to the process that
-//! was selected), `act` (opening a pidfd, sending, waiting for exits) and
-//! `report` (one outcome per process, and the exit code).
+//! was selected), `act` (opening a pidfd, sending, waiting for exits),
+//! `report` (one outcome per process, and the exit code), and `terminate`
+//! (TERM, grace, KILL: `ptool kill` and `top`'s `k`).
 //!
 //! How a target stays the process that was selected: a PID names a process
 //! only until it is reaped; after that the kernel may give the number to a
@@ -32,6 +33,7 @@ mod act;
 mod pin;
 mod report;
 mod resolve;
+pub mod terminate;
 
 pub use act::{Bound, Opener, is_stop_signal, wait_exits};
 pub use pin::{Miss, OPEN_FILES_WANTED, Pinned, Target, Unpinned, pin};

@@ -27,7 +27,7 @@ pub use status::ProcStatus;
 pub use system::System;
 
 use crate::sys::procfs::ProcFs;
-pub use crate::sys::procfs::{Owner, ProcDir};
+pub use crate::sys::procfs::{OpenStat, Owner, ProcDir};
 
 /// Which sources to read beyond `stat`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -270,6 +270,38 @@ impl Reader {
         tids.into_iter()
             .filter_map(|tid| self.read_at(&format!("{pid}/task/{tid}"), pid, Some(tid), need))
             .collect()
+    }
+
+    /// Read what `need` asks for and `p`, a process or thread from a
+    /// listing, does not have yet. False when it vanished meanwhile.
+    pub fn fill(&mut self, p: &mut Process, need: Need) -> bool {
+        let dir = match p.tid {
+            Some(tid) => format!("{}/task/{tid}", p.pid),
+            None => p.pid.to_string(),
+        };
+        self.fill_at(&dir, p, need)
+    }
+
+    /// Open `/proc/PID/stat` to read it on every refresh
+    /// ([`Reader::read_open`]).
+    pub fn open_stat(&self, pid: i32) -> io::Result<OpenStat> {
+        self.fs.open_stat(pid)
+    }
+
+    /// The process behind an open `stat` (only `stat` read), or `None` once
+    /// it is gone.
+    pub fn read_open(&mut self, pid: i32, file: &OpenStat) -> Option<Process> {
+        file.read_into(&mut self.buf).ok()?;
+        Some(Process {
+            pid,
+            tid: None,
+            stat: stat::parse(&self.buf)?,
+            owner: None,
+            cmdline: None,
+            status: None,
+            exe: None,
+            cwd: None,
+        })
     }
 
     /// Only the `stat` of `pid` (the cheapest read), or `None` when gone.

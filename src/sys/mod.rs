@@ -30,6 +30,7 @@ pub mod exitwatch;
 pub mod flock;
 pub mod jobs;
 pub mod kill;
+pub mod nice;
 pub mod pidfd;
 pub mod poll;
 pub mod procfs;

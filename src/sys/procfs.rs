@@ -97,6 +97,17 @@ impl ProcFs {
         })
     }
 
+    /// Open `/proc/PID/stat` to read it again and again (see [`OpenStat`]).
+    pub fn open_stat(&self, pid: i32) -> io::Result<OpenStat> {
+        let fd = rustix::fs::openat(
+            &self.dir,
+            format!("{pid}/stat").as_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        )?;
+        Ok(OpenStat { fd })
+    }
+
     /// The owner of `/proc/PID` (one `fstatat`, far cheaper than `status`).
     pub fn owner(&self, pid: i32) -> io::Result<Owner> {
         let st = rustix::fs::statat(&self.dir, pid_path(pid).as_str(), AtFlags::empty())?;
@@ -176,6 +187,35 @@ impl ProcDir {
             uid: st.st_uid,
             gid: st.st_gid,
         })
+    }
+}
+
+/// `/proc/PID/stat` held open and read from the start again on each
+/// refresh: one `pread(2)` instead of open, read and close. The kernel
+/// produces the file afresh for every read at offset 0. Like a
+/// [`ProcDir`], it stays with its process: once that is reaped, reads fail
+/// (`ESRCH`), whoever has the PID now.
+#[derive(Debug)]
+pub struct OpenStat {
+    fd: OwnedFd,
+}
+
+impl OpenStat {
+    /// The whole file, in `buf`.
+    pub fn read_into(&self, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        if buf.capacity() < 4096 {
+            buf.reserve(4096);
+        }
+        let (filled, _) = rustix::io::pread(&self.fd, buf.spare_capacity_mut(), 0)?;
+        let n = filled.len();
+        // SAFETY: `pread` initialised exactly the first `n` bytes of the
+        // spare capacity, which `n` does not exceed.
+        unsafe { buf.set_len(n) };
+        if n == 0 {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        Ok(())
     }
 }
 
@@ -273,6 +313,29 @@ mod tests {
         assert_eq!(dir.owner()?.uid, rustix::process::geteuid().as_raw());
         // Reaped: the handle no longer reads anything, whoever has the PID.
         let err = dir.read_into("stat", &mut buf, true).expect_err("reaped");
+        assert!(crate::sys::is_gone(&err), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn an_open_stat_reads_afresh_until_its_process_is_reaped() -> io::Result<()> {
+        let fs = ProcFs::open()?;
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+        let stat = fs.open_stat(child.id() as i32);
+        let mut buf = Vec::new();
+        let mut reads = Vec::new();
+        if let Ok(stat) = &stat {
+            reads.push(stat.read_into(&mut buf));
+            reads.push(stat.read_into(&mut buf));
+        }
+        let _ = child.kill();
+        child.wait()?;
+        let stat = stat?;
+        for read in reads {
+            read?;
+        }
+        assert!(buf.starts_with(child.id().to_string().as_bytes()));
+        let err = stat.read_into(&mut buf).expect_err("reaped");
         assert!(crate::sys::is_gone(&err), "{err}");
         Ok(())
     }

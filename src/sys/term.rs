@@ -39,3 +39,41 @@ pub fn locale_is_utf8() -> bool {
             v.contains("utf-8") || v.contains("utf8")
         })
 }
+
+/// What [`wait_terminal`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TerminalReady {
+    /// The terminal has input to read.
+    pub input: bool,
+    /// The terminal hung up (its other side closed): reads would return
+    /// end of file for ever.
+    pub hangup: bool,
+    /// `other` is readable.
+    pub other: bool,
+}
+
+/// Wait until the terminal `tty` has input or hangs up, or `other` (a
+/// signalfd, say) is readable, or `timeout` passes.
+pub fn wait_terminal(
+    tty: std::os::fd::BorrowedFd<'_>,
+    other: std::os::fd::BorrowedFd<'_>,
+    timeout: std::time::Duration,
+) -> std::io::Result<TerminalReady> {
+    use rustix::event::{PollFd, PollFlags};
+    let mut fds = [
+        PollFd::new(&tty, PollFlags::IN),
+        PollFd::new(&other, PollFlags::IN),
+    ];
+    let spec = crate::sys::time::timespec(timeout);
+    match rustix::event::poll(&mut fds, Some(&spec)) {
+        Ok(_) => {}
+        Err(rustix::io::Errno::INTR) => return Ok(TerminalReady::default()),
+        Err(e) => return Err(e.into()),
+    }
+    let tty = fds[0].revents();
+    Ok(TerminalReady {
+        hangup: tty.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
+        input: tty.contains(PollFlags::IN),
+        other: !fds[1].revents().is_empty(),
+    })
+}

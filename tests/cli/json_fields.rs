@@ -346,3 +346,29 @@ fn fork_fields_are_documented() {
     assert_eq!(lines[1]["event"], "summary");
     assert_eq!(keys(&lines[1]), summary_fields);
 }
+
+#[test]
+fn top_fields_are_documented() {
+    let text = section("top");
+    let documented = table_fields(&table_after(
+        &text,
+        "`--json` prints one object per refresh",
+    ));
+    let system_rows = table_after(&text, "The fields of `system`:");
+    let out = ptool(["top", "--json", "--iterations", "1", "-o", "pid,cmd", "1"]);
+    out.success();
+    let refresh = &out.json_lines()[0];
+    assert_eq!(keys(refresh), documented);
+    let system = &refresh["system"];
+    assert_eq!(keys(system), table_fields(&system_rows));
+    for (name, value) in ["memory", "swap", "tasks"].map(|n| (n, &system[n])) {
+        let listed = field_names(top_level_code(row(&system_rows, name)));
+        assert_eq!(keys(value), listed, "system.{name}");
+    }
+    // The rows carry the columns asked for, as `ls` names them.
+    let first = &refresh["processes"][0];
+    assert_eq!(
+        keys(first),
+        Keys::from(["cmd".to_string(), "pid".to_string()])
+    );
+}

@@ -16,5 +16,6 @@ mod ls;
 mod readme;
 mod signal;
 mod spawn;
+mod top;
 mod tree;
 mod wait;

@@ -421,6 +421,25 @@ fn wait_for_watcher(pid: i32) {
     }
 }
 
+/// Run an interactive example in tmux (160x40) until its screen satisfies
+/// `ready`, then quit it with q, which must end it with exit 0; the screen
+/// it showed. `None` (skipped) where tmux is missing.
+fn on_screen(text: &str, ready: impl Fn(&str) -> bool) -> Option<String> {
+    let ex = sh(text);
+    let command = format!(
+        "cd '{}' && env PATH='{}' USER=root LC_ALL=C.UTF-8 TERM=xterm-256color sh -c '{}'; echo example-exit=$?; sleep 60",
+        ex.dir.dir().display(),
+        path_with_ptool(Some(ex.dir.dir())),
+        text.replace('\'', "'\\''")
+    );
+    let tmux = Tmux::start(&marker("readme-tty"), &command)?;
+    let screen = tmux.wait_for("the example's screen", ready);
+    assert!(tmux.alternate_on(), "a full screen program:\n{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the example to exit 0", |s| s.contains("example-exit=0"));
+    Some(screen)
+}
+
 /// A lock name of this run's own (see the lock checks); its lock files are
 /// removed when it is dropped (ptool leaves them, empty, by design).
 fn lock_name(base: &str) -> LockName {
@@ -2067,6 +2086,196 @@ const CHECKS: &[(&str, Check)] = &[
         }
         assert_eq!(killed_by(&mut v), Some(libc::SIGKILL));
     }),
+    // ---- top: the screen in tmux (quit with q: exit 0), batch and JSON
+    ("ptool top", |text| {
+        let v = victim(&["--name", "rdm-top"]);
+        let Some(screen) = on_screen(text, |s| s.contains("Tasks:") && s.contains("PID")) else {
+            return;
+        };
+        assert!(
+            screen.contains("%CPU") && screen.contains("COMMAND"),
+            "{screen}"
+        );
+        drop(v);
+    }),
+    ("ptool top -u \"$USER\" -f worker", |text| {
+        // A victim with worker in its command line stands in for a worker;
+        // the kernel's kworker threads match too, and may fill the screen.
+        let v = victim_with("worker", &[]);
+        let rows = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| {
+                    l.split_whitespace()
+                        .next()
+                        .is_some_and(|w| w.parse::<i32>().is_ok())
+                })
+                .map(String::from)
+                .collect()
+        };
+        let Some(screen) = on_screen(text, |s| s.contains("Tasks:") && !rows(s).is_empty()) else {
+            return;
+        };
+        assert!(
+            rows(&screen)
+                .iter()
+                .all(|l| l.contains("worker") && l.contains(" root ")),
+            "{screen}"
+        );
+        drop(v);
+    }),
+    ("ptool top -o +nice,threads -s -rss", |text| {
+        let Some(screen) = on_screen(text, |s| s.contains(" NI ") && s.contains("THR")) else {
+            return;
+        };
+        assert!(screen.contains("RSS"), "{screen}");
+    }),
+    ("ptool top -t", |text| {
+        // In the tree view, children are drawn under their parents.
+        let v = victim(&["--name", "rdm-top-tree", "--kids", "rdm-top-kid"]);
+        let Some(screen) = on_screen(text, |s| {
+            s.contains("Tasks:") && ["├─", "└─", "`-", "|-"].iter().any(|g| s.contains(g))
+        }) else {
+            return;
+        };
+        drop(v);
+        let _ = screen;
+    }),
+    ("ptool top -b --iterations 3 -d 500ms", |text| {
+        let out = sh(text).run();
+        out.success();
+        assert_eq!(out.stdout.matches("\nTasks: ").count(), 3, "{}", out.stdout);
+        assert!(
+            out.elapsed >= Duration::from_millis(1000),
+            "{:?}",
+            out.elapsed
+        );
+    }),
+    (
+        "ptool top --json --iterations 2 | jq -c '.processes[0]'",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let rows = out.json_lines();
+            assert_eq!(rows.len(), 2, "{}", out.stdout);
+            assert!(
+                rows.iter()
+                    .all(|r| r["pid"].as_i64().is_some() && r.get("cpu").is_some())
+            );
+        },
+    ),
+    (
+        "ptool top --json --iterations 2 | jq '.processes[0]'",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let rows = split_json_stream(&out.stdout);
+            assert_eq!(rows.len(), 2, "{}", out.stdout);
+        },
+    ),
+    (
+        "ptool top --json --iterations 2 -d 1s | tail -1 | jq .system.cpu",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let cpu: f64 = out.stdout.trim().parse().unwrap();
+            assert!((0.0..=100.0).contains(&cpu), "{cpu}");
+            assert!(out.elapsed >= Duration::from_secs(1));
+        },
+    ),
+    (
+        "ptool top --json --iterations 2 -d 1s | tail -1 | jq .system.cpus",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let cpus = out.json();
+            let online = std::thread::available_parallelism().map_or(1, |n| n.get());
+            assert_eq!(cpus.as_array().map(Vec::len), Some(online), "{cpus}");
+        },
+    ),
+    (
+        "ptool top --json --iterations 1 | jq '.system | {memory, swap}'",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let system = out.json();
+            let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+            let total_kib: u64 = meminfo
+                .lines()
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                system["memory"]["total"].as_u64(),
+                Some(total_kib * 1024),
+                "{system}"
+            );
+            assert!(system["swap"]["total"].is_u64());
+        },
+    ),
+    (
+        "ptool top --json --iterations 1 | jq .system.load",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let load = out.json();
+            let proc_load = std::fs::read_to_string("/proc/loadavg").unwrap();
+            let first: f64 = proc_load
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(load.as_array().map(Vec::len), Some(3));
+            assert!(
+                (load[0].as_f64().unwrap() - first).abs() < 2.0,
+                "{load} vs {proc_load}"
+            );
+        },
+    ),
+    (
+        "ptool top --json --iterations 1 | jq .system.uptime",
+        |text| {
+            if !need("jq") {
+                return;
+            }
+            let out = sh(text).run();
+            out.success();
+            let uptime: f64 = out.stdout.trim().parse().unwrap();
+            let proc_uptime: f64 = std::fs::read_to_string("/proc/uptime")
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(
+                (uptime - proc_uptime).abs() < 5.0,
+                "{uptime} vs {proc_uptime}"
+            );
+        },
+    ),
     // ---- lock. Plain lock names live in one directory for all of root's
     // processes on the machine: a name of this run's own stands in for
     // each name the README uses (deploy, gpu, ...), so that no other run

@@ -367,11 +367,11 @@ impl ChildGuard {
     /// Wait (bounded) for the child to exit and collect its output.
     pub fn wait_with_output(mut self) -> std::process::Output {
         let child = self.0.take().expect("not yet waited");
-        if let Some(fd) = pidfd(child.id() as i32) {
-            if !wait_fd(&fd, BOUND) {
-                self.0 = Some(child);
-                panic!("child did not exit within {BOUND:?}");
-            }
+        if let Some(fd) = pidfd(child.id() as i32)
+            && !wait_fd(&fd, BOUND)
+        {
+            self.0 = Some(child);
+            panic!("child did not exit within {BOUND:?}");
         }
         child.wait_with_output().expect("wait")
     }
@@ -1050,6 +1050,16 @@ impl Tmux {
             .output()
             .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// True while the program shows the alternate screen (full-screen
+    /// programs do).
+    pub fn alternate_on(&self) -> bool {
+        let out = self
+            .cmd(&["display-message", "-p", "-t", "main", "#{alternate_on}"])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
     /// Wait (bounded) until the screen satisfies `ok`; the screen.

@@ -3,21 +3,19 @@
 //! view with `--files`), signal dispositions, and on request limits and the
 //! environment. One page per process, or JSON.
 
-pub mod gather;
-pub mod render;
-
 use std::io::Write;
 
 use anyhow::{Context as _, Result};
 
 use crate::cli::InfoArgs;
 use crate::exit::{Exit, ExitError, usage};
+use crate::info::gather::{self, Context, Info, Options};
+use crate::info::render;
 use crate::output::sanitize::escape;
 use crate::output::warn;
 use crate::output::{Out, Report, emit, emit_no_match, json};
 use crate::proc::{Field, Reader, System};
 use crate::select::{Protected, Selector};
-use gather::{Context, Info, Options};
 
 pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selector = args.select.selector()?;

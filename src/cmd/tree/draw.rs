@@ -11,6 +11,7 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::forest::{Forest, Selection};
 use crate::output::json::JsonWriter;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::table::cut_with;
@@ -25,6 +26,54 @@ pub struct Tree {
     /// Matches are marked (bold, or a `*` gutter without colour) and JSON
     /// nodes carry `matched`.
     pub marking: bool,
+}
+
+impl Tree {
+    /// The part of `forest` that `selection` keeps, as the renderer draws
+    /// it, moving the processes' data out of the forest.
+    pub fn from_forest(forest: Forest, selection: &Selection) -> Tree {
+        let children: Vec<Vec<usize>> = (0..forest.len())
+            .map(|i| forest.children(i).to_vec())
+            .collect();
+        let mut procs = forest.into_processes();
+        let mut take = |i: usize| {
+            let p = &mut procs[i];
+            Node {
+                pid: p.pid,
+                ppid: p.stat.ppid,
+                name: std::mem::take(&mut p.stat.name),
+                cmdline: p.cmdline.take(),
+                uid: p.uid(),
+                user: None,
+                matched: selection.matched[i],
+                threads: Vec::new(),
+                children: Vec::new(),
+            }
+        };
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut roots = Vec::with_capacity(selection.roots.len());
+        // Breadth first: (forest index, tree index) of nodes whose children
+        // are still to be added.
+        let mut queue = std::collections::VecDeque::new();
+        for &r in &selection.roots {
+            roots.push(nodes.len());
+            queue.push_back((r, nodes.len()));
+            nodes.push(take(r));
+        }
+        while let Some((f, t)) = queue.pop_front() {
+            for &c in children[f].iter().filter(|&&c| selection.keep[c]) {
+                let at = nodes.len();
+                nodes.push(take(c));
+                nodes[t].children.push(at);
+                queue.push_back((c, at));
+            }
+        }
+        Tree {
+            nodes,
+            roots,
+            marking: selection.marking,
+        }
+    }
 }
 
 /// One process as drawn. Text fields are raw bytes from the process: the
@@ -283,21 +332,22 @@ fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
     if style.pids {
         extras.push(node.pid.to_string());
     }
-    if style.owner && parent.is_none_or(|p| p.uid != node.uid) {
-        if let Some(user) = &node.user {
-            extras.push(escape(user.as_bytes()).into_owned());
-        }
+    if style.owner
+        && parent.is_none_or(|p| p.uid != node.uid)
+        && let Some(user) = &node.user
+    {
+        extras.push(escape(user.as_bytes()).into_owned());
     }
     if !extras.is_empty() {
         out.push('(');
         out.push_str(&extras.join(","));
         out.push(')');
     }
-    if style.args {
-        if let Some(args) = shown_args(node) {
-            out.push(' ');
-            out.push_str(&escape(&args));
-        }
+    if style.args
+        && let Some(args) = shown_args(node)
+    {
+        out.push(' ');
+        out.push_str(&escape(&args));
     }
     out
 }

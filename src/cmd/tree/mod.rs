@@ -1,6 +1,6 @@
 //! `ptool tree`: the `pstree` view. One scan of `/proc` (the `stat` of every
 //! process, plus the command line or owner only when shown or matched on)
-//! becomes a [`forest::Forest`]; the selection picks what to draw; threads
+//! becomes a [`Forest`]; the selection picks what to draw; threads
 //! and user names are read for the drawn processes only; [`draw`] renders.
 //!
 //! What is drawn:
@@ -15,7 +15,6 @@
 //! ptool or its ancestors; those are still drawn as context, unmarked.
 
 pub mod draw;
-pub mod forest;
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -24,12 +23,12 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{TreeArgs, TreeDrawArgs};
 use crate::exit::{Exit, usage};
+use crate::forest::{self, Forest};
 use crate::output::{Out, emit, emit_no_match};
 use crate::proc::{Need, Reader, System};
 use crate::select::{Protected, Selector};
 use crate::sys::users::Names;
 use draw::{Style, Thread, Tree};
-use forest::Forest;
 
 pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let selector = args.select.selector()?;
@@ -72,7 +71,7 @@ pub fn run<W: Write>(args: TreeArgs, out: &Out, w: &mut W) -> Result<Exit> {
     } else {
         HashSet::new()
     };
-    let mut tree = forest.into_tree(&selection);
+    let mut tree = Tree::from_forest(forest, &selection);
     add_threads(&mut tree, &threaded, &mut reader);
     if need.owner {
         add_users(&mut tree);

@@ -192,8 +192,8 @@ pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::info::gather::*;
     use crate::ended::EndStatus;
+    use crate::info::gather::*;
     use crate::proc::cgroup::Cgroup;
     use crate::proc::fds::{Kind, OpenFile};
     use crate::proc::limits::Limit;

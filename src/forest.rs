@@ -7,7 +7,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::draw::{Node, Tree};
 use crate::proc::Process;
 
 /// Every process of one scan, linked to its parent and children. Siblings
@@ -235,48 +234,14 @@ impl Forest {
         }
     }
 
-    /// Turn the selected part into the tree the renderer draws, moving the
-    /// processes' data out of the forest.
-    pub fn into_tree(mut self, selection: &Selection) -> Tree {
-        let mut nodes: Vec<Node> = Vec::new();
-        let mut roots = Vec::with_capacity(selection.roots.len());
-        // Breadth first: (forest index, tree index) of nodes whose children
-        // are still to be added.
-        let mut queue = std::collections::VecDeque::new();
-        for &r in &selection.roots {
-            roots.push(nodes.len());
-            queue.push_back((r, nodes.len()));
-            nodes.push(self.take_node(r, selection));
-        }
-        while let Some((f, t)) = queue.pop_front() {
-            let kids = std::mem::take(&mut self.children[f]);
-            for c in kids.into_iter().filter(|&c| selection.keep[c]) {
-                let at = nodes.len();
-                nodes.push(self.take_node(c, selection));
-                nodes[t].children.push(at);
-                queue.push_back((c, at));
-            }
-        }
-        Tree {
-            nodes,
-            roots,
-            marking: selection.marking,
-        }
+    /// The children of `i`, in start order.
+    pub fn children(&self, i: usize) -> &[usize] {
+        &self.children[i]
     }
 
-    fn take_node(&mut self, i: usize, selection: &Selection) -> Node {
-        let p = &mut self.procs[i];
-        Node {
-            pid: p.pid,
-            ppid: p.stat.ppid,
-            name: std::mem::take(&mut p.stat.name),
-            cmdline: p.cmdline.take(),
-            uid: p.uid(),
-            user: None,
-            matched: selection.matched[i],
-            threads: Vec::new(),
-            children: Vec::new(),
-        }
+    /// The processes, by index, for a caller that keeps the links it needs.
+    pub fn into_processes(self) -> Vec<Process> {
+        self.procs
     }
 }
 
@@ -317,17 +282,19 @@ mod tests {
         idx.iter().map(|&i| f.process(i).pid).collect()
     }
 
-    /// The drawn tree as (pid, [child pids]) in drawing order.
-    fn shape(tree: &Tree) -> Vec<(i32, Vec<i32>)> {
+    /// What a selection draws, as (pid, [child pids]) in drawing order.
+    fn shape(f: &Forest, sel: &Selection) -> Vec<(i32, Vec<i32>)> {
         let mut out = Vec::new();
-        let mut stack: Vec<usize> = tree.roots.iter().rev().copied().collect();
+        let mut stack: Vec<usize> = sel.roots.iter().rev().copied().collect();
         while let Some(i) = stack.pop() {
-            let n = &tree.nodes[i];
-            out.push((
-                n.pid,
-                n.children.iter().map(|&c| tree.nodes[c].pid).collect(),
-            ));
-            stack.extend(n.children.iter().rev());
+            let kids: Vec<usize> = f
+                .children(i)
+                .iter()
+                .copied()
+                .filter(|&c| sel.keep[c])
+                .collect();
+            out.push((f.process(i).pid, pids(f, &kids)));
+            stack.extend(kids.iter().rev());
         }
         out
     }
@@ -338,9 +305,9 @@ mod tests {
         assert_eq!(pids(&f, f.roots()), vec![1, 2]);
         let sh = f.find(10).unwrap_or_default();
         assert_eq!(pids(&f, &f.subtree(sh)), vec![10, 30, 20, 21]);
-        let tree = f.into_tree(&family().everything());
+        let sel = f.everything();
         assert_eq!(
-            shape(&tree),
+            shape(&f, &sel),
             vec![
                 (1, vec![10]),
                 (10, vec![30, 20]),
@@ -351,7 +318,7 @@ mod tests {
                 (3, vec![]),
             ]
         );
-        assert!(!tree.marking);
+        assert!(!sel.marking);
     }
 
     #[test]
@@ -381,8 +348,7 @@ mod tests {
             vec![10, 3]
         );
         let sel = f.subtrees(f.subtree_roots(&[20]));
-        let tree = f.into_tree(&sel);
-        assert_eq!(shape(&tree), vec![(20, vec![21]), (21, vec![])]);
+        assert_eq!(shape(&f, &sel), vec![(20, vec![21]), (21, vec![])]);
     }
 
     #[test]
@@ -392,9 +358,8 @@ mod tests {
         let b = f.find(30).unwrap_or_default();
         let roots = f.roots().to_vec();
         let sel = f.branches(&roots, &[x, b], false);
-        let tree = f.into_tree(&sel);
         assert_eq!(
-            shape(&tree),
+            shape(&f, &sel),
             vec![
                 (1, vec![10]),
                 (10, vec![30, 20]),
@@ -403,14 +368,12 @@ mod tests {
                 (21, vec![]),
             ]
         );
-        let marked: Vec<i32> = tree
-            .nodes
-            .iter()
-            .filter(|n| n.matched)
-            .map(|n| n.pid)
+        let marked: Vec<i32> = (0..f.len())
+            .filter(|&i| sel.matched[i])
+            .map(|i| f.process(i).pid)
             .collect();
-        assert_eq!(marked, vec![30, 21]);
-        assert!(tree.marking);
+        assert_eq!(marked, vec![21, 30]);
+        assert!(sel.marking);
     }
 
     #[test]
@@ -419,16 +382,15 @@ mod tests {
         let sh = f.find(10).unwrap_or_default();
         let a = f.find(20).unwrap_or_default();
         let sel = f.branches(&[sh], &[a], true);
-        let tree = f.into_tree(&sel);
         assert_eq!(
-            shape(&tree),
+            shape(&f, &sel),
             vec![(10, vec![20]), (20, vec![21]), (21, vec![])]
         );
         // a match that is its own scope root
         let f = family();
         let sh = f.find(10).unwrap_or_default();
         let sel = f.branches(&[sh], &[sh], false);
-        assert_eq!(shape(&f.into_tree(&sel)), vec![(10, vec![])]);
+        assert_eq!(shape(&f, &sel), vec![(10, vec![])]);
         // nothing matched: nothing to draw
         let f = family();
         let sel = f.branches(f.roots(), &[], false);

@@ -1,0 +1,588 @@
+//! One refresh of `top`: the system's figures (sysinfo) and the selected
+//! processes (ptool's reader and selector), as plain data for the state and
+//! the renderers.
+//!
+//! What each refresh reads: the `stat` of every process (state counts,
+//! %CPU, the sort), the owner only when a column, the sort or a filter
+//! needs it, and the command line only when shown, sorted or matched on.
+//! Command lines are kept between refreshes for a process that has the
+//! same PID, start time and name (htop does the same unless told to
+//! "update process names on every refresh"): after the first refresh only
+//! new processes cost a read of `cmdline`. `maps`/`smaps` are never read.
+//!
+//! Each process's `stat` is kept open between refreshes and read again with
+//! one `pread` (open, read and close each time would cost three calls), as
+//! many as the limit on open files allows, minus what actions need; the
+//! rest are read the usual way. An open `stat` stays with its process, so a
+//! reused PID is read afresh, never mistaken for the old process.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::columns::{Column, Context, CpuTicks, SortKey, sampled_cpu};
+use crate::forest::Forest;
+use crate::listing::{self, Listing};
+use crate::proc::{Need, OpenStat, Process, Reader, System};
+use crate::select::{Protected, Selector};
+
+/// The system-wide figures of the header (the `system` object in JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Host {
+    /// Busy percentage of each CPU since the last refresh (since boot on the
+    /// first).
+    pub cpus: Vec<f64>,
+    /// All CPUs together, 0..100.
+    pub cpu: f64,
+    pub memory: Memory,
+    pub swap: Swap,
+    /// 1, 5 and 15 minute load averages.
+    pub load: [f64; 3],
+    /// Seconds since boot.
+    pub uptime: u64,
+    pub tasks: Tasks,
+}
+
+/// RAM in bytes: `used` is `total` minus `available`, as htop and
+/// `psutil.virtual_memory()` count it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Memory {
+    pub total: u64,
+    pub used: u64,
+    pub available: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Swap {
+    pub total: u64,
+    pub used: u64,
+}
+
+/// Processes by state, over every process (not only the selected ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tasks {
+    pub total: u64,
+    pub running: u64,
+    /// S and I (idle kernel threads).
+    pub sleeping: u64,
+    pub disk_wait: u64,
+    /// T and t (traced).
+    pub stopped: u64,
+    pub zombie: u64,
+    /// Threads of every process together.
+    pub threads: u64,
+}
+
+impl Tasks {
+    fn count(procs: &[Process]) -> Tasks {
+        let mut t = Tasks::default();
+        for p in procs {
+            t.total += 1;
+            t.threads += u64::try_from(p.stat.threads).unwrap_or(0);
+            match p.stat.state {
+                b'R' => t.running += 1,
+                b'S' | b'I' => t.sleeping += 1,
+                b'D' => t.disk_wait += 1,
+                b'T' | b't' => t.stopped += 1,
+                b'Z' => t.zombie += 1,
+                _ => {}
+            }
+        }
+        t
+    }
+}
+
+/// One refresh: the header's figures and the table, each row with the
+/// process it shows (`procs[i]` is `listing.rows[i - rows_from]`), for
+/// actions and the search. The screen computes the rows it shows only
+/// ([`Gatherer::rows`]); scripts get them all.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Unix seconds.
+    pub time: f64,
+    /// The same moment in the local time zone, for the text header.
+    pub local: Option<crate::sys::time::LocalTime>,
+    pub host: Host,
+    pub listing: Listing,
+    /// The index in `procs` of the first row in `listing`.
+    pub rows_from: usize,
+    pub procs: Vec<Process>,
+    /// In the tree view, the lines drawn before each row's command.
+    pub prefixes: Vec<String>,
+    /// %CPU was measured over an interval (false on the first refresh,
+    /// which shows the average since each process started).
+    pub measured: bool,
+}
+
+impl Snapshot {
+    pub fn empty(columns: &[Column]) -> Snapshot {
+        Snapshot {
+            time: 0.0,
+            local: None,
+            host: Host::default(),
+            listing: Listing {
+                columns: columns.to_vec(),
+                rows: Vec::new(),
+            },
+            rows_from: 0,
+            procs: Vec::new(),
+            prefixes: Vec::new(),
+            measured: false,
+        }
+    }
+
+    /// The row showing `procs[i]`, when it was computed.
+    pub fn row(&self, i: usize) -> Option<&listing::Row> {
+        self.listing.rows.get(i.checked_sub(self.rows_from)?)
+    }
+
+    /// Drop the rows (keeping the header), before the next refresh.
+    pub fn clear(&mut self) {
+        self.listing.rows = Vec::new();
+        self.procs = Vec::new();
+        self.prefixes = Vec::new();
+    }
+
+    /// The JSON Lines record of this refresh.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "time": (self.time * 1000.0).round() / 1000.0,
+            "system": self.host,
+            "processes": &self.listing,
+        })
+    }
+}
+
+/// What to show: the same for every refresh until a key changes it.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The selector flags: the starting filter.
+    pub selector: Selector,
+    /// The filter typed with `\`, on top of the selector.
+    pub filter: Option<Selector>,
+    pub columns: Vec<Column>,
+    pub sort: Vec<SortKey>,
+    pub tree: bool,
+    pub threads: bool,
+}
+
+impl View {
+    /// What must be read for every process listed.
+    fn need(&self) -> Need {
+        let mut need = self.selector.need();
+        if let Some(filter) = &self.filter {
+            need |= filter.need();
+        }
+        for c in self
+            .columns
+            .iter()
+            .chain(self.sort.iter().map(|k| &k.column))
+        {
+            need |= c.need();
+        }
+        need
+    }
+
+    fn matches(&self, p: &Process, sys: &System, protected: &Protected) -> bool {
+        self.selector.accepts(p, sys, protected)
+            && self.filter.as_ref().is_none_or(|f| f.matches(p, sys))
+    }
+}
+
+/// Command lines by (pid, tid, start time).
+type Commands = HashMap<(i32, Option<i32>, u64), Known>;
+
+/// A command line read before.
+#[derive(Debug)]
+struct Known {
+    /// The name it was read under: a new one means the process ran exec.
+    name: Vec<u8>,
+    cmdline: Vec<u8>,
+    /// The refresh it was last seen in.
+    seen: u64,
+}
+
+/// Reads refresh after refresh, keeping what the next one needs: the CPU
+/// ticks seen (for %CPU), command lines, user names, sysinfo's counters.
+#[derive(Debug)]
+pub struct Gatherer {
+    reader: Reader,
+    ctx: Context,
+    host: sysinfo::System,
+    protected: Protected,
+    before: Option<(CpuTicks, Instant)>,
+    commands: Commands,
+    /// Counts refreshes, to tell which command lines were seen last.
+    generation: u64,
+    /// `/proc/PID/stat` of each process seen, held open.
+    stats: HashMap<i32, OpenStat>,
+    /// How many to hold open at most.
+    max_open: usize,
+}
+
+impl Gatherer {
+    pub fn new() -> std::io::Result<Gatherer> {
+        let mut reader = Reader::new()?;
+        let protected = Protected::current(&mut reader);
+        // sysinfo measures CPU use between two readings: this is the first.
+        let mut host = sysinfo::System::new();
+        host.refresh_cpu_usage();
+        // One descriptor a process, and room left for actions (a pin and
+        // a pidfd for each target) and the detail pane.
+        const KEEP_FREE: u64 = 512;
+        let limit = crate::sys::raise_open_files(1 << 20).unwrap_or(1024);
+        Ok(Gatherer {
+            reader,
+            ctx: Context::new(System::read()),
+            stats: HashMap::new(),
+            generation: 0,
+            max_open: usize::try_from(limit.saturating_sub(KEEP_FREE)).unwrap_or(0),
+            host,
+            protected,
+            before: None,
+            commands: HashMap::new(),
+        })
+    }
+
+    pub fn reader(&mut self) -> &mut Reader {
+        &mut self.reader
+    }
+
+    /// Read the system and the processes `view` shows; with `all_rows`,
+    /// compute every row's values (for scripts), else none yet.
+    pub fn refresh(&mut self, view: &View, all_rows: bool) -> std::io::Result<Snapshot> {
+        let host = self.host();
+        let sys = System::read();
+        let need = view.need();
+        let scan_need = Need {
+            cmdline: false,
+            exe: false,
+            cwd: false,
+            ..need
+        };
+        let mut procs = self.scan(scan_need)?;
+        let tasks = Tasks::count(&procs);
+        if view.threads {
+            procs = procs
+                .iter()
+                .flat_map(|p| self.reader.threads(p.pid, scan_need))
+                .collect();
+        }
+        self.fill(&mut procs, need);
+        let now = Instant::now();
+        let ticks: CpuTicks = procs
+            .iter()
+            .map(|p| ((p.pid, p.tid), (p.stat.cpu_ticks(), p.stat.start_ticks)))
+            .collect();
+        let measured = self.before.as_ref().is_some_and(|(_, at)| *at < now);
+        self.ctx.sampled_cpu = match &self.before {
+            Some((before, at)) if measured => Some(sampled_cpu(
+                before,
+                &procs,
+                &sys,
+                now.duration_since(*at).as_secs_f64(),
+            )),
+            _ => None,
+        };
+        self.before = Some((ticks, now));
+        self.ctx.sys = sys;
+
+        let chosen: Vec<Process> = procs
+            .into_iter()
+            .filter(|p| view.matches(p, &sys, &self.protected))
+            .collect();
+        let chosen = view.selector.pick(chosen);
+        let (procs, prefixes) = if view.tree {
+            tree_order(chosen)
+        } else {
+            (self.sorted(chosen, &view.sort), Vec::new())
+        };
+        let shown: &[Process] = if all_rows { &procs } else { &[] };
+        let listing = listing::gather(shown, &view.columns, &[], None, &mut self.ctx);
+        Ok(Snapshot {
+            time: sys.now,
+            local: crate::sys::time::local(sys.now as i64),
+            host: Host { tasks, ..host },
+            listing,
+            rows_from: 0,
+            procs,
+            prefixes,
+            measured,
+        })
+    }
+
+    /// Every process, with what `need` asks for (no command line, `exe`
+    /// or `cwd`: see [`Gatherer::fill`]), its `stat` read through the
+    /// descriptors held open.
+    fn scan(&mut self, need: Need) -> std::io::Result<Vec<Process>> {
+        let pids = self.reader.pids()?;
+        let mut kept = HashMap::with_capacity(pids.len().min(self.max_open));
+        let mut procs = Vec::with_capacity(pids.len());
+        let rest = Need {
+            cmdline: false,
+            exe: false,
+            cwd: false,
+            ..need
+        };
+        for pid in pids {
+            let mut read = None;
+            if let Some(file) = self.stats.remove(&pid) {
+                // None when its process is gone (and the PID perhaps reused).
+                if let Some(p) = self.reader.read_open(pid, &file) {
+                    read = Some(p);
+                    kept.insert(pid, file);
+                }
+            }
+            if read.is_none()
+                && kept.len() < self.max_open
+                && let Ok(file) = self.reader.open_stat(pid)
+            {
+                read = self.reader.read_open(pid, &file);
+                if read.is_some() {
+                    kept.insert(pid, file);
+                }
+            }
+            let read = match read {
+                Some(p) => Some(p),
+                None if !kept.contains_key(&pid) => self.reader.read(pid, Need::STAT),
+                None => None,
+            };
+            let Some(mut p) = read else { continue };
+            if rest != Need::STAT && !self.reader.fill(&mut p, rest) {
+                continue;
+            }
+            procs.push(p);
+        }
+        // Dropping the rest closes the files of processes that ended.
+        self.stats = kept;
+        Ok(procs)
+    }
+
+    /// Compute the rows `range` of `snapshot` (what the screen shows),
+    /// unless they are there already.
+    pub fn rows(&mut self, snapshot: &mut Snapshot, range: std::ops::Range<usize>) {
+        let end = range.end.min(snapshot.procs.len());
+        let start = range.start.min(end);
+        let have = snapshot.rows_from..snapshot.rows_from + snapshot.listing.rows.len();
+        if have.start <= start && end <= have.end {
+            return;
+        }
+        let listing = listing::gather(
+            &snapshot.procs[start..end],
+            &snapshot.listing.columns,
+            &[],
+            None,
+            &mut self.ctx,
+        );
+        snapshot.listing.rows = listing.rows;
+        snapshot.rows_from = start;
+    }
+
+    fn host(&mut self) -> Host {
+        self.host.refresh_cpu_usage();
+        self.host.refresh_memory();
+        let round = |v: f32| (f64::from(v) * 10.0).round() / 10.0;
+        let load = sysinfo::System::load_average();
+        let total = self.host.total_memory();
+        let available = self.host.available_memory();
+        Host {
+            cpus: self
+                .host
+                .cpus()
+                .iter()
+                .map(|c| round(c.cpu_usage()))
+                .collect(),
+            cpu: round(self.host.global_cpu_usage()),
+            memory: Memory {
+                total,
+                used: total.saturating_sub(available),
+                available,
+            },
+            swap: Swap {
+                total: self.host.total_swap(),
+                used: self.host.used_swap(),
+            },
+            load: [load.one, load.five, load.fifteen],
+            uptime: sysinfo::System::uptime(),
+            tasks: Tasks::default(),
+        }
+    }
+
+    /// Read the command lines (from the cache where it has them), `exe` and
+    /// `cwd` that `need` asks for; drop processes that vanished meanwhile.
+    fn fill(&mut self, procs: &mut Vec<Process>, need: Need) {
+        let rest = Need {
+            owner: false,
+            status: false,
+            cmdline: false,
+            ..need
+        };
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        let reader = &mut self.reader;
+        let cache = &mut self.commands;
+        procs.retain_mut(|p| {
+            if need.cmdline {
+                let key = (p.pid, p.tid, p.stat.start_ticks);
+                match cache.get_mut(&key) {
+                    // A zombie has no command line any more: read it (empty).
+                    Some(known) if known.name == p.stat.name && !p.is_zombie() => {
+                        known.seen = generation;
+                        p.cmdline = Some(known.cmdline.clone());
+                    }
+                    _ => {
+                        if !reader.fill(p, Need::CMDLINE) {
+                            return false;
+                        }
+                        if let Some(cmdline) = &p.cmdline {
+                            let known = Known {
+                                name: p.stat.name.clone(),
+                                cmdline: cmdline.clone(),
+                                seen: generation,
+                            };
+                            cache.insert(key, known);
+                        }
+                    }
+                }
+            }
+            rest == Need::STAT || reader.fill(p, rest)
+        });
+        // Forget the processes that have ended.
+        if need.cmdline {
+            cache.retain(|_, known| known.seen == generation);
+        }
+    }
+
+    fn sorted(&mut self, procs: Vec<Process>, sort: &[SortKey]) -> Vec<Process> {
+        if sort.is_empty() {
+            return procs;
+        }
+        let mut keyed: Vec<(Vec<crate::output::value::Value>, Process)> = procs
+            .into_iter()
+            .map(|p| {
+                let keys = sort.iter().map(|k| self.ctx.value(k.column, &p)).collect();
+                (keys, p)
+            })
+            .collect();
+        // Stable: ties keep PID order.
+        keyed.sort_by(|(a, _), (b, _)| listing::compare(sort, a, b));
+        keyed.into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+/// The processes in tree order (each parent before its children, siblings
+/// in start order, as `ptool tree` draws them, without compaction) with
+/// the lines to draw before each. Threads (in the thread view) follow
+/// their process as its children.
+pub fn tree_order(procs: Vec<Process>) -> (Vec<Process>, Vec<String>) {
+    let (mains, mut threads): (Vec<Process>, Vec<Process>) = procs
+        .into_iter()
+        .partition(|p| p.tid.is_none_or(|tid| tid == p.pid));
+    let mut by_pid: HashMap<i32, Vec<Process>> = HashMap::new();
+    for t in threads.drain(..) {
+        by_pid.entry(t.pid).or_default().push(t);
+    }
+    let forest = Forest::new(mains);
+    // Depth-first, with for each level whether more siblings follow.
+    let mut order: Vec<(usize, Vec<bool>)> = Vec::with_capacity(forest.len());
+    let mut stack: Vec<(usize, Vec<bool>)> = Vec::new();
+    let roots = forest.roots();
+    for (k, &r) in roots.iter().enumerate().rev() {
+        stack.push((r, vec![k + 1 < roots.len()]));
+    }
+    while let Some((i, more)) = stack.pop() {
+        let kids = forest.children(i);
+        for (k, &c) in kids.iter().enumerate().rev() {
+            let mut m = more.clone();
+            m.push(k + 1 < kids.len());
+            stack.push((c, m));
+        }
+        order.push((i, more));
+    }
+    let mut slots: Vec<Option<Process>> = forest.into_processes().into_iter().map(Some).collect();
+    let mut procs = Vec::with_capacity(order.len());
+    let mut prefixes = Vec::with_capacity(order.len());
+    for (i, more) in order {
+        let Some(p) = slots[i].take() else { continue };
+        let threads = by_pid.remove(&p.pid).unwrap_or_default();
+        prefixes.push(prefix(&more, false));
+        let pid = p.pid;
+        procs.push(p);
+        let extra: Vec<Process> = threads.into_iter().filter(|t| t.tid != Some(pid)).collect();
+        let n = extra.len();
+        for (k, t) in extra.into_iter().enumerate() {
+            let mut m = more.clone();
+            m.push(k + 1 < n);
+            prefixes.push(prefix(&m, true));
+            procs.push(t);
+        }
+    }
+    (procs, prefixes)
+}
+
+/// `│  ├─ ` and the like: a column for each ancestor level (a bar while it
+/// has more children to come), then this row's own branch. Roots have none.
+fn prefix(more: &[bool], thread: bool) -> String {
+    let Some((own, above)) = more.split_last() else {
+        return String::new();
+    };
+    if above.is_empty() {
+        return String::new();
+    }
+    let mut s = String::new();
+    for &m in &above[1..] {
+        s.push_str(if m { "│  " } else { "   " });
+    }
+    s.push_str(if *own { "├─" } else { "└─" });
+    s.push_str(if thread { "{" } else { " " });
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proc::Stat;
+
+    fn process(pid: i32, ppid: i32, start: u64) -> Process {
+        Process {
+            pid,
+            stat: Stat {
+                name: format!("p{pid}").into_bytes(),
+                state: b'S',
+                ppid,
+                start_ticks: start,
+                threads: 1,
+                ..Stat::default()
+            },
+            ..Process::default()
+        }
+    }
+
+    #[test]
+    fn tree_order_draws_branches() {
+        let procs = vec![
+            process(1, 0, 0),
+            process(10, 1, 1),
+            process(11, 10, 2),
+            process(12, 10, 3),
+            process(20, 1, 4),
+        ];
+        let (procs, prefixes) = tree_order(procs);
+        let pids: Vec<i32> = procs.iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [1, 10, 11, 12, 20]);
+        assert_eq!(prefixes, ["", "├─ ", "│  ├─ ", "│  └─ ", "└─ "]);
+    }
+
+    #[test]
+    fn tasks_count_states() {
+        let mut procs = vec![process(1, 0, 0), process(2, 0, 0), process(3, 0, 0)];
+        procs[1].stat.state = b'R';
+        procs[2].stat.state = b'Z';
+        let t = Tasks::count(&procs);
+        assert_eq!(
+            (t.total, t.running, t.sleeping, t.zombie, t.threads),
+            (3, 1, 1, 1, 3)
+        );
+    }
+}

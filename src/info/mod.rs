@@ -1,0 +1,6 @@
+//! One process's whole page, psutil-style: [`gather`] reads it into plain
+//! structs and [`render`] turns them into text or JSON. `ptool info` prints
+//! it; `ptool top` shows it in its detail pane.
+
+pub mod gather;
+pub mod render;
