@@ -383,7 +383,8 @@ impl Sh {
 /// `PATH` with ptool and the victim first, then `dir` (stand-ins).
 fn path_with_ptool(dir: Option<&Path>) -> String {
     let bin = Path::new(ptool_path()).parent().unwrap();
-    let mut path = format!("{}:", bin.display());
+    let victim = Path::new(victim_path()).parent().unwrap();
+    let mut path = format!("{}:{}:", bin.display(), victim.display());
     if let Some(dir) = dir {
         path.push_str(&format!("{}:", dir.display()));
     }
@@ -677,7 +678,13 @@ const CHECKS: &[(&str, Check)] = &[
         );
         out.success();
         let meta = out.json();
-        let bins: Vec<&str> = meta["packages"][0]["targets"]
+        let package = meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "ptool")
+            .expect("the ptool package");
+        let bins: Vec<&str> = package["targets"]
             .as_array()
             .unwrap()
             .iter()
