@@ -2051,12 +2051,24 @@ const CHECKS: &[(&str, Check)] = &[
         assert_eq!(column(&out.stdout, "BLOCKED"), ["USR2"]);
     }),
     ("ptool signal USR1 PID", |text| {
-        let v = victim(&["--report", "USR1", "--forever"]);
-        let _ = &v;
-        // The victim reports what it caught on its stdout, which the
-        // harness has stopped reading; its handler keeps it alive.
-        let out = sh(text).pid("PID", v.pid()).run();
-        out.success();
+        // The victim blocks USR1, so the signal stays pending where the
+        // kernel shows it, and it lives on.
+        let v = victim(&["--block", "USR1"]);
+        sh(text).pid("PID", v.pid()).run().success();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", v.pid())).unwrap();
+        let pending = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+                .unwrap()
+        };
+        let usr1 = 1u64 << (libc::SIGUSR1 - 1);
+        assert_ne!(
+            (pending("ShdPnd:") | pending("SigPnd:")) & usr1,
+            0,
+            "{status}"
+        );
         assert!(alive(v.pid()));
     }),
     ("ptool kill --grace 5s PID", |text| {
