@@ -29,6 +29,10 @@ pub enum Exit {
     NotFound,
     /// 128+N: a command ptool ran was killed by signal N.
     Signaled(i32),
+    /// 255: `fork` refused its arguments before starting any job (GNU
+    /// parallel's code for that), so it never reads as a count of failed
+    /// jobs, which stops at 101.
+    Refused,
     /// A child's own exit code, passed through unchanged (`spawn --wait`,
     /// `fork -n 1`), or `fork`'s count of failed jobs.
     Code(u8),
@@ -95,6 +99,11 @@ pub const TABLE: &[Documented] = &[
         "killed by signal N",
         "a command ptool ran was killed by signal N",
     ),
+    doc(
+        "255",
+        "fork refused its arguments",
+        "`fork` only: a usage error, refused before any job started (GNU parallel's code; `fork` uses 1-101 for counts of failed jobs)",
+    ),
 ];
 
 /// The table in one paragraph, for `ptool --help`.
@@ -118,6 +127,7 @@ impl Exit {
             Exit::Failure => 125,
             Exit::NotExecutable => 126,
             Exit::NotFound => 127,
+            Exit::Refused => 255,
             // Signal numbers on Linux stop at 64, so 128+N always fits a byte;
             // clamp anyway rather than wrap into a misleading small code.
             Exit::Signaled(sig) => u8::try_from(128 + sig.clamp(0, 127)).unwrap_or(255),
@@ -228,6 +238,7 @@ mod tests {
             Exit::Failure.code().to_string(),
             format!("{} / {}", Exit::NotExecutable.code(), Exit::NotFound.code()),
             format!("{}+N", Exit::Signaled(0).code()),
+            Exit::Refused.code().to_string(),
         ];
         assert_eq!(labels, expected);
     }
@@ -235,7 +246,7 @@ mod tests {
     #[test]
     fn the_help_summary_is_the_table() {
         assert!(summary().starts_with("Exit codes: 0 success, 1 nothing matched, 2 usage error,"));
-        assert!(summary().ends_with(", 128+N killed by signal N."));
+        assert!(summary().ends_with(", 128+N killed by signal N, 255 fork refused its arguments."));
     }
 
     #[test]

@@ -64,9 +64,17 @@ fn one_line_panics() {
 }
 
 fn run(args: Vec<OsString>) -> Exit {
+    let fork = is_fork(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(err) => return usage_error(&err),
+        // `fork` exits 255 for what it refuses, so that a usage error never
+        // reads as a count of failed jobs (see `Exit::Refused`).
+        Err(err) => {
+            return match usage_error(&err) {
+                Exit::Usage if fork => Exit::Refused,
+                exit => exit,
+            };
+        }
     };
     match ptool::run(cli) {
         Ok(code) => code,
@@ -77,6 +85,20 @@ fn run(args: Vec<OsString>) -> Exit {
             exit::for_error(&err)
         }
     }
+}
+
+/// True when the subcommand is `fork` (the first word that is not a global
+/// flag or its value).
+fn is_fork(args: &[OsString]) -> bool {
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        if word == "--color" {
+            words.next();
+        } else if !word.to_string_lossy().starts_with('-') {
+            return word == "fork";
+        }
+    }
+    false
 }
 
 /// Help and version go to stdout with success; every other clap error becomes

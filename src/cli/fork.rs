@@ -1,4 +1,8 @@
-//! `ptool fork`'s flags.
+//! `ptool fork`'s flags: GNU parallel's job language (the flags people
+//! type every day, with parallel's names and meanings) plus ptool's own
+//! (`--count`, `--grace`, `--retries`, `--json`). Values are parsed here
+//! into plain types ([`JobsSpec`], [`HaltSpec`], [`TimeoutSpec`]), so the
+//! command never sees raw strings.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,35 +11,132 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::parse_duration;
+use crate::output::sanitize::escape_str;
 
 /// `ptool fork`: run a command once per input, at most N at a time.
 #[derive(Debug, Args)]
 #[command(after_help = FORK_AFTER_HELP)]
 pub struct ForkArgs {
-    /// Run at most N jobs at a time [default: the number of CPUs]
-    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = parse_jobs, allow_hyphen_values = true)]
-    pub jobs: Option<usize>,
+    /// Run at most N jobs at a time: N, 0 (as many as possible), N% of the CPUs, +N or -N CPUs [default: the number of CPUs]
+    #[arg(short = 'j', long = "jobs", visible_alias = "max-procs", value_name = "N", value_parser = parse_jobs, allow_hyphen_values = true, help_heading = "Scheduling")]
+    pub jobs: Option<JobsSpec>,
     /// Run the command N times; each job's input is its index, 0 to N-1
-    #[arg(short = 'n', long = "count", value_name = "N", value_parser = parse_fork_count, allow_hyphen_values = true)]
+    #[arg(long = "count", value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
     pub count: Option<u64>,
-    /// Inputs on stdin are separated by NUL bytes, not newlines (find -print0)
-    #[arg(short = '0', long = "null")]
+    /// Give each job N inputs (like xargs -n; 0 runs the command without inputs)
+    #[arg(short = 'n', long = "max-args", value_name = "N", value_parser = parse_per_job, allow_hyphen_values = true, help_heading = "Inputs")]
+    pub max_args: Option<usize>,
+    /// Give each job N inputs, as {1} to {N} (like -n)
+    #[arg(short = 'N', long = "max-replace-args", value_name = "N", value_parser = parse_per_job, allow_hyphen_values = true, help_heading = "Inputs")]
+    pub max_replace_args: Option<usize>,
+    /// Put as many inputs on each command line as fit, repeating the word around {}
+    #[arg(
+        short = 'X',
+        long = "xargs",
+        conflicts_with = "multiple",
+        help_heading = "Inputs"
+    )]
+    pub xargs: bool,
+    /// Put as many inputs on each command line as fit, in place of {}
+    #[arg(short = 'm', help_heading = "Inputs")]
+    pub multiple: bool,
+    /// Limit a command line to N bytes (with -X and -m) [default: the system's limit]
+    #[arg(short = 's', long = "max-chars", value_name = "N", value_parser = parse_max_chars, help_heading = "Inputs")]
+    pub max_chars: Option<usize>,
+    /// Use STR instead of {} for the input
+    #[arg(short = 'I', value_name = "STR", help_heading = "Inputs")]
+    pub replace: Option<String>,
+    /// Inputs on stdin and in files end with a NUL byte, not a newline (find -print0)
+    #[arg(
+        short = '0',
+        long = "null",
+        conflicts_with = "delimiter",
+        help_heading = "Inputs"
+    )]
     pub null: bool,
+    /// Inputs end with DELIM, not a newline (\n, \t, \0 and \\ are understood)
+    #[arg(
+        short = 'd',
+        long = "delimiter",
+        value_name = "DELIM",
+        help_heading = "Inputs"
+    )]
+    pub delimiter: Option<String>,
+    /// Read inputs from FILE, one per line ('-' is stdin); repeat for more sources
+    #[arg(
+        short = 'a',
+        long = "arg-file",
+        value_name = "FILE",
+        help_heading = "Inputs"
+    )]
+    pub arg_file: Vec<PathBuf>,
+    /// Split each input at REGEX into {1} {2} ...
+    #[arg(long, value_name = "REGEX", help_heading = "Inputs")]
+    pub colsep: Option<String>,
+    /// ':' takes each source's first input as the names of its columns, {name}
+    #[arg(long, value_name = ":", help_heading = "Inputs")]
+    pub header: Option<String>,
+    /// Run the jobs in random order
+    #[arg(long, help_heading = "Scheduling")]
+    pub shuf: bool,
     /// Print the jobs' output in input order (each still whole)
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, help_heading = "Output")]
     pub keep_order: bool,
     /// Print output lines as jobs write them (whole lines, never mixed)
-    #[arg(long)]
+    #[arg(
+        long,
+        visible_alias = "lb",
+        conflicts_with = "ungroup",
+        help_heading = "Output"
+    )]
     pub line_buffer: bool,
-    /// Prefix each output line with the job's input and a tab
-    #[arg(long)]
+    /// Let jobs write straight to ptool's stdout and stderr (fastest; lines may mix)
+    #[arg(short = 'u', long, help_heading = "Output")]
+    pub ungroup: bool,
+    /// Prefix each output line with the job's inputs and a tab
+    #[arg(long, help_heading = "Output")]
     pub tag: bool,
-    /// Stop a job running longer than DURATION: TERM to its process group, KILL after --grace
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
-    pub timeout: Option<Duration>,
+    /// Prefix each output line with STR (replacement strings work) and a tab
+    #[arg(long, value_name = "STR", help_heading = "Output")]
+    pub tagstring: Option<String>,
+    /// Print each command instead of running it, quoted for a shell
+    #[arg(long, help_heading = "Output")]
+    pub dry_run: bool,
+    /// Keep each job's output in DIR/1/<input>/stdout, stderr and seq, as GNU parallel does
+    #[arg(
+        long,
+        visible_alias = "res",
+        value_name = "DIR",
+        help_heading = "Output"
+    )]
+    pub results: Option<PathBuf>,
+    /// A progress bar with an estimate of the time left, on stderr (on a terminal)
+    #[arg(long, help_heading = "Output")]
+    pub bar: bool,
+    /// Show the estimated time left, on stderr (on a terminal)
+    #[arg(long, help_heading = "Output")]
+    pub eta: bool,
+    /// Show how many jobs run and are done, on stderr (on a terminal)
+    #[arg(long, help_heading = "Output")]
+    pub progress: bool,
+    /// Stop a job running longer than DURATION, or N% of the median job's time: TERM to its group, KILL after --grace
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout, allow_hyphen_values = true, help_heading = "Scheduling")]
+    pub timeout: Option<TimeoutSpec>,
     /// Time stopped jobs get between TERM and KILL
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s", allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s", allow_hyphen_values = true, help_heading = "Scheduling")]
     pub grace: Duration,
+    /// Wait DURATION between job starts
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, help_heading = "Scheduling")]
+    pub delay: Option<Duration>,
+    /// Start no job while the 1-minute load average is above MAX (N, or N% of the CPUs)
+    #[arg(long, value_name = "MAX", value_parser = parse_load, help_heading = "Scheduling")]
+    pub load: Option<f64>,
+    /// Start no job while less than SIZE of memory is available (500M, 2G)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Scheduling")]
+    pub memfree: Option<u64>,
+    /// When to stop: never, soon|now,fail=N[%], soon|now,success=N[%], soon|now,done=N[%] (or 0, 1, 2)
+    #[arg(long, value_name = "WHEN", value_parser = parse_halt, conflicts_with = "halt_on_error", help_heading = "Scheduling")]
+    pub halt: Option<HaltSpec>,
     /// After a job fails, start no new ones; =now also stops the running ones
     #[arg(
         long,
@@ -43,21 +144,54 @@ pub struct ForkArgs {
         value_enum,
         num_args = 0..=1,
         require_equals = true,
-        default_missing_value = "soon"
+        default_missing_value = "soon",
+        help_heading = "Scheduling"
     )]
     pub halt_on_error: Option<Halt>,
     /// Run a failed job again, up to N more times
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_retries, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_retries, allow_hyphen_values = true, help_heading = "Scheduling")]
     pub retries: u32,
-    /// Write one tab-separated line per job to FILE (like GNU parallel's --joblog)
-    #[arg(long, value_name = "FILE")]
+    /// Write one line per job to FILE, in GNU parallel's joblog layout
+    #[arg(long, value_name = "FILE", help_heading = "Records")]
     pub joblog: Option<PathBuf>,
-    /// The command and its arguments, then optionally ::: and the inputs
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
+    /// Skip the jobs the --joblog lists (by number), append the others
+    #[arg(long, requires = "joblog", help_heading = "Records")]
+    pub resume: bool,
+    /// Like --resume, but run again the jobs the --joblog lists as failed
+    #[arg(
+        long,
+        requires = "joblog",
+        conflicts_with = "resume",
+        help_heading = "Records"
+    )]
+    pub resume_failed: bool,
+    /// Run again the failed commands the --joblog lists, as logged (no command or inputs needed)
+    #[arg(long, requires = "joblog", conflicts_with_all = ["resume", "resume_failed"], help_heading = "Records")]
+    pub retry_failed: bool,
+    /// Split stdin into blocks of whole records, each fed to a job's stdin
+    #[arg(long, visible_alias = "spreadstdin", help_heading = "Pipe")]
+    pub pipe: bool,
+    /// Split the file given by -a into blocks by offset, each fed to a job's stdin
+    #[arg(long, conflicts_with = "pipe", help_heading = "Pipe")]
+    pub pipepart: bool,
+    /// The size of a --pipe block (1M = 1048576, 1m = 1000000; records are never cut) [default: 1M]
+    #[arg(long, visible_alias = "blocksize", value_name = "SIZE", value_parser = parse_size, help_heading = "Pipe")]
+    pub block: Option<u64>,
+    /// What ends a --pipe record [default: \n]
+    #[arg(long, value_name = "STR", help_heading = "Pipe")]
+    pub recend: Option<String>,
+    /// Run the command as given, without a shell, even when it is one word with spaces
+    #[arg(long, help_heading = "Inputs")]
+    pub quote: bool,
+    /// Accepted and ignored (GNU parallel's citation notice; ptool has none)
+    #[arg(long, hide = true)]
+    pub will_cite: bool,
+    /// The command and its arguments, then ::: INPUTS, :::+ INPUTS, :::: FILES, ::::+ FILES
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
 
-/// When `--halt-on-error` stops.
+/// `--halt-on-error`'s short form of `--halt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Halt {
     /// Start no new jobs; let the running ones finish
@@ -66,41 +200,139 @@ pub enum Halt {
     Now,
 }
 
-const FORK_AFTER_HELP: &str = "Inputs: the words after :::, or one per line of stdin, or -n N.
-In COMMAND, {} is the input (added as the last argument when no {} is given,
-except with -n), {#} the job's number (1, 2, ...), {%} its slot (1 to -j).
-Jobs also get PTOOL_JOB and PTOOL_SLOT in their environment. No shell is
-involved: use sh -c '...' _ {} for pipes and redirections.
+/// `-j`: how many jobs at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum JobsSpec {
+    /// `-j N`.
+    Fixed(usize),
+    /// `-j 0`: as many as the open-files limit allows.
+    Unlimited,
+    /// `-j N%`: that share of the CPUs (at least 1).
+    Percent(f64),
+    /// `-j +N` / `-j -N`: the CPUs plus or minus N (at least 1).
+    Relative(i64),
+}
 
-Exit: 0 when every job succeeded, else the number of failed jobs (101 for more
-than 100); with -n 1 the job's own code (124 on timeout); 130/143 when
-interrupted by INT/TERM, after every job's process group was stopped.
+/// What `--halt` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HaltOn {
+    Fail,
+    Success,
+    Done,
+}
+
+/// `--halt WHEN,WHAT=N[%]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HaltSpec {
+    /// False: `soon` (let running jobs finish); true: `now` (stop them).
+    pub now: bool,
+    pub on: HaltOn,
+    pub threshold: Threshold,
+}
+
+/// A count of jobs, or a share of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    Count(u64),
+    Percent(f64),
+}
+
+/// `--timeout`: a duration, or a share of the median runtime.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeoutSpec {
+    Fixed(Duration),
+    PercentOfMedian(f64),
+}
+
+const FORK_AFTER_HELP: &str =
+    "Inputs: the words after :::, the lines of the files after :::: or -a, or the
+lines of stdin. Several ::: or :::: give every combination; :::+ and ::::+
+pair their inputs with the previous source's. --count N runs the command N
+times instead.
+
+Replacement strings: {} the input, {.} without its extension, {/} its base
+name, {//} its directory, {/.} the base name without extension, {#} the job
+number, {%} the slot (1 to -j), {1} {2} ... each source or --colsep column
+(also {1.} {2/} {1//} {2/.}), {name} a --header column. With none of them the
+inputs are added at the end.
+
+A command given as one word with spaces or shell syntax runs under /bin/sh -c
+with every input shell-quoted:  ptool fork 'gzip -c {} > {}.gz' ::: *.log
+A command given as several words runs as it is, without a shell. With no
+command, each input is a command line for /bin/sh.
+
+Exit: 0 when every job succeeded; else the number of failed jobs (1 to 100,
+101 for more); with --halt ...,fail the failing job's code; with --count 1
+the job's own code (124 on timeout); 128+N when interrupted by signal N.
+Errors found before any job starts (bad flags, unsupported GNU parallel
+options, missing files) exit 255, which is never a count of jobs.
 
 Examples:
-  ptool fork -j 4 -- gzip -k ::: *.log
-  find . -name '*.png' -print0 | ptool fork -0 --tag -- optipng
-  ptool fork -n 8 --timeout 5m --joblog jobs.tsv -- ./worker --shard {}
-  ptool fork -k --json -- curl -sI {} ::: example.org example.com | jq .stdout";
+  ptool fork -j 4 gzip -k ::: *.log
+  find . -name '*.png' -print0 | ptool fork -0 --tag optipng
+  ptool fork -k 'convert {} {.}.jpg' ::: *.png
+  ptool fork echo {1} {2} ::: a b ::: 1 2
+  ptool fork --pipe --block 10M wc -l < big.txt
+  ptool fork --count 8 --timeout 5m --joblog jobs.tsv -- ./worker --shard {}";
 
-fn parse_jobs(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<u64>() {
-        Ok(0) => Err("-j must be at least 1".to_string()),
-        Ok(n) if n <= 100_000 => Ok(n as usize),
+fn parse_jobs(text: &str) -> Result<JobsSpec, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "'{}' is not a number of jobs (N, 0, N%, +N or -N)",
+            escape_str(text)
+        )
+    };
+    if let Some(pct) = t.strip_suffix('%') {
+        let pct: f64 = pct.parse().map_err(|_| bad())?;
+        if !pct.is_finite() || pct <= 0.0 || pct > 100_000.0 {
+            return Err("-j N% must be above 0 and at most 100000%".to_string());
+        }
+        return Ok(JobsSpec::Percent(pct));
+    }
+    if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
+        let n: i64 = rest.parse().map_err(|_| bad())?;
+        if n > 100_000 {
+            return Err("-j +N/-N must be at most 100000".to_string());
+        }
+        return Ok(JobsSpec::Relative(if t.starts_with('-') { -n } else { n }));
+    }
+    match t.parse::<u64>() {
+        Ok(0) => Ok(JobsSpec::Unlimited),
+        Ok(n) if n <= 100_000 => Ok(JobsSpec::Fixed(n as usize)),
         Ok(_) => Err("-j must be at most 100000".to_string()),
+        Err(_) => Err(bad()),
+    }
+}
+
+fn parse_count(text: &str) -> Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "'{}' is not a count (a whole number, 0 or more)",
+            escape_str(text)
+        )
+    })
+}
+
+fn parse_per_job(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n <= 100_000 => Ok(n as usize),
+        Ok(_) => Err("at most 100000 inputs per job".to_string()),
         Err(_) => Err(format!(
-            "'{}' is not a number of jobs",
-            crate::output::sanitize::escape_str(text)
+            "'{}' is not a number of inputs per job (0 or more)",
+            escape_str(text)
         )),
     }
 }
 
-fn parse_fork_count(text: &str) -> Result<u64, String> {
-    text.trim().parse::<u64>().map_err(|_| {
-        format!(
-            "'{}' is not a count (a whole number, 0 or more)",
-            crate::output::sanitize::escape_str(text)
-        )
-    })
+fn parse_max_chars(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=1 << 30).contains(&n) => Ok(n as usize),
+        _ => Err(format!(
+            "'{}' is not a command-line length (1 to 1073741824 bytes)",
+            escape_str(text)
+        )),
+    }
 }
 
 fn parse_retries(text: &str) -> Result<u32, String> {
@@ -109,9 +341,151 @@ fn parse_retries(text: &str) -> Result<u32, String> {
         Ok(_) => Err("--retries must be at most 1000".to_string()),
         Err(_) => Err(format!(
             "'{}' is not a number of retries (0 or more)",
-            crate::output::sanitize::escape_str(text)
+            escape_str(text)
         )),
     }
+}
+
+fn parse_timeout(text: &str) -> Result<TimeoutSpec, String> {
+    let t = text.trim();
+    if let Some(pct) = t.strip_suffix('%') {
+        return match pct.parse::<f64>() {
+            Ok(p) if p.is_finite() && p > 0.0 && p <= 1e9 => Ok(TimeoutSpec::PercentOfMedian(p)),
+            _ => Err(format!(
+                "'{}' is not a share of the median runtime (like 200%)",
+                escape_str(text)
+            )),
+        };
+    }
+    let d = parse_duration(t)?;
+    if d.is_zero() {
+        return Err("--timeout 0 would stop every job at once; give a positive duration".into());
+    }
+    Ok(TimeoutSpec::Fixed(d))
+}
+
+fn parse_load(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "'{}' is not a load average (like 4 or 80%)",
+            escape_str(text)
+        )
+    };
+    let (number, pct) = match t.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (t, false),
+    };
+    let n: f64 = number.parse().map_err(|_| bad())?;
+    if !n.is_finite() || n <= 0.0 || n > 1e6 {
+        return Err(bad());
+    }
+    if pct {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Ok(n / 100.0 * cpus as f64)
+    } else {
+        Ok(n)
+    }
+}
+
+/// A size: a number of bytes with an optional suffix, as GNU parallel
+/// reads `--block` and `--memfree`: upper case (`K`, `M`, `G`, `T`) and
+/// `Ki`/`ki` are powers of 1024, lower case (`k`, `m`, `g`, `t`) powers of
+/// 1000.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "'{}' is not a size (like 512K, 10M or 2G)",
+            escape_str(text)
+        )
+    };
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().map_err(|_| bad())?;
+    let unit = unit.trim().trim_end_matches(['b', 'B']);
+    let (binary, letter) = match unit.strip_suffix(['i', 'I']) {
+        Some(letter) => (true, letter),
+        None => (unit.chars().all(|c| c.is_ascii_uppercase()), unit),
+    };
+    let power = match letter.to_ascii_lowercase().as_str() {
+        "" => 0,
+        "k" => 1,
+        "m" => 2,
+        "g" => 3,
+        "t" => 4,
+        _ => return Err(bad()),
+    };
+    let base: f64 = if binary { 1024.0 } else { 1000.0 };
+    let bytes = n * base.powi(power);
+    if !bytes.is_finite() || bytes < 1.0 || bytes > (1u64 << 50) as f64 {
+        return Err(format!(
+            "'{}' is out of range (1 byte to 1P)",
+            escape_str(text)
+        ));
+    }
+    Ok(bytes as u64)
+}
+
+fn parse_halt(text: &str) -> Result<HaltSpec, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "'{}' is not a --halt condition (never, soon,fail=1, now,fail=10%, now,success=1, soon,done=5, 0, 1 or 2)",
+            escape_str(text)
+        )
+    };
+    let count = |n: u64| Threshold::Count(n);
+    match t {
+        "never" | "0" => {
+            return Ok(HaltSpec {
+                now: false,
+                on: HaltOn::Fail,
+                threshold: count(0),
+            });
+        }
+        "1" => {
+            return Ok(HaltSpec {
+                now: false,
+                on: HaltOn::Fail,
+                threshold: count(1),
+            });
+        }
+        "2" => {
+            return Ok(HaltSpec {
+                now: true,
+                on: HaltOn::Fail,
+                threshold: count(1),
+            });
+        }
+        _ => {}
+    }
+    let (when, what) = t.split_once(',').ok_or_else(bad)?;
+    let now = match when {
+        "now" => true,
+        "soon" => false,
+        _ => return Err(bad()),
+    };
+    let (on, n) = what.split_once('=').ok_or_else(bad)?;
+    let on = match on {
+        "fail" => HaltOn::Fail,
+        "success" => HaltOn::Success,
+        "done" => HaltOn::Done,
+        _ => return Err(bad()),
+    };
+    let threshold = match n.strip_suffix('%') {
+        Some(p) => match p.parse::<f64>() {
+            Ok(p) if p > 0.0 && p <= 100.0 => Threshold::Percent(p),
+            _ => return Err(bad()),
+        },
+        None => match n.parse::<u64>() {
+            Ok(n) if n >= 1 => Threshold::Count(n),
+            _ => return Err(bad()),
+        },
+    };
+    Ok(HaltSpec { now, on, threshold })
 }
 
 #[cfg(test)]
@@ -140,25 +514,98 @@ mod tests {
         let Command::Fork(DeferredArgs(args)) = cli.command else {
             panic!("not fork");
         };
-        assert_eq!(args.jobs, Some(3));
+        assert_eq!(args.jobs, Some(JobsSpec::Fixed(3)));
         assert_eq!(args.halt_on_error, Some(Halt::Soon));
         assert_eq!(args.command.len(), 5);
-        let cli = Cli::try_parse_from(["ptool", "fork", "--halt-on-error=now", "--", "true"])
-            .expect("parses");
+        let cli = Cli::try_parse_from([
+            "ptool",
+            "fork",
+            "-n2",
+            "-j+1",
+            "--halt",
+            "now,fail=1",
+            "--",
+            "true",
+        ])
+        .expect("parses");
         let Command::Fork(DeferredArgs(args)) = cli.command else {
             panic!("not fork");
         };
-        assert_eq!(args.halt_on_error, Some(Halt::Now));
+        assert_eq!(args.max_args, Some(2));
+        assert_eq!(args.jobs, Some(JobsSpec::Relative(1)));
+        assert!(args.halt.is_some_and(|h| h.now));
         for bad in [
-            &["ptool", "fork", "-j", "0", "true"][..],
-            &["ptool", "fork", "-j", "x", "true"],
-            &["ptool", "fork", "-n", "-1", "true"],
+            &["ptool", "fork", "-j", "x", "true"][..],
+            &["ptool", "fork", "--count", "-1", "true"],
             &["ptool", "fork", "--retries", "-1", "true"],
             &["ptool", "fork", "--timeout", "5x", "true"],
             &["ptool", "fork", "--halt-on-error=later", "true"],
-            &["ptool", "fork"],
+            &["ptool", "fork", "--sshlogin", "x", "true"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn jobs_forms() {
+        assert_eq!(parse_jobs("3"), Ok(JobsSpec::Fixed(3)));
+        assert_eq!(parse_jobs("0"), Ok(JobsSpec::Unlimited));
+        assert_eq!(parse_jobs("50%"), Ok(JobsSpec::Percent(50.0)));
+        assert_eq!(parse_jobs("+2"), Ok(JobsSpec::Relative(2)));
+        assert_eq!(parse_jobs("-1"), Ok(JobsSpec::Relative(-1)));
+        for bad in ["x", "", "-", "0%", "1e9", "200000", "+1000000"] {
+            assert!(parse_jobs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn halt_grammar() {
+        let h = parse_halt("now,fail=1").expect("parses");
+        assert!(h.now);
+        assert_eq!(h.on, HaltOn::Fail);
+        assert_eq!(h.threshold, Threshold::Count(1));
+        let h = parse_halt("soon,success=30%").expect("parses");
+        assert!(!h.now);
+        assert_eq!(h.on, HaltOn::Success);
+        assert_eq!(h.threshold, Threshold::Percent(30.0));
+        assert!(parse_halt("2").expect("parses").now);
+        assert_eq!(
+            parse_halt("never").expect("parses").threshold,
+            Threshold::Count(0)
+        );
+        for bad in [
+            "later",
+            "now",
+            "now,fail",
+            "now,fail=0",
+            "now,x=1",
+            "soon,fail=101%",
+        ] {
+            assert!(parse_halt(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_and_timeouts() {
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("512Ki"), Ok(512 << 10));
+        assert_eq!(parse_size("100k"), Ok(100_000));
+        assert_eq!(parse_size("2m"), Ok(2_000_000));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        for bad in ["", "0", "1X", "-1M", "99999P"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_timeout("200%"),
+            Ok(TimeoutSpec::PercentOfMedian(200.0))
+        );
+        assert_eq!(
+            parse_timeout("2s"),
+            Ok(TimeoutSpec::Fixed(Duration::from_secs(2)))
+        );
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("-5%").is_err());
     }
 }

@@ -25,7 +25,7 @@ mod tree;
 mod wait;
 
 pub use completions::{CompletePidsArgs, CompletionsArgs, ManArgs, TargetShell};
-pub use fork::{ForkArgs, Halt};
+pub use fork::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold, TimeoutSpec, parse_size};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
 pub use ls::{ColumnSpec, LsArgs};

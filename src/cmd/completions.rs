@@ -97,7 +97,7 @@ pub fn hint_for(value_name: &str) -> Option<Hint> {
         "USER" => Hint::User,
         // Enumerations clap already knows (WHEN, SHELL), and free text.
         "WHEN" | "SHELL" | "REGEX" | "DURATION" | "N" | "KEY=VALUE" | "MODE" | "INDEX"
-        | "WORDS" => Hint::Free,
+        | "WORDS" | "STR" | "DELIM" | ":" | "MAX" | "SIZE" => Hint::Free,
         _ => return None,
     })
 }

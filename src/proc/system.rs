@@ -46,6 +46,30 @@ impl System {
     }
 }
 
+/// The 1-minute load average (`sysinfo(2)`, fixed point with 16 bits of
+/// fraction).
+pub fn load_average() -> f64 {
+    rustix::system::sysinfo().loads[0] as f64 / 65536.0
+}
+
+/// Memory available for new work without swapping, in bytes: `MemAvailable`
+/// from `/proc/meminfo` (free memory plus what the kernel can reclaim), or
+/// free plus buffer memory on kernels without that line.
+pub fn mem_available() -> u64 {
+    if let Ok(text) = std::fs::read_to_string("/proc/meminfo") {
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("MemAvailable:") {
+                let kib = rest.trim().trim_end_matches("kB").trim();
+                if let Ok(kib) = kib.parse::<u64>() {
+                    return kib.saturating_mul(1024);
+                }
+            }
+        }
+    }
+    let info = rustix::system::sysinfo();
+    (info.freeram + info.bufferram).saturating_mul(u64::from(info.mem_unit.max(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,15 @@ impl GroupChild {
         self.pidfd.as_ref()
     }
 
+    /// The child's stdin pipe, switched to non-blocking writes.
+    pub fn take_stdin(&mut self) -> io::Result<Option<std::process::ChildStdin>> {
+        self.child
+            .stdin
+            .take()
+            .map(|p| set_nonblocking(p.as_fd()).map(|()| p))
+            .transpose()
+    }
+
     /// The child's stdout pipe, switched to non-blocking reads.
     pub fn take_stdout(&mut self) -> io::Result<Option<ChildStdout>> {
         self.child
@@ -101,6 +110,34 @@ impl GroupChild {
     pub fn reap(mut self) -> io::Result<ExitStatus> {
         self.child.wait()
     }
+}
+
+/// Ask for a pipe buffer of `bytes` (`F_SETPIPE_SZ`), so a writer feeding
+/// a job (`fork --pipe`) wakes up less often. Best effort: the kernel caps
+/// it at `/proc/sys/fs/pipe-max-size` for unprivileged callers.
+pub fn set_pipe_size(fd: std::os::fd::BorrowedFd<'_>, bytes: usize) {
+    let _ = rustix::pipe::fcntl_setpipe_size(fd, bytes);
+}
+
+/// Move up to `len` bytes of `file` from `offset` into `pipe` without
+/// copying them through user space (`splice(2)`, for `fork --pipepart`);
+/// advances `offset`. Returns 0 at the end of the file; `WouldBlock` when
+/// the pipe is full.
+pub fn splice_to_pipe(
+    file: std::os::fd::BorrowedFd<'_>,
+    offset: &mut u64,
+    pipe: std::os::fd::BorrowedFd<'_>,
+    len: usize,
+) -> io::Result<usize> {
+    let flags = rustix::pipe::SpliceFlags::NONBLOCK | rustix::pipe::SpliceFlags::MOVE;
+    Ok(rustix::pipe::splice(
+        file,
+        Some(offset),
+        pipe,
+        None,
+        len,
+        flags,
+    )?)
 }
 
 #[cfg(test)]

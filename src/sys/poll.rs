@@ -30,6 +30,36 @@ pub fn poll_readable(
     Ok(())
 }
 
+/// Like [`poll_readable`], but an fd paired with `true` waits for room to
+/// write instead (a job's stdin under `fork --pipe`).
+pub fn poll_fds(
+    fds: &[(BorrowedFd<'_>, bool)],
+    timeout: Option<Duration>,
+    ready: &mut Vec<bool>,
+) -> io::Result<()> {
+    let mut polls: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|(fd, write)| {
+            PollFd::new(
+                fd,
+                if *write {
+                    PollFlags::OUT
+                } else {
+                    PollFlags::IN
+                },
+            )
+        })
+        .collect();
+    let spec = timeout.map(crate::sys::time::timespec);
+    ready.clear();
+    match rustix::event::poll(&mut polls, spec.as_ref()) {
+        Ok(_) => ready.extend(polls.iter().map(|p| !p.revents().is_empty())),
+        Err(rustix::io::Errno::INTR) => ready.resize(fds.len(), false),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
 /// Make reads on `fd` return `WouldBlock` instead of waiting.
 pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     let flags = rustix::fs::fcntl_getfl(fd)?;

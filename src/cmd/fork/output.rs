@@ -1,6 +1,8 @@
-//! Keeping jobs' output whole: cutting buffered bytes into complete lines,
-//! prefixing them for `--tag`, ordering finished jobs for `--keep-order`,
-//! and writing to stdout/stderr around the progress bar.
+//! Output grouping: each job's bytes kept whole and passed through
+//! unchanged (no newline added: concatenated binary output stays valid);
+//! complete lines cut off for `--line-buffer` and prefixed for `--tag`;
+//! finished jobs ordered for `--keep-order`; writes to stdout/stderr made
+//! around the progress bar.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -26,17 +28,22 @@ pub fn take_lines(buf: &mut Vec<u8>, tag: Option<&[u8]>, dst: &mut Vec<u8>) {
     buf.drain(..=last_newline);
 }
 
-/// Move everything left in `buf` to `dst`: the complete lines, then an
-/// unfinished last line closed with a newline, so the next job's output
-/// never continues it.
+/// Move everything left in `buf` to `dst`, unchanged; with a tag, every
+/// line (an unfinished last one too) gets it.
 pub fn take_rest(buf: &mut Vec<u8>, tag: Option<&[u8]>, dst: &mut Vec<u8>) {
-    if buf.last().is_some_and(|&b| b != b'\n') {
-        buf.push(b'\n');
+    match tag {
+        None => dst.append(buf),
+        Some(tag) => {
+            for line in buf.split_inclusive(|&b| b == b'\n') {
+                dst.extend_from_slice(tag);
+                dst.extend_from_slice(line);
+            }
+            buf.clear();
+        }
     }
-    take_lines(buf, tag, dst);
 }
 
-/// The `--tag` prefix for an input: the input, escaped so that it cannot
+/// The `--tag`/`--tagstring` prefix: the text, escaped so that it cannot
 /// break the line it labels, and a tab.
 pub fn tag_for(input: &[u8]) -> Vec<u8> {
     let mut tag = crate::output::sanitize::escape(input)
@@ -88,16 +95,16 @@ impl<T> Sequencer<T> {
 /// Where job output and ptool's own stdout text go. Writes are done with
 /// the progress bar hidden, so it never cuts through a line.
 #[derive(Debug)]
-pub struct Printer<'w, W: Write> {
+pub struct JobPrinter<'w, W: Write> {
     stdout: &'w mut W,
     pub bar: Option<ProgressBar>,
     /// Set once stdout is a closed pipe: further output is dropped.
     pub stdout_closed: bool,
 }
 
-impl<'w, W: Write> Printer<'w, W> {
+impl<'w, W: Write> JobPrinter<'w, W> {
     pub fn new(stdout: &'w mut W, bar: Option<ProgressBar>) -> Self {
-        Printer {
+        JobPrinter {
             stdout,
             bar,
             stdout_closed: false,
@@ -159,10 +166,10 @@ mod tests {
         assert_eq!(dst, b"one\ntwo\n");
         buf.extend_from_slice(b"ee");
         take_rest(&mut buf, None, &mut dst);
-        assert_eq!(dst, b"one\ntwo\nthree\n");
+        assert_eq!(dst, b"one\ntwo\nthree", "no newline is added");
         assert!(buf.is_empty());
         take_rest(&mut buf, None, &mut dst);
-        assert_eq!(dst, b"one\ntwo\nthree\n");
+        assert_eq!(dst, b"one\ntwo\nthree");
     }
 
     #[test]
@@ -172,7 +179,7 @@ mod tests {
         let mut buf = b"a\n\nb".to_vec();
         let mut dst = Vec::new();
         take_rest(&mut buf, Some(&tag), &mut dst);
-        assert_eq!(dst, b"in\\t1\\e\ta\nin\\t1\\e\t\nin\\t1\\e\tb\n");
+        assert_eq!(dst, b"in\\t1\\e\ta\nin\\t1\\e\t\nin\\t1\\e\tb");
     }
 
     #[test]
@@ -200,7 +207,7 @@ mod tests {
             }
         }
         let mut w = Closed;
-        let mut p = Printer::new(&mut w, None);
+        let mut p = JobPrinter::new(&mut w, None);
         assert!(p.write(b"x\n", b"").is_err());
         assert!(p.stdout_closed);
         assert!(p.write(b"x\n", b"").is_ok());

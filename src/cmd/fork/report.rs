@@ -1,6 +1,6 @@
-//! What `ptool fork` reports about its jobs: the per-job record, the joblog
-//! line, the JSON Lines records, the summary table and the exit code. Pure
-//! rendering on plain data, so every format is unit tested.
+//! What `ptool fork` reports about its jobs: the per-job record, the JSON
+//! Lines records, the summary table and the exit code. Pure rendering on
+//! plain data, so every format is unit tested.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -17,7 +17,7 @@ use crate::signal::Signal;
 
 /// How a job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub enum JobStatus {
     /// Exited 0.
     Ok,
     /// Exited non-zero, or died of a signal ptool did not send.
@@ -31,26 +31,26 @@ pub enum Status {
     Error,
 }
 
-impl Status {
+impl JobStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Ok => "ok",
-            Status::Failed => "failed",
-            Status::Timeout => "timeout",
-            Status::Killed => "killed",
-            Status::Error => "error",
+            JobStatus::Ok => "ok",
+            JobStatus::Failed => "failed",
+            JobStatus::Timeout => "timeout",
+            JobStatus::Killed => "killed",
+            JobStatus::Error => "error",
         }
     }
 
     pub fn is_ok(self) -> bool {
-        self == Status::Ok
+        self == JobStatus::Ok
     }
 
     fn paint(self) -> Paint {
         match self {
-            Status::Ok => Paint::Green,
-            Status::Timeout | Status::Killed => Paint::Yellow,
-            Status::Failed | Status::Error => Paint::Red,
+            JobStatus::Ok => Paint::Green,
+            JobStatus::Timeout | JobStatus::Killed => Paint::Yellow,
+            JobStatus::Failed | JobStatus::Error => Paint::Red,
         }
     }
 }
@@ -66,14 +66,20 @@ pub struct JobReport {
     /// `None` when the job could not be started.
     pub pid: Option<i32>,
     pub command: Vec<OsString>,
+    /// The command as a shell would run it (joblog, `--dry-run`).
+    pub display: Vec<u8>,
     pub start: SystemTime,
     pub runtime: Duration,
     pub exit: Option<i32>,
     pub signal: Option<i32>,
-    pub status: Status,
+    pub status: JobStatus,
     pub attempts: u32,
     /// Why it could not be started.
     pub error: Option<String>,
+    /// Bytes fed to its stdin (`--pipe`).
+    pub sent: u64,
+    /// Bytes it wrote to stdout.
+    pub received: u64,
 }
 
 /// Counts over the whole run.
@@ -90,16 +96,18 @@ pub struct Totals {
     pub runtime: Duration,
     /// The signal that interrupted the run (INT, TERM, HUP).
     pub interrupted: Option<Signal>,
+    /// The exit `--halt` chose when it stopped the run.
+    pub halted: Option<Exit>,
 }
 
 impl Totals {
-    pub fn count(&mut self, status: Status) {
+    pub fn count(&mut self, status: JobStatus) {
         match status {
-            Status::Ok => self.ok += 1,
-            Status::Failed => self.failed += 1,
-            Status::Timeout => self.timed_out += 1,
-            Status::Killed => self.killed += 1,
-            Status::Error => self.errors += 1,
+            JobStatus::Ok => self.ok += 1,
+            JobStatus::Failed => self.failed += 1,
+            JobStatus::Timeout => self.timed_out += 1,
+            JobStatus::Killed => self.killed += 1,
+            JobStatus::Error => self.errors += 1,
         }
     }
 
@@ -113,69 +121,31 @@ impl Totals {
     }
 }
 
-/// The exit code: 128+N when interrupted by signal N; with `-n 1` the one
-/// job's own code (124 when it timed out, 126/127 when it could not start);
-/// otherwise the number of jobs that did not succeed, 101 for more than 100
-/// (as GNU parallel counts).
+/// The exit code: 128+N when interrupted by signal N; when `--halt` stopped
+/// the run, the code it chose (the failing job's own code, or 0 after
+/// `success=N`); with `--count 1` the one job's own code (124 when it timed
+/// out, 126/127 when it could not start); otherwise the number of jobs that
+/// did not succeed, 101 for more than 100 (as GNU parallel counts).
 pub fn exit_code(totals: &Totals, single: Option<&JobReport>) -> Exit {
     if let Some(sig) = totals.interrupted {
         return Exit::Signaled(sig.number());
     }
+    if let Some(exit) = totals.halted {
+        return exit;
+    }
     if let Some(job) = single {
         return match job.status {
-            Status::Ok => Exit::Success,
-            Status::Timeout => Exit::Timeout,
-            Status::Error if job.exit == Some(127) => Exit::NotFound,
-            Status::Error => Exit::NotExecutable,
-            Status::Failed | Status::Killed => Exit::from_child(job.exit, job.signal),
+            JobStatus::Ok => Exit::Success,
+            JobStatus::Timeout => Exit::Timeout,
+            JobStatus::Error if job.exit == Some(127) => Exit::NotFound,
+            JobStatus::Error => Exit::NotExecutable,
+            JobStatus::Failed | JobStatus::Killed => Exit::from_child(job.exit, job.signal),
         };
     }
     match totals.not_ok() {
         0 => Exit::Success,
         n => Exit::Code(u8::try_from(n.min(101)).unwrap_or(101)),
     }
-}
-
-/// A command line as one line of text: each word escaped (no tab or newline
-/// can break a TSV row) and single-quoted when a shell would split it.
-pub fn command_line(argv: &[OsString]) -> String {
-    argv.iter()
-        .map(|w| {
-            let text = escape(w.as_bytes());
-            let plain = !text.is_empty()
-                && text
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%{}#".contains(&b))
-                && !text.contains('\\');
-            if plain {
-                text.into_owned()
-            } else {
-                format!("'{}'", text.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The joblog's header line (the columns GNU parallel's --joblog has that
-/// make sense on one machine, plus the slot and the PID).
-pub const JOBLOG_HEADER: &str = "Seq\tSlot\tPID\tStarttime\tJobRuntime\tExitval\tSignal\tCommand\n";
-
-/// One joblog line: times in seconds with milliseconds, `Exitval` -1 when
-/// the job died of a signal, `Signal` 0 when it did not, `PID` 0 when it
-/// never started.
-pub fn joblog_line(job: &JobReport) -> String {
-    format!(
-        "{}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\n",
-        job.seq,
-        job.slot,
-        job.pid.unwrap_or(0),
-        crate::sys::time::unix_seconds_of(job.start),
-        job.runtime.as_secs_f64(),
-        job.exit.unwrap_or(-1),
-        job.signal.unwrap_or(0),
-        command_line(&job.command),
-    )
 }
 
 fn round3(secs: f64) -> f64 {
@@ -220,22 +190,41 @@ pub fn summary_json(totals: &Totals, exit: Exit) -> serde_json::Value {
     })
 }
 
+/// The end of a run, printed through the one output path: the summary
+/// table (on a terminal), or the final JSON Lines record.
+#[derive(Debug)]
+pub struct Summary<'a> {
+    pub rows: &'a [SummaryRow],
+    pub totals: &'a Totals,
+    pub exit: Exit,
+}
+
+impl crate::output::Report for Summary<'_> {
+    fn render<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
+        render_summary(w, out, self.rows, self.totals)
+    }
+
+    fn json<W: Write>(&self, _out: &Out, w: &mut W) -> io::Result<()> {
+        crate::output::json::write_line(w, &summary_json(self.totals, self.exit))
+    }
+}
+
 /// A row of the summary table (the report without its command line, so a
 /// long run keeps little per job).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub struct SummaryRow {
     pub seq: u64,
     pub input: Vec<u8>,
     pub pid: Option<i32>,
     pub exit: Option<i32>,
     pub signal: Option<i32>,
-    pub status: Status,
+    pub status: JobStatus,
     pub runtime: Duration,
 }
 
-impl From<&JobReport> for Row {
-    fn from(job: &JobReport) -> Row {
-        Row {
+impl From<&JobReport> for SummaryRow {
+    fn from(job: &JobReport) -> SummaryRow {
+        SummaryRow {
             seq: job.seq,
             input: job.input.clone(),
             pid: job.pid,
@@ -257,10 +246,10 @@ const MAX_FAILED_ROWS: usize = 50;
 pub fn render_summary<W: Write>(
     w: &mut W,
     out: &Out,
-    rows: &[Row],
+    rows: &[SummaryRow],
     totals: &Totals,
 ) -> io::Result<()> {
-    let mut sorted: Vec<&Row> = rows.iter().collect();
+    let mut sorted: Vec<&SummaryRow> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.status.is_ok(), r.seq));
     let failed = sorted.iter().filter(|r| !r.status.is_ok()).count();
     let shown = failed.min(MAX_FAILED_ROWS).max(MAX_ROWS.min(sorted.len()));
@@ -345,13 +334,16 @@ pub fn totals_line(totals: &Totals, color: bool) -> String {
 mod tests {
     use super::*;
 
-    fn job(seq: u64, status: Status, exit: Option<i32>, signal: Option<i32>) -> JobReport {
+    fn job(seq: u64, status: JobStatus, exit: Option<i32>, signal: Option<i32>) -> JobReport {
         JobReport {
             seq,
             input: format!("in{seq}").into_bytes(),
             slot: 1,
             pid: Some(1000 + seq as i32),
             command: vec!["echo".into(), format!("in{seq}").into()],
+            display: format!("echo in{seq}").into_bytes(),
+            sent: 0,
+            received: 0,
             start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
             runtime: Duration::from_millis(1500),
             exit,
@@ -373,43 +365,21 @@ mod tests {
         t.interrupted = Some(Signal::INT);
         assert_eq!(exit_code(&t, None).code(), 130);
         let t = Totals::default();
-        let j = job(1, Status::Failed, Some(7), None);
+        let j = job(1, JobStatus::Failed, Some(7), None);
         assert_eq!(exit_code(&t, Some(&j)).code(), 7);
-        let j = job(1, Status::Failed, None, Some(9));
+        let j = job(1, JobStatus::Failed, None, Some(9));
         assert_eq!(exit_code(&t, Some(&j)).code(), 137);
-        let j = job(1, Status::Timeout, None, Some(15));
+        let j = job(1, JobStatus::Timeout, None, Some(15));
         assert_eq!(exit_code(&t, Some(&j)).code(), 124);
-        let j = job(1, Status::Error, Some(127), None);
+        let j = job(1, JobStatus::Error, Some(127), None);
         assert_eq!(exit_code(&t, Some(&j)).code(), 127);
-        let j = job(1, Status::Ok, Some(0), None);
+        let j = job(1, JobStatus::Ok, Some(0), None);
         assert_eq!(exit_code(&t, Some(&j)).code(), 0);
     }
 
     #[test]
-    fn joblog_lines_are_tab_separated() {
-        let mut j = job(3, Status::Failed, None, Some(15));
-        j.command = vec!["sh".into(), "-c".into(), "echo 'hi'\tthere".into()];
-        let line = joblog_line(&j);
-        let fields: Vec<&str> = line.trim_end().split('\t').collect();
-        assert_eq!(JOBLOG_HEADER.trim_end().split('\t').count(), fields.len());
-        assert_eq!(
-            fields,
-            [
-                "3",
-                "1",
-                "1003",
-                "1700000000.250",
-                "1.500",
-                "-1",
-                "15",
-                r"sh -c 'echo '\''hi'\''\tthere'"
-            ]
-        );
-    }
-
-    #[test]
     fn json_records() {
-        let j = job(2, Status::Ok, Some(0), None);
+        let j = job(2, JobStatus::Ok, Some(0), None);
         let v = job_json(&j, b"out\n", b"\xff");
         assert_eq!(v["event"], "job");
         assert_eq!(v["seq"], 2);
@@ -421,8 +391,8 @@ mod tests {
         assert_eq!(v["stderr"], "\\xff");
         assert_eq!(v["runtime"], 1.5);
         let mut t = Totals::default();
-        t.count(Status::Ok);
-        t.count(Status::Timeout);
+        t.count(JobStatus::Ok);
+        t.count(JobStatus::Timeout);
         let s = summary_json(&t, exit_code(&t, None));
         assert_eq!(s["jobs"], 2);
         assert_eq!(s["timed_out"], 1);
@@ -436,12 +406,12 @@ mod tests {
         let mut totals = Totals::default();
         for seq in 1..=30 {
             let status = if seq == 25 {
-                Status::Failed
+                JobStatus::Failed
             } else {
-                Status::Ok
+                JobStatus::Ok
             };
             totals.count(status);
-            rows.push(Row::from(&job(
+            rows.push(SummaryRow::from(&job(
                 seq,
                 status,
                 Some(i32::from(seq == 25)),

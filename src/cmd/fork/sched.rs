@@ -1,64 +1,97 @@
-//! The job pool's event loop: one `poll(2)` over the signal fd, stdin (when
-//! more inputs are wanted), and every running job's stdout, stderr and
-//! pidfd, with the nearest timeout or kill deadline as its timeout. No
-//! thread per job, no sleeping.
+//! The job pool's event loop: one `poll(2)` over the signal fd, the input
+//! stream (when more inputs are wanted), and every running job's stdout,
+//! stderr, pidfd and (with `--pipe`) stdin, with the nearest timeout, kill
+//! deadline or start gate (`--delay`, `--load`, `--memfree`) as its
+//! timeout. No thread per job, no sleeping.
 //!
 //! A job is its process group. It is finished once its leader has exited
 //! and its output pipes are closed. A leader that exits while others in its
 //! group still hold the pipes open leaves "leftovers": the group gets TERM,
 //! then KILL after the grace, and the job's status stays the leader's.
-//! Stopping a job (timeout, `--halt-on-error=now`, Ctrl-C) sends TERM to
-//! the group, then KILL once the grace is over, and a last KILL to the group
-//! just before the leader is reaped, while its PGID is still pinned by the
+//! Stopping a job (timeout, `--halt now`, Ctrl-C) sends TERM to the group,
+//! then KILL once the grace is over, and a last KILL to the group just
+//! before the leader is reaped, while its PGID is still pinned by the
 //! zombie, so nothing that ignored TERM and closed its output survives.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{ChildStderr, ChildStdout, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cli::Halt;
+use crate::cli::{HaltOn, HaltSpec, Threshold, TimeoutSpec};
+use crate::exit::Exit;
 use crate::signal::Signal;
 use crate::sys::child::reap_orphans;
-use crate::sys::jobs::GroupChild;
-use crate::sys::poll::poll_readable;
+use crate::sys::jobs::{GroupChild, set_pipe_size, splice_to_pipe};
+use crate::sys::poll::{poll_fds, poll_readable};
 use crate::sys::sigwatch::SignalWatch;
 
-use super::input::{Inputs, Next, Template};
-use super::output::{Printer, Sequencer, tag_for, take_lines, take_rest};
-use super::report::{self, JobReport, Row, Status, Totals};
+use super::output::{JobPrinter, Sequencer, tag_for, take_lines, take_rest};
+use super::pipe::{Blocks, Feeding, Parts, TakeBlock};
+use super::records::{Joblog, joblog_line, write_results};
+use super::report::{JobReport, JobStatus, SummaryRow, Totals};
+use super::source::{Feed, Next, Record};
+use super::template::Template;
 
 /// How the pool runs, from the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub jobs: usize,
-    pub timeout: Option<Duration>,
+    pub timeout: Option<TimeoutSpec>,
     pub grace: Duration,
-    pub halt: Option<Halt>,
+    pub halt: Option<HaltSpec>,
     pub retries: u32,
     pub keep_order: bool,
     pub line_buffer: bool,
-    pub tag: bool,
+    /// `--ungroup`: jobs write straight to ptool's stdout and stderr.
+    pub ungroup: bool,
+    pub tag: Option<Tagging>,
     pub json: bool,
     pub quiet: bool,
     /// The summary table will be printed (a terminal, no `--json`, no
     /// `-q`): only then is a row kept for every job.
     pub summary: bool,
-    /// `-n 1`: the one job's own exit code is ptool's.
+    /// `--count 1`: the one job's own exit code is ptool's.
     pub single: bool,
+    pub delay: Option<Duration>,
+    pub load: Option<f64>,
+    pub memfree: Option<u64>,
+    /// Job numbers not to run (`--resume`, `--resume-failed`).
+    pub skip: HashSet<u64>,
+    pub results: Option<PathBuf>,
+}
+
+/// What each output line is prefixed with.
+#[derive(Debug, Clone)]
+pub enum Tagging {
+    /// `--tag`: the job's inputs.
+    Inputs,
+    /// `--tagstring STR`.
+    String(Template),
+}
+
+/// Where jobs come from.
+#[derive(Debug)]
+pub enum Work {
+    /// Inputs substituted into the command.
+    Inputs(Feed),
+    /// `--pipe`: blocks of stdin fed to each job.
+    Pipe(Blocks),
+    /// `--pipepart`: ranges of a file fed to each job.
+    Part(Parts),
 }
 
 /// What the run came to.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct PoolOutcome {
     pub totals: Totals,
-    pub rows: Vec<Row>,
+    pub rows: Vec<SummaryRow>,
     pub single: Option<JobReport>,
     /// stdout was closed under us: the run was stopped.
     pub broken_pipe: bool,
@@ -74,50 +107,61 @@ enum Stop {
     Leftovers,
 }
 
+/// A job about to start (or start again).
+#[derive(Debug)]
+struct Queued {
+    seq: u64,
+    /// Its place in the output order (`-k`).
+    ord: u64,
+    values: Record,
+    attempt: u32,
+    feeding: Option<Feeding>,
+}
+
 #[derive(Debug)]
 struct Running {
     seq: u64,
-    input: Vec<u8>,
+    ord: u64,
+    values: Record,
     slot: usize,
     attempt: u32,
     argv: Vec<OsString>,
+    display: Vec<u8>,
+    tag: Option<Vec<u8>>,
     child: GroupChild,
+    stdin: Option<ChildStdin>,
+    feeding: Option<Feeding>,
     stdout: Option<ChildStdout>,
     stderr: Option<ChildStderr>,
     started: Instant,
     started_wall: SystemTime,
-    deadline: Option<Instant>,
     stop: Option<Stop>,
     kill_at: Option<Instant>,
     killed: bool,
     exited: bool,
     out: Vec<u8>,
     err: Vec<u8>,
-}
-
-impl Running {
-    /// The next moment something must happen to this job without an event.
-    fn next_deadline(&self) -> Option<Instant> {
-        match (self.stop, self.deadline, self.kill_at) {
-            (_, _, Some(kill)) => Some(kill),
-            (None, Some(deadline), None) => Some(deadline),
-            _ => None,
-        }
-    }
+    sent: u64,
+    received: u64,
 }
 
 /// A finished attempt, with the output it left to print.
 #[derive(Debug)]
 struct Done {
     report: JobReport,
+    ord: u64,
+    values: Record,
+    tag: Option<Vec<u8>>,
+    feeding: Option<Feeding>,
     out: Vec<u8>,
     err: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Target {
+enum PollTarget {
     Signals,
-    Stdin,
+    Input,
+    Feed(usize),
     Out(usize),
     Err(usize),
     Exit(usize),
@@ -129,51 +173,91 @@ enum Pipe {
     Err,
 }
 
-/// The tab-separated job log.
-#[derive(Debug)]
-pub struct Joblog {
-    file: File,
-    path: String,
-}
-
-impl Joblog {
-    pub fn create(path: &std::path::Path) -> io::Result<Joblog> {
-        let mut file = File::create(path)?;
-        file.write_all(report::JOBLOG_HEADER.as_bytes())?;
-        Ok(Joblog {
-            file,
-            path: crate::output::sanitize::escape(path.as_os_str().as_bytes()).into_owned(),
-        })
-    }
-}
-
 /// Largest read from one pipe per wake-up, so one chatty job cannot starve
 /// the others.
 const READ_BUDGET: usize = 256 * 1024;
 const CHUNK: usize = 64 * 1024;
+/// A `--pipe` job's stdin pipe buffer: big enough that a block goes in a
+/// few writes.
+const FEED_PIPE: usize = 1 << 20;
+/// How often a start held back by `--load` or `--memfree` is retried.
+const GATE_RECHECK: Duration = Duration::from_millis(500);
+/// About a century: the furthest ptool schedules anything.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// `--timeout N%` needs this many finished jobs for a median.
+const MEDIAN_MIN: usize = 3;
+
+/// The running median of successful jobs' runtimes (`--timeout N%`): two
+/// heaps, the lower half's largest on top of one, the upper half's
+/// smallest on top of the other.
+#[derive(Debug, Default)]
+struct Median {
+    low: BinaryHeap<Duration>,
+    high: BinaryHeap<Reverse<Duration>>,
+}
+
+impl Median {
+    fn push(&mut self, d: Duration) {
+        if self.low.peek().is_none_or(|&top| d <= top) {
+            self.low.push(d);
+        } else {
+            self.high.push(Reverse(d));
+        }
+        if self.low.len() > self.high.len() + 1 {
+            if let Some(top) = self.low.pop() {
+                self.high.push(Reverse(top));
+            }
+        } else if self.high.len() > self.low.len()
+            && let Some(Reverse(top)) = self.high.pop()
+        {
+            self.low.push(top);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.low.len() + self.high.len()
+    }
+
+    fn get(&self) -> Option<Duration> {
+        let low = *self.low.peek()?;
+        if self.low.len() > self.high.len() {
+            return Some(low);
+        }
+        let Reverse(high) = *self.high.peek()?;
+        Some((low + high) / 2)
+    }
+}
 
 #[derive(Debug)]
 pub struct Pool<'a, 'w, W: Write> {
     settings: &'a Settings,
     template: &'a Template,
-    inputs: Inputs,
+    work: Work,
     inputs_done: bool,
     running: Vec<Running>,
     free_slots: BinaryHeap<Reverse<usize>>,
     retries: VecDeque<(Done, u32)>,
+    /// A job taken from the inputs but held back by a start gate.
+    held: Option<Queued>,
+    /// When the held job may be tried again.
+    wake_at: Option<Instant>,
+    /// `--delay`: no start before this.
+    next_start: Option<Instant>,
     last_seq: u64,
+    last_ord: u64,
     halting: bool,
     interrupted: Option<Signal>,
     /// INT, TERM, HUP and CHLD.
     signals: SignalWatch,
     /// When ptool last sent KILL to a group: its orphans are still dying.
     last_kill: Option<Instant>,
-    printer: Printer<'w, W>,
+    printer: JobPrinter<'w, W>,
     order: Sequencer<Done>,
     joblog: Option<Joblog>,
     totals: Totals,
-    rows: Vec<Row>,
+    rows: Vec<SummaryRow>,
     single: Option<JobReport>,
+    median: Median,
     began: Instant,
     scratch: Vec<u8>,
 }
@@ -182,20 +266,24 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     pub fn new(
         settings: &'a Settings,
         template: &'a Template,
-        inputs: Inputs,
+        work: Work,
         signals: SignalWatch,
-        printer: Printer<'w, W>,
+        printer: JobPrinter<'w, W>,
         joblog: Option<Joblog>,
     ) -> Self {
         Pool {
             settings,
             template,
-            inputs,
+            work,
             inputs_done: false,
             running: Vec::with_capacity(settings.jobs.min(1024)),
             free_slots: (1..=settings.jobs).map(Reverse).collect(),
             retries: VecDeque::new(),
+            held: None,
+            wake_at: None,
+            next_start: None,
             last_seq: 0,
+            last_ord: 0,
             halting: false,
             interrupted: None,
             signals,
@@ -206,16 +294,18 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             totals: Totals::default(),
             rows: Vec::new(),
             single: None,
+            median: Median::default(),
             began: Instant::now(),
             scratch: vec![0; CHUNK],
         }
     }
 
     /// Run every job; returns when all have finished and been reaped.
-    pub fn run(mut self) -> io::Result<Outcome> {
+    pub fn run(mut self) -> io::Result<PoolOutcome> {
         loop {
             self.start_jobs()?;
-            let idle_inputs = self.halting || (self.retries.is_empty() && self.inputs_done);
+            let idle_inputs = self.halting
+                || (self.retries.is_empty() && self.held.is_none() && self.inputs_done);
             if self.running.is_empty() && idle_inputs {
                 break;
             }
@@ -230,12 +320,17 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         }
         self.totals.runtime = self.began.elapsed();
         self.totals.interrupted = self.interrupted;
-        self.totals.skipped = match self.inputs.total() {
-            Some(total) => Some(total.saturating_sub(self.last_seq)),
-            None if self.inputs_done => Some(0),
+        let total = match &self.work {
+            Work::Inputs(feed) => feed.total(),
+            _ => None,
+        };
+        let held = u64::from(self.held.is_some());
+        self.totals.skipped = match total {
+            Some(total) => Some(total.saturating_sub(self.last_ord) + held),
+            None if self.inputs_done => Some(held),
             None => None,
         };
-        Ok(Outcome {
+        Ok(PoolOutcome {
             totals: std::mem::take(&mut self.totals),
             rows: std::mem::take(&mut self.rows),
             single: self.single.take(),
@@ -245,80 +340,186 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
 
     fn start_jobs(&mut self) -> io::Result<()> {
         while !self.halting && self.running.len() < self.settings.jobs {
-            let (seq, input, attempt) = if let Some((done, attempts)) = self.retries.pop_front() {
-                (done.report.seq, done.report.input, attempts + 1)
+            let pending = if let Some(pending) = self.held.take() {
+                pending
+            } else if let Some((done, attempts)) = self.retries.pop_front() {
+                Queued {
+                    seq: done.report.seq,
+                    ord: done.ord,
+                    values: done.values,
+                    attempt: attempts + 1,
+                    feeding: done.feeding.map(restart),
+                }
             } else if self.inputs_done {
                 break;
             } else {
-                match self.inputs.take() {
-                    Next::Input(input) => {
-                        self.last_seq += 1;
-                        (self.last_seq, input, 1)
-                    }
-                    Next::NeedRead => break,
-                    Next::Done => {
-                        self.inputs_done = true;
-                        break;
-                    }
+                match self.next_work()? {
+                    Some(pending) => pending,
+                    None => break,
                 }
             };
-            self.start(seq, input, attempt)?;
+            let now = Instant::now();
+            if let Some(wait) = self.gate(now) {
+                self.held = Some(pending);
+                self.wake_at = Some(wait);
+                break;
+            }
+            self.wake_at = None;
+            // A delay past the clock's range waits as long as it can.
+            self.next_start = self
+                .settings
+                .delay
+                .map(|d| now.checked_add(d).unwrap_or(now + FAR_FUTURE));
+            self.start(pending)?;
         }
         Ok(())
     }
 
-    fn start(&mut self, seq: u64, input: Vec<u8>, attempt: u32) -> io::Result<()> {
+    /// The next job from the inputs, `None` when none is ready (more must be
+    /// read) or left.
+    fn next_work(&mut self) -> io::Result<Option<Queued>> {
+        loop {
+            let (seq, values, feeding) = match &mut self.work {
+                Work::Inputs(feed) => match feed.take() {
+                    Next::Job { seq, values } => (seq, values, None),
+                    Next::NeedRead => return Ok(None),
+                    Next::Done => {
+                        self.inputs_done = true;
+                        return Ok(None);
+                    }
+                },
+                Work::Pipe(blocks) => match blocks.take() {
+                    TakeBlock::Block(data) => {
+                        (None, Vec::new(), Some(Feeding::Block { data, written: 0 }))
+                    }
+                    TakeBlock::NeedRead => return Ok(None),
+                    TakeBlock::Done => {
+                        self.inputs_done = true;
+                        return Ok(None);
+                    }
+                },
+                Work::Part(parts) => match parts.take()? {
+                    Some((offset, end)) => (None, Vec::new(), Some(Feeding::Range { offset, end })),
+                    None => {
+                        self.inputs_done = true;
+                        return Ok(None);
+                    }
+                },
+            };
+            let seq = seq.unwrap_or_else(|| {
+                self.last_seq += 1;
+                self.last_seq
+            });
+            if self.settings.skip.contains(&seq) {
+                continue;
+            }
+            self.last_ord += 1;
+            return Ok(Some(Queued {
+                seq,
+                ord: self.last_ord,
+                values,
+                attempt: 1,
+                feeding,
+            }));
+        }
+    }
+
+    /// When a start must wait (`--delay`, `--load`, `--memfree`): the
+    /// moment to try again.
+    fn gate(&self, now: Instant) -> Option<Instant> {
+        if let Some(at) = self.next_start.filter(|&at| at > now) {
+            return Some(at);
+        }
+        let loaded = self
+            .settings
+            .load
+            .is_some_and(|max| crate::proc::system::load_average() > max);
+        let short = self
+            .settings
+            .memfree
+            .is_some_and(|min| crate::proc::system::mem_available() < min);
+        // With nothing running, nothing ptool does will lower the load:
+        // waiting is still right, as GNU parallel waits.
+        (loaded || short).then(|| now + GATE_RECHECK)
+    }
+
+    fn start(&mut self, p: Queued) -> io::Result<()> {
         let slot = self
             .free_slots
             .pop()
             .map_or(self.running.len() + 1, |Reverse(s)| s);
-        let argv = self.template.expand(&input, seq, slot);
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..])
-            .env("PTOOL_JOB", seq.to_string())
-            .env("PTOOL_SLOT", slot.to_string())
-            .stdin(Stdio::null())
-            .stdout(if self.settings.quiet {
+        let cmd = self.template.expand(&p.values, p.seq, slot);
+        let argv = cmd.argv();
+        let display = if self.joblog.is_some() {
+            cmd.display()
+        } else {
+            Vec::new()
+        };
+        let tag = match &self.settings.tag {
+            None => None,
+            Some(Tagging::Inputs) => Some(tag_for(&p.values.join(&b' '))),
+            Some(Tagging::String(t)) => {
+                let words = t.expand(&p.values, p.seq, slot).argv();
+                Some(tag_for(words.join(std::ffi::OsStr::new(" ")).as_bytes()))
+            }
+        };
+        let (seq_text, slot_text) = (p.seq.to_string(), slot.to_string());
+        let mut command = Command::new(&argv[0]);
+        let s = self.settings;
+        command
+            .args(&argv[1..])
+            .env("PTOOL_JOB", &seq_text)
+            .env("PTOOL_SLOT", &slot_text)
+            .env("PARALLEL_SEQ", &seq_text)
+            .env("PARALLEL_JOBSLOT", &slot_text)
+            .stdin(if p.feeding.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(if s.ungroup {
+                Stdio::inherit()
+            } else if s.quiet {
                 Stdio::null()
             } else {
                 Stdio::piped()
             })
-            .stderr(Stdio::piped());
+            .stderr(if s.ungroup {
+                Stdio::inherit()
+            } else {
+                Stdio::piped()
+            });
         let started = Instant::now();
         let started_wall = SystemTime::now();
-        let spawned = GroupChild::spawn(&mut cmd).and_then(|mut child| {
-            let pipes = child
-                .take_stdout()
-                .and_then(|out| Ok((out, child.take_stderr()?)));
-            match pipes {
-                Ok((out, err)) => Ok((child, out, err)),
-                Err(e) => {
-                    let _ = child.signal_group(Signal::KILL.number());
-                    let _ = child.reap();
-                    Err(e)
+        match GroupChild::spawn(&mut command).and_then(take_pipes) {
+            Ok((child, stdin, stdout, stderr)) => {
+                if let Some(pipe) = &stdin {
+                    set_pipe_size(pipe.as_fd(), FEED_PIPE);
                 }
-            }
-        });
-        match spawned {
-            Ok((child, stdout, stderr)) => {
                 self.running.push(Running {
-                    seq,
-                    input,
+                    seq: p.seq,
+                    ord: p.ord,
+                    values: p.values,
                     slot,
-                    attempt,
+                    attempt: p.attempt,
                     argv,
+                    display,
+                    tag,
                     child,
+                    stdin,
+                    feeding: p.feeding,
                     stdout,
                     stderr,
                     started,
                     started_wall,
-                    deadline: self.settings.timeout.map(|t| started + t),
                     stop: None,
                     kill_at: None,
                     killed: false,
                     exited: false,
                     out: Vec::new(),
                     err: Vec::new(),
+                    sent: 0,
+                    received: 0,
                 });
                 self.update_bar();
                 Ok(())
@@ -331,37 +532,103 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 };
                 let program = crate::output::sanitize::escape(argv[0].as_bytes()).into_owned();
                 let report = JobReport {
-                    seq,
-                    input,
+                    seq: p.seq,
+                    input: p.values.join(&b' '),
                     slot,
                     pid: None,
                     command: argv,
+                    display,
                     start: started_wall,
                     runtime: started.elapsed(),
                     exit: Some(exit),
                     signal: None,
-                    status: Status::Error,
-                    attempts: attempt,
+                    status: JobStatus::Error,
+                    attempts: p.attempt,
                     error: Some(format!("cannot run '{program}': {why}")),
+                    sent: 0,
+                    received: 0,
                 };
-                self.finish(
-                    Done {
-                        report,
-                        out: Vec::new(),
-                        err: Vec::new(),
-                    },
-                    attempt,
-                )
+                let done = Done {
+                    report,
+                    ord: p.ord,
+                    values: p.values,
+                    tag,
+                    feeding: p.feeding,
+                    out: Vec::new(),
+                    err: Vec::new(),
+                };
+                self.finish(done, p.attempt)
             }
         }
     }
 
-    fn wants_stdin(&self) -> bool {
-        matches!(self.inputs, Inputs::Stdin(_))
-            && !self.inputs_done
-            && !self.halting
-            && self.retries.is_empty()
-            && self.running.len() < self.settings.jobs
+    fn wants_input(&self) -> bool {
+        if self.inputs_done || self.halting {
+            return false;
+        }
+        match &self.work {
+            Work::Inputs(feed) => {
+                feed.fd().is_some()
+                    && self.retries.is_empty()
+                    && self.held.is_none()
+                    && self.running.len() < self.settings.jobs
+            }
+            // Read ahead while the blocks held stay within jobs x block.
+            Work::Pipe(blocks) => {
+                let held: usize = self
+                    .running
+                    .iter()
+                    .filter_map(|j| j.feeding.as_ref())
+                    .map(Feeding::held)
+                    .sum();
+                blocks.wants_read(held, self.settings.jobs.saturating_mul(blocks.block()))
+            }
+            Work::Part(_) => false,
+        }
+    }
+
+    fn input_fd(&self) -> Option<BorrowedFd<'_>> {
+        match &self.work {
+            Work::Inputs(feed) => feed.fd(),
+            Work::Pipe(blocks) => Some(blocks.fd()),
+            Work::Part(_) => None,
+        }
+    }
+
+    fn read_input(&mut self) {
+        let result = match &mut self.work {
+            Work::Inputs(feed) => feed.read_more(&mut self.scratch),
+            Work::Pipe(blocks) => blocks.read_more(),
+            Work::Part(_) => Ok(()),
+        };
+        if let Err(e) = result {
+            self.printer.note(&format!("cannot read inputs: {e}"));
+            self.inputs_done = true;
+        }
+    }
+
+    /// The moment a job must be stopped for running too long.
+    fn deadline_of(&self, job: &Running) -> Option<Instant> {
+        match self.settings.timeout? {
+            TimeoutSpec::Fixed(d) => job.started.checked_add(d),
+            TimeoutSpec::PercentOfMedian(pct) => {
+                if self.median.len() < MEDIAN_MIN {
+                    return None;
+                }
+                let secs = self.median.get()?.as_secs_f64() * pct / 100.0;
+                // A limit past what a Duration holds is no limit.
+                job.started
+                    .checked_add(Duration::try_from_secs_f64(secs).ok()?)
+            }
+        }
+    }
+
+    fn next_deadline(&self, job: &Running) -> Option<Instant> {
+        match (job.stop, job.kill_at) {
+            (_, Some(kill)) => Some(kill),
+            (None, None) => self.deadline_of(job),
+            _ => None,
+        }
     }
 
     fn wait_and_handle(&mut self) -> io::Result<()> {
@@ -369,54 +636,55 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         let timeout = self
             .running
             .iter()
-            .filter_map(Running::next_deadline)
+            .filter_map(|j| self.next_deadline(j))
+            .chain(self.wake_at)
             .min()
             .map(|d| d.saturating_duration_since(now));
-        let mut targets = Vec::with_capacity(2 + 3 * self.running.len());
+        let mut targets = Vec::with_capacity(2 + 4 * self.running.len());
         let mut ready = Vec::with_capacity(targets.capacity());
         {
-            let stdin = io::stdin();
-            let mut fds: Vec<BorrowedFd<'_>> = Vec::with_capacity(targets.capacity());
-            fds.push(self.signals.as_fd());
-            targets.push(Target::Signals);
-            if self.wants_stdin() {
-                fds.push(stdin.as_fd());
-                targets.push(Target::Stdin);
+            let mut fds: Vec<(BorrowedFd<'_>, bool)> = Vec::with_capacity(targets.capacity());
+            fds.push((self.signals.as_fd(), false));
+            targets.push(PollTarget::Signals);
+            if self.wants_input()
+                && let Some(fd) = self.input_fd()
+            {
+                fds.push((fd, false));
+                targets.push(PollTarget::Input);
             }
             for (i, job) in self.running.iter().enumerate() {
+                if let Some(pipe) = &job.stdin {
+                    fds.push((pipe.as_fd(), true));
+                    targets.push(PollTarget::Feed(i));
+                }
                 if let Some(pipe) = &job.stdout {
-                    fds.push(pipe.as_fd());
-                    targets.push(Target::Out(i));
+                    fds.push((pipe.as_fd(), false));
+                    targets.push(PollTarget::Out(i));
                 }
                 if let Some(pipe) = &job.stderr {
-                    fds.push(pipe.as_fd());
-                    targets.push(Target::Err(i));
+                    fds.push((pipe.as_fd(), false));
+                    targets.push(PollTarget::Err(i));
                 }
                 if !job.exited
                     && let Some(fd) = job.child.pidfd()
                 {
-                    fds.push(fd.as_fd());
-                    targets.push(Target::Exit(i));
+                    fds.push((fd.as_fd(), false));
+                    targets.push(PollTarget::Exit(i));
                 }
             }
-            poll_readable(&fds, timeout, &mut ready)?;
+            poll_fds(&fds, timeout, &mut ready)?;
         }
         for (target, ready) in targets.into_iter().zip(ready) {
             if !ready {
                 continue;
             }
             match target {
-                Target::Signals => self.on_signals()?,
-                Target::Stdin => {
-                    if let Err(e) = self.inputs.read_more(&mut self.scratch) {
-                        self.printer
-                            .note(&format!("cannot read inputs from stdin: {e}"));
-                        self.inputs_done = true;
-                    }
-                }
-                Target::Out(i) => self.read_pipe(i, Pipe::Out, READ_BUDGET)?,
-                Target::Err(i) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
-                Target::Exit(i) => {
+                PollTarget::Signals => self.on_signals()?,
+                PollTarget::Input => self.read_input(),
+                PollTarget::Feed(i) => self.feed(i),
+                PollTarget::Out(i) => self.read_pipe(i, Pipe::Out, READ_BUDGET)?,
+                PollTarget::Err(i) => self.read_pipe(i, Pipe::Err, READ_BUDGET)?,
+                PollTarget::Exit(i) => {
                     self.running[i].exited = true;
                 }
             }
@@ -425,13 +693,52 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         self.reap_finished()
     }
 
+    /// Write what a `--pipe`/`--pipepart` job's stdin has room for; close
+    /// it when everything is in (or the job stopped reading).
+    fn feed(&mut self, i: usize) {
+        let Work::Part(parts) = &self.work else {
+            let job = &mut self.running[i];
+            feed_block(job);
+            // A block fully written is not needed again unless for a retry.
+            if job.stdin.is_none() && self.settings.retries == 0 {
+                job.feeding = None;
+            }
+            return;
+        };
+        let job = &mut self.running[i];
+        let (Some(pipe), Some(Feeding::Range { offset, end })) = (&job.stdin, &mut job.feeding)
+        else {
+            job.stdin = None;
+            return;
+        };
+        let mut done = false;
+        while *offset < *end {
+            let len = usize::try_from(*end - *offset)
+                .unwrap_or(usize::MAX)
+                .min(FEED_PIPE);
+            let before = *offset;
+            match splice_to_pipe(parts.file(), offset, pipe.as_fd(), len) {
+                Ok(0) => {
+                    done = true;
+                    break;
+                }
+                Ok(_) => job.sent += *offset - before,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        if done || *offset >= *end {
+            job.stdin = None;
+        }
+    }
+
     fn on_signals(&mut self) -> io::Result<()> {
-        for sig in self
-            .signals
-            .take()?
-            .into_iter()
-            .filter_map(Signal::from_number)
-        {
+        let signals = self.signals.take()?;
+        for sig in signals.into_iter().filter_map(Signal::from_number) {
             if sig == Signal::CHLD {
                 // Only kernels without pidfds need to ask each job.
                 for job in &mut self.running {
@@ -480,10 +787,16 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
 
     fn check_timers(&mut self, now: Instant) {
         let grace = self.settings.grace;
+        let due: Vec<usize> = (0..self.running.len())
+            .filter(|&i| {
+                let job = &self.running[i];
+                job.stop.is_none() && self.deadline_of(job).is_some_and(|d| d <= now)
+            })
+            .collect();
+        for i in due {
+            stop(&mut self.running[i], Stop::Timeout, now, grace);
+        }
         for job in &mut self.running {
-            if job.stop.is_none() && job.deadline.is_some_and(|d| d <= now) {
-                stop(job, Stop::Timeout, now, grace);
-            }
             if job.kill_at.is_some_and(|k| k <= now) {
                 let _ = job.child.signal_group(Signal::KILL.number());
                 job.killed = true;
@@ -512,7 +825,10 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 Some(Ok(n)) => {
                     total += n;
                     match which {
-                        Pipe::Out => job.out.extend_from_slice(&scratch[..n]),
+                        Pipe::Out => {
+                            job.out.extend_from_slice(&scratch[..n]);
+                            job.received += n as u64;
+                        }
                         Pipe::Err => job.err.extend_from_slice(&scratch[..n]),
                     }
                 }
@@ -526,7 +842,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             }
         }
         self.scratch = scratch;
-        if total > 0 && self.settings.line_buffer {
+        if total > 0 && self.settings.line_buffer && self.settings.results.is_none() {
             self.stream(i)?;
         }
         Ok(())
@@ -536,13 +852,12 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
     /// print (with `--keep-order`, only the job whose turn it is).
     fn stream(&mut self, i: usize) -> io::Result<()> {
         let job = &mut self.running[i];
-        if self.settings.keep_order && job.seq != self.order.next() {
+        if self.settings.keep_order && job.ord != self.order.next() {
             return Ok(());
         }
-        let tag = self.settings.tag.then(|| tag_for(&job.input));
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        take_lines(&mut job.out, tag.as_deref(), &mut out);
-        take_lines(&mut job.err, tag.as_deref(), &mut err);
+        take_lines(&mut job.out, job.tag.as_deref(), &mut out);
+        take_lines(&mut job.err, job.tag.as_deref(), &mut err);
         self.write(&out, &err)
     }
 
@@ -554,10 +869,12 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
                 i += 1;
                 continue;
             }
-            // The leader is gone: take what it left in the pipes.
+            // The leader is gone: take what it left in the pipes, and stop
+            // feeding it.
             self.read_pipe(i, Pipe::Out, usize::MAX)?;
             self.read_pipe(i, Pipe::Err, usize::MAX)?;
             let job = &mut self.running[i];
+            job.stdin = None;
             let open = job.stdout.is_some() || job.stderr.is_some();
             if open && !job.killed {
                 if job.stop.is_none() {
@@ -588,19 +905,24 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         self.reap_orphans()?;
         let runtime = job.started.elapsed();
         let status = match job.stop {
-            Some(Stop::Timeout) => Status::Timeout,
-            Some(Stop::Halt | Stop::Interrupt) => Status::Killed,
-            Some(Stop::Leftovers) | None if exit == Some(0) => Status::Ok,
-            Some(Stop::Leftovers) | None => Status::Failed,
+            Some(Stop::Timeout) => JobStatus::Timeout,
+            Some(Stop::Halt | Stop::Interrupt) => JobStatus::Killed,
+            Some(Stop::Leftovers) | None if exit == Some(0) => JobStatus::Ok,
+            Some(Stop::Leftovers) | None => JobStatus::Failed,
         };
+        if status.is_ok() && matches!(self.settings.timeout, Some(TimeoutSpec::PercentOfMedian(_)))
+        {
+            self.median.push(runtime);
+        }
         job.out.shrink_to_fit();
         job.err.shrink_to_fit();
         let report = JobReport {
             seq: job.seq,
-            input: job.input,
+            input: job.values.join(&b' '),
             slot: job.slot,
             pid: Some(pid),
             command: job.argv,
+            display: job.display,
             start: job.started_wall,
             runtime,
             exit,
@@ -608,15 +930,19 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             status,
             attempts: job.attempt,
             error: None,
+            sent: job.sent,
+            received: job.received,
         };
-        self.finish(
-            Done {
-                report,
-                out: job.out,
-                err: job.err,
-            },
-            job.attempt,
-        )
+        let done = Done {
+            report,
+            ord: job.ord,
+            values: job.values,
+            tag: job.tag,
+            feeding: job.feeding,
+            out: job.out,
+            err: job.err,
+        };
+        self.finish(done, job.attempt)
     }
 
     /// A job's attempt ended: retry it, or record it for good.
@@ -624,7 +950,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         self.free_slots.push(Reverse(done.report.slot));
         let status = done.report.status;
         let retry = !status.is_ok()
-            && status != Status::Killed
+            && status != JobStatus::Killed
             && attempt <= self.settings.retries
             && !self.halting;
         if retry {
@@ -632,54 +958,95 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             self.update_bar();
             return Ok(());
         }
+        let (ok, exit, signal) = (status.is_ok(), done.report.exit, done.report.signal);
         self.record(done)?;
-        if !status.is_ok() && !self.halting {
-            match self.settings.halt {
-                Some(Halt::Soon) => {
-                    self.halting = true;
-                    self.abandon_retries();
-                }
-                Some(Halt::Now) => self.halt_all(Stop::Halt),
-                None => {}
-            }
+        if !self.halting {
+            self.check_halt(ok, exit, signal);
         }
         Ok(())
     }
 
+    /// `--halt`: stop the run once its condition is met.
+    fn check_halt(&mut self, ok: bool, exit: Option<i32>, signal: Option<i32>) {
+        let Some(spec) = self.settings.halt else {
+            return;
+        };
+        let (count, applies) = match spec.on {
+            HaltOn::Fail => (self.totals.not_ok(), !ok),
+            HaltOn::Success => (self.totals.ok, ok),
+            HaltOn::Done => (self.totals.jobs(), true),
+        };
+        let reached = applies
+            && match spec.threshold {
+                Threshold::Count(0) => false,
+                Threshold::Count(n) => count >= n,
+                Threshold::Percent(pct) => {
+                    let base = match &self.work {
+                        Work::Inputs(feed) => feed.total().unwrap_or(self.last_ord),
+                        _ => self.last_ord,
+                    };
+                    self.totals.jobs() >= MEDIAN_MIN as u64
+                        && count as f64 * 100.0 >= pct * base as f64
+                }
+            };
+        if !reached {
+            return;
+        }
+        self.totals.halted = match spec.on {
+            HaltOn::Fail => Some(match (exit, signal) {
+                (_, Some(sig)) => Exit::Signaled(sig),
+                (Some(code), None) if code != 0 => Exit::from_child(Some(code), None),
+                _ => Exit::Code(1),
+            }),
+            HaltOn::Success => Some(Exit::Success),
+            HaltOn::Done => None,
+        };
+        if spec.now {
+            self.halt_all(Stop::Halt);
+        } else {
+            self.halting = true;
+            self.abandon_retries();
+        }
+    }
+
     /// Count, log and print a job's final attempt.
-    fn record(&mut self, done: Done) -> io::Result<()> {
+    fn record(&mut self, mut done: Done) -> io::Result<()> {
         let report = &done.report;
         if let Some(error) = &report.error {
             self.printer.note(&format!("job {}: {error}", report.seq));
         }
         self.totals.count(report.status);
         if self.settings.summary {
-            self.rows.push(Row::from(report));
+            self.rows.push(SummaryRow::from(report));
         }
         if self.settings.single {
             self.single = Some(report.clone());
         }
-        if let Some(log) = &mut self.joblog {
-            let line = report::joblog_line(report);
-            if let Err(e) = log.file.write_all(line.as_bytes()) {
-                let message = format!("cannot write the joblog {}: {e}", log.path);
-                self.joblog = None;
-                self.printer.note(&message);
+        if let Some(root) = &self.settings.results {
+            if let Err(e) = write_results(root, &done.values, report.seq, &done.out, &done.err) {
+                self.printer.note(&format!(
+                    "job {}: cannot write its results: {e}",
+                    report.seq
+                ));
+            }
+            if !self.settings.json {
+                done.out.clear();
+                done.err.clear();
             }
         }
+        done.feeding = None;
         if let Some(bar) = &self.printer.bar {
             bar.inc(1);
         }
         self.update_bar();
         if self.settings.keep_order {
-            let seq = done.report.seq;
-            for ready in self.order.push(seq, done) {
+            for ready in self.order.push(done.ord, done) {
                 self.emit(ready)?;
             }
             if self.settings.line_buffer {
                 // The next job in order may print what it has so far.
                 let next = self.order.next();
-                if let Some(i) = self.running.iter().position(|j| j.seq == next) {
+                if let Some(i) = self.running.iter().position(|j| j.ord == next) {
                     self.stream(i)?;
                 }
             }
@@ -689,22 +1056,31 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         }
     }
 
-    /// Print a finished job's output (or its JSON record).
+    /// Log a finished job and print its output (or its JSON record). With
+    /// `-k` this happens in input order, so the joblog is in order too, as
+    /// GNU parallel writes it.
     fn emit(&mut self, mut done: Done) -> io::Result<()> {
+        if let Some(log) = &mut self.joblog {
+            let line = joblog_line(&done.report);
+            if let Err(e) = log.file.write_all(&line) {
+                let message = format!("cannot write the joblog {}: {e}", log.path);
+                self.joblog = None;
+                self.printer.note(&message);
+            }
+        }
         if self.settings.json {
             if self.settings.quiet {
                 return Ok(());
             }
             let mut line =
-                serde_json::to_vec(&report::job_json(&done.report, &done.out, &done.err))
+                serde_json::to_vec(&super::report::job_json(&done.report, &done.out, &done.err))
                     .map_err(io::Error::other)?;
             line.push(b'\n');
             return self.write(&line, b"");
         }
-        let tag = self.settings.tag.then(|| tag_for(&done.report.input));
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        take_rest(&mut done.out, tag.as_deref(), &mut out);
-        take_rest(&mut done.err, tag.as_deref(), &mut err);
+        take_rest(&mut done.out, done.tag.as_deref(), &mut out);
+        take_rest(&mut done.err, done.tag.as_deref(), &mut err);
         self.write(&out, &err)
     }
 
@@ -771,6 +1147,60 @@ impl<W: Write> Drop for Pool<'_, '_, W> {
     }
 }
 
+type Pipes = (
+    GroupChild,
+    Option<ChildStdin>,
+    Option<ChildStdout>,
+    Option<ChildStderr>,
+);
+
+/// Take a started child's pipes (non-blocking); on failure, leave no child.
+fn take_pipes(mut child: GroupChild) -> io::Result<Pipes> {
+    let pipes = child.take_stdin().and_then(|i| {
+        let o = child.take_stdout()?;
+        Ok((i, o, child.take_stderr()?))
+    });
+    match pipes {
+        Ok((i, o, e)) => Ok((child, i, o, e)),
+        Err(e) => {
+            let _ = child.signal_group(Signal::KILL.number());
+            let _ = child.reap();
+            Err(e)
+        }
+    }
+}
+
+/// A `--pipe` job's block: write what its stdin pipe has room for.
+fn feed_block(job: &mut Running) {
+    let (Some(pipe), Some(Feeding::Block { data, written })) = (&mut job.stdin, &mut job.feeding)
+    else {
+        job.stdin = None;
+        return;
+    };
+    while *written < data.len() {
+        match pipe.write(&data[*written..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                *written += n;
+                job.sent += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // The job closed its stdin (`head -1`): it gets no more.
+            Err(_) => break,
+        }
+    }
+    job.stdin = None;
+}
+
+/// The same stdin again, for a retry.
+fn restart(feeding: Feeding) -> Feeding {
+    match feeding {
+        Feeding::Block { data, .. } => Feeding::Block { data, written: 0 },
+        Feeding::Range { offset, end } => Feeding::Range { offset, end },
+    }
+}
+
 /// TERM to the job's group now, KILL after `grace`.
 fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
     job.stop = Some(why);
@@ -778,7 +1208,8 @@ fn stop(job: &mut Running, why: Stop, now: Instant, grace: Duration) {
         job.kill_at = Some(now);
     } else {
         let _ = job.child.signal_group(Signal::TERM.number());
-        job.kill_at = Some(now + grace);
+        // A grace past the clock's range means KILL never comes.
+        job.kill_at = now.checked_add(grace);
     }
 }
 
@@ -786,5 +1217,23 @@ fn close(job: &mut Running, which: Pipe) {
     match which {
         Pipe::Out => job.stdout = None,
         Pipe::Err => job.stderr = None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_follows_its_inputs() {
+        let mut m = Median::default();
+        assert_eq!(m.get(), None);
+        for ms in [5, 1, 9, 3] {
+            m.push(Duration::from_millis(ms));
+        }
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.get(), Some(Duration::from_millis(4)));
+        m.push(Duration::from_millis(100));
+        assert_eq!(m.get(), Some(Duration::from_millis(5)));
     }
 }
