@@ -416,6 +416,46 @@ mod tests {
         }
     }
 
+    /// Every `PTOOL_...` variable the sources name (ptool sets them for the
+    /// commands it runs) has its ENVIRONMENT entry.
+    #[test]
+    fn every_variable_ptool_sets_is_documented() {
+        fn walk(dir: &Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (at, _) in text.match_indices("\"PTOOL_") {
+                        let name: String = text[at + 1..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                            .collect();
+                        // (this test's own pattern has nothing after the _)
+                        if name.len() > "PTOOL_".len() {
+                            found.push(name);
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        found.sort();
+        found.dedup();
+        assert!(found.len() >= 3, "{found:?}");
+        for name in found {
+            assert!(
+                ENVIRONMENT.iter().any(|v| v.name == name),
+                "{name} is not in the man pages' ENVIRONMENT"
+            );
+        }
+    }
+
     #[test]
     fn unknown_pages_are_usage_errors() {
         let err = page(Some("nope")).unwrap_err();
