@@ -59,6 +59,7 @@ columns! {
     Uid "uid" "UID" Right Need::OWNER, "effective user ID";
     Gid "gid" "GID" Right Need::OWNER, "effective group ID";
     State "state" "STATE" Left Need::STAT, "R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle";
+    Wchan "wchan" "WCHAN" Left Need::WCHAN, "kernel function it sleeps in (- while it runs)";
     Nice "nice" "NI" Right Need::STAT, "nice value, -20 (favoured) to 19";
     Pri "pri" "PRI" Right Need::STAT, "kernel priority (stat field 18)";
     Threads "threads" "THR" Right Need::STAT, "number of threads";
@@ -69,6 +70,8 @@ columns! {
     Start "start" "START" Right Need::STAT, "start time (JSON: Unix seconds)";
     Elapsed "elapsed" "ELAPSED" Right Need::STAT, "time since start (JSON: seconds)";
     Time "time" "TIME" Right Need::STAT, "CPU time used, user + system (JSON: seconds)";
+    Utime "utime" "UTIME" Right Need::STAT, "CPU time used in user mode (JSON: seconds)";
+    Stime "stime" "STIME" Right Need::STAT, "CPU time used in the kernel (JSON: seconds)";
     Tty "tty" "TTY" Left Need::STAT, "controlling terminal";
     Name "name" "NAME" Left Need::STAT, "process name (comm, at most 15 bytes)";
     Cmd "cmd" "COMMAND" Left Need::CMDLINE, "command line; [name] when it has none";
@@ -218,6 +221,10 @@ impl Context {
             Column::Uid => p.uid().map_or(Value::None, |u| Value::Int(u.into())),
             Column::Gid => p.owner.map_or(Value::None, |o| Value::Int(o.gid.into())),
             Column::State => Value::Text(char::from(s.state).to_string()),
+            Column::Wchan => p
+                .wchan
+                .as_ref()
+                .map_or(Value::None, |w| Value::Bytes(w.clone().into_bytes())),
             Column::Nice => Value::Int(s.nice),
             Column::Pri => Value::Int(s.priority),
             Column::Threads => Value::Int(s.threads),
@@ -248,6 +255,8 @@ impl Context {
             }
             Column::Elapsed => Value::Span(sys.age(s.start_ticks)),
             Column::Time => Value::CpuTime(sys.ticks_to_secs(s.cpu_ticks())),
+            Column::Utime => Value::CpuTime(sys.ticks_to_secs(s.utime)),
+            Column::Stime => Value::CpuTime(sys.ticks_to_secs(s.stime)),
             Column::Tty => {
                 let ttys = self.ttys.get_or_insert_with(Ttys::read);
                 ttys.name(s.tty_nr).map_or(Value::None, Value::Text)
@@ -370,13 +379,19 @@ mod tests {
     }
 
     #[test]
-    fn only_cmd_exe_cwd_and_owner_read_more_than_stat() {
+    fn only_cmd_exe_cwd_wchan_and_owner_read_more_than_stat() {
         for c in Column::ALL {
             let need = c.need();
             let extra = need != Need::STAT;
             let expected = matches!(
                 c,
-                Column::User | Column::Uid | Column::Gid | Column::Cmd | Column::Exe | Column::Cwd
+                Column::User
+                    | Column::Uid
+                    | Column::Gid
+                    | Column::Cmd
+                    | Column::Exe
+                    | Column::Cwd
+                    | Column::Wchan
             );
             assert_eq!(extra, expected, "{c}");
             assert!(!need.status, "{c} must not need status");

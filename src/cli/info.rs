@@ -19,13 +19,17 @@ pub struct InfoArgs {
     /// Also show the environment the process started with (where readable)
     #[arg(long, help_heading = "Sections")]
     pub env: bool,
+    /// Also show USS and PSS (from smaps_rollup, which walks every page table: slower)
+    #[arg(long, help_heading = "Sections", conflicts_with = "files")]
+    pub memory: bool,
 }
 
 const INFO_AFTER_HELP: &str =
     "Sections: identity (ids, parent, group, session, terminal, users), program (exe,
 command, cwd, root, start, state, threads, scheduling, cgroup, namespaces), resources
-(memory, CPU, page faults, context switches, I/O), open files, signals. What needs more
-privilege than ptool has says \"permission denied\".
+(memory, CPU, page faults, context switches, I/O), scheduling (CPUs, I/O priority,
+policy, per thread where they differ), now (wchan, the system call in progress), open
+files, signals. What needs more privilege than ptool has says \"permission denied\".
 
 --json gives one object for a single PID, an array for several PIDs or a selector.
 Exit: 0 shown, 1 no such process, 3 some PIDs missing (or --files unreadable).

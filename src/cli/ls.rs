@@ -37,8 +37,8 @@ pub struct LsArgs {
 }
 
 const LS_AFTER_HELP: &str = "Columns (-o, --sort, and the JSON field names):
-  pid ppid pgid sid tid user uid gid state nice pri threads cpu mem rss vsz
-  start elapsed time tty name cmd exe cwd
+  pid ppid pgid sid tid user uid gid state wchan nice pri threads cpu mem rss
+  vsz start elapsed time utime stime tty name cmd exe cwd
 Default: pid,user,cpu,mem,rss,state,start,time,cmd
 
 Examples:

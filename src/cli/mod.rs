@@ -18,6 +18,7 @@ mod kill;
 pub mod lock;
 mod ls;
 mod select;
+mod set;
 mod signal;
 mod spawn;
 mod top;
@@ -30,6 +31,7 @@ pub use info::InfoArgs;
 pub use kill::KillArgs;
 pub use ls::{ColumnSpec, LsArgs};
 pub use select::{SelectArgs, TargetArgs};
+pub use set::SetArgs;
 pub use signal::{ShowArgs, SignalArgs, SignalView};
 pub use spawn::{MAX_COUNT, SpawnArgs};
 pub use top::TopArgs;
@@ -100,6 +102,10 @@ pub enum Command {
     Top(DeferredArgs<TopArgs>),
     /// Run a command holding a lock or semaphore, or show who holds locks (like flock, sem)
     Lock(DeferredArgs<lock::LockArgs>),
+    /// Change running processes, every thread: niceness, I/O priority, CPUs,
+    /// scheduling, limits (like renice, ionice, taskset, chrt, prlimit)
+    #[command(visible_alias = "renice")]
+    Set(DeferredArgs<SetArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(DeferredArgs<CompletionsArgs>),
     /// Print the manual page of ptool or of one subcommand (roff)

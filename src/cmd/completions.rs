@@ -67,6 +67,10 @@ pub enum Hint {
     States,
     /// A subcommand with a manual page.
     Page,
+    /// An I/O scheduling class (`set --io`).
+    IoClass,
+    /// A scheduling policy (`set --sched`).
+    Policy,
     /// A file name.
     File,
     /// A directory name.
@@ -96,8 +100,26 @@ pub fn hint_for(value_name: &str) -> Option<Hint> {
         "COMMAND" => Hint::Command,
         "USER" => Hint::User,
         // Enumerations clap already knows (WHEN, SHELL), and free text.
-        "WHEN" | "SHELL" | "REGEX" | "DURATION" | "N" | "KEY=VALUE" | "MODE" | "INDEX"
-        | "WORDS" | "STR" | "DELIM" | ":" | "MAX" | "SIZE" => Hint::Free,
+        "CLASS[:LEVEL]" => Hint::IoClass,
+        "POLICY[:PRIO]" => Hint::Policy,
+        "WHEN"
+        | "SHELL"
+        | "REGEX"
+        | "DURATION"
+        | "N"
+        | "KEY=VALUE"
+        | "MODE"
+        | "INDEX"
+        | "WORDS"
+        | "STR"
+        | "DELIM"
+        | ":"
+        | "MAX"
+        | "SIZE"
+        | "N|+N|-N"
+        | "LIST"
+        | "RESOURCE=SOFT[:HARD]"
+        | "TID" => Hint::Free,
         _ => return None,
     })
 }
@@ -203,6 +225,35 @@ fn with_hint(arg: clap::Arg, hint: Hint) -> clap::Arg {
                 .into_iter()
                 .map(|(name, about)| PossibleValue::new(name).help(about))
                 .collect(),
+        )),
+        Hint::IoClass => arg.value_parser(values(
+            [
+                ("idle", "only when no one else wants the disk (ionice -c 3)"),
+                (
+                    "best-effort",
+                    "the default class, with :0 to :7 (ionice -c 2)",
+                ),
+                ("realtime", "first at the disk, with :0 to :7 (ionice -c 1)"),
+                ("none", "follow the niceness"),
+            ]
+            .into_iter()
+            .map(|(name, help)| PossibleValue::new(name).help(help))
+            .collect(),
+        )),
+        Hint::Policy => arg.value_parser(values(
+            [
+                ("other", "the normal time-sharing policy (SCHED_OTHER)"),
+                ("batch", "for CPU-bound batch work (SCHED_BATCH)"),
+                ("idle", "only when nothing else runs (SCHED_IDLE)"),
+                (
+                    "fifo",
+                    "real time, first in first out, with :1 to :99 (SCHED_FIFO)",
+                ),
+                ("rr", "real time, round robin, with :1 to :99 (SCHED_RR)"),
+            ]
+            .into_iter()
+            .map(|(name, help)| PossibleValue::new(name).help(help))
+            .collect(),
         )),
         Hint::File => arg.value_hint(ValueHint::FilePath),
         Hint::Dir => arg.value_hint(ValueHint::DirPath),

@@ -91,7 +91,20 @@ pub fn run<W: Write>(args: LsArgs, out: &Out, w: &mut W) -> Result<Exit> {
 
 fn choose_columns(args: &LsArgs) -> Vec<Column> {
     let specs: Vec<_> = args.columns.iter().map(|c| (c.column, c.add)).collect();
-    columns::choose(&specs, args.threads)
+    let mut columns = columns::choose(&specs, args.threads);
+    // psutil's threads(): each thread's user and system time, unless the
+    // columns were chosen outright.
+    if args.threads
+        && args.columns.iter().all(|c| c.add)
+        && let Some(at) = columns.iter().position(|c| *c == Column::Time)
+    {
+        for (i, c) in [Column::Utime, Column::Stime].into_iter().enumerate() {
+            if !columns.contains(&c) {
+                columns.insert(at + 1 + i, c);
+            }
+        }
+    }
+    columns
 }
 
 fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<CpuTicks> {

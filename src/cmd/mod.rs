@@ -8,6 +8,7 @@ pub mod kill;
 pub mod lock;
 pub mod ls;
 pub mod man;
+pub mod set;
 pub mod signal;
 pub mod spawn;
 pub mod top;

@@ -39,11 +39,16 @@ impl Target {
     /// Ok while the pinned process exists (a zombie does) and has the start
     /// time recorded; `Gone` once it was reaped (whoever has the PID now);
     /// `Failed` when that cannot be told (no descriptor left, ...).
-    pub(super) fn check(&self, reader: &mut Reader) -> Result<(), Miss> {
+    pub fn check(&self, reader: &mut Reader) -> Result<(), Miss> {
         let Some(dir) = &self.dir else {
             return Err(Miss::Gone);
         };
         check_pin(dir, self.start_ticks, reader)
+    }
+
+    /// The pin: `/proc/PID` of the process selected, until released.
+    pub fn dir(&self) -> Option<&ProcDir> {
+        self.dir.as_ref()
     }
 
     /// Close the pin once a verified pidfd holds the process: thousands of

@@ -18,6 +18,18 @@ use crate::signal::Signal;
 pub enum Caller {
     Signal,
     Kill,
+    /// `set`: changes priorities and limits rather than signalling.
+    Set,
+}
+
+impl Caller {
+    /// What the command does to a target, for a refusal.
+    fn verb(self) -> &'static str {
+        match self {
+            Caller::Signal | Caller::Kill => "signal",
+            Caller::Set => "change",
+        }
+    }
 }
 
 /// The processes a request names.
@@ -63,9 +75,10 @@ pub fn resolve(
         ..selector.clone()
     };
     if pids.is_empty() && groups.is_empty() && !filters.has_criteria() {
-        return Err(usage(
-            "no targets: give PIDs or selector flags (-n, -f, -u, ...); ptool never signals everything",
-        ));
+        return Err(usage(format!(
+            "no targets: give PIDs or selector flags (-n, -f, -u, ...); ptool never {}s everything",
+            caller.verb()
+        )));
     }
     if !scan && !selector.has_criteria() && groups.is_empty() {
         return Ok(pin_pids(&pids, selector.need() | Need::CMDLINE, reader));
@@ -246,9 +259,10 @@ fn check_explicit(
                     return Err(usage(format!("PID {p} is ptool itself")));
                 }
                 if p == 1 && !force {
-                    return Err(usage(
-                        "refusing to signal PID 1 (init: the whole system depends on it); give --force if you mean it",
-                    ));
+                    return Err(usage(format!(
+                        "refusing to {} PID 1 (init: the whole system depends on it); give --force if you mean it",
+                        caller.verb()
+                    )));
                 }
                 if p != 1 && protected.ancestors.contains(&p) && !force {
                     let name = reader
@@ -256,7 +270,8 @@ fn check_explicit(
                         .map(|s| sanitize::escape(&s.name).into_owned())
                         .unwrap_or_default();
                     return Err(usage(format!(
-                        "refusing to signal PID {p} ({name}): it is an ancestor of ptool, such as the shell running it; give --force if you mean it"
+                        "refusing to {} PID {p} ({name}): it is an ancestor of ptool, such as the shell running it; give --force if you mean it",
+                        caller.verb()
                     )));
                 }
                 if !pids.contains(&p) {

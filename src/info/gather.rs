@@ -10,12 +10,15 @@ use crate::proc::cgroup::{self, Cgroup};
 use crate::proc::fds::{self, OpenFile};
 use crate::proc::io_stats::{self, IoStats};
 use crate::proc::limits::{self, Limit};
+use crate::proc::memory::{self, Rollup, Statm};
 use crate::proc::ns::{self, Namespace};
 use crate::proc::tty::Ttys;
 use crate::proc::{Field, Need, Reader, System, ZombieStatus, environ};
 use crate::signal::Dispositions;
 use crate::sys::time::LocalTime;
 use crate::sys::users::Names;
+
+use super::sched::{self, Activity, Scheduling};
 
 /// What to gather besides the default sections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,6 +27,9 @@ pub struct Options {
     pub files_only: bool,
     pub limits: bool,
     pub env: bool,
+    /// USS and PSS from `smaps_rollup` (`--memory`), which costs a walk of
+    /// every page table of the process.
+    pub memory: bool,
 }
 
 /// Everything known about one process. Sections that were not asked for
@@ -41,6 +47,10 @@ pub struct Info {
     pub limits: Option<Field<Vec<Limit>>>,
     /// `KEY`, `value` pairs in order. Untrusted.
     pub env: Option<Field<Vec<environ::Var>>>,
+    /// Every thread's CPUs, I/O priority, policy and niceness.
+    pub scheduling: Option<Scheduling>,
+    /// What it is doing now: wchan and the system call in progress.
+    pub activity: Option<Activity>,
 }
 
 /// A user or group id with its name, when the system has one.
@@ -131,6 +141,13 @@ pub struct Resources {
     pub voluntary_switches: Option<u64>,
     pub involuntary_switches: Option<u64>,
     pub io: Field<IoStats>,
+    /// Code and data size from `statm`.
+    pub statm: Option<Statm>,
+    /// CPU time of the children it waited for, seconds.
+    pub children_user_time: f64,
+    pub children_system_time: f64,
+    /// USS and PSS, with `--memory`.
+    pub rollup: Option<Field<Rollup>>,
 }
 
 /// What gathering reuses across processes: the reader, the clock snapshot,
@@ -208,12 +225,16 @@ pub fn gather(
         signals: None,
         limits: None,
         env: None,
+        scheduling: None,
+        activity: None,
     };
     if !opts.files_only {
         info.identity = Some(identity(ctx, &process));
         info.program = Some(program(ctx, &process));
-        info.resources = Some(resources(ctx, &process));
+        info.resources = Some(resources(ctx, &process, opts.memory));
         info.signals = process.status.as_deref().map(Dispositions::from_status);
+        info.scheduling = Some(sched::gather_scheduling(&mut ctx.reader, pid));
+        info.activity = Some(sched::gather_activity(&mut ctx.reader, pid));
     }
     if opts.limits {
         info.limits = Some(ctx.reader.parsed(pid, "limits", limits::parse));
@@ -318,7 +339,7 @@ fn program(ctx: &mut Context, p: &crate::proc::Process) -> Program {
     }
 }
 
-fn resources(ctx: &mut Context, p: &crate::proc::Process) -> Resources {
+fn resources(ctx: &mut Context, p: &crate::proc::Process, memory: bool) -> Resources {
     let s = &p.stat;
     let st = p.status.as_ref();
     let sys = &ctx.sys;
@@ -337,6 +358,17 @@ fn resources(ctx: &mut Context, p: &crate::proc::Process) -> Resources {
         voluntary_switches: st.map(|st| st.voluntary_ctxt_switches),
         involuntary_switches: st.map(|st| st.nonvoluntary_ctxt_switches),
         io: ctx.reader.parsed(p.pid, "io", io_stats::parse),
+        statm: ctx
+            .reader
+            .file(p.pid, "statm")
+            .ok()
+            .and_then(|raw| memory::parse_statm(&raw, sys.page_size)),
+        children_user_time: sys.ticks_to_secs(s.cutime),
+        children_system_time: sys.ticks_to_secs(s.cstime),
+        rollup: memory.then(|| {
+            ctx.reader
+                .parsed(p.pid, "smaps_rollup", memory::parse_rollup)
+        }),
     }
 }
 

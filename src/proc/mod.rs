@@ -7,14 +7,18 @@
 //! `cwd` only on request. A process that vanishes between the directory
 //! listing and the reads is skipped: that race is normal, not an error.
 
+pub mod activity;
 pub mod cgroup;
+pub mod cpus;
 pub mod environ;
 pub mod fds;
 pub mod io_stats;
 pub mod limits;
 pub mod locks;
+pub mod memory;
 pub mod net;
 pub mod ns;
+pub mod sched;
 pub mod stat;
 pub mod status;
 pub mod system;
@@ -37,6 +41,8 @@ pub struct Need {
     pub status: bool,
     pub exe: bool,
     pub cwd: bool,
+    /// `wchan`: the kernel function it sleeps in.
+    pub wchan: bool,
 }
 
 impl Need {
@@ -46,6 +52,7 @@ impl Need {
         status: false,
         exe: false,
         cwd: false,
+        wchan: false,
     };
     pub const OWNER: Need = Need {
         owner: true,
@@ -67,6 +74,10 @@ impl Need {
         cwd: true,
         ..Need::STAT
     };
+    pub const WCHAN: Need = Need {
+        wchan: true,
+        ..Need::STAT
+    };
 }
 
 impl std::ops::BitOr for Need {
@@ -78,6 +89,7 @@ impl std::ops::BitOr for Need {
             status: self.status || o.status,
             exe: self.exe || o.exe,
             cwd: self.cwd || o.cwd,
+            wchan: self.wchan || o.wchan,
         }
     }
 }
@@ -140,6 +152,9 @@ pub struct Process {
     pub status: Option<Box<ProcStatus>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub cwd: Option<Field<Vec<u8>>>,
+    /// The kernel function it (or, for a thread row, the thread) sleeps in;
+    /// `None` while it runs, when hidden, or when not read.
+    pub wchan: Option<String>,
 }
 
 impl Process {
@@ -301,6 +316,7 @@ impl Reader {
             status: None,
             exe: None,
             cwd: None,
+            wchan: None,
         })
     }
 
@@ -377,6 +393,7 @@ impl Reader {
             status,
             exe: None,
             cwd: None,
+            wchan: None,
         })
     }
 
@@ -440,6 +457,7 @@ impl Reader {
             status: None,
             exe: None,
             cwd: None,
+            wchan: None,
         };
         self.fill_at(dir, &mut p, need).then_some(p)
     }
@@ -474,6 +492,15 @@ impl Reader {
         }
         if need.cwd && p.cwd.is_none() {
             p.cwd = Some(Field::from_result(self.fs.readlink(&at("cwd"))));
+        }
+        if need.wchan && p.wchan.is_none() {
+            // The kernel shows 0 to a reader without ptrace access, as
+            // for a running task: either way there is nothing to show.
+            p.wchan = match self.fs.read_into(&at("wchan"), &mut self.buf, true) {
+                Ok(()) => activity::parse_wchan(&self.buf),
+                Err(e) if crate::sys::is_gone(&e) => return false,
+                Err(_) => None,
+            };
         }
         true
     }

@@ -32,6 +32,11 @@ pub struct Stat {
     pub utime: u64,
     /// (15) kernel-mode CPU time, in clock ticks.
     pub stime: u64,
+    /// (16) user-mode CPU time of its children that it waited for, in
+    /// clock ticks.
+    pub cutime: u64,
+    /// (17) kernel-mode CPU time of its waited-for children, in clock ticks.
+    pub cstime: u64,
     /// (18) the kernel's priority value.
     pub priority: i64,
     /// (19) -20 (favoured) .. 19.
@@ -106,6 +111,8 @@ pub fn parse(buf: &[u8]) -> Option<Stat> {
         majflt: unum(12)?,
         utime: unum(14)?,
         stime: unum(15)?,
+        cutime: unum(16)?,
+        cstime: unum(17)?,
         priority: num(18)?,
         nice: num(19)?,
         threads: num(20)?,

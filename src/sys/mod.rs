@@ -20,7 +20,10 @@
 //!    `pidfd_send_signal` with signal 0 or real-time ones, `clone` and the
 //!    async-signal-safe calls between it and `execve`, the `PIDFD_GET_INFO`
 //!    ioctl, and `waitid(P_ALL)` when the PID of the child found is needed
-//!    (rustix's `WaitIdStatus` does not expose it).
+//!    (rustix's `WaitIdStatus` does not expose it); in [`sched`], the
+//!    scheduling-policy calls, `ioprio_get`/`ioprio_set` (raw syscalls) and
+//!    reading another process's limits (`prlimit` with no new value, which
+//!    rustix's always sets).
 //!
 //! So waiting for children (waitpid, waitid) is rustix's alone; nix is not
 //! used for it, as its decoding refuses statuses with real-time signals.
@@ -30,10 +33,10 @@ pub mod exitwatch;
 pub mod flock;
 pub mod jobs;
 pub mod kill;
-pub mod nice;
 pub mod pidfd;
 pub mod poll;
 pub mod procfs;
+pub mod sched;
 pub mod sigmask;
 pub mod sigwatch;
 pub mod startup;

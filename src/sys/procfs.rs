@@ -57,22 +57,7 @@ impl ProcFs {
     /// The numeric entries of a directory below `/proc` (`"."` for the PIDs,
     /// `"PID/task"` for a process's threads), in ascending order.
     pub fn numeric_entries(&self, path: &str) -> io::Result<Vec<i32>> {
-        let fd = rustix::fs::openat(
-            &self.dir,
-            path,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        let dir = rustix::fs::Dir::read_from(&fd)?;
-        let mut out = Vec::with_capacity(512);
-        for entry in dir {
-            let entry = entry?;
-            if let Some(n) = parse_pid(entry.file_name().to_bytes()) {
-                out.push(n);
-            }
-        }
-        out.sort_unstable();
-        Ok(out)
+        numeric_entries(self.dir.as_fd(), path)
     }
 
     /// Read `path` (relative to `/proc`) into `buf`, replacing its contents.
@@ -174,6 +159,12 @@ impl ProcDir {
         read_file(self.fd.as_fd(), file, buf, one_shot)
     }
 
+    /// The thread IDs of this process (`task`), ascending: only its own,
+    /// whoever holds its PID by now.
+    pub fn tids(&self) -> io::Result<Vec<i32>> {
+        numeric_entries(self.fd.as_fd(), "task")
+    }
+
     /// The target of a symlink of this process (`exe`, `cwd`).
     pub fn readlink(&self, link: &str) -> io::Result<Vec<u8>> {
         let target = rustix::fs::readlinkat(&*self.fd, link, Vec::new())?;
@@ -217,6 +208,26 @@ impl OpenStat {
         }
         Ok(())
     }
+}
+
+/// The numeric entries of the directory `path` below `base`, ascending.
+fn numeric_entries(base: BorrowedFd<'_>, path: &str) -> io::Result<Vec<i32>> {
+    let fd = rustix::fs::openat(
+        base,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let dir = rustix::fs::Dir::read_from(&fd)?;
+    let mut out = Vec::with_capacity(512);
+    for entry in dir {
+        let entry = entry?;
+        if let Some(n) = parse_pid(entry.file_name().to_bytes()) {
+            out.push(n);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
 }
 
 fn read_file(

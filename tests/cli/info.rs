@@ -469,7 +469,15 @@ fn another_users_process_shows_public_parts_and_says_denied() {
     assert!(line(page, "ignored").split(' ').any(|s| s == "USR1"));
     assert!(page.contains("\nLimits\n  LIMIT "), "{page}");
     // Private: said so, not left out.
-    for label in ["exe", "cwd", "root", "namespaces", "I/O"] {
+    for label in [
+        "exe",
+        "cwd",
+        "root",
+        "namespaces",
+        "I/O",
+        "waiting in",
+        "system call",
+    ] {
         assert_eq!(line(page, label), "permission denied", "{label}");
     }
     assert!(
@@ -497,6 +505,8 @@ fn another_users_process_shows_public_parts_and_says_denied() {
             "root",
             "namespaces",
             "io",
+            "wchan",
+            "syscall",
             "open_files",
             "environment"
         ])
@@ -511,4 +521,157 @@ fn another_users_process_shows_public_parts_and_says_denied() {
         out.stderr,
         format!("ptool: PID {pid} (ptool-victim): open files: permission denied\n")
     );
+}
+
+/// `/proc/PID/task/TID/stat` field `n` (counted as in proc_pid_stat(5)).
+fn task_field(pid: i32, tid: i32, n: usize) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).expect("stat");
+    let close = raw.iter().rposition(|&b| b == b')').expect(")");
+    String::from_utf8_lossy(&raw[close + 2..])
+        .split_whitespace()
+        .nth(n - 3)
+        .expect("field")
+        .to_string()
+}
+
+fn task_ids(pid: i32) -> Vec<i32> {
+    let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("task")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    tids
+}
+
+#[test]
+fn scheduling_shows_every_thread_and_what_differs() {
+    let m = marker("info-sched");
+    let v = Victim::start(&m, &["--threads", "2"]);
+    let pid = v.pid();
+    let tids = task_ids(pid);
+    let odd = tids[2].to_string();
+    ptool([
+        "set", "-q", "--nice", "6", "--sched", "batch", "--thread", &odd,
+    ])
+    .expect_code(0);
+    let out = ptool(["info", "--json", &pid.to_string()]);
+    out.success();
+    let s = &out.json()["scheduling"];
+    assert_eq!(s["threads_differ"], true, "{s:#}");
+    assert_eq!(s["policy"], "other");
+    let threads = s["threads"].as_array().expect("threads");
+    assert_eq!(threads.len(), 3);
+    assert_eq!(threads[0]["tid"], pid, "the main thread first");
+    for t in threads {
+        let tid = t["tid"].as_i64().expect("tid") as i32;
+        assert_eq!(
+            t["nice"].as_i64().map(|n| n.to_string()),
+            Some(task_field(pid, tid, 19)),
+            "{t}"
+        );
+        assert_eq!(
+            t["last_cpu"].as_i64().map(|n| n.to_string()),
+            Some(task_field(pid, tid, 39))
+        );
+        let status =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).expect("status");
+        let allowed = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .expect("Cpus_allowed_list")
+            .trim();
+        assert_eq!(t["cpus"], allowed, "{t}");
+    }
+    assert_eq!(threads[2]["policy"], "batch");
+    assert_eq!(threads[2]["nice"], 6);
+    // chrt and ionice agree with the main thread's.
+    if let Ok(chrt) = Command::new("chrt").args(["-p", &pid.to_string()]).output() {
+        assert!(String::from_utf8_lossy(&chrt.stdout).contains("SCHED_OTHER"));
+    }
+    if let Ok(ionice) = Command::new("ionice")
+        .args(["-p", &pid.to_string()])
+        .output()
+    {
+        let text = String::from_utf8_lossy(&ionice.stdout).into_owned();
+        assert_eq!(
+            s["io_priority"] == "none",
+            text.starts_with("none"),
+            "{text}"
+        );
+    }
+    // The page says which thread differs and how.
+    let out = ptool(["info", &pid.to_string()]);
+    out.success();
+    assert_eq!(
+        line(&out.stdout, "threads differ"),
+        format!("TID {odd}: policy batch, nice 6")
+    );
+}
+
+#[test]
+fn now_shows_the_blocking_call_and_its_descriptor() {
+    let m = marker("info-now");
+    // Its main thread reads commands from stdin: blocked in read(0).
+    let v = Victim::start(&m, &[]);
+    let pid = v.pid();
+    let out = ptool(["info", "--json", &pid.to_string()]);
+    out.success();
+    let a = &out.json()["activity"];
+    let stdin = link(pid, 0);
+    assert_eq!(a["syscall_name"], "read", "{a:#}");
+    assert_eq!(a["syscall"], format!("read(0 → {stdin})"));
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).expect("wchan");
+    assert_eq!(a["wchan"], wchan.trim());
+    let out = ptool(["info", &pid.to_string()]);
+    assert_eq!(
+        line(&out.stdout, "system call"),
+        format!("read(0 → {stdin})")
+    );
+}
+
+#[test]
+fn memory_details_agree_with_proc() {
+    let m = marker("info-mem");
+    let v = Victim::start(&m, &[]);
+    let pid = v.pid().to_string();
+    let out = ptool(["info", "--json", &pid]);
+    out.success();
+    let r = out.json()["resources"].clone();
+    assert!(
+        r["uss"].is_null() && r["pss"].is_null(),
+        "only with --memory"
+    );
+    let page = rustix::param::page_size() as u64;
+    let statm: Vec<u64> = std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .expect("statm")
+        .split_whitespace()
+        .map(|n| n.parse().expect("pages"))
+        .collect();
+    assert_eq!(r["text"].as_u64(), Some(statm[3] * page));
+    assert_eq!(r["data"].as_u64(), Some(statm[5] * page));
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).expect("io");
+    let syscr = io
+        .lines()
+        .find_map(|l| l.strip_prefix("syscr: "))
+        .expect("syscr");
+    assert_eq!(
+        r["read_calls"].as_u64().map(|n| n.to_string()).as_deref(),
+        Some(syscr)
+    );
+    assert_eq!(r["children_user_time"], 0.0);
+    let out = ptool(["info", "--json", "--memory", &pid]);
+    out.success();
+    let r = &out.json()["resources"];
+    let (uss, pss) = (
+        r["uss"].as_u64().expect("uss"),
+        r["pss"].as_u64().expect("pss"),
+    );
+    assert!(uss > 0 && pss >= uss, "{r}");
+    assert!(pss <= r["rss"].as_u64().expect("rss"), "{r}");
+    let out = ptool(["info", "--memory", &pid]);
+    assert!(
+        line(&out.stdout, "unique, shared").starts_with("USS "),
+        "{out:#?}"
+    );
+    ptool(["info", "--memory", "--files", &pid]).usage_error();
 }

@@ -196,7 +196,14 @@ fn info_fields_are_documented() {
     out.success();
     let info = out.json();
     assert_eq!(keys(&info), documented, "top level");
-    for part in ["identity", "program", "resources", "signals"] {
+    for part in [
+        "identity",
+        "program",
+        "resources",
+        "signals",
+        "scheduling",
+        "activity",
+    ] {
         let fields = field_names(top_level_code(row(&rows, part)));
         assert_eq!(keys(&info[part]), fields, "{part}");
     }
@@ -219,6 +226,10 @@ fn info_fields_are_documented() {
     let limit_fields = braced_fields(row(&rows, "limits"), "[{");
     for l in info["limits"].as_array().expect("limits") {
         assert_eq!(keys(l), limit_fields, "{l}");
+    }
+    let thread_fields = braced_fields(row(&rows, "scheduling"), "`threads`:");
+    for t in info["scheduling"]["threads"].as_array().expect("threads") {
+        assert_eq!(keys(t), thread_fields, "{t}");
     }
     let groups = info["identity"]["groups"].as_array().expect("groups");
     for g in groups {
@@ -371,4 +382,30 @@ fn top_fields_are_documented() {
         keys(first),
         Keys::from(["cmd".to_string(), "pid".to_string()])
     );
+}
+
+#[test]
+fn set_fields_are_documented() {
+    let rows = table_after(&section("set"), "`--json` prints an array");
+    let documented = table_fields(&rows);
+    let setting_fields = braced_fields(row(&rows, "settings"), "one object per setting");
+    let m = marker("json-set");
+    let v = Victim::start(&m, &["--threads", "1"]);
+    let pid = v.pid().to_string();
+    let out = ptool([
+        "set",
+        "--json",
+        "--dry-run",
+        "--nice",
+        "3",
+        "--limit",
+        "nofile=64",
+        &pid,
+    ]);
+    out.expect_code(0);
+    let report = &out.json()[0];
+    assert_eq!(keys(report), documented);
+    for s in report["settings"].as_array().expect("settings") {
+        assert_eq!(keys(s), setting_fields, "{s}");
+    }
 }

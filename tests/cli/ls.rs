@@ -427,3 +427,67 @@ fn listing_everything_includes_ptools_ancestors() {
     );
     assert!(!out.stdout.lines().any(|l| l == me), "{out:#?}");
 }
+
+#[test]
+fn wchan_and_thread_times_agree_with_ps_and_proc() {
+    let m = marker("ls-wchan");
+    let v = Victim::start(&m, &["--threads", "2"]);
+    let pid = v.pid().to_string();
+    let out = ptool([
+        "ls",
+        "--threads",
+        "--json",
+        "-o",
+        "tid,wchan,utime,stime",
+        &pid,
+    ]);
+    out.success();
+    let rows = out.json();
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let ps = std::process::Command::new("ps")
+        .args(["-L", "-o", "tid=,wchan:64=", "-p", &pid])
+        .output();
+    let ps = match ps {
+        Ok(ps) if ps.status.success() => String::from_utf8_lossy(&ps.stdout).into_owned(),
+        _ => {
+            cannot_run("ps (procps) is not installed: no comparison with it");
+            String::new()
+        }
+    };
+    for row in rows {
+        let tid = row["tid"].as_i64().expect("tid");
+        // Idle: every thread sleeps somewhere in the kernel.
+        let wchan = row["wchan"]
+            .as_str()
+            .expect("a sleeping thread has a wchan");
+        let own = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/wchan")).expect("wchan");
+        assert_eq!(wchan, own.trim());
+        if !ps.is_empty() {
+            let line = ps
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(&tid.to_string()))
+                .unwrap_or_else(|| panic!("ps has no thread {tid}: {ps}"));
+            assert_eq!(line.split_whitespace().nth(1), Some(wchan), "{ps}");
+        }
+        let (_, fields) = stat_fields_of_thread(v.pid(), tid);
+        let ticks = |n: usize| fields[n - 3].parse::<f64>().expect("ticks") / 100.0;
+        assert!((row["utime"].as_f64().expect("utime") - ticks(14)).abs() < 0.02);
+        assert!((row["stime"].as_f64().expect("stime") - ticks(15)).abs() < 0.02);
+    }
+    // --threads shows the times by default.
+    let out = ptool(["ls", "--threads", &pid]);
+    out.success();
+    let header = out.stdout.lines().next().expect("header");
+    assert!(header.contains("\tUTIME\tSTIME\t"), "{header}");
+}
+
+/// `/proc/PID/task/TID/stat`: name and fields from field 3 on.
+fn stat_fields_of_thread(pid: i32, tid: i64) -> (String, Vec<String>) {
+    let raw = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).expect("thread stat");
+    let close = raw.iter().rposition(|&b| b == b')').expect(")");
+    let open = raw.iter().position(|&b| b == b'(').expect("(");
+    let name = String::from_utf8_lossy(&raw[open + 1..close]).into_owned();
+    let rest = String::from_utf8_lossy(&raw[close + 2..]).into_owned();
+    (name, rest.split_whitespace().map(String::from).collect())
+}

@@ -14,6 +14,7 @@ mod kill;
 mod lock;
 mod ls;
 mod readme;
+mod set;
 mod signal;
 mod spawn;
 mod top;

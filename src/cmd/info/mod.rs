@@ -28,6 +28,7 @@ pub fn run<W: Write>(args: InfoArgs, out: &Out, w: &mut W) -> Result<Exit> {
         files_only: args.files,
         limits: args.limits,
         env: args.env,
+        memory: args.memory,
     };
     // One PID named alone gives one JSON object; a selector (or several
     // PIDs) an array, however many match.

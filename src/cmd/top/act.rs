@@ -3,8 +3,8 @@
 //! screen (PID and start time) and pins it through [`crate::deliver`], so a
 //! PID that was reused since the last refresh is left alone: `k` runs
 //! `ptool kill`'s own TERM, grace, KILL ([`crate::deliver::terminate`]),
-//! `s` sends through a verified pidfd, and `n`/`N` check the pin before
-//! and after setpriority(2), which takes a PID.
+//! `s` sends through a verified pidfd, and `n`/`N` change niceness through
+//! `ptool set`'s own [`crate::cmd::set::apply`].
 
 use std::time::Duration;
 
@@ -134,11 +134,15 @@ pub fn signal(mut procs: Vec<Process>, signal: Signal, reader: &mut Reader) -> S
     summary(&format!("signal {}", signal.name()), &lines)
 }
 
-/// `n`/`N`: change the niceness of each process (each thread in the thread
-/// view) by `delta`, clamped to -20..19. The call takes a PID, so the pin
-/// is checked before it (the process is the one on the screen) and after
-/// (it did not end in between, which would leave the PID to another).
+/// `n`/`N`: change the niceness of each process by `delta` (clamped to
+/// -20..19), every thread of it as `ptool set --nice +N` does; in the
+/// thread view, of each thread alone. The process is pinned as it was on
+/// the screen (a thread row's as it is now, the thread then looked for in
+/// it), and [`crate::cmd::set::apply`] checks the pin again after acting.
 pub fn renice(procs: Vec<Process>, delta: i32, reader: &mut Reader) -> String {
+    use crate::cmd::set::change::Nice;
+    use crate::cmd::set::{Changes, SetState, apply};
+    let mut opener = Opener::new();
     let mut lines = Vec::new();
     for p in &procs {
         let id = p.tid.unwrap_or(p.pid);
@@ -148,38 +152,50 @@ pub fn renice(procs: Vec<Process>, delta: i32, reader: &mut Reader) -> String {
             id,
             escape(&p.stat.name)
         );
-        let dir = match reader.pin(id) {
-            Ok(dir) => dir,
-            Err(_) => {
-                lines.push(format!("{who}: already gone"));
-                continue;
-            }
+        // A thread row carries the thread's stat: pin its process as read now.
+        let process = match p.tid {
+            Some(_) => reader.read(p.pid, Need::STAT),
+            None => Some(p.clone()),
         };
-        let same = |reader: &mut Reader| {
-            reader
-                .stat_pinned(&dir)
-                .ok()
-                .filter(|s| s.start_ticks == p.stat.start_ticks)
-        };
-        let Some(before) = same(reader) else {
+        let pinned = process
+            .map(|process| deliver::pin(&[process], reader, Need::CMDLINE, |_| true))
+            .and_then(|mut pinned| pinned.targets.pop());
+        let Some(target) = pinned else {
             lines.push(format!("{who}: already gone"));
             continue;
         };
-        let old = before.nice;
-        let new = (old + i64::from(delta)).clamp(-20, 19);
-        if new == old {
-            lines.push(format!("{who}: niceness already {old}"));
-            continue;
-        }
-        let set = crate::sys::nice::set_nice(id, i32::try_from(new).unwrap_or(0));
-        lines.push(match (set, same(reader)) {
-            (Ok(()), Some(_)) => format!("{who}: niceness {old} -> {new}"),
-            (Ok(()), None) => format!("{who}: ended while being reniced"),
-            (Err(e), _) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
-                format!("{who}: permission denied (lowering niceness needs privilege)")
+        let changes = Changes {
+            nice: Some(Nice::Relative(delta)),
+            thread: p.tid,
+            ..Changes::default()
+        };
+        let report = apply(&target, &changes, false, &mut opener, reader);
+        let nice = report.settings.first();
+        lines.push(match (report.state, nice) {
+            (SetState::Done, Some(s)) if s.error.is_some() => {
+                format!(
+                    "{who}: {}",
+                    escape(s.error.as_deref().unwrap_or("").as_bytes())
+                )
             }
-            (Err(e), _) if crate::sys::is_gone(&e) => format!("{who}: already gone"),
-            (Err(e), _) => format!("{who}: {}", crate::sys::error_text(&e)),
+            (SetState::Done, Some(s)) if s.changed == 0 => {
+                format!("{who}: niceness already {}", s.new.join("/"))
+            }
+            (SetState::Done, Some(s)) => format!(
+                "{who}: niceness {} -> {}{}",
+                s.old.join("/"),
+                s.new.join("/"),
+                if s.threads > 1 {
+                    format!(" ({} threads)", s.changed)
+                } else {
+                    String::new()
+                }
+            ),
+            (SetState::Gone, _) => format!("{who}: ended before it was reniced"),
+            _ => format!(
+                "{who}: {}",
+                escape(report.detail.as_deref().unwrap_or("not changed").as_bytes())
+            ),
         });
     }
     summary("renice", &lines)
@@ -193,6 +209,7 @@ pub fn info_page(p: &Process, width: u16, unicode: bool) -> Vec<String> {
             files_only: false,
             limits: true,
             env: false,
+            memory: false,
         };
         let start = if p.tid.is_some() {
             None

@@ -412,6 +412,7 @@ mod tests {
                 status: None,
                 exe: None,
                 cwd: None,
+                wchan: None,
             };
             p.stat.state = b'S';
             s.procs.push(p);

@@ -23,6 +23,12 @@ pub fn to_json(info: &Info) -> Json {
     if let Some(r) = &info.resources {
         o.insert("resources".into(), resources_json(r, &mut denied));
     }
+    if let Some(s) = &info.scheduling {
+        o.insert("scheduling".into(), sched::scheduling_json(s));
+    }
+    if let Some(a) = &info.activity {
+        o.insert("activity".into(), sched::activity_json(a, &mut denied));
+    }
     o.insert(
         "open_files".into(),
         field_json(&info.files, "open_files", &mut denied, |files| {

@@ -6,7 +6,8 @@
 //! sanitizer: escaped for text, valid UTF-8 for JSON.
 //!
 //! One file per section of the page: [`identity`], [`program`],
-//! [`resources`] (with limits), [`files`], [`signals`]; [`document`]
+//! [`resources`] (with limits), [`files`], [`signals`]; the Scheduling and
+//! Now sections' lines and JSON come from [`super::sched`]; [`document`]
 //! assembles the JSON object from the sections' parts.
 
 mod document;
@@ -21,6 +22,7 @@ use std::io::{self, Write};
 use serde_json::Value as Json;
 
 use super::gather::Info;
+use super::sched;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::table::Table;
 use crate::output::{Out, Paint, paint};
@@ -156,6 +158,19 @@ pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
     }
     if let Some(resources) = &info.resources {
         resources_section(&mut p, resources)?;
+    }
+    if let Some(scheduling) = &info.scheduling {
+        p.heading("Scheduling")?;
+        for (label, value) in sched::scheduling_lines(scheduling) {
+            p.line(&label, &value)?;
+        }
+    }
+    if let Some(activity) = &info.activity {
+        p.heading("Now")?;
+        let denied = p.denied();
+        for (label, value) in sched::activity_lines(activity, &denied) {
+            p.line(&label, &value)?;
+        }
     }
     files_section(&mut p, &info.files)?;
     if let Some(signals) = &info.signals {
@@ -359,6 +374,17 @@ mod tests {
                 voluntary_switches: Some(5),
                 involuntary_switches: Some(1),
                 io: Field::Denied,
+                statm: Some(crate::proc::memory::Statm {
+                    text: 1 << 20,
+                    data: 2 << 20,
+                }),
+                children_user_time: 1.5,
+                children_system_time: 0.5,
+                rollup: Some(Field::Value(crate::proc::memory::Rollup {
+                    uss: 1 << 20,
+                    pss: 3 << 19,
+                    ..Default::default()
+                })),
             }),
             files: Field::Value(sample_files()),
             signals: Some(Dispositions {
@@ -378,7 +404,66 @@ mod tests {
                 (b"PATH".to_vec(), b"/usr/bin".to_vec()),
                 (b"EVIL".to_vec(), b"\x1b]0;pwned\x07".to_vec()),
             ])),
+            scheduling: Some(sched::Scheduling {
+                threads: vec![
+                    thread(4242, 5, &[0, 1, 2, 3]),
+                    thread(4243, 5, &[0, 1, 2, 3]),
+                    thread(4244, 10, &[2]),
+                ],
+            }),
+            activity: Some(sched::Activity {
+                wchan: Field::Value(Some("pipe_read".into())),
+                syscall: Field::Value(Some("read(0 → pipe:[77])".into())),
+                syscall_name: Some("read".into()),
+            }),
         }
+    }
+
+    fn thread(tid: i32, nice: i32, cpus: &[u32]) -> sched::ThreadSched {
+        sched::ThreadSched {
+            tid,
+            nice: Some(nice),
+            sched: Some(crate::cmd::set::change::Sched {
+                policy: 3,
+                priority: 0,
+            }),
+            io: Some(crate::cmd::set::change::IoPrio { class: 2, level: 4 }),
+            cpus: Some(cpus.to_vec()),
+            last_cpu: Some(3),
+        }
+    }
+
+    #[test]
+    fn scheduling_activity_and_memory_details() {
+        let page = render(|w| page(w, &Out::PLAIN, &info()));
+        for heading in ["Scheduling", "Now"] {
+            assert!(page.lines().any(|l| l == heading), "{heading} in\n{page}");
+        }
+        assert_eq!(line(&page, "CPUs allowed"), "0-3");
+        assert_eq!(line(&page, "last CPU"), "3");
+        assert_eq!(line(&page, "I/O priority"), "best-effort:4");
+        assert_eq!(line(&page, "policy"), "batch");
+        assert_eq!(line(&page, "threads differ"), "TID 4244: nice 10, CPUs 2");
+        assert_eq!(line(&page, "waiting in"), "pipe_read");
+        assert_eq!(line(&page, "system call"), "read(0 → pipe:[77])");
+        assert_eq!(line(&page, "code, data"), "text 1.0M, data 2.0M");
+        assert_eq!(
+            line(&page, "unique, shared"),
+            "USS 1.0M, PSS 1.5M, swap PSS 0"
+        );
+        assert_eq!(
+            line(&page, "children's CPU"),
+            "user 1.50s, system 0.50s (children it waited for)"
+        );
+        let v = to_json(&info());
+        assert_eq!(v["scheduling"]["cpus"], "0-3");
+        assert_eq!(v["scheduling"]["threads_differ"], true);
+        assert_eq!(v["scheduling"]["threads"][2]["cpus"], "2");
+        assert_eq!(v["activity"]["syscall_name"], "read");
+        assert_eq!(v["activity"]["wchan"], "pipe_read");
+        assert_eq!(v["resources"]["uss"], 1 << 20);
+        assert_eq!(v["resources"]["text"], 1 << 20);
+        assert_eq!(v["resources"]["children_user_time"], 1.5);
     }
 
     fn render(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
@@ -679,6 +764,8 @@ mod tests {
         info.signals = None;
         info.limits = None;
         info.env = None;
+        info.scheduling = None;
+        info.activity = None;
         let v = to_json(&info);
         let keys: Vec<&String> = v
             .as_object()

@@ -37,12 +37,41 @@ pub(super) fn resources_section<W: Write>(p: &mut Page<'_, W>, r: &Resources) ->
             human_size(r.vsz)
         ),
     )?;
+    if let Some(statm) = r.statm {
+        p.line(
+            "code, data",
+            &format!(
+                "text {}, data {}",
+                human_size(statm.text),
+                human_size(statm.data)
+            ),
+        )?;
+    }
+    if let Some(rollup) = &r.rollup {
+        let value = p.field(rollup, |m| {
+            format!(
+                "USS {}, PSS {}, swap PSS {}",
+                human_size(m.uss),
+                human_size(m.pss),
+                human_size(m.swap_pss)
+            )
+        });
+        p.line("unique, shared", &value)?;
+    }
     p.line(
         "CPU time",
         &format!(
             "user {}, system {}",
             seconds(r.user_time),
             seconds(r.system_time)
+        ),
+    )?;
+    p.line(
+        "children's CPU",
+        &format!(
+            "user {}, system {} (children it waited for)",
+            seconds(r.children_user_time),
+            seconds(r.children_system_time)
         ),
     )?;
     p.line(
@@ -57,11 +86,13 @@ pub(super) fn resources_section<W: Write>(p: &mut Page<'_, W>, r: &Resources) ->
     }
     let io = p.field(&r.io, |io| {
         format!(
-            "read {} ({} from storage), written {} ({} to storage)",
+            "read {} ({} from storage, {} calls), written {} ({} to storage, {} calls)",
             human_size(io.read_chars),
             human_size(io.read_bytes),
+            io.read_calls,
             human_size(io.write_chars),
-            human_size(io.write_bytes)
+            human_size(io.write_bytes),
+            io.write_calls
         )
     });
     p.line("I/O", &io)
@@ -95,6 +126,10 @@ pub(super) fn resources_json(r: &Resources, denied: &mut Vec<&'static str>) -> J
     if matches!(r.io, Field::Denied) {
         denied.push("io");
     }
+    let rollup = r.rollup.as_ref().and_then(Field::value);
+    if matches!(r.rollup, Some(Field::Denied)) {
+        denied.push("memory");
+    }
     json!({
         "rss": r.rss,
         "vsz": r.vsz,
@@ -111,5 +146,14 @@ pub(super) fn resources_json(r: &Resources, denied: &mut Vec<&'static str>) -> J
         "write_chars": io.map(|io| io.write_chars),
         "read_bytes": io.map(|io| io.read_bytes),
         "write_bytes": io.map(|io| io.write_bytes),
+        "read_calls": io.map(|io| io.read_calls),
+        "write_calls": io.map(|io| io.write_calls),
+        "text": r.statm.map(|m| m.text),
+        "data": r.statm.map(|m| m.data),
+        "children_user_time": secs(r.children_user_time),
+        "children_system_time": secs(r.children_system_time),
+        "uss": rollup.map(|m| m.uss),
+        "pss": rollup.map(|m| m.pss),
+        "swap_pss": rollup.map(|m| m.swap_pss),
     })
 }
