@@ -51,11 +51,6 @@ impl EndStatus {
         }
     }
 
-    /// `{"status", "exit_code", "signal", "signal_name", "core_dumped"}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(StatusJson::from(self)).unwrap_or_default()
-    }
-
     pub fn paint(&self) -> Paint {
         match self {
             EndStatus::Exited(0) => Paint::Green,

@@ -115,10 +115,6 @@ impl Forest {
         self.procs.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.procs.is_empty()
-    }
-
     pub fn process(&self, i: usize) -> &Process {
         &self.procs[i]
     }

@@ -3,29 +3,43 @@
 //! Data flows one way: [`proc`] reads the system into plain structs,
 //! [`select`] picks processes, [`cmd`] acts (sorts, signals, waits) and
 //! [`output`] renders. Raw OS calls live in [`sys`].
+//!
+//! Every module is private to the crate, so that the compiler reports what
+//! nothing uses. Two doors lead in: the few items the binary (`src/main.rs`)
+//! needs, re-exported below, and [`testing`] for the tests.
 
-pub mod cli;
-pub mod cmd;
-pub mod columns;
-pub mod deliver;
-pub mod duration;
-pub mod ended;
-pub mod exit;
-pub mod forest;
-pub mod info;
-pub mod listing;
-pub mod output;
-pub mod pidfile;
-pub mod proc;
-pub mod select;
-pub mod signal;
-pub mod supervise;
-pub mod sys;
+pub(crate) mod cli;
+pub(crate) mod cmd;
+pub(crate) mod columns;
+pub(crate) mod deliver;
+pub(crate) mod duration;
+pub(crate) mod ended;
+pub(crate) mod exit;
+pub(crate) mod forest;
+pub(crate) mod info;
+pub(crate) mod listing;
+pub(crate) mod output;
+pub(crate) mod pidfile;
+pub(crate) mod proc;
+pub(crate) mod select;
+pub(crate) mod signal;
+pub(crate) mod supervise;
+pub(crate) mod sys;
+#[doc(hidden)]
+pub mod testing;
+
+// What the binary needs: the parsed command line, the exit codes and the
+// error-to-code rules, the start-up and shutdown of the process, and the one
+// way to print an error line.
+pub use cli::Cli;
+pub use exit::{Exit, for_error, is_broken_pipe};
+pub use output::sanitize::escape_str;
+pub use output::warn;
+pub use sys::startup;
 
 use std::io::{BufWriter, Write};
 
-use cli::{Cli, ColorChoice, Command, DeferredArgs, GlobalArgs};
-use exit::Exit;
+use cli::{ColorChoice, Command, DeferredArgs, GlobalArgs};
 use output::Out;
 
 /// Run a parsed command line; the caller maps the result to an exit code.
@@ -54,7 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 /// Decide colour, width and line style from the flags and the environment.
-pub fn output_settings(global: &GlobalArgs) -> Out {
+fn output_settings(global: &GlobalArgs) -> Out {
     let width = sys::term::stdout_width();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");

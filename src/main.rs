@@ -11,9 +11,7 @@ use std::ffi::OsString;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use ptool::cli::Cli;
-use ptool::exit::{self, Exit};
-use ptool::sys::startup;
+use ptool::{Cli, Exit, startup};
 
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
@@ -55,7 +53,7 @@ fn one_line_panics() {
             .unwrap_or_default();
         report(&format!(
             "internal error{place}: {} (a bug in ptool; please report it)",
-            ptool::output::sanitize::escape_str(message)
+            ptool::escape_str(message)
         ));
         // SAFETY: `_exit` ends the process at once, whatever state the
         // panicking code left behind; nothing after it runs.
@@ -79,10 +77,10 @@ fn run(args: Vec<OsString>) -> Exit {
     match ptool::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            if !exit::is_broken_pipe(&err) {
+            if !ptool::is_broken_pipe(&err) {
                 report(&format!("{err:#}"));
             }
-            exit::for_error(&err)
+            ptool::for_error(&err)
         }
     }
 }
@@ -140,5 +138,5 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn report(message: &str) {
-    ptool::output::warn(message);
+    ptool::warn(message);
 }

@@ -234,8 +234,9 @@ pub fn parse(content: &[u8]) -> Result<Vec<i32>, Invalid> {
         .map_err(|_| Invalid::NotPid(format!("'{}'", escape(content))))?;
     let mut pids = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let pid = crate::cli::parse_pid(line).map_err(Invalid::NotPid)?;
-        let pid = crate::cli::positive_pid(pid).map_err(|e| Invalid::NotProcess(e.to_string()))?;
+        let pid = crate::select::parse_pid(line).map_err(Invalid::NotPid)?;
+        let pid =
+            crate::select::positive_pid(pid).map_err(|e| Invalid::NotProcess(e.to_string()))?;
         if !pids.contains(&pid) {
             pids.push(pid);
         }

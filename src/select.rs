@@ -129,6 +129,26 @@ impl SelectorSpec {
 /// The largest PID Linux allows (PID_MAX_LIMIT on 64-bit).
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 
+/// Parse a PID argument: an integer within Linux's PID range, possibly
+/// negative (commands decide what 0 and negatives mean).
+pub fn parse_pid(text: &str) -> Result<i64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix('-').unwrap_or(trimmed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{}' is not a PID (a PID is a whole number)",
+            crate::output::sanitize::escape_str(text)
+        ));
+    }
+    match trimmed.parse::<i64>() {
+        Ok(pid) if pid.abs() <= PID_MAX_LIMIT => Ok(pid),
+        _ => Err(format!(
+            "PID {} is out of range (Linux PIDs go up to {PID_MAX_LIMIT})",
+            crate::output::sanitize::escape_str(trimmed)
+        )),
+    }
+}
+
 /// A PID that must name one process: rejects 0 and negative numbers with
 /// the reason.
 pub fn positive_pid(pid: i64) -> anyhow::Result<i32> {

@@ -419,15 +419,22 @@ mod tests {
 
 /// A process's signal dispositions, decoded from the masks in
 /// `/proc/PID/status`: the answer to "why won't it die on TERM?".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// In JSON each list is an array of signal names, in this order (`info`
+/// and `signal show` print the same).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Dispositions {
     /// `SigBlk`: blocked (held pending until unblocked).
+    #[serde(serialize_with = "names")]
     pub blocked: Vec<Signal>,
     /// `SigIgn`: ignored (discarded on arrival).
+    #[serde(serialize_with = "names")]
     pub ignored: Vec<Signal>,
     /// `SigCgt`: caught by a handler.
+    #[serde(serialize_with = "names")]
     pub caught: Vec<Signal>,
     /// `SigPnd` and `ShdPnd`: pending for a thread or the whole process.
+    #[serde(serialize_with = "names")]
     pub pending: Vec<Signal>,
 }
 
@@ -441,20 +448,11 @@ impl Dispositions {
             pending: from_mask(status.sig_pnd | status.shd_pnd),
         }
     }
+}
 
-    /// The JSON fields `blocked`, `ignored`, `caught` and `pending`, each an
-    /// array of signal names, in that order (`info` and `signal show` print
-    /// the same).
-    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        let names =
-            |sigs: &[Signal]| -> serde_json::Value { sigs.iter().map(|s| s.name()).collect() };
-        let mut fields = serde_json::Map::new();
-        fields.insert("blocked".into(), names(&self.blocked));
-        fields.insert("ignored".into(), names(&self.ignored));
-        fields.insert("caught".into(), names(&self.caught));
-        fields.insert("pending".into(), names(&self.pending));
-        fields
-    }
+/// Signals as a JSON array of their names.
+fn names<S: serde::Serializer>(sigs: &[Signal], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(sigs.iter().map(|sig| sig.name()))
 }
 
 /// The signals set in a `status` mask. Bits for the two numbers glibc

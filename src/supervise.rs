@@ -33,6 +33,7 @@ use anyhow::{Context as _, Result};
 
 use crate::duration::format_short;
 use crate::exit::{Exit, ExitError};
+use crate::output::Out;
 use crate::output::sanitize::escape;
 use crate::proc::{Need, Reader};
 use crate::signal::Signal;
@@ -135,7 +136,7 @@ impl Foreground {
         child: Child,
         report: Option<ExecReport>,
         limits: &Limits,
-        quiet: bool,
+        out: &Out,
         launch_error: &dyn Fn(&LaunchError) -> anyhow::Error,
     ) -> Result<Exit> {
         let pidfd = PidFd::open(child.pid()).ok();
@@ -159,7 +160,7 @@ impl Foreground {
             limits,
             launch_error,
             report,
-            quiet,
+            out,
             timed_out: None,
             leftovers: None,
             killed: false,
@@ -262,7 +263,8 @@ struct Supervisor<'a> {
     launch_error: &'a dyn Fn(&LaunchError) -> anyhow::Error,
     /// The exec outcome, when not yet read.
     report: Option<ExecReport>,
-    quiet: bool,
+    /// For notices, which `-q` silences.
+    out: &'a Out,
     /// When `--timeout` fired.
     timed_out: Option<Instant>,
     /// When the members left behind by the exited command were sent TERM.
@@ -538,8 +540,6 @@ impl Supervisor<'_> {
     }
 
     fn notice(&self, text: &str) {
-        if !self.quiet {
-            crate::output::warn(text);
-        }
+        crate::output::notice(self.out, text);
     }
 }

@@ -26,19 +26,19 @@ mod tree;
 mod wait;
 
 pub use completions::{CompletePidsArgs, CompletionsArgs, ManArgs, TargetShell};
-pub use fork::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold, TimeoutSpec, parse_size};
+pub use fork::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold, TimeoutSpec};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
 pub use ls::{ColumnSpec, LsArgs};
 pub use select::{SelectArgs, TargetArgs};
 pub use set::SetArgs;
 pub use signal::{ShowArgs, SignalArgs, SignalView};
-pub use spawn::{MAX_COUNT, SpawnArgs};
+pub use spawn::SpawnArgs;
 pub use top::TopArgs;
 pub use tree::{TreeArgs, TreeDrawArgs};
 pub use wait::WaitArgs;
 
-pub use crate::select::{PID_MAX_LIMIT, positive_pid};
+pub use crate::select::{parse_pid, positive_pid};
 
 /// Inspect and control Linux processes: one consistent, scriptable, safe tool.
 #[derive(Debug, Parser)]
@@ -172,26 +172,6 @@ impl<T: clap::FromArgMatches> clap::FromArgMatches for DeferredArgs<T> {
         matches: &mut clap::ArgMatches,
     ) -> Result<(), clap::Error> {
         self.0.update_from_arg_matches_mut(matches)
-    }
-}
-
-/// Parse a PID argument: an integer within Linux's PID range, possibly
-/// negative (commands decide what 0 and negatives mean).
-pub fn parse_pid(text: &str) -> Result<i64, String> {
-    let trimmed = text.trim();
-    let digits = trimmed.strip_prefix('-').unwrap_or(trimmed);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "'{}' is not a PID (a PID is a whole number)",
-            crate::output::sanitize::escape_str(text)
-        ));
-    }
-    match trimmed.parse::<i64>() {
-        Ok(pid) if pid.abs() <= PID_MAX_LIMIT => Ok(pid),
-        _ => Err(format!(
-            "PID {} is out of range (Linux PIDs go up to {PID_MAX_LIMIT})",
-            crate::output::sanitize::escape_str(trimmed)
-        )),
     }
 }
 

@@ -9,8 +9,7 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 
 use crate::cli::KillArgs;
-use crate::deliver::terminate::tree_below;
-pub use crate::deliver::terminate::{Plan, terminate};
+use crate::deliver::terminate::{Plan, terminate, tree_below};
 use crate::deliver::{self, Caller, Opener, Outcome, Row};
 use crate::exit::{Exit, usage};
 use crate::output::Out;
@@ -29,7 +28,7 @@ pub fn run<W: Write>(args: KillArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let protected = Protected::current(&mut reader);
     let t = &args.target;
     let selection = deliver::resolve(
-        &t.select,
+        &t.select.spec(),
         t.force,
         Caller::Kill,
         &mut reader,

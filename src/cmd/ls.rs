@@ -134,12 +134,14 @@ pub fn pid_list(listing: &Listing) -> PidList {
 }
 
 /// `--pids`: one ID a line, or a JSON array.
-pub fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
+#[cfg(test)]
+fn render_pids<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
     emit(w, out, &pid_list(listing))
 }
 
 /// `--json`: an array of objects keyed by column key.
-pub fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
+#[cfg(test)]
+fn render_json<W: Write>(listing: &Listing, out: &Out, w: &mut W) -> std::io::Result<()> {
     json::write(w, out, listing)
 }
 

@@ -40,7 +40,7 @@ fn run_send<W: Write>(signal: Signal, args: &TargetArgs, out: &Out, w: &mut W) -
     let protected = Protected::current(&mut reader);
     let _ = crate::sys::raise_open_files(deliver::OPEN_FILES_WANTED);
     let selection = deliver::resolve(
-        &args.select,
+        &args.select.spec(),
         args.force,
         Caller::Signal,
         &mut reader,
@@ -250,16 +250,6 @@ fn joined(signals: &[Signal]) -> String {
     }
 }
 
-/// Signal names, as a JSON array.
-#[derive(Debug, Clone, Copy)]
-struct SignalNames<'a>(&'a [Signal]);
-
-impl serde::Serialize for SignalNames<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|sig| sig.name()))
-    }
-}
-
 /// One process of `signal show` as JSON (fields as documented in the README;
 /// `info` prints the same four lists).
 #[derive(Debug, serde::Serialize)]
@@ -267,23 +257,17 @@ struct ShownJson<'a> {
     pid: i32,
     name: String,
     cmd: Option<String>,
-    blocked: SignalNames<'a>,
-    ignored: SignalNames<'a>,
-    caught: SignalNames<'a>,
-    pending: SignalNames<'a>,
+    #[serde(flatten)]
+    dispositions: &'a Dispositions,
 }
 
 impl Shown {
     fn json(&self) -> ShownJson<'_> {
-        let d = &self.dispositions;
         ShownJson {
             pid: self.pid,
             name: sanitize::to_json_string(&self.name),
             cmd: self.command.as_deref().map(sanitize::to_json_string),
-            blocked: SignalNames(&d.blocked),
-            ignored: SignalNames(&d.ignored),
-            caught: SignalNames(&d.caught),
-            pending: SignalNames(&d.pending),
+            dispositions: &self.dispositions,
         }
     }
 }

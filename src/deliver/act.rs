@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::pin::{Miss, Target, check_pin};
 use crate::proc::{ProcDir, Reader};
 use crate::signal::{Action, Signal};
-use crate::sys::exitwatch::{ExitWatch, Probe, Until};
+use crate::sys::exitwatch::{ExitWatch, Probe};
 use crate::sys::pidfd::{self, PidFd};
 
 /// A target opened for signalling: its pidfd, or, where the kernel has no
@@ -138,7 +138,7 @@ pub fn wait_exits(
             Probe::Running
         }
     };
-    watch.until(Until::All, Some(deadline), probe, |key, when| {
+    watch.until_all(Some(deadline), probe, |key, when| {
         exited(usize::try_from(key).unwrap_or(usize::MAX), when);
     })?;
     Ok(())

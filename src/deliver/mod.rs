@@ -37,5 +37,5 @@ pub mod terminate;
 
 pub use act::{Bound, Opener, is_stop_signal, wait_exits};
 pub use pin::{Miss, OPEN_FILES_WANTED, Pinned, Target, Unpinned, pin};
-pub use report::{DeliveryReport, Outcome, Row, exit_for, render};
-pub use resolve::{Caller, Resolved, descendants, resolve};
+pub use report::{Outcome, Row, exit_for, render};
+pub use resolve::{Caller, descendants, resolve};

@@ -6,11 +6,10 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context as _, Result};
 
 use super::pin::{Miss, Pinned, Target, Unpinned, pin};
-use crate::cli::SelectArgs;
 use crate::exit::usage;
 use crate::output::sanitize;
 use crate::proc::{Need, Process, Reader, System};
-use crate::select::{Protected, Selector};
+use crate::select::{Protected, Selector, SelectorSpec};
 use crate::signal::Signal;
 
 /// Which command resolves targets: the advice in a refusal differs.
@@ -55,7 +54,7 @@ pub struct Resolved {
 ///
 /// `scan` asks for the whole process table to be kept (for `--tree`).
 pub fn resolve(
-    select: &SelectArgs,
+    select: &SelectorSpec,
     force: bool,
     caller: Caller,
     reader: &mut Reader,
@@ -63,11 +62,11 @@ pub fn resolve(
     scan: bool,
 ) -> Result<Resolved> {
     let (pids, groups) = check_explicit(&select.pids, force, caller, reader, protected)?;
-    let criteria = SelectArgs {
+    let criteria = SelectorSpec {
         pids: Vec::new(),
         ..select.clone()
     };
-    let selector = criteria.selector()?;
+    let selector = criteria.build()?;
     // `--newest` alone would pick one process out of all of them: it does
     // not count as a criterion here.
     let filters = Selector {

@@ -445,7 +445,7 @@ mod tests {
     fn a_pid_selected_at_another_start_time_is_another_process() -> io::Result<()> {
         let mut ctx = Context::new(Reader::new()?, System::read());
         let me = crate::sys::own_pid();
-        let start = crate::proc::start_ticks(&mut ctx.reader, me).expect("self");
+        let start = ctx.reader.stat(me).map(|s| s.start_ticks).expect("self");
         let opts = Options::default();
         assert!(gather(&mut ctx, me, Some(start), opts).is_some());
         assert!(gather(&mut ctx, me, Some(start + 1), opts).is_none());

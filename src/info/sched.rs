@@ -4,7 +4,7 @@
 //! in progress). Gathered into plain structs, and turned into page lines
 //! and JSON here, so that the page and `--json` say the same.
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use crate::cmd::set::change::{IoPrio, Sched};
 use crate::output::sanitize::{escape, to_json_string};
@@ -203,49 +203,87 @@ pub fn activity_lines(a: &Activity, denied: &str) -> Vec<(String, String)> {
     ]
 }
 
-fn thread_json(t: &ThreadSched) -> Json {
-    json!({
-        "tid": t.tid,
-        "nice": t.nice,
-        "policy": t.sched.map(|s| s.to_string()),
-        "io_priority": t.io.map(|io| io.to_string()),
-        "cpus": t.cpus.as_deref().map(crate::proc::cpus::format),
-        "last_cpu": t.last_cpu,
-    })
+/// One thread's settings in JSON.
+#[derive(Debug, Serialize)]
+pub struct ThreadJson {
+    tid: i32,
+    nice: Option<i32>,
+    policy: Option<String>,
+    io_priority: Option<String>,
+    cpus: Option<String>,
+    last_cpu: Option<i64>,
+}
+
+impl ThreadJson {
+    fn of(t: &ThreadSched) -> Self {
+        ThreadJson {
+            tid: t.tid,
+            nice: t.nice,
+            policy: t.sched.map(|s| s.to_string()),
+            io_priority: t.io.map(|io| io.to_string()),
+            cpus: t.cpus.as_deref().map(crate::proc::cpus::format),
+            last_cpu: t.last_cpu,
+        }
+    }
 }
 
 /// `scheduling` in JSON: the main thread's settings, and every thread's
 /// (scripts compare them as they need).
-pub fn scheduling_json(s: &Scheduling) -> Json {
-    let main = s.threads.first();
-    json!({
-        "cpus": main.and_then(|m| m.cpus.as_deref().map(crate::proc::cpus::format)),
-        "last_cpu": main.and_then(|m| m.last_cpu),
-        "io_priority": main.and_then(|m| m.io.map(|io| io.to_string())),
-        "policy": main.and_then(|m| m.sched.map(|s| s.to_string())),
-        "threads_differ": s.threads.iter().skip(1).any(|t| main.is_some_and(|m| !t.same_settings(m))),
-        "threads": s.threads.iter().map(thread_json).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Serialize)]
+pub struct SchedulingJson {
+    cpus: Option<String>,
+    last_cpu: Option<i64>,
+    io_priority: Option<String>,
+    policy: Option<String>,
+    threads_differ: bool,
+    threads: Vec<ThreadJson>,
 }
 
-/// `activity` in JSON; `denied` collects what was withheld.
-pub fn activity_json(a: &Activity, denied: &mut Vec<&'static str>) -> Json {
-    let value =
-        |f: &Field<Option<String>>, name: &'static str, denied: &mut Vec<&'static str>| match f {
-            Field::Value(v) => v
-                .as_deref()
-                .map_or(Json::Null, |v| Json::String(to_json_string(v.as_bytes()))),
+impl SchedulingJson {
+    pub fn of(s: &Scheduling) -> Self {
+        let main = s.threads.first();
+        SchedulingJson {
+            cpus: main.and_then(|m| m.cpus.as_deref().map(crate::proc::cpus::format)),
+            last_cpu: main.and_then(|m| m.last_cpu),
+            io_priority: main.and_then(|m| m.io.map(|io| io.to_string())),
+            policy: main.and_then(|m| m.sched.map(|s| s.to_string())),
+            threads_differ: s
+                .threads
+                .iter()
+                .skip(1)
+                .any(|t| main.is_some_and(|m| !t.same_settings(m))),
+            threads: s.threads.iter().map(ThreadJson::of).collect(),
+        }
+    }
+}
+
+/// `activity` in JSON.
+#[derive(Debug, Serialize)]
+pub struct ActivityJson {
+    wchan: Option<String>,
+    syscall: Option<String>,
+    syscall_name: Option<String>,
+}
+
+impl ActivityJson {
+    /// The section; `denied` collects what was withheld.
+    pub fn of(a: &Activity, denied: &mut Vec<&'static str>) -> Self {
+        let value = |f: &Field<Option<String>>,
+                     name: &'static str,
+                     denied: &mut Vec<&'static str>| match f {
+            Field::Value(v) => v.as_deref().map(|v| to_json_string(v.as_bytes())),
             Field::Denied => {
                 denied.push(name);
-                Json::Null
+                None
             }
-            Field::Unavailable => Json::Null,
+            Field::Unavailable => None,
         };
-    json!({
-        "wchan": value(&a.wchan, "wchan", denied),
-        "syscall": value(&a.syscall, "syscall", denied),
-        "syscall_name": a.syscall_name,
-    })
+        ActivityJson {
+            wchan: value(&a.wchan, "wchan", denied),
+            syscall: value(&a.syscall, "syscall", denied),
+            syscall_name: a.syscall_name.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -281,7 +319,7 @@ mod tests {
                 "TID 12: nice 5, CPUs 0".to_string()
             )
         );
-        let v = scheduling_json(&s);
+        let v = serde_json::to_value(SchedulingJson::of(&s)).expect("serializes");
         assert_eq!(v["cpus"], "0-1");
         assert_eq!(v["threads_differ"], true);
         assert_eq!(v["threads"][2]["nice"], 5);
@@ -299,7 +337,7 @@ mod tests {
         assert_eq!(lines[0].1, "do_wait");
         assert_eq!(lines[1].1, "wait4(-1)");
         let mut denied = Vec::new();
-        let v = activity_json(&a, &mut denied);
+        let v = serde_json::to_value(ActivityJson::of(&a, &mut denied)).expect("serializes");
         assert_eq!(v["syscall_name"], "wait4");
         let hidden = Activity {
             wchan: Field::Denied,
@@ -307,7 +345,7 @@ mod tests {
             syscall_name: None,
         };
         assert_eq!(activity_lines(&hidden, "denied")[1].1, "denied");
-        let v = activity_json(&hidden, &mut denied);
+        let v = serde_json::to_value(ActivityJson::of(&hidden, &mut denied)).expect("serializes");
         assert!(v["syscall"].is_null());
         assert_eq!(denied, ["wchan", "syscall"]);
     }

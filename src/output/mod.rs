@@ -50,6 +50,13 @@ impl Out {
     pub fn is_terminal(&self) -> bool {
         self.width.is_some()
     }
+
+    /// The human form is printed: neither `--json` nor `-q`. [`emit`] and
+    /// [`emit_event`] decide by the same rule; a command asks only to
+    /// prepare what that form alone needs (a time zone, a header).
+    pub fn human(&self) -> bool {
+        !self.json && !self.quiet
+    }
 }
 
 /// A command's result, ready to print in its human form (table, page,
@@ -168,6 +175,14 @@ pub fn paint(text: &str, paint: Paint, color: bool) -> String {
         return text.to_string();
     }
     format!("\x1b[{}m{text}\x1b[0m", paint.sgr())
+}
+
+/// A note on stderr about how a command is going (a timeout fired, a lock
+/// is busy): printed as [`warn`] does, unless `-q` asks for silence.
+pub fn notice(out: &Out, message: &str) {
+    if !out.quiet {
+        warn(message);
+    }
 }
 
 /// One `ptool: MESSAGE` line on stderr: the form of every error and note.

@@ -7,7 +7,6 @@
 use std::cmp::Ordering;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value as Json;
 
 use super::sanitize;
 use crate::sys::time::LocalTime;
@@ -72,20 +71,6 @@ impl Value {
         }
     }
 
-    /// The JSON value: numbers as numbers, text as (valid UTF-8) strings.
-    pub fn to_json(&self) -> Json {
-        match self {
-            Value::Int(n) => Json::from(*n),
-            Value::Percent(p) => Json::from((p * 10.0).round() / 10.0),
-            Value::Bytes(b) => Json::from(sanitize::to_json_string(b)),
-            Value::Text(t) => Json::from(t.as_str()),
-            Value::Size(n) => Json::from(*n),
-            Value::Span(secs) | Value::CpuTime(secs) => Json::from((secs * 100.0).round() / 100.0),
-            Value::Time { unix, .. } => Json::from(unix.floor() as i64),
-            Value::Shown(_) | Value::None | Value::Denied => Json::Null,
-        }
-    }
-
     /// Ordering for `--sort`: numbers numerically, text bytewise, absent
     /// values last.
     pub fn compare(&self, other: &Value) -> Ordering {
@@ -119,8 +104,8 @@ impl Value {
     }
 }
 
-/// The same JSON as [`Value::to_json`], written straight to the output
-/// without building a `serde_json::Value` first.
+/// The JSON value (numbers as numbers, text as valid UTF-8 strings),
+/// written straight to the output without building a `serde_json::Value`.
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -261,6 +246,8 @@ pub fn date_time(local: Option<&LocalTime>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value as Json;
+
     use super::*;
 
     #[test]
@@ -302,15 +289,19 @@ mod tests {
         assert_eq!(date_time(Some(&t(2026, 3, 2, 9, 5))), "2026-03-02 09:05:00");
     }
 
+    fn to_json(v: &Value) -> Json {
+        serde_json::to_value(v).expect("serializes")
+    }
+
     #[test]
     fn json_and_display_agree_on_meaning() {
-        assert_eq!(Value::Size(4096).to_json(), serde_json::json!(4096));
-        assert_eq!(Value::Percent(12.345).to_json(), serde_json::json!(12.3));
-        assert_eq!(Value::None.to_json(), Json::Null);
+        assert_eq!(to_json(&Value::Size(4096)), serde_json::json!(4096));
+        assert_eq!(to_json(&Value::Percent(12.345)), serde_json::json!(12.3));
+        assert_eq!(to_json(&Value::None), Json::Null);
         assert_eq!(Value::None.display(), "-");
         assert_eq!(Value::Bytes(b"a\x1bb".to_vec()).display(), "a\\eb");
         assert_eq!(
-            Value::Bytes(b"a\x1bb".to_vec()).to_json(),
+            to_json(&Value::Bytes(b"a\x1bb".to_vec())),
             serde_json::json!("a\u{1b}b")
         );
     }
@@ -318,27 +309,29 @@ mod tests {
     #[test]
     fn serializing_gives_the_json_value() {
         let values = [
-            Value::Int(-3),
-            Value::Percent(12.345),
-            Value::Bytes(b"a\x1bb\xff".to_vec()),
-            Value::Text("S".into()),
-            Value::Size(4096),
-            Value::Span(1.234),
-            Value::CpuTime(f64::NAN),
-            Value::Time {
-                unix: 99.9,
-                started: Started::Unknown,
-            },
-            Value::Shown(b"[x]".to_vec()),
-            Value::None,
-            Value::Denied,
+            (Value::Int(-3), serde_json::json!(-3)),
+            (Value::Percent(12.345), serde_json::json!(12.3)),
+            (
+                Value::Bytes(b"a\x1bb\xff".to_vec()),
+                Json::from(sanitize::to_json_string(b"a\x1bb\xff")),
+            ),
+            (Value::Text("S".into()), serde_json::json!("S")),
+            (Value::Size(4096), serde_json::json!(4096)),
+            (Value::Span(1.234), serde_json::json!(1.23)),
+            (Value::CpuTime(f64::NAN), Json::Null),
+            (
+                Value::Time {
+                    unix: 99.9,
+                    started: Started::Unknown,
+                },
+                serde_json::json!(99),
+            ),
+            (Value::Shown(b"[x]".to_vec()), Json::Null),
+            (Value::None, Json::Null),
+            (Value::Denied, Json::Null),
         ];
-        for v in values {
-            assert_eq!(
-                serde_json::to_value(&v).expect("serializes"),
-                v.to_json(),
-                "{v:?}"
-            );
+        for (v, json) in values {
+            assert_eq!(to_json(&v), json, "{v:?}");
         }
     }
 

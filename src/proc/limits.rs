@@ -6,7 +6,7 @@
 //! fs/proc/base.c). Names contain spaces, so the columns are cut by position.
 
 /// One resource limit. `None` means unlimited.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Limit {
     /// The kernel's label: `Max open files`.
     pub name: String,

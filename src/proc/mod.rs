@@ -533,12 +533,6 @@ pub fn ancestors(reader: &mut Reader, pid: i32) -> Vec<i32> {
     out
 }
 
-/// The start time of `pid` in clock ticks after boot: together with the PID
-/// it identifies a process, since a reused PID gets a later start time.
-pub fn start_ticks(reader: &mut Reader, pid: i32) -> Option<u64> {
-    reader.stat(pid).map(|s| s.start_ticks)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,7 +573,10 @@ mod tests {
         for code in [7, 0] {
             let mut child = zombie(code)?;
             let pid = child.id() as i32;
-            let start = start_ticks(&mut reader, pid).expect("zombie readable");
+            let start = reader
+                .stat(pid)
+                .map(|s| s.start_ticks)
+                .expect("zombie readable");
             // Root, or the same user as the zombie: the status is shown.
             assert_eq!(
                 reader.zombie_status(pid, start),
@@ -594,7 +591,7 @@ mod tests {
             assert_eq!(reader.zombie_status(pid, start), ZombieStatus::NoZombie);
         }
         let me = std::process::id() as i32;
-        let start = start_ticks(&mut reader, me).expect("self");
+        let start = reader.stat(me).map(|s| s.start_ticks).expect("self");
         assert_eq!(reader.zombie_status(me, start), ZombieStatus::NoZombie);
         Ok(())
     }

@@ -47,13 +47,6 @@ pub enum Probe {
     Reaped,
 }
 
-/// Whether a wait ends at the first exit or the last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Until {
-    Any,
-    All,
-}
-
 /// The first pause between two probes of polled processes.
 const POLL_FIRST: Duration = Duration::from_millis(2);
 
@@ -137,12 +130,6 @@ impl ExitWatch {
         Ok(())
     }
 
-    /// Stop probing `key` (a polled process the caller no longer cares
-    /// about). Pidfds leave the set when they are closed.
-    pub fn forget_polled(&mut self, key: u64) {
-        self.polled.retain(|&k| k != key);
-    }
-
     /// Block until something changes or `timeout` passes (`None`: no
     /// limit), and return what changed: processes that exited or were
     /// reaped, descriptors that became readable. An empty answer means the
@@ -169,24 +156,19 @@ impl ExitWatch {
         Ok(changes)
     }
 
-    /// Wait until `goal` is met for the processes added (each reported
+    /// Wait until every process added has exited (each reported
     /// once, as it is first seen to exit, through `exited(key, when)`) or
-    /// `deadline` passes. True when the goal was met. Descriptors added
+    /// `deadline` passes. True when all did. Descriptors added
     /// with [`ExitWatch::add_fd`] are ignored here.
-    pub fn until(
+    pub fn until_all(
         &mut self,
-        goal: Until,
         deadline: Option<Instant>,
         mut probe: impl FnMut(u64) -> Probe,
         mut exited: impl FnMut(u64, Instant),
     ) -> io::Result<bool> {
         let mut seen = HashSet::new();
         loop {
-            let met = match goal {
-                Until::Any => !seen.is_empty() || self.processes == 0,
-                Until::All => seen.len() >= self.processes,
-            };
-            if met {
+            if seen.len() >= self.processes {
                 return Ok(true);
             }
             let now = Instant::now();
@@ -318,7 +300,7 @@ mod tests {
         };
         let mut order = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        let met = watch.until(Until::All, Some(deadline), probe, |k, _| order.push(k))?;
+        let met = watch.until_all(Some(deadline), probe, |k, _| order.push(k))?;
         a.wait()?;
         b.wait()?;
         assert!(met);
@@ -328,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn any_returns_at_the_first_and_a_deadline_ends_the_wait() -> io::Result<()> {
+    fn wait_returns_at_the_first_exit_and_a_deadline_ends_until_all() -> io::Result<()> {
         let mut quick = Command::new("true").spawn()?;
         let mut slow = Command::new("sleep").arg("30").spawn()?;
         let quick_fd = PidFd::open(quick.id() as i32)?;
@@ -336,21 +318,11 @@ mod tests {
         let mut watch = ExitWatch::new()?;
         watch.add(&quick_fd, 1)?;
         watch.add(&slow_fd, 2)?;
-        let mut seen = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let met = watch.until(
-            Until::Any,
-            Some(deadline),
-            |_| Probe::Running,
-            |k, _| {
-                seen.push(k);
-            },
-        );
+        let first = watch.wait(Some(Duration::from_secs(20)), |_| Probe::Running);
         let mut alone = ExitWatch::new()?;
         alone.add(&slow_fd, 2)?;
         let start = Instant::now();
-        let late = alone.until(
-            Until::All,
+        let late = alone.until_all(
             Some(start + Duration::from_millis(50)),
             |_| Probe::Running,
             |_, _| {},
@@ -358,8 +330,8 @@ mod tests {
         slow.kill()?;
         slow.wait()?;
         quick.wait()?;
-        assert!(met?);
-        assert_eq!(seen, [1]);
+        let first: Vec<u64> = first?.iter().map(|c| c.key).collect();
+        assert_eq!(first, [1]);
         assert!(!late?);
         assert!(start.elapsed() >= Duration::from_millis(50));
         Ok(())

@@ -371,11 +371,7 @@ fn install_wake_handler() -> io::Result<()> {
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(wake_signal(), &action, std::ptr::null_mut())
     };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::zero_or_errno(ret)
 }
 
 #[cfg(test)]

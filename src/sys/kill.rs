@@ -22,11 +22,7 @@ pub fn kill(pid: i32, signo: i32) -> io::Result<()> {
     }
     // SAFETY: kill(2) takes two integers and touches no memory of ours.
     let ret = unsafe { libc::kill(pid, signo) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::zero_or_errno(ret)
 }
 
 /// Send `signo` to every process in group `pgid` (`killpg`). Refuses the
@@ -37,30 +33,7 @@ pub fn kill_group(pgid: i32, signo: i32) -> io::Result<()> {
     }
     // SAFETY: killpg takes plain integers; pgid > 1 names one group.
     let ret = unsafe { libc::killpg(pgid, signo) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// True while any process (zombies included) is in group `pgid`.
-pub fn group_exists(pgid: i32) -> bool {
-    match kill_group(pgid, 0) {
-        Ok(()) => true,
-        Err(e) => e.raw_os_error() != Some(libc::ESRCH),
-    }
-}
-
-/// Whether `signo` is ignored (`SIG_IGN`) in this process, as `nohup`
-/// leaves HUP and a non-interactive shell leaves INT and QUIT for a job
-/// started with `&`. Such a disposition survives `exec`.
-pub fn ignored(signo: i32) -> bool {
-    // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, no flags).
-    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-    // SAFETY: a null new action only reads the current one into `current`.
-    let ret = unsafe { libc::sigaction(signo, std::ptr::null(), &mut current) };
-    ret == 0 && current.sa_sigaction == libc::SIG_IGN
+    crate::sys::zero_or_errno(ret)
 }
 
 #[cfg(test)]
@@ -94,12 +67,5 @@ mod tests {
         sent?;
         assert_eq!(status.signal(), Some(rt));
         Ok(())
-    }
-
-    #[test]
-    fn tells_an_ignored_signal() {
-        // std ignores SIGPIPE in test binaries; TERM keeps its default.
-        assert!(ignored(libc::SIGPIPE));
-        assert!(!ignored(libc::SIGTERM));
     }
 }

@@ -62,6 +62,16 @@ pub fn error_text(e: &io::Error) -> String {
     }
 }
 
+/// The result of a libc call that returns 0 on success and -1 with `errno`
+/// set on failure (read at once, before anything else can change it).
+pub fn zero_or_errno(ret: impl Into<i64>) -> io::Result<()> {
+    if ret.into() == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// ptool's own PID.
 pub fn own_pid() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()

@@ -14,7 +14,6 @@ use rustix::process::{Pid, PidfdFlags};
 #[derive(Debug)]
 pub struct PidFd {
     fd: OwnedFd,
-    pid: i32,
 }
 
 impl PidFd {
@@ -23,11 +22,7 @@ impl PidFd {
     pub fn open(pid: i32) -> io::Result<PidFd> {
         let raw = Pid::from_raw(pid).ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))?;
         let fd = rustix::process::pidfd_open(raw, PidfdFlags::empty())?;
-        Ok(PidFd { fd, pid })
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.pid
+        Ok(PidFd { fd })
     }
 
     /// Send signal `signo` to exactly the process this pidfd refers to.
@@ -47,11 +42,7 @@ impl PidFd {
                 0u32,
             )
         };
-        if ret == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        crate::sys::zero_or_errno(ret)
     }
 
     /// True once the process has exited (it may still be an unreaped

@@ -20,10 +20,6 @@ pub fn stdout_width() -> Option<usize> {
         .or(Some(80))
 }
 
-pub fn stdout_is_terminal() -> bool {
-    std::io::stdout().is_terminal()
-}
-
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }

@@ -303,7 +303,7 @@ fn complete_pids_answers_only_for_pid_positions() {
 
 #[test]
 fn every_subcommand_has_a_man_page() {
-    let pages = ptool::cmd::man::page_names();
+    let pages = ptool::testing::page_names();
     assert!(pages.len() >= 10, "{pages:?}");
     let render = need("man");
     for page in std::iter::once(None).chain(pages.iter().map(Some)) {
@@ -372,7 +372,7 @@ fn man_dir_writes_every_page() {
     let out = ptool(["man", "--dir", target.to_str().unwrap()]);
     out.success();
     let listed: Vec<String> = out.stdout.lines().map(String::from).collect();
-    let mut want: Vec<String> = ptool::cmd::man::page_names()
+    let mut want: Vec<String> = ptool::testing::page_names()
         .iter()
         .map(|p| format!("ptool-{p}.1"))
         .collect();

@@ -7,11 +7,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ptool::cmd::kill::{Plan, terminate};
-use ptool::deliver::{Opener, Outcome};
-use ptool::proc::Reader;
-use ptool::select::Protected;
-use ptool::signal::Signal;
+use ptool::testing::{Opener, Outcome, Plan, Protected, Reader, Signal, terminate};
 
 use crate::support::*;
 

@@ -135,14 +135,14 @@ fn readme_examples() -> Vec<Example> {
 /// The examples in every subcommand's `--help` (and so in its man page).
 fn help_examples() -> Vec<Example> {
     use clap::CommandFactory;
-    let mut cmd = ptool::cli::Cli::command();
+    let mut cmd = ptool::testing::Cli::command();
     cmd.build();
     let mut found = Vec::new();
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let Some(after) = sub.get_after_help() else {
             continue;
         };
-        for (text, _) in ptool::cmd::man::split_after_help(&after.to_string()).examples {
+        for (text, _) in ptool::testing::split_after_help(&after.to_string()).examples {
             found.push(Example {
                 text,
                 place: format!("ptool {} --help", sub.get_name()),
@@ -216,7 +216,7 @@ fn the_readme_exit_codes_are_the_exit_table() {
             (c[0].clone(), c[1].clone())
         })
         .collect();
-    let table: Vec<(String, String)> = ptool::exit::TABLE
+    let table: Vec<(String, String)> = ptool::testing::EXIT_CODES
         .iter()
         .map(|d| (d.code.to_string(), d.meaning.to_string()))
         .collect();
@@ -830,7 +830,7 @@ const CHECKS: &[(&str, Check)] = &[
         ex.run_home().success();
         let dir = ex.path(".local/share/man");
         let names = std::fs::read_dir(dir.join("man1")).unwrap().count();
-        assert_eq!(names, 1 + ptool::cmd::man::page_names().len());
+        assert_eq!(names, 1 + ptool::testing::page_names().len());
         if !need("man") {
             return;
         }

@@ -48,7 +48,7 @@ fn cpus_of(pid: i32, tid: i32) -> String {
 
 fn online_cpus() -> usize {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/online").expect("online");
-    ptool::proc::cpus::parse(&text).expect("list").len()
+    ptool::testing::parse_cpus(&text).expect("list").len()
 }
 
 /// The output of a peer tool, or `None` (skipped) when it is missing.
@@ -374,22 +374,22 @@ fn a_target_that_ended_is_reported_and_the_rest_are_changed() {
     let selected = target_of(first.pid());
     first.tell("exit 0");
     first.wait();
-    let changes = ptool::cmd::set::Changes {
-        nice: Some(ptool::cmd::set::change::Nice::Absolute(6)),
+    let changes = ptool::testing::Changes {
+        nice: Some(ptool::testing::Nice::Absolute(6)),
         ..Default::default()
     };
-    let mut reader = ptool::proc::Reader::new().unwrap();
-    let mut opener = ptool::deliver::Opener::new();
-    let report = ptool::cmd::set::apply(&selected, &changes, false, &mut opener, &mut reader);
-    assert_eq!(report.state, ptool::cmd::set::SetState::Gone);
-    let report = ptool::cmd::set::apply(
+    let mut reader = ptool::testing::Reader::new().unwrap();
+    let mut opener = ptool::testing::Opener::new();
+    let report = ptool::testing::apply(&selected, &changes, false, &mut opener, &mut reader);
+    assert_eq!(report.state, ptool::testing::SetState::Gone);
+    let report = ptool::testing::apply(
         &target_of(second.pid()),
         &changes,
         false,
         &mut opener,
         &mut reader,
     );
-    assert_eq!(report.state, ptool::cmd::set::SetState::Done);
+    assert_eq!(report.state, ptool::testing::SetState::Done);
     assert!(
         tids(second.pid())
             .iter()
@@ -425,19 +425,19 @@ fn a_reused_pid_is_never_changed() {
         eprintln!("skipped the real PID reuse: cannot steer PIDs here");
         return;
     };
-    let changes = ptool::cmd::set::Changes {
-        nice: Some(ptool::cmd::set::change::Nice::Absolute(11)),
+    let changes = ptool::testing::Changes {
+        nice: Some(ptool::testing::Nice::Absolute(11)),
         ..Default::default()
     };
-    let mut reader = ptool::proc::Reader::new().unwrap();
-    let report = ptool::cmd::set::apply(
+    let mut reader = ptool::testing::Reader::new().unwrap();
+    let report = ptool::testing::apply(
         &selected,
         &changes,
         false,
-        &mut ptool::deliver::Opener::new(),
+        &mut ptool::testing::Opener::new(),
         &mut reader,
     );
-    assert_eq!(report.state, ptool::cmd::set::SetState::Gone);
+    assert_eq!(report.state, ptool::testing::SetState::Gone);
     assert_eq!(nice_of(second.pid(), second.pid()), 0);
 }
 
@@ -546,18 +546,18 @@ fn tops_renice_key_changes_every_thread_through_set() {
     let m = marker("set-top");
     let v = Victim::start(&m, &["--threads", "2"]);
     let pid = v.pid();
-    let mut reader = ptool::proc::Reader::new().unwrap();
+    let mut reader = ptool::testing::Reader::new().unwrap();
     let p = reader
-        .read(pid, ptool::proc::Need::STAT)
+        .read(pid, ptool::testing::Need::STAT)
         .expect("the victim");
-    let status = ptool::cmd::top::act::renice(vec![p], 1, &mut reader);
+    let status = ptool::testing::renice(vec![p], 1, &mut reader);
     assert!(status.contains("niceness 0 -> 1 (3 threads)"), "{status}");
     assert!(tids(pid).iter().all(|&t| nice_of(pid, t) == 1));
     // A thread row: that thread alone.
-    let threads = reader.threads(pid, ptool::proc::Need::STAT);
+    let threads = reader.threads(pid, ptool::testing::Need::STAT);
     let last = threads.last().expect("a thread").clone();
     let tid = last.tid.expect("tid");
-    let status = ptool::cmd::top::act::renice(vec![last], 2, &mut reader);
+    let status = ptool::testing::renice(vec![last], 2, &mut reader);
     assert!(status.contains("niceness 1 -> 3"), "{status}");
     let nices: Vec<i32> = tids(pid).iter().map(|&t| nice_of(pid, t)).collect();
     assert_eq!(nices.iter().filter(|&&n| n == 3).count(), 1, "{nices:?}");

@@ -7,9 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use ptool::deliver::{Opener, Outcome};
-use ptool::proc::Reader;
-use ptool::signal::Signal;
+use ptool::testing::{Opener, Outcome, Reader, Signal};
 
 use crate::support::*;
 
@@ -368,7 +366,7 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
     let mut reader = Reader::new().unwrap();
     for mut opener in [Opener::new(), Opener::without_pidfds()] {
         let rows =
-            ptool::cmd::signal::deliver(Signal::TERM, &[stale.clone()], &mut opener, &mut reader);
+            ptool::testing::deliver(Signal::TERM, &[stale.clone()], &mut opener, &mut reader);
         assert_eq!(rows[0].outcome, Outcome::NoSuchProcess);
         assert!(alive(impostor.pid()), "the impostor was hit");
     }
@@ -376,7 +374,7 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
     // either path, so the check above is what protected it.
     for mut opener in [Opener::new(), Opener::without_pidfds()] {
         let mut v = Victim::start(&m, &[]);
-        let rows = ptool::cmd::signal::deliver(
+        let rows = ptool::testing::deliver(
             Signal::USR1,
             &[target_of(v.pid())],
             &mut opener,
@@ -389,12 +387,8 @@ fn a_stale_selection_never_hits_the_new_owner_of_the_pid() {
     // A real reuse where the kernel lets us steer PIDs.
     match reused_pid(&m) {
         Some((selected, second)) => {
-            let rows = ptool::cmd::signal::deliver(
-                Signal::TERM,
-                &[selected],
-                &mut Opener::new(),
-                &mut reader,
-            );
+            let rows =
+                ptool::testing::deliver(Signal::TERM, &[selected], &mut Opener::new(), &mut reader);
             assert_eq!(rows[0].outcome, Outcome::NoSuchProcess);
             assert!(alive(second.pid()), "the new owner of the PID was hit");
         }

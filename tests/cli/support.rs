@@ -15,8 +15,7 @@ use std::sync::mpsc;
 use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
-use ptool::deliver::Target;
-use ptool::proc::{Need, Reader};
+use ptool::testing::{Need, Reader, Target};
 use rustix::event::{PollFd, PollFlags};
 use rustix::process::{Pid, PidfdFlags};
 
@@ -25,7 +24,7 @@ pub const BOUND: Duration = Duration::from_secs(20);
 
 /// A PID that no process can have: PID_MAX_LIMIT itself. The PID parser
 /// accepts it, but PIDs stay below `pid_max`, which cannot exceed it.
-pub const NEVER_A_PID: i64 = ptool::cli::PID_MAX_LIMIT;
+pub const NEVER_A_PID: i64 = ptool::testing::PID_MAX_LIMIT;
 
 /// Make this test process a child subreaper (once), so that orphans of the
 /// victims are re-parented to it and can be reaped, whatever PID 1 does.
@@ -935,7 +934,7 @@ pub fn row(report: &serde_json::Value, pid: i32) -> serde_json::Value {
 pub fn target_of(pid: i32) -> Target {
     let mut reader = Reader::new().unwrap();
     let p = reader.read(pid, Need::STAT).expect("process exists");
-    let mut pinned = ptool::deliver::pin(&[p], &mut reader, Need::CMDLINE, |_| true);
+    let mut pinned = ptool::testing::pin(&[p], &mut reader, Need::CMDLINE, |_| true);
     pinned.targets.pop().expect("pinned")
 }
 

@@ -33,7 +33,8 @@ pub fn quote_into(word: &[u8], out: &mut Vec<u8>) {
 }
 
 /// `word`, quoted for a POSIX shell.
-pub fn quote(word: &[u8]) -> Vec<u8> {
+#[cfg(test)]
+fn quote(word: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(word.len() + 2);
     quote_into(word, &mut out);
     out

@@ -222,15 +222,6 @@ impl InputReader {
         }
     }
 
-    pub fn read_all(&mut self) -> io::Result<Vec<u8>> {
-        let mut all = Vec::new();
-        match self {
-            InputReader::Stdin(s) => s.lock().read_to_end(&mut all)?,
-            InputReader::File(f) => f.read_to_end(&mut all)?,
-        };
-        Ok(all)
-    }
-
     /// The fd to poll before reading.
     pub fn fd(&self) -> BorrowedFd<'_> {
         match self {

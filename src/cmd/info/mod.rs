@@ -174,9 +174,9 @@ impl Report for Pages<'_> {
 
     fn json<W: Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
         match self.infos {
-            [one] if self.single => json::write(w, out, &render::to_json(one)),
+            [one] if self.single => json::write(w, out, &render::InfoJson::of(one)),
             all => {
-                let all: Vec<serde_json::Value> = all.iter().map(render::to_json).collect();
+                let all: Vec<render::InfoJson<'_>> = all.iter().map(render::InfoJson::of).collect();
                 json::write(w, out, &all)
             }
         }

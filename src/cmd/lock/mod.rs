@@ -148,9 +148,7 @@ fn hold(plan: &LockPlan, out: &Out) -> Result<Exit> {
     let held = match acquire(plan, &dir, fg.signals())? {
         Acquired::Held(held) => held,
         Acquired::Busy(files) => {
-            if !out.quiet {
-                crate::output::warn(&busy_message(plan, &files, started.elapsed()));
-            }
+            crate::output::notice(out, &busy_message(plan, &files, started.elapsed()));
             return Ok(plan.conflict);
         }
         Acquired::Interrupted(signal) => return Ok(Exit::Signaled(signal.number())),
@@ -177,7 +175,7 @@ fn hold(plan: &LockPlan, out: &Out) -> Result<Exit> {
         kill_after: Some(LEFTOVER_GRACE),
         end_leftovers: true,
     };
-    let exit = fg.supervise(child, Some(report), &limits, out.quiet, &mapped);
+    let exit = fg.supervise(child, Some(report), &limits, out, &mapped);
     // Released now, before anything else ptool does on its way out.
     drop(held);
     exit

@@ -15,12 +15,12 @@ use anyhow::{Context as _, Result};
 
 pub use apply::{Changes, SetReport, SetState, apply};
 
-use crate::cli::{SelectArgs, SetArgs};
+use crate::cli::SetArgs;
 use crate::deliver::{self, Caller, Opener};
 use crate::exit::{Exit, usage};
 use crate::output::Out;
 use crate::proc::{Need, Reader};
-use crate::select::Protected;
+use crate::select::{Protected, SelectorSpec};
 
 pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
     let changes = args.changes();
@@ -36,7 +36,7 @@ pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
 
     // --thread names its process: that process is the target, unless a
     // selection is given too, which must then include it.
-    let mut select = args.select.clone();
+    let mut select = args.select.spec();
     let mut owner = None;
     if let Some(tid) = changes.thread {
         let tgid = reader
@@ -91,14 +91,14 @@ pub fn run<W: Write>(args: SetArgs, out: &Out, w: &mut W) -> Result<Exit> {
     Ok(exit)
 }
 
-fn has_criteria(select: &SelectArgs) -> bool {
+fn has_criteria(select: &SelectorSpec) -> bool {
     select.name.is_some()
         || select.full.is_some()
         || !select.users.is_empty()
         || !select.parents.is_empty()
-        || !select.pgid.is_empty()
-        || !select.sid.is_empty()
-        || select.state.is_some()
+        || !select.pgids.is_empty()
+        || !select.sids.is_empty()
+        || select.states.is_some()
         || select.older.is_some()
         || select.younger.is_some()
         || select.newest

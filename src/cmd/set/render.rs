@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Map, Value as Json, json};
+use serde::Serialize;
 
 use super::apply::{SetReport, SetState, SettingOutcome, SettingReport};
 use crate::output::table::{Align, Column, Table, Text};
@@ -81,7 +81,7 @@ impl Report for SetResults {
     }
 
     fn json<W: Write>(&self, out: &Out, w: &mut W) -> io::Result<()> {
-        let all: Vec<Json> = self.0.iter().map(to_json).collect();
+        let all: Vec<SetJson<'_>> = self.0.iter().map(SetJson::of).collect();
         json::write(w, out, &all)
     }
 }
@@ -143,55 +143,73 @@ fn table<W: Write>(reports: &[SetReport], out: &Out, w: &mut W) -> io::Result<()
     table.render(w, out, true)
 }
 
-fn setting_json(s: &SettingReport) -> Json {
-    json!({
-        "setting": s.setting,
-        "old": s.old,
-        "new": s.new,
-        "threads": s.threads,
-        "changed": s.changed,
-        "failed": s.failed,
-        "result": s.result.key(),
-        "error": s.error,
-    })
+/// One setting of a process in JSON.
+#[derive(Debug, Serialize)]
+struct SettingJson<'a> {
+    setting: &'a str,
+    old: &'a [String],
+    new: &'a [String],
+    threads: usize,
+    changed: usize,
+    failed: usize,
+    result: &'static str,
+    error: Option<&'a str>,
 }
 
-fn to_json(r: &SetReport) -> Json {
-    let mut o = Map::new();
-    o.insert("pid".into(), r.pid.into());
-    o.insert(
-        "name".into(),
-        if r.name.is_empty() {
-            Json::Null
-        } else {
-            sanitize::to_json_string(&r.name).into()
-        },
-    );
-    o.insert("cmd".into(), command(r).to_json());
-    let result = match r.state {
-        SetState::Done if r.is_failure() => "failed",
-        SetState::Done => "done",
-        SetState::Gone => "gone",
-        SetState::NoSuchProcess => "no_such_process",
-        SetState::Failed => "failed",
-    };
-    o.insert("result".into(), result.into());
-    o.insert("threads".into(), r.threads.into());
-    o.insert("ended_threads".into(), r.ended_threads.into());
-    o.insert("error".into(), r.detail.clone().into());
-    o.insert(
-        "settings".into(),
-        r.settings
-            .iter()
-            .map(setting_json)
-            .collect::<Vec<_>>()
-            .into(),
-    );
-    Json::Object(o)
+impl<'a> SettingJson<'a> {
+    fn of(s: &'a SettingReport) -> Self {
+        SettingJson {
+            setting: &s.setting,
+            old: &s.old,
+            new: &s.new,
+            threads: s.threads,
+            changed: s.changed,
+            failed: s.failed,
+            result: s.result.key(),
+            error: s.error.as_deref(),
+        }
+    }
+}
+
+/// One process of `set` in JSON.
+#[derive(Debug, Serialize)]
+struct SetJson<'a> {
+    pid: i32,
+    name: Option<String>,
+    cmd: Value,
+    result: &'static str,
+    threads: usize,
+    ended_threads: usize,
+    error: Option<&'a str>,
+    settings: Vec<SettingJson<'a>>,
+}
+
+impl<'a> SetJson<'a> {
+    fn of(r: &'a SetReport) -> Self {
+        let result = match r.state {
+            SetState::Done if r.is_failure() => "failed",
+            SetState::Done => "done",
+            SetState::Gone => "gone",
+            SetState::NoSuchProcess => "no_such_process",
+            SetState::Failed => "failed",
+        };
+        SetJson {
+            pid: r.pid,
+            name: (!r.name.is_empty()).then(|| sanitize::to_json_string(&r.name)),
+            cmd: command(r),
+            result,
+            threads: r.threads,
+            ended_threads: r.ended_threads,
+            error: r.detail.as_deref(),
+            settings: r.settings.iter().map(SettingJson::of).collect(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value as Json;
+
     use super::*;
     use crate::output::emit;
 
@@ -287,8 +305,8 @@ mod tests {
         assert_eq!(v[0]["result"], "failed");
         assert_eq!(v[0]["threads"], 4);
         assert_eq!(v[0]["settings"][0]["setting"], "nice");
-        assert_eq!(v[0]["settings"][0]["old"], json!(["0"]));
-        assert_eq!(v[0]["settings"][0]["new"], json!(["5"]));
+        assert_eq!(v[0]["settings"][0]["old"], serde_json::json!(["0"]));
+        assert_eq!(v[0]["settings"][0]["new"], serde_json::json!(["5"]));
         assert_eq!(v[0]["settings"][0]["result"], "changed");
         assert_eq!(v[0]["settings"][2]["error"], "permission denied: x");
         assert_eq!(v[1]["result"], "gone");

@@ -111,14 +111,6 @@ impl SpawnPlan {
             kill_after: nonzero(args.kill_after),
         })
     }
-
-    /// The command as shown in messages (escaped).
-    pub fn shown(&self) -> String {
-        self.command
-            .first()
-            .map(|c| escape(c.as_bytes()).into_owned())
-            .unwrap_or_default()
-    }
 }
 
 /// Set `key` in an environment list, replacing an earlier value.

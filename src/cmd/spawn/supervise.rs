@@ -45,9 +45,7 @@ pub fn run(plan: &SpawnPlan, out: &Out) -> Result<Exit> {
         kill_after: plan.kill_after,
         end_leftovers: false,
     };
-    let result = fg.supervise(child, report, &limits, out.quiet, &|e| {
-        launch_error(plan, e)
-    });
+    let result = fg.supervise(child, report, &limits, out, &|e| launch_error(plan, e));
     if let Some(path) = &plan.pidfile {
         pidfile::remove_if_ours(path, &pids);
     }

@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::columns::{Column, Context, CpuTicks, SortKey, sampled_cpu};
 use crate::forest::Forest;
 use crate::listing::{self, Listing};
+use crate::output::{Out, Report};
 use crate::proc::{Need, OpenStat, Process, Reader, System};
 use crate::select::{Protected, Selector};
 
@@ -144,13 +145,36 @@ impl Snapshot {
         self.prefixes = Vec::new();
     }
 
-    /// The JSON Lines record of this refresh.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "time": (self.time * 1000.0).round() / 1000.0,
-            "system": self.host,
-            "processes": &self.listing,
-        })
+    /// The JSON Lines record of this refresh, with its text form.
+    pub fn refresh(&self) -> Refresh<'_> {
+        Refresh {
+            time: (self.time * 1000.0).round() / 1000.0,
+            system: &self.host,
+            processes: &self.listing,
+            snapshot: self,
+        }
+    }
+}
+
+/// One refresh as `--batch` and `--json` print it: the JSON Lines record
+/// (Unix seconds to the millisecond, the system, the processes), or the
+/// text of [`super::render::batch`].
+#[derive(Debug, Serialize)]
+pub struct Refresh<'a> {
+    time: f64,
+    system: &'a Host,
+    processes: &'a Listing,
+    #[serde(skip)]
+    snapshot: &'a Snapshot,
+}
+
+impl Report for Refresh<'_> {
+    fn render<W: std::io::Write>(&self, out: &Out, w: &mut W) -> std::io::Result<()> {
+        super::render::batch(w, self.snapshot, out)
+    }
+
+    fn json<W: std::io::Write>(&self, _out: &Out, w: &mut W) -> std::io::Result<()> {
+        crate::output::json::write_line(w, self)
     }
 }
 

@@ -396,7 +396,7 @@ mod tests {
             tree: false,
             threads: false,
         };
-        let mut a = App::new(view, std::time::Duration::from_secs(5), false);
+        let mut a = App::new(view, std::time::Duration::from_secs(5));
         let mut s = super::super::gather::Snapshot::empty(&a.view.columns);
         for pid in [5, 6, 7] {
             let mut p = crate::proc::Process {

@@ -27,7 +27,7 @@ use ratatui::layout::{Position, Rect, Size};
 use crate::cli::TopArgs;
 use crate::columns;
 use crate::exit::Exit;
-use crate::output::{Out, json};
+use crate::output::{Out, emit_event};
 use crate::proc::System;
 use gather::{Gatherer, View};
 use render::Look;
@@ -71,14 +71,7 @@ fn batch<W: Write>(
     loop {
         let snapshot = gatherer.refresh(&view, true).context("cannot list /proc")?;
         n += 1;
-        if !out.quiet {
-            if out.json {
-                json::write_line(w, &snapshot.to_json())?;
-            } else {
-                render::batch(w, &snapshot, out)?;
-                w.flush()?;
-            }
-        }
+        emit_event(w, out, &snapshot.refresh())?;
         if args.iterations.is_some_and(|max| n >= max) {
             return Ok(Exit::Success);
         }
@@ -107,7 +100,7 @@ fn interactive<W: Write>(
     // fails where nothing answers; the screen was cleared on entering.
     let mut term = Terminal::new(CrosstermBackend::new(w)).context("cannot set up the terminal")?;
     let mut session = Session {
-        app: App::new(view, args.grace, out.color),
+        app: App::new(view, args.grace),
         look,
         grace: args.grace,
         next: Instant::now(),

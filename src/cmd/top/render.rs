@@ -690,7 +690,7 @@ mod tests {
             tree: false,
             threads: false,
         };
-        let mut app = App::new(view, std::time::Duration::from_secs(5), false);
+        let mut app = App::new(view, std::time::Duration::from_secs(5));
         app.update(snapshot());
         app
     }

@@ -97,7 +97,6 @@ pub struct App {
     pub status: String,
     pub detail: Option<Detail>,
     pub grace: Duration,
-    pub color: bool,
 }
 
 /// The signals offered by `s`: every signal, by number.
@@ -144,7 +143,7 @@ pub fn parse_pattern(text: &str) -> anyhow::Result<Selector> {
 }
 
 impl App {
-    pub fn new(view: View, grace: Duration, color: bool) -> App {
+    pub fn new(view: View, grace: Duration) -> App {
         let snapshot = Snapshot::empty(&view.columns);
         App {
             view,
@@ -162,7 +161,6 @@ impl App {
             status: String::new(),
             detail: None,
             grace,
-            color,
         }
     }
 
@@ -356,7 +354,7 @@ mod tests {
             tree: false,
             threads: false,
         };
-        let mut app = App::new(view, Duration::from_secs(5), false);
+        let mut app = App::new(view, Duration::from_secs(5));
         app.update(snapshot(pids));
         app
     }

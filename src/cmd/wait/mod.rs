@@ -32,6 +32,7 @@ use crate::output::sanitize::escape;
 use crate::proc::{Process, Reader, System, ZombieStatus};
 use crate::select::Protected;
 use crate::sys::pidfd::{self, PidFd};
+use crate::sys::time::LocalTime;
 use render::Printer;
 use watch::Waiter;
 
@@ -98,6 +99,10 @@ pub struct Ended {
     /// When ptool saw it end (Unix seconds); `None` when it had already
     /// ended (a zombie) when ptool started.
     pub ended: Option<f64>,
+    /// The same moment in local time, for the table (converted while
+    /// waiting, so that rendering never reads the system); `None` when it
+    /// is not shown or could not be converted.
+    pub ended_local: Option<LocalTime>,
     /// How long it ran, from its start time to its end, in seconds.
     pub ran: Option<f64>,
     pub status: EndStatus,
@@ -111,6 +116,7 @@ impl Ended {
             pid: t.pid,
             name,
             ended: (!t.zombie_at_start).then_some(at.unix),
+            ended_local: None,
             ran: (!t.zombie_at_start).then(|| ran(t.start_ticks, clk_tck, at)),
             status,
         }
@@ -171,6 +177,8 @@ struct Goal {
     deadline: Option<Instant>,
     status_wait: Duration,
     verbose: bool,
+    /// End times are shown in local time (the table, not JSON or `-q`).
+    local_times: bool,
 }
 
 /// Counts kept while waiting.
@@ -197,13 +205,14 @@ pub fn run<W: Write>(args: WaitArgs, out: &Out, w: &mut W) -> Result<Exit> {
         deadline: args.timeout.map(|t| started + t),
         status_wait: args.status_wait,
         verbose: args.verbose,
+        local_times: out.human(),
     };
     let mut reader = Reader::new().context("cannot open /proc")?;
     let (selected, not_running, clk_tck) = select(&args, &mut reader)?;
 
     // The table shows end times in local time: load the zone before waiting,
     // not when a process has just ended.
-    if !out.json && !out.quiet {
+    if goal.local_times {
         crate::sys::time::load_local_zone();
     }
     let mut waiter = Waiter {
@@ -391,6 +400,7 @@ mod tests {
             deadline: Some(Instant::now() + deadline),
             status_wait: Duration::from_millis(500),
             verbose: false,
+            local_times: false,
         }
     }
 

@@ -14,6 +14,7 @@ use super::{Ended, Summary};
 use crate::ended::StatusJson;
 use crate::output::sanitize::{escape, to_json_string};
 use crate::output::{Out, Paint, Report, emit_event, json, paint};
+use crate::sys::time::LocalTime;
 
 /// Writes the report: human lines (aligned on a terminal, tab-separated in
 /// a pipe), or JSON Lines, or nothing with `-q`. Each ended process is flushed
@@ -44,7 +45,8 @@ impl<'a, W: Write> Printer<'a, W> {
         let cells = [
             e.pid.to_string(),
             escape(&e.name).into_owned(),
-            e.ended.map_or("-".to_string(), clock),
+            e.ended
+                .map_or("-".to_string(), |_| clock(e.ended_local.as_ref())),
             e.ran.map_or("-".to_string(), |r| {
                 crate::duration::format_short(Duration::from_secs_f64(r))
             }),
@@ -94,7 +96,7 @@ impl<'a, W: Write> Printer<'a, W> {
     /// Print one event through [`emit_event`]; the header goes before the
     /// first line on a terminal.
     fn emit<J: Serialize>(&mut self, record: Option<J>, lines: Vec<Line>) -> io::Result<()> {
-        if self.out.json && record.is_none() {
+        if !self.out.human() && record.is_none() {
             return Ok(());
         }
         let header = self.out.is_terminal() && !self.header_done && !lines.is_empty();
@@ -104,7 +106,7 @@ impl<'a, W: Write> Printer<'a, W> {
             header,
         };
         emit_event(self.w, self.out, &event)?;
-        if header && !self.out.quiet && !self.out.json {
+        if header && self.out.human() {
             self.header_done = true;
         }
         Ok(())
@@ -164,9 +166,9 @@ fn padded(cells: &[String; 4], last: &str) -> String {
     line
 }
 
-/// `HH:MM:SS` local time.
-pub(super) fn clock(unix: f64) -> String {
-    match crate::sys::time::local(unix.floor() as i64) {
+/// `HH:MM:SS` local time; `?` when it could not be converted.
+fn clock(local: Option<&LocalTime>) -> String {
+    match local {
         Some(t) => format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second),
         None => "?".to_string(),
     }
@@ -259,6 +261,15 @@ mod tests {
             pid: 4242,
             name: b"evil\x1b]0;x\x07".to_vec(),
             ended: Some(1_700_000_000.123_4),
+            ended_local: Some(LocalTime {
+                year: 2023,
+                month: 11,
+                day: 14,
+                hour: 22,
+                minute: 13,
+                second: 20,
+                utc_offset: 0,
+            }),
             ran: Some(3.256),
             status: EndStatus::Exited(3),
         }
@@ -274,6 +285,7 @@ mod tests {
                     pid: 5,
                     name: b"z".to_vec(),
                     ended: None,
+                    ended_local: None,
                     ran: None,
                     status: EndStatus::Killed {
                         signal: 9,
@@ -288,7 +300,7 @@ mod tests {
         let cells: Vec<&str> = lines[1].split('\t').collect();
         assert_eq!(cells[0], "4242");
         assert_eq!(cells[1], "evil\\e]0;x\\x07");
-        assert_eq!(cells[2], clock(1_700_000_000.123_4));
+        assert_eq!(cells[2], "22:13:20");
         assert_eq!(cells[3], "3.3s");
         assert_eq!(cells[4], "exited 3");
         assert_eq!(lines[2], "5\tz\t-\t-\tkilled by SIGKILL");

@@ -19,6 +19,7 @@ use crate::output::sanitize::escape;
 use crate::proc::{Need, Process, Reader, ZombieStatus};
 use crate::sys::exitwatch::{ExitWatch, Probe};
 use crate::sys::pidfd::{self, ExitInfo, PidFd};
+use crate::sys::time::local;
 
 /// A wait in progress: the targets, what the wait is for, and where the
 /// report goes.
@@ -106,7 +107,7 @@ impl<W: Write> Waiter<'_, W> {
         for p in selected {
             let mut t = target(p);
             let Some(fd) = self.open_pidfd(&t)? else {
-                self.report(&ended_before_watch(&t, self.clk_tck))?;
+                self.report(ended_before_watch(&t, self.clk_tck))?;
                 continue;
             };
             if exit_info.is_none() {
@@ -288,12 +289,15 @@ impl<W: Write> Waiter<'_, W> {
         t.state = State::Done;
         let name = std::mem::take(&mut t.name);
         let ended = Ended::of(t, name, at, self.clk_tck, status);
-        self.report(&(ended, why))?;
+        self.report((ended, why))?;
         Ok(())
     }
 
     /// Print an ended process, and with `-v` say why its status is unknown.
-    fn report(&mut self, (ended, why): &(Ended, Option<Unknown>)) -> io::Result<()> {
+    fn report(&mut self, (mut ended, why): (Ended, Option<Unknown>)) -> io::Result<()> {
+        if self.goal.local_times {
+            ended.ended_local = ended.ended.and_then(|t| local(t.floor() as i64));
+        }
         if self.goal.verbose
             && let Some(why) = why
         {
@@ -304,7 +308,7 @@ impl<W: Write> Waiter<'_, W> {
                 why.reason()
             ));
         }
-        self.printer.ended(ended)
+        self.printer.ended(&ended)
     }
 
     /// Print the closing summary.

@@ -1,88 +1,112 @@
-//! The JSON object for one process, assembled from each section's JSON.
+//! The JSON object for one process, assembled from each section's part.
 
-use serde_json::{Map, Value as Json, json};
+use serde::Serialize;
+use serde_json::Map;
 
 use super::super::gather::Info;
 use super::*;
 use crate::output::sanitize::to_json_string;
 use crate::proc::Field;
+use crate::proc::limits::Limit;
+use crate::signal::Dispositions;
 
 /// The JSON object for one process. Values that could not be read are
 /// `null`, and `denied` names those withheld for lack of privilege.
-pub fn to_json(info: &Info) -> Json {
-    let mut denied: Vec<&'static str> = Vec::new();
-    let mut o = Map::new();
-    o.insert("pid".into(), json!(info.pid));
-    o.insert("name".into(), json_text(&info.name));
-    if let Some(id) = &info.identity {
-        o.insert("identity".into(), identity_json(id));
-    }
-    if let Some(prog) = &info.program {
-        o.insert("program".into(), program_json(prog, &mut denied));
-    }
-    if let Some(r) = &info.resources {
-        o.insert("resources".into(), resources_json(r, &mut denied));
-    }
-    if let Some(s) = &info.scheduling {
-        o.insert("scheduling".into(), sched::scheduling_json(s));
-    }
-    if let Some(a) = &info.activity {
-        o.insert("activity".into(), sched::activity_json(a, &mut denied));
-    }
-    o.insert(
-        "open_files".into(),
-        field_json(&info.files, "open_files", &mut denied, |files| {
-            Json::Array(files.iter().map(file_json).collect())
-        }),
-    );
-    if let Some(d) = &info.signals {
-        o.insert("signals".into(), Json::Object(d.to_json()));
-    } else if info.identity.is_some() {
-        o.insert("signals".into(), Json::Null);
-    }
-    if let Some(limits) = &info.limits {
-        let value = field_json(limits, "limits", &mut denied, |limits| {
-            limits
-                .iter()
-                .map(|l| {
-                    json!({
-                        "name": l.name,
-                        "resource": l.resource,
-                        "soft": l.soft,
-                        "hard": l.hard,
-                        "unit": l.unit,
-                    })
-                })
-                .collect()
-        });
-        o.insert("limits".into(), value);
-    }
-    if let Some(env) = &info.env {
-        let value = field_json(env, "environment", &mut denied, |vars| {
-            let mut map = Map::new();
-            for (key, value) in vars {
-                map.insert(to_json_string(key), json_text(value));
-            }
-            Json::Object(map)
-        });
-        o.insert("environment".into(), value);
-    }
-    o.insert("denied".into(), json!(denied));
-    Json::Object(o)
+/// Sections that were not gathered are left out; a field that was asked
+/// for but could not be read is `null` (`Some(None)` here).
+#[derive(Debug, Serialize)]
+pub struct InfoJson<'a> {
+    pid: i32,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<IdentityJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    program: Option<ProgramJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<ResourcesJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduling: Option<sched::SchedulingJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activity: Option<sched::ActivityJson>,
+    open_files: Option<Vec<FileJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signals: Option<Option<&'a Dispositions>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limits: Option<Option<&'a [Limit]>>,
+    /// Keys in order; a key set twice keeps its first place and last value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<Option<Map<String, serde_json::Value>>>,
+    denied: Vec<&'static str>,
 }
 
-pub(super) fn field_json<T>(
-    f: &Field<T>,
+impl<'a> InfoJson<'a> {
+    pub fn of(info: &'a Info) -> Self {
+        // `denied` is filled in the order of the fields.
+        let mut denied: Vec<&'static str> = Vec::new();
+        let identity = info.identity.as_ref().map(IdentityJson::of);
+        let program = info
+            .program
+            .as_ref()
+            .map(|prog| ProgramJson::of(prog, &mut denied));
+        let resources = info
+            .resources
+            .as_ref()
+            .map(|r| ResourcesJson::of(r, &mut denied));
+        let scheduling = info.scheduling.as_ref().map(sched::SchedulingJson::of);
+        let activity = info
+            .activity
+            .as_ref()
+            .map(|a| sched::ActivityJson::of(a, &mut denied));
+        let open_files = field_json(&info.files, "open_files", &mut denied, |files| {
+            files.iter().map(FileJson::of).collect()
+        });
+        let signals = match &info.signals {
+            Some(d) => Some(Some(d)),
+            None if info.identity.is_some() => Some(None),
+            None => None,
+        };
+        let limits = info
+            .limits
+            .as_ref()
+            .map(|limits| field_json(limits, "limits", &mut denied, |limits| limits.as_slice()));
+        let environment = info.env.as_ref().map(|env| {
+            field_json(env, "environment", &mut denied, |vars| {
+                vars.iter()
+                    .map(|(key, value)| (to_json_string(key), to_json_string(value).into()))
+                    .collect()
+            })
+        });
+        InfoJson {
+            pid: info.pid,
+            name: to_json_string(&info.name),
+            identity,
+            program,
+            resources,
+            scheduling,
+            activity,
+            open_files,
+            signals,
+            limits,
+            environment,
+            denied,
+        }
+    }
+}
+
+/// A field's JSON value: `None` (null) when it could not be read, noting in
+/// `denied` one withheld for lack of privilege.
+pub(super) fn field_json<'a, T, U>(
+    f: &'a Field<T>,
     name: &'static str,
     denied: &mut Vec<&'static str>,
-    show: impl FnOnce(&T) -> Json,
-) -> Json {
+    show: impl FnOnce(&'a T) -> U,
+) -> Option<U> {
     match f {
-        Field::Value(v) => show(v),
+        Field::Value(v) => Some(show(v)),
         Field::Denied => {
             denied.push(name);
-            Json::Null
+            None
         }
-        Field::Unavailable => Json::Null,
+        Field::Unavailable => None,
     }
 }

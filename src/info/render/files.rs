@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use super::super::gather::Info;
 use super::*;
@@ -141,24 +141,54 @@ pub fn files<W: Write>(w: &mut W, out: &Out, infos: &[Info]) -> io::Result<()> {
     files_table(rows, true, out).render(w, out, true)
 }
 
-pub(super) fn file_json(f: &OpenFile) -> Json {
-    json!({
-        "fd": f.fd,
-        "type": f.kind.as_str(),
-        "target": json_text(&f.target),
-        "deleted": f.deleted,
-        "mode": f.access().map(|a| a.as_str()),
-        "flags": f.flag_names(),
-        "offset": f.pos.filter(|_| has_offset(f)),
-        "size": f.size,
-        "inode": f.inode,
-        "device": f.device.map(|(major, minor)| format!("{major}:{minor}")),
-        "socket": f.socket.as_ref().map(|s| json!({
-            "protocol": s.protocol,
-            "local": s.local.as_deref().map(to_json_string),
-            "remote": s.remote,
-            "state": s.state,
-            "type": s.kind,
-        })),
-    })
+/// One open descriptor in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct FileJson {
+    fd: i32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    target: String,
+    deleted: bool,
+    mode: Option<&'static str>,
+    flags: Vec<&'static str>,
+    offset: Option<u64>,
+    size: Option<u64>,
+    inode: Option<u64>,
+    device: Option<String>,
+    socket: Option<SocketJson<'static>>,
+}
+
+/// What a socket descriptor is connected to, in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct SocketJson<'a> {
+    protocol: String,
+    local: Option<String>,
+    remote: Option<String>,
+    state: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: Option<&'a str>,
+}
+
+impl FileJson {
+    pub(super) fn of(f: &OpenFile) -> Self {
+        FileJson {
+            fd: f.fd,
+            kind: f.kind.as_str(),
+            target: to_json_string(&f.target),
+            deleted: f.deleted,
+            mode: f.access().map(|a| a.as_str()),
+            flags: f.flag_names(),
+            offset: f.pos.filter(|_| has_offset(f)),
+            size: f.size,
+            inode: f.inode,
+            device: f.device.map(|(major, minor)| format!("{major}:{minor}")),
+            socket: f.socket.as_ref().map(|s| SocketJson {
+                protocol: s.protocol.clone(),
+                local: s.local.as_deref().map(to_json_string),
+                remote: s.remote.clone(),
+                state: s.state,
+                kind: s.kind,
+            }),
+        }
+    }
 }

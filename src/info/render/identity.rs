@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use super::super::gather::{Id, Identity};
 use super::*;
@@ -76,37 +76,77 @@ pub(super) fn identity_section<W: Write>(p: &mut Page<'_, W>, id: &Identity) -> 
     Ok(())
 }
 
-pub(super) fn identity_json(id: &Identity) -> Json {
-    let ids = |ids: &Option<[Id; 4]>, i: usize| ids.as_ref().map(|ids| ids[i].id);
-    let name = |ids: &Option<[Id; 4]>, i: usize| {
-        ids.as_ref()
-            .and_then(|ids| ids[i].name.as_deref())
-            .map(|n| to_json_string(n.as_bytes()))
-    };
-    json!({
-        "ppid": id.ppid,
-        "parent_name": id.parent_name.as_deref().map(to_json_string),
-        "pgid": id.pgid,
-        "sid": id.sid,
-        "tty": id.tty,
-        "foreground": id.foreground,
-        "group_leader": id.group_leader,
-        "session_leader": id.session_leader,
-        "uid": ids(&id.uids, 0),
-        "euid": ids(&id.uids, 1),
-        "suid": ids(&id.uids, 2),
-        "fsuid": ids(&id.uids, 3),
-        "user": name(&id.uids, 1),
-        "real_user": name(&id.uids, 0),
-        "gid": ids(&id.gids, 0),
-        "egid": ids(&id.gids, 1),
-        "sgid": ids(&id.gids, 2),
-        "fsgid": ids(&id.gids, 3),
-        "group": name(&id.gids, 1),
-        "real_group": name(&id.gids, 0),
-        "groups": id.groups.iter().map(|g| json!({
-            "gid": g.id,
-            "name": g.name.as_deref().map(|n| to_json_string(n.as_bytes())),
-        })).collect::<Vec<_>>(),
-    })
+/// The identity section in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct IdentityJson<'a> {
+    ppid: i32,
+    parent_name: Option<String>,
+    pgid: i32,
+    sid: i32,
+    tty: Option<&'a str>,
+    foreground: bool,
+    group_leader: bool,
+    session_leader: bool,
+    uid: Option<u32>,
+    euid: Option<u32>,
+    suid: Option<u32>,
+    fsuid: Option<u32>,
+    user: Option<String>,
+    real_user: Option<String>,
+    gid: Option<u32>,
+    egid: Option<u32>,
+    sgid: Option<u32>,
+    fsgid: Option<u32>,
+    group: Option<String>,
+    real_group: Option<String>,
+    groups: Vec<IdJson>,
+}
+
+/// A supplementary group in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct IdJson {
+    gid: u32,
+    name: Option<String>,
+}
+
+impl<'a> IdentityJson<'a> {
+    pub(super) fn of(id: &'a Identity) -> Self {
+        // Real, effective, saved and filesystem, as in `status`.
+        let ids = |ids: &Option<[Id; 4]>, i: usize| ids.as_ref().map(|ids| ids[i].id);
+        let name = |ids: &Option<[Id; 4]>, i: usize| {
+            ids.as_ref()
+                .and_then(|ids| ids[i].name.as_deref())
+                .map(|n| to_json_string(n.as_bytes()))
+        };
+        IdentityJson {
+            ppid: id.ppid,
+            parent_name: id.parent_name.as_deref().map(to_json_string),
+            pgid: id.pgid,
+            sid: id.sid,
+            tty: id.tty.as_deref(),
+            foreground: id.foreground,
+            group_leader: id.group_leader,
+            session_leader: id.session_leader,
+            uid: ids(&id.uids, 0),
+            euid: ids(&id.uids, 1),
+            suid: ids(&id.uids, 2),
+            fsuid: ids(&id.uids, 3),
+            user: name(&id.uids, 1),
+            real_user: name(&id.uids, 0),
+            gid: ids(&id.gids, 0),
+            egid: ids(&id.gids, 1),
+            sgid: ids(&id.gids, 2),
+            fsgid: ids(&id.gids, 3),
+            group: name(&id.gids, 1),
+            real_group: name(&id.gids, 0),
+            groups: id
+                .groups
+                .iter()
+                .map(|g| IdJson {
+                    gid: g.id,
+                    name: g.name.as_deref().map(|n| to_json_string(n.as_bytes())),
+                })
+                .collect(),
+        }
+    }
 }

@@ -19,11 +19,9 @@ mod signals;
 
 use std::io::{self, Write};
 
-use serde_json::Value as Json;
-
 use super::gather::Info;
 use super::sched;
-use crate::output::sanitize::{escape, to_json_string};
+use crate::output::sanitize::escape;
 use crate::output::table::Table;
 use crate::output::{Out, Paint, paint};
 use crate::proc::Field;
@@ -35,7 +33,7 @@ use self::program::*;
 use self::resources::*;
 use self::signals::*;
 
-pub use self::document::to_json;
+pub use self::document::InfoJson;
 pub use self::files::files;
 
 /// The width of the labels on a page.
@@ -78,10 +76,6 @@ pub fn policy_name(policy: u64) -> String {
 /// Escaped text for a page.
 fn text(bytes: &[u8]) -> String {
     escape(bytes).into_owned()
-}
-
-fn json_text(bytes: &[u8]) -> Json {
-    Json::String(to_json_string(bytes))
 }
 
 // ---------------------------------------------------------------- text page
@@ -206,7 +200,14 @@ pub fn page<W: Write>(w: &mut W, out: &Out, info: &Info) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value as Json;
+
     use super::*;
+
+    fn to_json(info: &Info) -> Json {
+        serde_json::to_value(InfoJson::of(info)).expect("serializes")
+    }
+
     use crate::ended::EndStatus;
     use crate::info::gather::*;
     use crate::proc::cgroup::Cgroup;

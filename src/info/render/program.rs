@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use super::super::gather::Program;
 use super::*;
-use crate::ended::EndStatus;
-use crate::output::sanitize::escape_str;
+use crate::ended::StatusJson;
+use crate::output::sanitize::{escape_str, to_json_string};
 use crate::output::value::date_time;
 use crate::output::{Paint, paint};
 use crate::proc::Field;
@@ -122,40 +122,91 @@ pub(super) fn cgroup_lines(groups: &[Cgroup]) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn program_json(prog: &Program, denied: &mut Vec<&'static str>) -> Json {
-    let path = |v: &Vec<u8>| json_text(v);
-    json!({
-        "exe": field_json(&prog.exe, "exe", denied, path),
-        "exe_deleted": prog.exe_deleted,
-        "cmdline": prog.args.iter().map(|a| json_text(a)).collect::<Vec<_>>(),
-        "kernel_thread": prog.kernel_thread,
-        "cwd": field_json(&prog.cwd, "cwd", denied, path),
-        "root": field_json(&prog.root, "root", denied, path),
-        "start": prog.start.floor() as i64,
-        "elapsed": (prog.age * 100.0).round() / 100.0,
-        "state": char::from(prog.state).to_string(),
-        "state_name": state_name(prog.state),
-        "ended": prog.ended.as_ref().map(EndStatus::to_json),
-        "threads": prog.threads,
-        "nice": prog.nice,
-        "priority": prog.priority,
-        "policy": policy_name(prog.policy),
-        "rt_priority": prog.rt_priority,
-        "tracer_pid": prog.tracer_pid,
-        "umask": prog.umask.map(|u| format!("{u:04o}")),
-        "cgroup": field_json(&prog.cgroups, "cgroup", denied, |groups| {
-            groups.iter().map(|g| json!({
-                "hierarchy": g.hierarchy,
-                "controllers": g.controllers,
-                "path": json_text(&g.path),
-            })).collect()
-        }),
-        "namespaces": field_json(&prog.namespaces, "namespaces", denied, |list| {
-            list.iter().map(|n| json!({
-                "type": n.ns.kind,
-                "inode": n.ns.inode,
-                "same_as_ptool": n.same_as_ptool,
-            })).collect()
-        }),
-    })
+/// The program section in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct ProgramJson {
+    exe: Option<String>,
+    exe_deleted: bool,
+    cmdline: Vec<String>,
+    kernel_thread: bool,
+    cwd: Option<String>,
+    root: Option<String>,
+    start: i64,
+    elapsed: f64,
+    state: String,
+    state_name: &'static str,
+    ended: Option<StatusJson>,
+    threads: i64,
+    nice: i64,
+    priority: i64,
+    policy: String,
+    rt_priority: u64,
+    tracer_pid: Option<i32>,
+    umask: Option<String>,
+    cgroup: Option<Vec<CgroupJson>>,
+    namespaces: Option<Vec<NamespaceJson>>,
+}
+
+/// One line of `/proc/PID/cgroup` in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct CgroupJson {
+    hierarchy: u32,
+    controllers: String,
+    path: String,
+}
+
+/// One namespace in JSON.
+#[derive(Debug, Serialize)]
+pub(super) struct NamespaceJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    inode: u64,
+    same_as_ptool: Option<bool>,
+}
+
+impl ProgramJson {
+    /// The section, adding to `denied` the fields withheld for lack of
+    /// privilege.
+    pub(super) fn of(prog: &Program, denied: &mut Vec<&'static str>) -> Self {
+        let path = |v: &Vec<u8>| to_json_string(v);
+        ProgramJson {
+            exe: field_json(&prog.exe, "exe", denied, path),
+            exe_deleted: prog.exe_deleted,
+            cmdline: prog.args.iter().map(|a| to_json_string(a)).collect(),
+            kernel_thread: prog.kernel_thread,
+            cwd: field_json(&prog.cwd, "cwd", denied, path),
+            root: field_json(&prog.root, "root", denied, path),
+            start: prog.start.floor() as i64,
+            elapsed: (prog.age * 100.0).round() / 100.0,
+            state: char::from(prog.state).to_string(),
+            state_name: state_name(prog.state),
+            ended: prog.ended.as_ref().map(StatusJson::from),
+            threads: prog.threads,
+            nice: prog.nice,
+            priority: prog.priority,
+            policy: policy_name(prog.policy),
+            rt_priority: prog.rt_priority,
+            tracer_pid: prog.tracer_pid,
+            umask: prog.umask.map(|u| format!("{u:04o}")),
+            cgroup: field_json(&prog.cgroups, "cgroup", denied, |groups| {
+                groups
+                    .iter()
+                    .map(|g| CgroupJson {
+                        hierarchy: g.hierarchy,
+                        controllers: g.controllers.clone(),
+                        path: to_json_string(&g.path),
+                    })
+                    .collect()
+            }),
+            namespaces: field_json(&prog.namespaces, "namespaces", denied, |list| {
+                list.iter()
+                    .map(|n| NamespaceJson {
+                        kind: n.ns.kind,
+                        inode: n.ns.inode,
+                        same_as_ptool: n.same_as_ptool,
+                    })
+                    .collect()
+            }),
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use super::super::gather::Resources;
 use super::*;
@@ -120,40 +120,73 @@ pub(super) fn limits_table(limits: &[crate::proc::limits::Limit]) -> Table {
     table
 }
 
-pub(super) fn resources_json(r: &Resources, denied: &mut Vec<&'static str>) -> Json {
-    let secs = |s: f64| (s * 100.0).round() / 100.0;
-    let io = r.io.value();
-    if matches!(r.io, Field::Denied) {
-        denied.push("io");
+/// The resources section in JSON: bytes, seconds (to 1/100) and counts.
+#[derive(Debug, Serialize)]
+pub(super) struct ResourcesJson {
+    rss: u64,
+    vsz: u64,
+    shared: Option<u64>,
+    swap: Option<u64>,
+    peak_rss: Option<u64>,
+    user_time: f64,
+    system_time: f64,
+    minor_faults: u64,
+    major_faults: u64,
+    voluntary_switches: Option<u64>,
+    involuntary_switches: Option<u64>,
+    read_chars: Option<u64>,
+    write_chars: Option<u64>,
+    read_bytes: Option<u64>,
+    write_bytes: Option<u64>,
+    read_calls: Option<u64>,
+    write_calls: Option<u64>,
+    text: Option<u64>,
+    data: Option<u64>,
+    children_user_time: f64,
+    children_system_time: f64,
+    uss: Option<u64>,
+    pss: Option<u64>,
+    swap_pss: Option<u64>,
+}
+
+impl ResourcesJson {
+    /// The section, adding `io` and `memory` to `denied` when they were
+    /// withheld.
+    pub(super) fn of(r: &Resources, denied: &mut Vec<&'static str>) -> Self {
+        let secs = |s: f64| (s * 100.0).round() / 100.0;
+        let io = r.io.value();
+        if matches!(r.io, Field::Denied) {
+            denied.push("io");
+        }
+        let rollup = r.rollup.as_ref().and_then(Field::value);
+        if matches!(r.rollup, Some(Field::Denied)) {
+            denied.push("memory");
+        }
+        ResourcesJson {
+            rss: r.rss,
+            vsz: r.vsz,
+            shared: r.shared,
+            swap: r.swap,
+            peak_rss: r.peak_rss,
+            user_time: secs(r.user_time),
+            system_time: secs(r.system_time),
+            minor_faults: r.minor_faults,
+            major_faults: r.major_faults,
+            voluntary_switches: r.voluntary_switches,
+            involuntary_switches: r.involuntary_switches,
+            read_chars: io.map(|io| io.read_chars),
+            write_chars: io.map(|io| io.write_chars),
+            read_bytes: io.map(|io| io.read_bytes),
+            write_bytes: io.map(|io| io.write_bytes),
+            read_calls: io.map(|io| io.read_calls),
+            write_calls: io.map(|io| io.write_calls),
+            text: r.statm.map(|m| m.text),
+            data: r.statm.map(|m| m.data),
+            children_user_time: secs(r.children_user_time),
+            children_system_time: secs(r.children_system_time),
+            uss: rollup.map(|m| m.uss),
+            pss: rollup.map(|m| m.pss),
+            swap_pss: rollup.map(|m| m.swap_pss),
+        }
     }
-    let rollup = r.rollup.as_ref().and_then(Field::value);
-    if matches!(r.rollup, Some(Field::Denied)) {
-        denied.push("memory");
-    }
-    json!({
-        "rss": r.rss,
-        "vsz": r.vsz,
-        "shared": r.shared,
-        "swap": r.swap,
-        "peak_rss": r.peak_rss,
-        "user_time": secs(r.user_time),
-        "system_time": secs(r.system_time),
-        "minor_faults": r.minor_faults,
-        "major_faults": r.major_faults,
-        "voluntary_switches": r.voluntary_switches,
-        "involuntary_switches": r.involuntary_switches,
-        "read_chars": io.map(|io| io.read_chars),
-        "write_chars": io.map(|io| io.write_chars),
-        "read_bytes": io.map(|io| io.read_bytes),
-        "write_bytes": io.map(|io| io.write_bytes),
-        "read_calls": io.map(|io| io.read_calls),
-        "write_calls": io.map(|io| io.write_calls),
-        "text": r.statm.map(|m| m.text),
-        "data": r.statm.map(|m| m.data),
-        "children_user_time": secs(r.children_user_time),
-        "children_system_time": secs(r.children_system_time),
-        "uss": rollup.map(|m| m.uss),
-        "pss": rollup.map(|m| m.pss),
-        "swap_pss": rollup.map(|m| m.swap_pss),
-    })
 }

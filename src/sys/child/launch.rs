@@ -17,6 +17,10 @@ use crate::sys::sigmask::Blocked;
 
 /// Where the child goes in the process-group hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "a new group beside a new session: the names say what setpgid and setsid make"
+)]
 pub enum Group {
     /// Stay in the parent's process group and session.
     #[default]

@@ -14,11 +14,7 @@ mod terminal;
 
 pub use files::{dev_null, lock_exclusive, open_append, open_dir};
 pub use launch::{ExecReport, Group, Launch, LaunchError, Step, launch, start};
-pub use prepare::search_path;
-pub use reap::{
-    Child, ChildStatus, Orphans, become_subreaper, has_exited, own_children, reap_if_exited,
-    reap_orphans,
-};
+pub use reap::{Child, become_subreaper, has_exited, own_children, reap_if_exited, reap_orphans};
 pub use terminal::{
     controlling_terminal, foreground_group, own_group, set_foreground_group, stop_self,
 };
@@ -29,6 +25,8 @@ mod tests {
     use std::ffi::{OsStr, OsString};
     use std::io;
     use std::os::fd::AsFd;
+
+    use super::prepare::search_path;
 
     fn argv(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()

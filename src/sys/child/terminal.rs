@@ -46,9 +46,5 @@ pub fn set_foreground_group(tty: BorrowedFd<'_>, pgid: i32) -> io::Result<()> {
 pub fn stop_self(signo: i32) -> io::Result<()> {
     // SAFETY: raise takes a plain signal number.
     let ret = unsafe { libc::raise(signo) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::zero_or_errno(ret)
 }
