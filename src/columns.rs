@@ -100,22 +100,23 @@ impl Column {
     }
 }
 
-/// The columns `-o` asks for, each `(column, added)`: only `+COL`
-/// entries add to the defaults (before the command, which stays last);
-/// any plain entry replaces them. `threads` puts TID after PID.
+/// The columns `-o` asks for, each `(column, added)`: a list that starts
+/// with `+COL` adds all its columns to the defaults (`-o +nice,threads`,
+/// before the command, which stays last); one that starts with a plain
+/// column replaces them. `threads` puts TID after PID.
 pub fn choose(specs: &[(Column, bool)], threads: bool) -> Vec<Column> {
     let mut columns: Vec<Column> = DEFAULT.to_vec();
     if threads {
         columns.insert(1, Column::Tid);
     }
-    let adds_only = specs.iter().all(|(_, add)| *add);
-    if !specs.is_empty() && !adds_only {
+    let adds = specs.first().is_some_and(|(_, add)| *add);
+    if !specs.is_empty() && !adds {
         columns.clear();
     }
-    for &(column, add) in specs {
+    for &(column, _) in specs {
         if !columns.contains(&column) {
             match columns.iter().position(|c| *c == Column::Cmd) {
-                Some(at) if add => columns.insert(at, column),
+                Some(at) if adds => columns.insert(at, column),
                 _ => columns.push(column),
             }
         }
@@ -340,6 +341,20 @@ fn field(f: Option<&Field<Link>>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_list_starting_with_plus_adds_to_the_defaults() {
+        use Column::*;
+        let added = choose(&[(Nice, true), (Threads, false)], false);
+        assert_eq!(
+            added,
+            [
+                Pid, User, Cpu, Mem, Rss, State, Start, Time, Nice, Threads, Cmd
+            ]
+        );
+        assert_eq!(choose(&[(Pid, false), (Cwd, true)], false), [Pid, Cwd]);
+        assert_eq!(choose(&[], true)[..2], [Pid, Tid]);
+    }
+
     use super::*;
 
     #[test]

@@ -18,7 +18,8 @@ pub enum Exit {
     Usage,
     /// 3: some targets failed (permission denied, ...); the report says which.
     Partial,
-    /// 124: a `--timeout` expired (like `timeout`).
+    /// 124: a `--timeout` expired (like `timeout`), or `ptool lock` did not
+    /// acquire its lock.
     Timeout,
     /// 125: ptool itself failed before it could run a command.
     Failure,
@@ -35,6 +36,83 @@ pub enum Exit {
     /// A child's own exit code, passed through unchanged (`spawn --wait`,
     /// `fork -n 1`), or `fork`'s count of failed jobs.
     Code(u8),
+}
+
+/// One documented exit code: the code (or codes), a word or two for
+/// `--help`, and its meaning as the README and the man pages give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Documented {
+    pub code: &'static str,
+    pub short: &'static str,
+    pub meaning: &'static str,
+}
+
+const fn doc(code: &'static str, short: &'static str, meaning: &'static str) -> Documented {
+    Documented {
+        code,
+        short,
+        meaning,
+    }
+}
+
+/// The exit codes as documented: the README's table, the man pages' EXIT
+/// STATUS and `ptool --help` are all this one table (a test compares the
+/// README with it, and one below compares it with [`Exit::code`]).
+pub const TABLE: &[Documented] = &[
+    doc(
+        "0",
+        "success",
+        "success: something matched and every action on it succeeded",
+    ),
+    doc(
+        "1",
+        "nothing matched",
+        "nothing matched (like `pgrep`), or a wait's condition was not met",
+    ),
+    doc(
+        "2",
+        "usage error",
+        "usage error: bad flag, signal name, duration or PID",
+    ),
+    doc(
+        "3",
+        "some targets failed",
+        "some targets failed (permission denied, ...): the report says which",
+    ),
+    doc(
+        "124",
+        "timeout or lock not acquired",
+        "a `--timeout` expired (like `timeout`), or `ptool lock` did not acquire its lock",
+    ),
+    doc(
+        "125",
+        "ptool failed",
+        "ptool itself failed before running a command",
+    ),
+    doc(
+        "126 / 127",
+        "command not executable / not found",
+        "a command to run was not executable / not found",
+    ),
+    doc(
+        "128+N",
+        "killed by signal N",
+        "a command ptool ran was killed by signal N",
+    ),
+    doc(
+        "255",
+        "fork refused its arguments",
+        "`fork` only: a usage error, refused before any job started (GNU parallel's code; `fork` uses 1-101 for counts of failed jobs)",
+    ),
+];
+
+/// The table in one paragraph, for `ptool --help`.
+pub fn summary() -> String {
+    let parts: Vec<String> = TABLE
+        .iter()
+        .map(|d| format!("{} {}", d.code.replace(" / ", "/"), d.short))
+        .collect();
+    format!("Exit codes: {}.", parts.join(", "))
 }
 
 impl Exit {
@@ -146,6 +224,29 @@ mod tests {
         for (exit, code) in table {
             assert_eq!(exit.code(), code, "{exit:?}");
         }
+    }
+
+    #[test]
+    fn the_documented_table_names_every_code() {
+        let labels: Vec<&str> = TABLE.iter().map(|d| d.code).collect();
+        let expected = [
+            Exit::Success.code().to_string(),
+            Exit::NoMatch.code().to_string(),
+            Exit::Usage.code().to_string(),
+            Exit::Partial.code().to_string(),
+            Exit::Timeout.code().to_string(),
+            Exit::Failure.code().to_string(),
+            format!("{} / {}", Exit::NotExecutable.code(), Exit::NotFound.code()),
+            format!("{}+N", Exit::Signaled(0).code()),
+            Exit::Refused.code().to_string(),
+        ];
+        assert_eq!(labels, expected);
+    }
+
+    #[test]
+    fn the_help_summary_is_the_table() {
+        assert!(summary().starts_with("Exit codes: 0 success, 1 nothing matched, 2 usage error,"));
+        assert!(summary().ends_with(", 128+N killed by signal N, 255 fork refused its arguments."));
     }
 
     #[test]

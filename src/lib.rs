@@ -59,6 +59,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Top(DeferredArgs(args)) => cmd::top::run(args, &out, &mut w)?,
         Command::Lock(DeferredArgs(args)) => cmd::lock::run(args, &out, &mut w)?,
         Command::Set(DeferredArgs(args)) => cmd::set::run(args, &out, &mut w)?,
+        Command::Completions(DeferredArgs(args)) => cmd::completions::run(&args, &out, &mut w)?,
+        Command::Man(DeferredArgs(args)) => cmd::man::run(args, &out, &mut w)?,
+        Command::CompletePids(DeferredArgs(args)) => cmd::completions::pids(&args, &out, &mut w)?,
     };
     w.flush()?;
     Ok(exit)

@@ -44,7 +44,7 @@ Default: pid,user,cpu,mem,rss,state,start,time,cmd
 Examples:
   ptool ls                         every process, like ps aux
   ptool ls -n '^python' --sort -rss
-  ptool ls -f 'http.server' --pids like pgrep -f
+  ptool ls -f 'http.server' --pids  like pgrep -f
   ptool ls -u \"$USER\" --json | jq '.[].cmd'";
 
 /// A `-o` entry: a column, possibly marked `+` to add to the defaults.

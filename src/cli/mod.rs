@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::signal::Signal;
 
+mod completions;
 mod fork;
 mod info;
 mod kill;
@@ -24,6 +25,7 @@ mod top;
 mod tree;
 mod wait;
 
+pub use completions::{CompletePidsArgs, CompletionsArgs, ManArgs, TargetShell};
 pub use fork::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold, TimeoutSpec};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
@@ -45,7 +47,7 @@ pub use crate::select::{parse_pid, positive_pid};
     version,
     propagate_version = true,
     max_term_width = 100,
-    after_help = "Exit codes: 0 success, 1 nothing matched, 2 usage error, 3 some targets failed,\n124 timeout, 125 ptool failed, 126/127 command not executable/found, 128+N killed by signal N."
+    after_help = crate::exit::summary()
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -104,6 +106,13 @@ pub enum Command {
     /// scheduling, limits (like renice, ionice, taskset, chrt, prlimit)
     #[command(visible_alias = "renice")]
     Set(DeferredArgs<SetArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(DeferredArgs<CompletionsArgs>),
+    /// Print the manual page of ptool or of one subcommand (roff)
+    Man(DeferredArgs<ManArgs>),
+    /// The live PIDs a completion script offers (called by the scripts)
+    #[command(hide = true)]
+    CompletePids(DeferredArgs<CompletePidsArgs>),
 }
 
 /// A subcommand's arguments, defined only when that subcommand is the one

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod completions;
 mod fork;
 mod general;
 mod info;
@@ -12,6 +13,7 @@ mod json_fields;
 mod kill;
 mod lock;
 mod ls;
+mod readme;
 mod set;
 mod signal;
 mod spawn;

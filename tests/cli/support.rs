@@ -1087,3 +1087,114 @@ pub fn ptool_peak_kib(args: &[&str]) -> (i32, u64) {
     };
     (code, usage.ru_maxrss as u64)
 }
+
+/// A tmux server of its own (a unique socket) running one command in a
+/// 160x40 window, for what needs a terminal and keys: interactive screens,
+/// shells completing on TAB. Killed on drop with everything it runs.
+#[derive(Debug)]
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// `None` when tmux is missing (a failure under CI=true).
+    pub fn start(marker: &str, command: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "tmux is not installed (.ci/run installs it)"
+            );
+            eprintln!("skipped: tmux is not installed");
+            return None;
+        }
+        init();
+        // The socket's name is on tmux's command line: it must not match
+        // the marker.
+        let tmux = Tmux {
+            socket: marker.replace("ptool-test-", "tmux-"),
+        };
+        let status = tmux
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "main",
+                "-x",
+                "160",
+                "-y",
+                "40",
+                command,
+            ])
+            .status()
+            .expect("tmux new-session");
+        assert!(status.success(), "tmux new-session failed");
+        Some(tmux)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env("LC_ALL", "C.UTF-8");
+        c
+    }
+
+    /// Send keys by tmux's names (`Enter`, `Tab`, `C-c`, or plain text).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status().expect("send-keys").success());
+    }
+
+    /// Type `text` as it is.
+    pub fn literal(&self, text: &str) {
+        assert!(
+            self.cmd(&["send-keys", "-t", "main", "-l", text])
+                .status()
+                .expect("send-keys")
+                .success()
+        );
+    }
+
+    /// What the window shows now.
+    pub fn screen(&self) -> String {
+        let out = self
+            .cmd(&["capture-pane", "-p", "-t", "main"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// True while the program shows the alternate screen (full-screen
+    /// programs do).
+    pub fn alternate_on(&self) -> bool {
+        let out = self
+            .cmd(&["display-message", "-p", "-t", "main", "#{alternate_on}"])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Wait (bounded) until the screen satisfies `ok`; the screen.
+    pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + BOUND;
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            // tmux has no way to wait for a change: look again shortly.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).output();
+    }
+}

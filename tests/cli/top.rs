@@ -4,7 +4,6 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -257,110 +256,6 @@ fn hostile_names_are_escaped_in_batch_and_json() {
         out.json_lines()[0]["processes"][0]["name"],
         "evil\x1b]0;x\x07"
     );
-}
-
-/// A tmux server of its own (a unique socket), killed on drop with
-/// everything it runs.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// `None` when tmux is missing (a failure under CI=true).
-    fn start(marker: &str, command: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "tmux is not installed (.ci/run installs it)"
-            );
-            eprintln!("skipped: tmux is not installed");
-            return None;
-        }
-        init();
-        // The socket's name is on tmux's command line: it must not match
-        // the marker.
-        let tmux = Tmux {
-            socket: marker.replace("ptool-test-", "tmux-"),
-        };
-        let status = tmux
-            .cmd(&[
-                "new-session",
-                "-d",
-                "-s",
-                "top",
-                "-x",
-                "160",
-                "-y",
-                "40",
-                command,
-            ])
-            .status()
-            .expect("tmux new-session");
-        assert!(status.success(), "tmux new-session failed");
-        Some(tmux)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .env("LC_ALL", "C.UTF-8");
-        c
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "top"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status().expect("send-keys").success());
-    }
-
-    fn literal(&self, text: &str) {
-        assert!(
-            self.cmd(&["send-keys", "-t", "top", "-l", text])
-                .status()
-                .expect("send-keys")
-                .success()
-        );
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd(&["capture-pane", "-p", "-t", "top"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn alternate_on(&self) -> bool {
-        let out = self
-            .cmd(&["display-message", "-p", "-t", "top", "#{alternate_on}"])
-            .output()
-            .expect("display-message");
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-
-    /// Wait (bounded) until the screen satisfies `ok`; the screen.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + BOUND;
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            // tmux has no way to wait for a change: look again shortly.
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]).output();
-    }
 }
 
 /// The screen lines that show one of `pids`, in screen order.
