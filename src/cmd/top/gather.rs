@@ -291,6 +291,11 @@ impl Gatherer {
     pub fn refresh(&mut self, view: &View, all_rows: bool) -> std::io::Result<Snapshot> {
         let host = self.host();
         let sys = System::read();
+        // The interval %CPU divides by runs from this scan's start to the
+        // next one's, the moment `time` reports: each process is read at
+        // about the same offset into every scan, however slow the scan is
+        // on a loaded machine, so the two clocks tell the same interval.
+        let now = Instant::now();
         let need = view.need();
         let scan_need = Need {
             cmdline: false,
@@ -307,7 +312,6 @@ impl Gatherer {
                 .collect();
         }
         self.fill(&mut procs, need);
-        let now = Instant::now();
         let measured = self.before.as_ref().is_some_and(|(_, at)| *at < now);
         // Each map goes before the next is built: two of each for
         // thousands of processes need not be held at once.
