@@ -150,13 +150,21 @@ impl Serialize for Value {
 
 /// `532K`, `4.2M`, `12G`: binary units, one decimal below 10.
 pub fn human_size(bytes: u64) -> String {
+    let mut text = Vec::with_capacity(8);
+    // Writing to a Vec cannot fail.
+    let _ = write_size(&mut text, bytes);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// What [`human_size`] gives, written into `w` without building a String
+/// (`top`'s batch rows are written cell by cell).
+pub fn write_size<W: std::io::Write>(w: &mut W, bytes: u64) -> std::io::Result<()> {
     const UNITS: [&str; 6] = ["B", "K", "M", "G", "T", "P"];
+    if bytes == 0 {
+        return w.write_all(b"0");
+    }
     if bytes < 1024 {
-        return if bytes == 0 {
-            "0".to_string()
-        } else {
-            format!("{bytes}B")
-        };
+        return write!(w, "{bytes}B");
     }
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -165,9 +173,9 @@ pub fn human_size(bytes: u64) -> String {
         unit += 1;
     }
     if value < 10.0 {
-        format!("{value:.1}{}", UNITS[unit])
+        write!(w, "{value:.1}{}", UNITS[unit])
     } else {
-        format!("{}{}", value.round() as u64, UNITS[unit])
+        write!(w, "{}{}", value.round() as u64, UNITS[unit])
     }
 }
 

@@ -189,6 +189,24 @@ pub struct Link {
 }
 
 impl Process {
+    /// A process known by its `stat` alone; the other files are read later,
+    /// as columns need them.
+    fn bare(pid: i32, tid: Option<i32>, stat: Stat) -> Process {
+        Process {
+            pid,
+            tid,
+            stat,
+            owner: None,
+            cmdline: None,
+            status: None,
+            statm: None,
+            long_name: None,
+            exe: None,
+            cwd: None,
+            wchan: None,
+        }
+    }
+
     /// The name: `comm`, or the longer name it was cut from when that was
     /// read ([`long_name`]).
     pub fn name(&self) -> &[u8] {
@@ -393,19 +411,7 @@ impl Reader {
     /// it is gone.
     pub fn read_open(&mut self, pid: i32, file: &OpenStat) -> Option<Process> {
         file.read_into(&mut self.buf).ok()?;
-        Some(Process {
-            pid,
-            tid: None,
-            stat: stat::parse(&self.buf)?,
-            owner: None,
-            cmdline: None,
-            status: None,
-            statm: None,
-            long_name: None,
-            exe: None,
-            cwd: None,
-            wchan: None,
-        })
+        Some(Process::bare(pid, None, stat::parse(&self.buf)?))
     }
 
     /// Only the `stat` of `pid` (the cheapest read), or `None` when gone.
@@ -550,19 +556,7 @@ impl Reader {
         self.fs
             .read_into(&format!("{dir}/stat"), &mut self.buf, true)
             .ok()?;
-        let mut p = Process {
-            pid,
-            tid,
-            stat: stat::parse(&self.buf)?,
-            owner: None,
-            cmdline: None,
-            status: None,
-            statm: None,
-            long_name: None,
-            exe: None,
-            cwd: None,
-            wchan: None,
-        };
+        let mut p = Process::bare(pid, tid, stat::parse(&self.buf)?);
         self.fill_at(dir, &mut p, need).then_some(p)
     }
 

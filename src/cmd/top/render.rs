@@ -20,7 +20,7 @@ use super::input::{HINT, KEYS};
 use super::state::{App, Mode, Pick, signal_menu};
 use crate::columns::Column;
 use crate::output::table::Align;
-use crate::output::value::{Value, human_size};
+use crate::output::value::{Value, human_size, write_size};
 use crate::output::{Out, Paint};
 
 /// How the screen may look: colour, and Unicode symbols.
@@ -652,28 +652,6 @@ fn write_cell<W: Write>(w: &mut W, value: &Value) -> io::Result<()> {
             }
         }
         other => w.write_all(other.display().as_bytes()),
-    }
-}
-
-/// What [`human_size`] gives, without building it.
-fn write_size<W: Write>(w: &mut W, bytes: u64) -> io::Result<()> {
-    const UNITS: [&str; 6] = ["B", "K", "M", "G", "T", "P"];
-    if bytes == 0 {
-        return w.write_all(b"0");
-    }
-    if bytes < 1024 {
-        return write!(w, "{bytes}B");
-    }
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value < 10.0 {
-        write!(w, "{value:.1}{}", UNITS[unit])
-    } else {
-        write!(w, "{}{}", value.round() as u64, UNITS[unit])
     }
 }
 
