@@ -612,10 +612,18 @@ fn pids_are_streamed_in_flat_memory() {
     // the number of matches differs.
     let one = marker("ls-flat-one");
     let _single = Victim::start(&one, &[]);
-    let (code, idle) = ptool_peak_kib(&["ls", "--pids", "-f", &one]);
-    assert_eq!(code, 0);
-    let (code, busy) = ptool_peak_kib(&["ls", "--pids", "-f", &m]);
-    assert_eq!(code, 0);
+    // `-f` reads every process's command line, so another test's process
+    // with a huge one (fork's -X fills the argument limit) raises the peak
+    // of whichever run meets it: the least of three alternating runs each.
+    let (mut idle, mut busy) = (u64::MAX, u64::MAX);
+    for _ in 0..3 {
+        let (code, kib) = ptool_peak_kib(&["ls", "--pids", "-f", &one]);
+        assert_eq!(code, 0);
+        idle = idle.min(kib);
+        let (code, kib) = ptool_peak_kib(&["ls", "--pids", "-f", &m]);
+        assert_eq!(code, 0);
+        busy = busy.min(kib);
+    }
     assert!(
         busy <= idle + 128,
         "401 matches: {busy} KiB, one: {idle} KiB"
