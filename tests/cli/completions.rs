@@ -6,20 +6,6 @@ use std::process::Command;
 
 use crate::support::*;
 
-/// Skip (saying why) when `tool` is missing; under `CI=true`, fail.
-fn need(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        let why = format!("{tool} is not installed (.ci/run installs it)");
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("skipped: {why}");
-    }
-    found
-}
-
 /// `PATH` with ptool first, as after `cargo install`.
 fn path() -> String {
     let bin = std::path::Path::new(ptool_path()).parent().unwrap();
@@ -126,7 +112,7 @@ fn bash_completes_subcommands_flags_values_and_live_pids() {
 
 #[test]
 fn zsh_checks_the_script_and_completes_live_pids() {
-    if !need("zsh") {
+    if !have_tool("zsh") {
         return;
     }
     let dir = TempDir::new("complete-zsh");
@@ -165,7 +151,7 @@ fn zsh_checks_the_script_and_completes_live_pids() {
 
 #[test]
 fn fish_checks_the_script_and_completes_live_pids() {
-    if !need("fish") {
+    if !have_tool("fish") {
         return;
     }
     let dir = TempDir::new("complete-fish");
@@ -305,7 +291,7 @@ fn complete_pids_answers_only_for_pid_positions() {
 fn every_subcommand_has_a_man_page() {
     let pages = ptool::testing::page_names();
     assert!(pages.len() >= 10, "{pages:?}");
-    let render = need("man");
+    let render = have_tool("man");
     for page in std::iter::once(None).chain(pages.iter().map(Some)) {
         let args: Vec<&str> = std::iter::once("man")
             .chain(page.map(String::as_str))
@@ -490,7 +476,7 @@ fn bash_completes_pids_on_tab_in_a_terminal() {
 
 #[test]
 fn zsh_completes_pids_on_tab_in_a_terminal() {
-    if !need("zsh") {
+    if !have_tool("zsh") {
         return;
     }
     let dir = TempDir::new("complete-zsh-tty");

@@ -491,20 +491,6 @@ fn victim_with(text: &str, args: &[&str]) -> Victim {
     Victim::start(&format!("{}-{text}", marker("readme")), args)
 }
 
-/// Skip (saying why) when `tool` is missing; under `CI=true`, fail.
-fn need(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        let why = format!("{tool} is not installed (.ci/run installs it)");
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("skipped: {why}");
-    }
-    found
-}
-
 /// Wait (bounded) until `path` holds text that `ready` accepts: for output
 /// that a detached command writes on its own time.
 fn wait_for_file(path: &Path, ready: impl Fn(&str) -> bool) -> String {
@@ -757,7 +743,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "mkdir -p ~/.zfunc && ptool completions zsh > ~/.zfunc/_ptool",
         |text| {
-            if !need("zsh") {
+            if !have_tool("zsh") {
                 return;
             }
             let ex = sh(text);
@@ -777,7 +763,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "mkdir -p ~/.config/fish/completions && ptool completions fish > ~/.config/fish/completions/ptool.fish",
         |text| {
-            if !need("fish") {
+            if !have_tool("fish") {
                 return;
             }
             let ex = sh(text);
@@ -832,7 +818,7 @@ const CHECKS: &[(&str, Check)] = &[
         let dir = ex.path(".local/share/man");
         let names = std::fs::read_dir(dir.join("man1")).unwrap().count();
         assert_eq!(names, 1 + ptool::testing::page_names().len());
-        if !need("man") {
+        if !have_tool("man") {
             return;
         }
         // As the README says: man finds them with ~/.local/bin on PATH.
@@ -887,7 +873,7 @@ const CHECKS: &[(&str, Check)] = &[
         );
     }),
     ("ptool man | man -l -", |text| {
-        if !need("man") {
+        if !have_tool("man") {
             return;
         }
         let out = sh(text)
@@ -913,7 +899,7 @@ const CHECKS: &[(&str, Check)] = &[
         assert!(out.stdout.contains("NO_COLOR") && out.stdout.contains("ptool-kill(1)"));
     }),
     ("ptool man kill | man -l -", |text| {
-        if !need("man") {
+        if !have_tool("man") {
             return;
         }
         let out = sh(text)
@@ -1013,7 +999,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool ls --json | jq '.[] | select(.rss > 1e9) | .pid'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&[]);
@@ -1088,7 +1074,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool info 1234 --json | jq '.open_files[] | select(.socket.state == \"LISTEN\")'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&["--listen"]);
@@ -1151,7 +1137,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool spawn --json --stdout out.log --stderr err.log -- ./job | jq .pid",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let ex = sh(text);
@@ -1292,7 +1278,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool tree --json 1234 | jq '.. | objects | select(.name? == \"sleep\") | .pid'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             // Victims named sleep stand in for sleep(1).
@@ -1309,7 +1295,7 @@ const CHECKS: &[(&str, Check)] = &[
     // ---- fork
     // ---- fork
     ("ptool fork -j 4 gzip -k ::: *.log", |text| {
-        if !need("gzip") {
+        if !have_tool("gzip") {
             return;
         }
         let ex = sh(text);
@@ -1320,7 +1306,7 @@ const CHECKS: &[(&str, Check)] = &[
         assert!(ex.path("a.log").exists(), "-k keeps the input");
     }),
     ("ptool fork 'gzip -c {} > {}.gz' ::: *.log", |text| {
-        if !need("gzip") {
+        if !have_tool("gzip") {
             return;
         }
         let ex = sh(text);
@@ -1370,7 +1356,7 @@ const CHECKS: &[(&str, Check)] = &[
         let mut lines: Vec<&str> = out.stdout.lines().collect();
         lines.sort();
         assert_eq!(lines, ["a 1", "a 2", "b 1", "b 2"]);
-        if need("parallel") {
+        if have_tool("parallel") {
             let peer = sh(&text.replacen("ptool fork", "parallel", 1)).run();
             let mut theirs: Vec<&str> = peer.stdout.lines().collect();
             theirs.sort();
@@ -1419,7 +1405,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool fork -k --json curl -sI {} ::: example.org example.com | jq -r .stdout",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let ex = sh(text);
@@ -1598,7 +1584,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool wait -n '^worker' --json | jq -c 'select(.event == \"ended\")'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             // A victim named worker-... stands in for the workers.
@@ -1874,7 +1860,7 @@ const CHECKS: &[(&str, Check)] = &[
         }
     }),
     ("ptool info PID --json | jq .identity", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let v = victim(&[]);
@@ -1886,7 +1872,7 @@ const CHECKS: &[(&str, Check)] = &[
         assert!(identity["groups"].is_array(), "{identity}");
     }),
     ("ptool info PID --json | jq .program", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let v = victim(&[]);
@@ -1897,7 +1883,7 @@ const CHECKS: &[(&str, Check)] = &[
         assert_eq!(program["cmdline"][1], v.marker.as_str());
     }),
     ("ptool info PID --json | jq .resources", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let v = victim(&[]);
@@ -1921,7 +1907,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool info --files PID --json | jq '.open_files[] | select(.socket)'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&["--listen", "--connect"]);
@@ -1935,7 +1921,7 @@ const CHECKS: &[(&str, Check)] = &[
         },
     ),
     ("ptool info --env PID --json | jq .environment", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let m = marker("readme-environ");
@@ -1949,7 +1935,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool info --limits PID --json | jq '.limits[] | select(.resource == \"nofile\")'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&[]);
@@ -1992,7 +1978,7 @@ const CHECKS: &[(&str, Check)] = &[
             // and the exit code timeout(1) gives for it.
             out.expect_code(137);
             assert!(out.elapsed < Duration::from_secs(10));
-            if need("timeout") {
+            if have_tool("timeout") {
                 let peer =
                     run_plain(Command::new("timeout").args(["-s", "KILL", "0.3", "sleep", "60"]));
                 assert_eq!(peer.code(), 137);
@@ -2110,7 +2096,7 @@ const CHECKS: &[(&str, Check)] = &[
         assert!(out.elapsed < Duration::from_secs(10));
     }),
     ("ptool fork --json -- cmd ::: items... | jq -s", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let out = sh(text).sub("cmd", "echo").sub("items...", "a b").run();
@@ -2196,7 +2182,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool wait --json PID | jq 'select(.event == \"ended\") | {exit_code, signal}'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let mut v = victim(&[]);
@@ -2375,7 +2361,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 2 | jq -c '.processes[0]'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let out = sh(text).run();
@@ -2391,7 +2377,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 2 | jq '.processes[0]'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let out = sh(text).run();
@@ -2403,7 +2389,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 2 -d 1s | tail -1 | jq .system.cpu",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let out = sh(text).run();
@@ -2416,7 +2402,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 2 -d 1s | tail -1 | jq .system.cpus",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let out = sh(text).run();
@@ -2429,7 +2415,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 1 | jq '.system | {memory, swap}'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let out = sh(text).run();
@@ -2456,7 +2442,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 1 | jq .system.load",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let proc_load = || -> f64 {
@@ -2481,7 +2467,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool top --json --iterations 1 | jq .system.uptime",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let proc_uptime = || -> f64 {
@@ -2541,7 +2527,7 @@ const CHECKS: &[(&str, Check)] = &[
                 &format!("flock -n {} true; echo \"flock=$?\"", file.display()),
             );
             let ex = ex.sub("/var/lock/db.lock", file.to_str().unwrap());
-            if !need("flock") {
+            if !have_tool("flock") {
                 return;
             }
             let out = ex.run();
@@ -2783,7 +2769,7 @@ const CHECKS: &[(&str, Check)] = &[
         );
     }),
     ("ptool info PID --json | jq .scheduling", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let v = victim(&[]);
@@ -2798,7 +2784,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool info --memory PID --json | jq .resources.uss",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&[]);
@@ -2817,7 +2803,7 @@ const CHECKS: &[(&str, Check)] = &[
         assert_eq!(thread_field(v.pid(), 19), ["10", "10"]);
     }),
     ("ptool info PID --json | jq .program.nice", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let v = victim(&[]);
@@ -2880,7 +2866,7 @@ const CHECKS: &[(&str, Check)] = &[
     }),
     // ---- Only in --help (and the man pages)
     ("ptool ls -u \"$USER\" --json | jq '.[].cmd'", |text| {
-        if !need("jq") {
+        if !have_tool("jq") {
             return;
         }
         let v = victim(&[]);
@@ -2907,7 +2893,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool info 1234 --json | jq '.open_files[] | select(.socket) | .socket'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&["--listen"]);
@@ -2932,7 +2918,7 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "ptool tree --json 1234 | jq '.[0].children[].pid'",
         |text| {
-            if !need("jq") {
+            if !have_tool("jq") {
                 return;
             }
             let v = victim(&["--kids", "_,_"]);
