@@ -33,7 +33,7 @@ pub use status::ProcStatus;
 pub use system::System;
 
 use crate::sys::procfs::ProcFs;
-pub use crate::sys::procfs::{OpenStat, Owner, ProcDir};
+pub use crate::sys::procfs::{HeldFile, Owner, ProcDir};
 
 /// Which sources to read beyond `stat`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -396,10 +396,10 @@ impl Reader {
         self.fill_at(&dir, p, need)
     }
 
-    /// Open `/proc/PID/stat` to read it on every refresh
-    /// ([`Reader::read_open`]).
-    pub fn open_stat(&self, pid: i32) -> io::Result<OpenStat> {
-        self.fs.open_stat(pid)
+    /// Open `/proc/PID/<file>` (`stat`, `statm`) to read it on every
+    /// refresh ([`Reader::read_held`], [`Reader::statm_held`]).
+    pub fn hold(&self, pid: i32, file: &str) -> io::Result<HeldFile> {
+        self.fs.hold(pid, file)
     }
 
     /// The owner of `/proc/PID` (see [`Owner`]).
@@ -407,11 +407,18 @@ impl Reader {
         self.fs.owner(pid)
     }
 
-    /// The process behind an open `stat` (only `stat` read), or `None` once
+    /// The process behind a held `stat` (only `stat` read), or `None` once
     /// it is gone.
-    pub fn read_open(&mut self, pid: i32, file: &OpenStat) -> Option<Process> {
-        file.read_into(&mut self.buf).ok()?;
+    pub fn read_held(&mut self, pid: i32, stat: &HeldFile) -> Option<Process> {
+        stat.read_into(&mut self.buf).ok()?;
         Some(Process::bare(pid, None, stat::parse(&self.buf)?))
+    }
+
+    /// A held `statm`, parsed (`None` when malformed); an error once its
+    /// process is gone.
+    pub fn statm_held(&mut self, statm: &HeldFile) -> io::Result<Option<statm::Statm>> {
+        statm.read_into(&mut self.buf)?;
+        Ok(statm::parse(&self.buf))
     }
 
     /// Only the `stat` of `pid` (the cheapest read), or `None` when gone.

@@ -82,15 +82,16 @@ impl ProcFs {
         })
     }
 
-    /// Open `/proc/PID/stat` to read it again and again (see [`OpenStat`]).
-    pub fn open_stat(&self, pid: i32) -> io::Result<OpenStat> {
+    /// Open `/proc/PID/<file>` (a one-shot file: `stat`, `statm`) to read
+    /// it again and again (see [`HeldFile`]).
+    pub fn hold(&self, pid: i32, file: &str) -> io::Result<HeldFile> {
         let fd = rustix::fs::openat(
             &self.dir,
-            format!("{pid}/stat").as_str(),
+            format!("{pid}/{file}").as_str(),
             OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
             Mode::empty(),
         )?;
-        Ok(OpenStat { fd })
+        Ok(HeldFile { fd })
     }
 
     /// The owner of `/proc/PID` (one `fstatat`, far cheaper than `status`).
@@ -171,6 +172,18 @@ impl ProcDir {
         Ok(target.into_bytes())
     }
 
+    /// Open `file` of this process (`stat`, `statm`) to read it again and
+    /// again (see [`HeldFile`]).
+    pub fn hold(&self, file: &str) -> io::Result<HeldFile> {
+        let fd = rustix::fs::openat(
+            &*self.fd,
+            file,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        )?;
+        Ok(HeldFile { fd })
+    }
+
     /// The owner of the directory: the process's effective uid and gid.
     pub fn owner(&self) -> io::Result<Owner> {
         let st = rustix::fs::fstat(&*self.fd)?;
@@ -181,17 +194,17 @@ impl ProcDir {
     }
 }
 
-/// `/proc/PID/stat` held open and read from the start again on each
-/// refresh: one `pread(2)` instead of open, read and close. The kernel
-/// produces the file afresh for every read at offset 0. Like a
-/// [`ProcDir`], it stays with its process: once that is reaped, reads fail
-/// (`ESRCH`), whoever has the PID now.
+/// A one-shot file of one process (`/proc/PID/stat`, `statm`) held open
+/// and read from the start again on each refresh: one `pread(2)` instead
+/// of open, read and close. The kernel produces the file afresh for every
+/// read at offset 0. Like a [`ProcDir`], it stays with its process: once
+/// that is reaped, reads fail (`ESRCH`), whoever has the PID now.
 #[derive(Debug)]
-pub struct OpenStat {
+pub struct HeldFile {
     fd: OwnedFd,
 }
 
-impl OpenStat {
+impl HeldFile {
     /// The whole file, in `buf`.
     pub fn read_into(&self, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
@@ -332,7 +345,7 @@ mod tests {
     fn an_open_stat_reads_afresh_until_its_process_is_reaped() -> io::Result<()> {
         let fs = ProcFs::open()?;
         let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
-        let stat = fs.open_stat(child.id() as i32);
+        let stat = fs.hold(child.id() as i32, "stat");
         let mut buf = Vec::new();
         let mut reads = Vec::new();
         if let Ok(stat) = &stat {

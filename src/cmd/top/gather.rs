@@ -3,23 +3,38 @@
 //! the renderers.
 //!
 //! What each refresh reads: the `stat` of every process (state counts,
-//! %CPU, the sort), the owner only when a column, the sort or a filter
-//! needs it, and the command line only when shown, sorted or matched on.
-//! Command lines are kept between refreshes for a process that has the
-//! same PID, start time and name (htop does the same unless told to
-//! "update process names on every refresh"): after the first refresh only
-//! new processes cost a read of `cmdline`. `maps`/`smaps` are never read.
+//! %CPU, the sort), `statm` and the owner only when a column, the sort or
+//! a filter needs them, and the command line only when shown, sorted or
+//! matched on. On the screen, a command line that only the COMMAND column
+//! needs is read for the rows drawn ([`Snapshot::later`]), and for every
+//! process only once a search asks. Command lines read for every process
+//! are kept between refreshes for a process that has the same PID, start
+//! time and name (htop does the same unless told to "update process names
+//! on every refresh"): after the first refresh only new processes cost a
+//! read of `cmdline`. `maps`/`smaps` are never read.
 //!
-//! Each process's `stat` is kept open between refreshes and read again with
-//! one `pread` (open, read and close each time would cost three calls), as
-//! many as the limit on open files allows, minus what actions need; the
-//! rest are read the usual way. An open `stat` stays with its process, so a
-//! reused PID is read afresh, never mistaken for the old process. (Holding
-//! `/proc/PID` open as well, for the owner by `fstat` rather than
-//! `fstatat`, was measured: no cheaper at 5,000 processes, the kernel's
-//! cost is in the credentials check, and twice the descriptors.)
+//! Each process's `stat` and, while needed, its `statm` and its `/proc/PID`
+//! directory (`O_PATH`) are kept open between refreshes: `stat` and `statm`
+//! are read again with one `pread` each (open, read and close would cost
+//! three calls), the owner with one `fstat` of the directory, which the
+//! kernel answers from the process's credentials each time (an `fstat` of
+//! the open `stat` would give the owner it had when opened). That is up to
+//! three descriptors a process, as many as the limit on open files allows,
+//! minus what actions need; the rest are read by path. What is held stays
+//! with its process, so a reused PID is read afresh, never mistaken for
+//! the old process; a file opened by path is believed only once `stat`,
+//! read after it, shows that the process was there all along.
 //! The held files are kept in PID order, as `/proc` lists them, and matched
 //! to each listing in one merge, without hashing.
+//!
+//! What this leaves, measured with perf at 5,000 processes (top's columns,
+//! `-b`): about 80% of the CPU time is the kernel's. Producing `stat` is
+//! the largest part (about half: `do_task_stat`, and the cache misses on
+//! each process's task, signal and memory structures, which top pays as
+//! well), then `statm` and the `fstat` for the owner (about 12% each, most
+//! of it the same cache misses: asking for the owner after `stat` halves
+//! the `fstat` but moves the misses to `statm`), and listing `/proc` (10%).
+//! The first refresh opens the files (about 5%).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -30,7 +45,7 @@ use crate::columns::{Column, Context, CpuTicks, SortKey, sampled_cpu};
 use crate::forest::Forest;
 use crate::listing::{self, Listing};
 use crate::output::{Out, Report};
-use crate::proc::{Need, OpenStat, Process, Reader, System};
+use crate::proc::{HeldFile, Need, ProcDir, Process, Reader, System};
 use crate::select::{Protected, Selector};
 
 /// The system-wide figures of the header (the `system` object in JSON).
@@ -119,6 +134,10 @@ pub struct Snapshot {
     /// %CPU was measured over an interval (false on the first refresh,
     /// which shows the average since each process started).
     pub measured: bool,
+    /// What is read only for the rows computed ([`Gatherer::rows`]), or
+    /// for every process once a search asks ([`Gatherer::complete`]): the
+    /// command line, `exe` and `cwd`, when only the columns shown need them.
+    pub later: Need,
 }
 
 impl Snapshot {
@@ -135,6 +154,7 @@ impl Snapshot {
             procs: Vec::new(),
             prefixes: Vec::new(),
             measured: false,
+            later: Need::STAT,
         }
     }
 
@@ -197,20 +217,37 @@ pub struct View {
 }
 
 impl View {
-    /// What must be read for every process listed.
-    fn need(&self) -> Need {
+    /// What must be read for every process listed, and what only for
+    /// the rows shown (the command line, `exe` and `cwd` that only the
+    /// columns need), unless `all_rows` are shown.
+    fn need(&self, all_rows: bool) -> (Need, Need) {
         let mut need = self.selector.need();
         if let Some(filter) = &self.filter {
             need |= filter.need();
         }
-        for c in self
-            .columns
-            .iter()
-            .chain(self.sort.iter().map(|k| &k.column))
-        {
-            need |= c.need();
+        for k in &self.sort {
+            need |= k.column.need();
         }
-        need
+        let mut shown = Need::STAT;
+        for c in &self.columns {
+            shown |= c.need();
+        }
+        if all_rows {
+            return (need | shown, Need::STAT);
+        }
+        let later = Need {
+            cmdline: shown.cmdline && !need.cmdline,
+            exe: shown.exe && !need.exe,
+            cwd: shown.cwd && !need.cwd,
+            ..Need::STAT
+        };
+        let now = Need {
+            cmdline: need.cmdline,
+            exe: need.exe,
+            cwd: need.cwd,
+            ..(need | shown)
+        };
+        (now, later)
     }
 
     fn matches(&self, p: &Process, sys: &System, protected: &Protected) -> bool {
@@ -233,11 +270,22 @@ struct Known {
     seen: u64,
 }
 
-/// The `stat` of one process, held open between refreshes.
+/// The files of one process held open between refreshes: `stat` always,
+/// `statm` and the directory (for the owner) while the view needs them.
 #[derive(Debug)]
-struct Held {
+struct Tracked {
     pid: i32,
-    stat: OpenStat,
+    stat: HeldFile,
+    statm: Option<HeldFile>,
+    /// `/proc/PID` (`O_PATH`), whose `fstat` tells the owner.
+    dir: Option<ProcDir>,
+}
+
+impl Tracked {
+    /// The descriptors it holds.
+    fn descriptors(&self) -> usize {
+        1 + usize::from(self.statm.is_some()) + usize::from(self.dir.is_some())
+    }
 }
 
 /// Reads refresh after refresh, keeping what the next one needs: the CPU
@@ -252,9 +300,9 @@ pub struct Gatherer {
     commands: Commands,
     /// Counts refreshes, to tell which command lines were seen last.
     generation: u64,
-    /// `/proc/PID/stat` of each process seen, held open, by ascending PID.
-    stats: Vec<Held>,
-    /// How many to hold open at most.
+    /// The files of each process seen, held open, by ascending PID.
+    tracked: Vec<Tracked>,
+    /// How many descriptors to hold open at most.
     max_open: usize,
 }
 
@@ -265,14 +313,14 @@ impl Gatherer {
         // sysinfo measures CPU use between two readings: this is the first.
         let mut host = sysinfo::System::new();
         host.refresh_cpu_usage();
-        // One descriptor a process, and room left for actions (a pin and
-        // a pidfd for each target) and the detail pane.
+        // Up to three descriptors a process, and room left for actions (a
+        // pin and a pidfd for each target) and the detail pane.
         const KEEP_FREE: u64 = 512;
         let limit = crate::sys::raise_open_files(1 << 20).unwrap_or(1024);
         Ok(Gatherer {
             reader,
             ctx: Context::new(System::read()),
-            stats: Vec::new(),
+            tracked: Vec::new(),
             generation: 0,
             max_open: usize::try_from(limit.saturating_sub(KEEP_FREE)).unwrap_or(0),
             host,
@@ -296,7 +344,7 @@ impl Gatherer {
         // about the same offset into every scan, however slow the scan is
         // on a loaded machine, so the two clocks tell the same interval.
         let now = Instant::now();
-        let need = view.need();
+        let (need, later) = view.need(all_rows);
         let scan_need = Need {
             cmdline: false,
             exe: false,
@@ -311,7 +359,7 @@ impl Gatherer {
                 .flat_map(|p| self.reader.threads(p.pid, scan_need))
                 .collect();
         }
-        self.fill(&mut procs, need);
+        self.fill(&mut procs, need, true);
         let measured = self.before.as_ref().is_some_and(|(_, at)| *at < now);
         // Each map goes before the next is built: two of each for
         // thousands of processes need not be held at once.
@@ -353,17 +401,20 @@ impl Gatherer {
             procs,
             prefixes,
             measured,
+            later,
         })
     }
 
     /// Every process, with what `need` asks for (no command line, `exe`
-    /// or `cwd`: see [`Gatherer::fill`]), its `stat` read through the
-    /// descriptors held open.
+    /// or `cwd`: see [`Gatherer::fill`]), `stat`, `statm` and the owner
+    /// read through the descriptors held open.
     fn scan(&mut self, need: Need) -> std::io::Result<Vec<Process>> {
         let pids = self.reader.pids()?;
         // Both in ascending PID order: the files held open are matched to
         // the PIDs listed by walking the two lists side by side.
-        let held = std::mem::take(&mut self.stats);
+        let held = std::mem::take(&mut self.tracked);
+        // Descriptors held now: those kept so far and those still to match.
+        let mut open: usize = held.iter().map(Tracked::descriptors).sum();
         let mut kept = Vec::with_capacity(pids.len().min(self.max_open));
         let mut held = held.into_iter().peekable();
         let mut procs = Vec::with_capacity(pids.len());
@@ -376,30 +427,43 @@ impl Gatherer {
         };
         for pid in pids {
             // Files of PIDs no longer listed: their processes ended.
-            while held.next_if(|h| h.pid < pid).is_some() {}
+            while let Some(gone) = held.next_if(|t| t.pid < pid) {
+                open -= gone.descriptors();
+            }
             let mut read = None;
-            let mut have = false;
-            if let Some(h) = held.next_if(|h| h.pid == pid) {
-                // None when its process is gone (and the PID perhaps reused).
-                if let Some(p) = self.read_held(&h, need.owner) {
+            let mut tracking = false;
+            if let Some(mut t) = held.next_if(|t| t.pid == pid) {
+                open -= t.descriptors();
+                // None when its process is gone (and the PID perhaps
+                // reused): its files close, and the PID is read afresh.
+                if let Some(p) = self.read_tracked(&mut t, need, self.max_open.saturating_sub(open))
+                {
+                    open += t.descriptors();
+                    kept.push(t);
                     read = Some(p);
-                    kept.push(h);
-                    have = true;
+                    tracking = true;
                 }
             }
             if read.is_none()
-                && kept.len() < self.max_open
-                && let Some(h) = self.hold(pid)
+                && open < self.max_open
+                && let Ok(stat) = self.reader.hold(pid, "stat")
             {
-                read = self.read_held(&h, need.owner);
+                let mut t = Tracked {
+                    pid,
+                    stat,
+                    statm: None,
+                    dir: None,
+                };
+                read = self.read_tracked(&mut t, need, self.max_open.saturating_sub(open));
                 if read.is_some() {
-                    kept.push(h);
-                    have = true;
+                    open += t.descriptors();
+                    kept.push(t);
                 }
+                tracking = true;
             }
             let read = match read {
                 Some(p) => Some(p),
-                None if !have => self.reader.read(
+                None if !tracking => self.reader.read(
                     pid,
                     Need {
                         owner: need.owner,
@@ -409,29 +473,62 @@ impl Gatherer {
                 None => None,
             };
             let Some(mut p) = read else { continue };
+            let rest = Need {
+                statm: rest.statm && p.statm.is_none(),
+                ..rest
+            };
             if rest != Need::STAT && !self.reader.fill(&mut p, rest) {
                 continue;
             }
             procs.push(p);
         }
         // Dropping the rest closes the files of processes that ended.
-        self.stats = kept;
+        self.tracked = kept;
         Ok(procs)
     }
 
-    /// Open `/proc/PID/stat` to hold.
-    fn hold(&self, pid: i32) -> Option<Held> {
-        let stat = self.reader.open_stat(pid).ok()?;
-        Some(Held { pid, stat })
-    }
-
-    /// The process behind a held `stat`, with its owner when `owner` (one
-    /// `fstatat` of `/proc/PID`, which asks the process for its
-    /// credentials); None once it is gone.
-    fn read_held(&mut self, h: &Held, owner: bool) -> Option<Process> {
-        let mut p = self.reader.read_open(h.pid, &h.stat)?;
-        if owner {
-            p.owner = Some(self.reader.owner(h.pid).ok()?);
+    /// The process behind `t`'s files, with the owner (by `fstat` of the
+    /// held directory, which asks the process for its credentials each
+    /// time) and `statm` when `need` asks; None once it is gone. Files the
+    /// view needs and `t` lacks are opened first, as far as `room`
+    /// descriptors allow (the rest are read by path), and those it no
+    /// longer needs are closed. `stat` is read last: that it still reads
+    /// shows the process was there all along, so whatever was opened by
+    /// path before is its own, not a later process's with the same PID.
+    fn read_tracked(&mut self, t: &mut Tracked, need: Need, room: usize) -> Option<Process> {
+        if !need.owner {
+            t.dir = None;
+        }
+        if !need.statm {
+            t.statm = None;
+        }
+        let mut room = room.saturating_sub(t.descriptors());
+        if need.owner && t.dir.is_none() && room > 0 {
+            t.dir = self.reader.pin(t.pid).ok();
+            room -= usize::from(t.dir.is_some());
+        }
+        if need.statm && t.statm.is_none() && room > 0 {
+            t.statm = match &t.dir {
+                Some(dir) => dir.hold("statm"),
+                None => self.reader.hold(t.pid, "statm"),
+            }
+            .ok();
+        }
+        // By path, the owner must be read before `stat` vouches for it.
+        let by_path = match (&t.dir, need.owner) {
+            (None, true) => Some(self.reader.owner(t.pid).ok()?),
+            _ => None,
+        };
+        let mut p = self.reader.read_held(t.pid, &t.stat)?;
+        // The held directory is the process's own, whenever it is asked;
+        // asked after `stat`, which brought the process's task, credentials
+        // and memory map into the CPU's cache: half the cost of before.
+        p.owner = match &t.dir {
+            Some(dir) if need.owner => Some(dir.owner().ok()?),
+            _ => by_path,
+        };
+        if let Some(statm) = &t.statm {
+            p.statm = self.reader.statm_held(statm).ok()?;
         }
         Some(p)
     }
@@ -445,6 +542,12 @@ impl Gatherer {
         if have.start <= start && end <= have.end {
             return;
         }
+        if snapshot.later != Need::STAT {
+            for p in &mut snapshot.procs[start..end] {
+                // One that ended meanwhile shows what was read.
+                self.reader.fill(p, snapshot.later);
+            }
+        }
         let listing = listing::gather(
             &snapshot.procs[start..end],
             &snapshot.listing.columns,
@@ -454,6 +557,18 @@ impl Gatherer {
         );
         snapshot.listing.rows = listing.rows;
         snapshot.rows_from = start;
+    }
+
+    /// Read what was left for the rows shown ([`Snapshot::later`]) for
+    /// every process: a search matches command lines off the screen too.
+    pub fn complete(&mut self, snapshot: &mut Snapshot) {
+        if snapshot.later == Need::STAT {
+            return;
+        }
+        let later = std::mem::replace(&mut snapshot.later, Need::STAT);
+        let mut procs = std::mem::take(&mut snapshot.procs);
+        self.fill(&mut procs, later, false);
+        snapshot.procs = procs;
     }
 
     fn host(&mut self) -> Host {
@@ -487,8 +602,9 @@ impl Gatherer {
     }
 
     /// Read the command lines (from the cache where it has them), `exe` and
-    /// `cwd` that `need` asks for; drop processes that vanished meanwhile.
-    fn fill(&mut self, procs: &mut Vec<Process>, need: Need) {
+    /// `cwd` that `need` asks for; with `drop_gone`, drop processes that
+    /// vanished meanwhile (else they keep what was read).
+    fn fill(&mut self, procs: &mut Vec<Process>, need: Need, drop_gone: bool) {
         let rest = Need {
             owner: false,
             status: false,
@@ -499,7 +615,7 @@ impl Gatherer {
         let generation = self.generation;
         let reader = &mut self.reader;
         let cache = &mut self.commands;
-        procs.retain_mut(|p| {
+        let mut read = |p: &mut Process| -> bool {
             if need.cmdline {
                 let key = (p.pid, p.tid, p.stat.start_ticks);
                 match cache.get_mut(&key) {
@@ -524,7 +640,8 @@ impl Gatherer {
                 }
             }
             rest == Need::STAT || reader.fill(p, rest)
-        });
+        };
+        procs.retain_mut(|p| read(p) || !drop_gone);
         // Forget the processes that have ended.
         if need.cmdline {
             cache.retain(|_, known| known.seen == generation);

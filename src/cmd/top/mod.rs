@@ -31,7 +31,7 @@ use crate::output::{Out, emit_event};
 use crate::proc::System;
 use gather::{Gatherer, View};
 use render::Look;
-use state::{Action, App, Detail, Pick};
+use state::{Action, App, Detail, Mode, Pick};
 use terminal::Wake;
 
 /// How often the screen looks for ending signals and finished kills while
@@ -197,6 +197,11 @@ impl Session {
     /// Handle one event; true to quit.
     fn on_event(&mut self, event: Event, gatherer: &mut Gatherer, size: Size) -> Result<bool> {
         let app = &mut self.app;
+        if matches!(app.mode, Mode::Search(_)) || !app.search_text.is_empty() {
+            // A search looks at every process's command line, not only
+            // those of the rows shown.
+            gatherer.complete(&mut app.snapshot);
+        }
         match event {
             Event::Key(key) => match input::key(app, key, &System::read()) {
                 Action::None => {}

@@ -756,6 +756,7 @@ mod tests {
             procs: vec![procs[2].clone(), procs[1].clone(), procs[0].clone()],
             prefixes: Vec::new(),
             measured: true,
+            later: crate::proc::Need::STAT,
         }
     }
 
