@@ -3,7 +3,6 @@
 //! [`crate::output::emit`]: a table or a JSON array of objects keyed by
 //! column, or with `--pids` a [`PidList`].
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::{Context as _, Result};
@@ -151,17 +150,17 @@ fn choose_columns(args: &LsArgs) -> Vec<Column> {
 
 fn cpu_ticks(reader: &mut Reader, threads: bool) -> Result<CpuTicks> {
     let procs = reader.all(Need::STAT).context("cannot list /proc")?;
-    let mut out = HashMap::with_capacity(procs.len());
+    let mut out = Vec::with_capacity(procs.len());
     for p in procs {
         if threads {
             for t in reader.threads(p.pid, Need::STAT) {
-                out.insert((t.pid, t.tid), (t.stat.cpu_ticks(), t.stat.start_ticks));
+                out.push(((t.pid, t.tid), (t.stat.cpu_ticks(), t.stat.start_ticks)));
             }
         } else {
-            out.insert((p.pid, None), (p.stat.cpu_ticks(), p.stat.start_ticks));
+            out.push(((p.pid, None), (p.stat.cpu_ticks(), p.stat.start_ticks)));
         }
     }
-    Ok(out)
+    Ok(CpuTicks::new(out))
 }
 
 /// `--pids`: the IDs listed (thread IDs with `--threads`).

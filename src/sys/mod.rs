@@ -78,6 +78,25 @@ pub fn own_pid() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()
 }
 
+/// Give each large allocation (128 KiB and more) a mapping of its own,
+/// returned to the system when freed, and trim the heap's free top beyond
+/// 128 KiB. glibc otherwise raises both thresholds to the largest block
+/// freed so far: a program that frees and builds a list of thousands of
+/// processes on every refresh then keeps both copies' pages, the old one
+/// in the heap, for the rest of its life. No-op outside glibc.
+pub fn return_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    {
+        const LARGE: libc::c_int = 128 * 1024;
+        // SAFETY: mallopt only sets the allocator's parameters, under its
+        // own lock; no memory is touched.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, LARGE);
+        }
+    }
+}
+
 /// Raise the soft limit on open files to at least `want`, up to the hard
 /// limit; returns the soft limit now in force. Those who hold a descriptor
 /// per process (a pin, a pidfd) call it: the usual soft limit (1024) is

@@ -308,6 +308,8 @@ pub struct Gatherer {
 
 impl Gatherer {
     pub fn new() -> std::io::Result<Gatherer> {
+        // Every refresh frees one list of processes and builds the next.
+        crate::sys::return_freed_memory();
         let mut reader = Reader::new()?;
         let protected = Protected::current(&mut reader);
         // sysinfo measures CPU use between two readings: this is the first.
