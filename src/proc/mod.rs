@@ -520,6 +520,20 @@ impl Reader {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
     }
 
+    /// The `stat` of the pinned process's main thread (`task/PID/stat`),
+    /// errors as for [`Reader::stat_pinned`]. Its start time (field 22)
+    /// and thread count (field 20) are the process's: both files show the
+    /// main thread's start time, and both count the process's threads
+    /// (`signal->nr_threads`). But this one costs the same for one thread
+    /// or thousands, where the process's own `stat` walks every thread to
+    /// sum their CPU times and page faults.
+    pub fn main_thread_stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
+        let path = format!("task/{}/stat", dir.pid());
+        dir.read_into(&path, &mut self.buf, true)?;
+        stat::parse(&self.buf)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
+    }
+
     /// How `pid`, the process that started at `start_ticks`, ended, read
     /// from its zombie before its parent collects it: `stat` field 52. The
     /// kernel fills that field in only for a reader with ptrace-read access
