@@ -472,10 +472,16 @@ pub fn apply(
                 }
             }
         }
+        if changes.thread.is_none() && settled(target.pid, dir, &last, &steps, reader) {
+            break;
+        }
     }
 
-    // The pin, checked again now that the calls by number are made.
-    if bound.has_exited(reader) || target.check(reader).is_err() {
+    // The pin, checked again now that the calls by number are made. A
+    // pidfd that has not seen its process exit says the PID was that
+    // process's all along (it was verified when opened); without one, the
+    // start time is read again through the pinned handle.
+    if bound.has_exited(reader) || (!bound.uses_pidfd() && target.check(reader).is_err()) {
         return gone_meanwhile(report, "ended while it was being changed");
     }
 
@@ -532,6 +538,46 @@ pub fn apply(
         }
     }
     report
+}
+
+/// True when the threads changed are provably all the process has, so
+/// that listing its threads again would find nothing new: the count of its
+/// threads (`stat` field 20) is the number changed and still there, and each
+/// of those is, after that count was read, still a thread of this process.
+///
+/// Why that suffices: `tgkill(PID, TID, 0)` succeeds only for a live task
+/// with that TID whose thread group is PID's (see
+/// [`crate::sys::kill::thread_exists`]), and PID is the pinned process
+/// while its pidfd has not seen it exit (checked after acting). A thread
+/// listed before the changes and found after the count was read was there
+/// when the count was read (a TID names one thread while it lives; the
+/// listing already relies on that), so at that moment the process's
+/// threads were exactly the ones changed. A thread started after that was
+/// started by one of them and inherits what they now have (clone copies
+/// niceness, CPUs, policy and I/O priority), which the next listing would
+/// not change either. The count alone would not do: a changed thread can
+/// end while one not yet changed starts a new one, and the count stays the
+/// same; then a changed thread fails the check, and the threads are listed
+/// again. A count of a few hundred calls is cheaper than a listing of the
+/// same threads, which builds a directory entry for each.
+fn settled(
+    pid: i32,
+    dir: &crate::proc::ProcDir,
+    listed: &[i32],
+    steps: &HashMap<i32, Vec<ThreadStep>>,
+    reader: &mut Reader,
+) -> bool {
+    let changed = listed.iter().filter(|t| steps.contains_key(t)).count();
+    let Ok(count) = reader.main_thread_stat_pinned(dir).map(|s| s.threads) else {
+        return false;
+    };
+    if usize::try_from(count).ok() != Some(changed) {
+        return false;
+    }
+    listed
+        .iter()
+        .filter(|t| steps.contains_key(t))
+        .all(|&tid| crate::sys::kill::thread_exists(pid, tid).is_ok())
 }
 
 impl SettingReport {
@@ -916,6 +962,34 @@ mod tests {
         assert_eq!(s.result, SettingOutcome::WouldChange);
         let s = tally(Knob::Nice, steps[2..3].iter(), false);
         assert_eq!(s.result, SettingOutcome::Unchanged);
+    }
+
+    #[test]
+    fn settled_only_when_the_threads_changed_are_all_it_has() -> io::Result<()> {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+        let pid = child.id() as i32;
+        let me = rustix::thread::gettid().as_raw_nonzero().get();
+        let checks = (|| -> io::Result<[bool; 4]> {
+            let mut reader = Reader::new()?;
+            let dir = reader.pin(pid)?;
+            let step = || vec![ThreadStep::Same(Val::Nice(0))];
+            let mut steps = HashMap::new();
+            let nothing_changed = settled(pid, &dir, &[pid], &steps, &mut reader);
+            steps.insert(pid, step());
+            let all_changed = settled(pid, &dir, &[pid], &steps, &mut reader);
+            // As many threads changed as it has, but the one changed is not
+            // its own: what a changed thread that ended while another
+            // started one looks like.
+            let stranger = HashMap::from([(me, step())]);
+            let not_its_own = settled(pid, &dir, &[me], &stranger, &mut reader);
+            steps.insert(me, step());
+            let too_many = settled(pid, &dir, &[pid, me], &steps, &mut reader);
+            Ok([nothing_changed, all_changed, not_its_own, too_many])
+        })();
+        let _ = child.kill();
+        child.wait()?;
+        assert_eq!(checks?, [false, true, false, false]);
+        Ok(())
     }
 
     #[test]
