@@ -463,8 +463,14 @@ impl Reader {
     /// process has been reaped ([`crate::sys::is_gone`]), and anything else
     /// (`EMFILE`, ...) as it is, since a caller acting on the process must
     /// not mistake "could not read" for "gone" or for "does not match".
+    ///
+    /// `stat` is the main thread's ([`Reader::main_thread_stat_pinned`]):
+    /// the process's ids, state, name, start time and thread count, read
+    /// at a cost that does not grow with its threads; its CPU times and
+    /// page faults are the main thread's alone, which nothing that acts on
+    /// a pinned process looks at.
     pub fn read_pinned(&mut self, dir: &ProcDir, need: Need) -> io::Result<Process> {
-        let stat = self.stat_pinned(dir)?;
+        let stat = self.main_thread_stat_pinned(dir)?;
         let owner = if need.owner { Some(dir.owner()?) } else { None };
         let cmdline = if need.cmdline {
             dir.read_into("cmdline", &mut self.buf, false)?;
