@@ -9,12 +9,14 @@
 //! listed through the pinned handle (only the pinned process's threads are
 //! there), acted on, and listed again until no new thread turns up: a
 //! thread started meanwhile is caught by the next listing, or inherited the
-//! new setting from the thread that started it. A thread in the last
-//! listing was the process's own when it was changed; one that is missing
-//! by then ended meanwhile and is counted apart. The report says what the
-//! thread has, not what was asked for: a new value is read back from the
-//! kernel unless the kernel takes it as given (a niceness, CPUs inside the
-//! cpuset), where the call's success already says so.
+//! new setting from the thread that started it. The listing again is
+//! skipped when the process provably has no thread but those changed (its
+//! thread count and a membership check of each: `settled`). A thread
+//! in the last listing was the process's own when it was changed; one that
+//! is missing by then ended meanwhile and is counted apart. The report says
+//! what the thread has, not what was asked for: a new value is read back
+//! from the kernel unless the kernel takes it as given (a niceness, CPUs
+//! inside the cpuset), where the call's success already says so.
 //!
 //! Resource limits belong to the whole process and are set once, through
 //! the PID (prlimit).
