@@ -719,14 +719,24 @@ fn change_thread(
     Some(out)
 }
 
-/// Each distinct value once, most common first.
+/// Each distinct value once, most common first. Values are counted
+/// before they are written out: one text per distinct value rather than
+/// one per thread (two values can still read alike, as a policy with and
+/// without SCHED_RESET_ON_FORK does).
 fn distinct<'a>(values: impl Iterator<Item = &'a Val>) -> Vec<String> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut seen: Vec<(&Val, usize)> = Vec::new();
     for v in values {
+        match seen.iter_mut().find(|(u, _)| *u == v) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((v, 1)),
+        }
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (v, n) in seen {
         let text = v.text();
         match counts.iter_mut().find(|(t, _)| *t == text) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((text, 1)),
+            Some((_, m)) => *m += n,
+            None => counts.push((text, n)),
         }
     }
     counts.sort_by_key(|c| std::cmp::Reverse(c.1));
@@ -992,6 +1002,29 @@ mod tests {
         child.wait()?;
         assert_eq!(checks?, [false, true, false, false]);
         Ok(())
+    }
+
+    #[test]
+    fn distinct_values_are_counted_by_how_they_read() {
+        let batch = |reset| {
+            Val::Sched(
+                Sched {
+                    policy: Sched::BATCH,
+                    priority: 0,
+                },
+                reset,
+            )
+        };
+        let values = [
+            Val::Nice(0),
+            batch(false),
+            batch(true),
+            batch(true),
+            Val::Nice(0),
+            Val::Nice(4),
+        ];
+        // batch: 3 threads (with and without SCHED_RESET_ON_FORK), 0: 2.
+        assert_eq!(distinct(values.iter()), ["batch", "0", "4"]);
     }
 
     #[test]
