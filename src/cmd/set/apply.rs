@@ -642,14 +642,18 @@ fn change_threads(
     }
     let chunk = tids.len().div_ceil(workers);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = tids
-            .chunks(chunk)
+        // This thread takes the first share itself: one thread fewer to
+        // start and stop.
+        let mut parts = tids.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts
             .map(|part| scope.spawn(move || part.iter().map(|&t| one(t)).collect::<Vec<_>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        let mut out: Vec<_> = first.iter().map(|&t| one(t)).collect();
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
     })
 }
 
