@@ -15,10 +15,10 @@ about 1 ms; ptool starts once, the reference twice); the kernel's work per
 thread, which both sides do: setpriority and sched_setaffinity, plus a
 read of each old value (ptool, for its old -> new report; renice and
 taskset read before and after); listing `/proc/PID/task`, about half a
-microsecond per thread in the kernel, once on each side (ptool lists again
-only when a thread may have started meanwhile: its check that no other
-thread exists is the thread count plus one tgkill(PID, TID, 0) per
-thread, cheaper than a listing).
+microsecond per thread in the kernel, once on each side; ptool then
+checks that no other thread exists (the thread count, and one
+tgkill(PID, TID, 0) per thread, which costs about what a second listing
+did) and lists again only when one may have started meanwhile.
 """
 
 import os

@@ -560,8 +560,12 @@ pub fn apply(
 /// not change either. The count alone would not do: a changed thread can
 /// end while one not yet changed starts a new one, and the count stays the
 /// same; then a changed thread fails the check, and the threads are listed
-/// again. A count of a few hundred calls is cheaper than a listing of the
-/// same threads, which builds a directory entry for each.
+/// again.
+///
+/// The calls cost about what a second listing did (measured on 1,000
+/// threads), but the answer is exact where a listing's is not: while a
+/// thread ends, `/proc/PID/task` can skip another (it resumes from the
+/// position by count, which shifts), and the count here does not miss it.
 fn settled(
     pid: i32,
     dir: &crate::proc::ProcDir,
