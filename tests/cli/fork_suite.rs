@@ -2,7 +2,8 @@
 //! differential tests of `ptool fork`.
 //!
 //! Each row is named after the function it comes from in parallel's
-//! `testsuite/tests-to-run/parallel-local-{0.3s,1s,3s,10s}.sh`. A row that
+//! `testsuite/tests-to-run/parallel-local-{0.3s,1s,3s,10s}.sh` (a few from
+//! the `-ssh*` and `-30s` files, for what ptool refuses). A row that
 //! uses only what ptool supports runs the same arguments, stdin and files
 //! through `parallel` and `ptool fork`, each in a fresh directory of its
 //! own, and compares the exit code, stdout, whether anything reached
@@ -362,9 +363,19 @@ fn suite_replacement_strings() {
         c("par_compute_command_len", &["-k", "-C", "%+", "echo \"{1}_{3}_{2}_{4}\"", ":::", "a% c %%b", "a%c% b %d"]).diverges(
             "inside double quotes, ptool's single quotes around an input show (parallel's backslashes do too, elsewhere): put replacement strings outside quotes",
             0,
-            "a_b_' c '_''\na_' b '_c_d\n",
+            "a_b_' c '_\na_' b '_c_d\n",
         ),
         c("par__format_string", &["echo", "{:%.3f}", ":::", "12.34567"]),
+        c("par_colsep", &["--colsep", "%", "echo", "{1}", "{3}", "{2}"]).stdin(b"a%c%b\n"),
+        c("par_colsep", &["-k", "--colsep", "%", "echo", "{1}", "{3}", "{2}", "{4}"]).stdin(b"a%c%b\na%c%b%d\n"),
+        c("par_colsep", &["-k", "--colsep", "%", "echo", "{1}", "{3}", "{2}", ":::", "a%c%b", "d%f%e"]),
+        c("par_colsep", &["-k", "--colsep", "%", "echo", "{1}", "{3}", "{2}", "{4}", ":::", "a%c%b", "a%c%b%d"]),
+        c("par_colsep", &["-k", "--colsep", "\\t", "echo", "{2}", "{1}"]).stdin(b"def\tabc\njkl\tghi"),
+        c("par_colsep", &["-k", "-a", "-", "--colsep", "\\t", "echo", "{2}", "{1}"]).stdin(b"def\tabc\njkl\tghi"),
+        c("par_colsep", &["--colsep", "%", "echo {2} {1}", ":::", ">/dev/null%>/tmp/null"]),
+        c("par_colsep", &["-k", "--colsep", "%+", "echo", "{1}", "{3}", "{2}", "{4}"]).stdin(b"a%c%%b\na%c%b%d\n"),
+        c("par_colsep", &["-k", "--colsep", "%+", "echo", "{1}", "{3}", "{2}", "{4}", ":::", "a%c%%b", "a%c%b%d"]),
+        c("par_colsep", &["-k", "--colsep", "b", "echo", "{1}{2}"]).stdin(b"\nabcbdbebf\nabc\n"),
         c("par_header", &["--header", ":", "echo", "{a}", "{b}", "{1}", "{2}", ":::", "b", "b1", ":::", "a", "a2"]),
         c("par_header_parens", &["--header", ":", "echo", "{var/.}", ":::", "var", "sub/dir/file.ext"]),
         c("par_header_parens", &["--header", ":", "echo", "{var//}", ":::", "var", "sub/dir/file.ext"]),
@@ -387,8 +398,8 @@ fn suite_replacement_strings() {
             1,
             "{1\n",
         ),
-        c("par_long_input", &["--colsep", "\\t", "echo", "{1}", "{3//}", "{4/.}"]).stdin(long_tsv),
-        c("par_long_input", &["--colsep", "\\t", "echo", "{-5}", "{-3//}", "{-2/.}"]).stdin(long_tsv),
+        c("par_long_input", &["-k", "--colsep", "\\t", "echo", "{1}", "{3//}", "{4/.}"]).stdin(long_tsv),
+        c("par_long_input", &["-k", "--colsep", "\\t", "echo", "{-5}", "{-3//}", "{-2/.}"]).stdin(long_tsv),
         c("par_testquote", &["-0", "echo"]).stdin(b"\"#&/\n()*=?'"),
     ];
     for paths in [
@@ -679,14 +690,15 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("par__combineexec", &["--combineexec", "x"]),
     ("par_sqlworker_hostname", &["--sqlworker", "x"]),
     ("par_citation_no_config_dir", &["--citation"]),
-    ("par_nonall", &["--nonall"]),
-    ("par_onall", &["--onall"]),
-    ("par_transfer", &["--transfer"]),
-    ("par_return", &["--return", "x"]),
-    ("par_basefile", &["--basefile", "x"]),
-    ("par_cat", &["--cat"]),
-    ("par_fifo", &["--fifo"]),
-    ("par_link", &["--link"]),
+    // From parallel-local-ssh*.sh and parallel-local-30s.sh.
+    ("par_empty_string_quote", &["--nonall"]),
+    ("par__sshlogin_with_comma", &["--onall"]),
+    ("par_fish_wd_transfer", &["--transfer"]),
+    ("par_special_char_trc", &["--return", "x"]),
+    ("par__basefile_cleanup", &["--basefile", "x"]),
+    ("par_env_parallel_fish", &["--cat"]),
+    ("par_fifo_under_csh", &["--fifo"]),
+    ("par_xapply", &["--link"]),
 ];
 
 #[test]
