@@ -18,7 +18,7 @@
 //!   `bench/layout/generate`, which says why): the kernel maps code in
 //!   64 KiB blocks around each page a program runs, so scattered functions
 //!   make nearly all of ptool's 3 MiB of code resident. Packed, `ptool
-//!   tree` at 5,000 processes peaks at about 3,900 KiB instead of 5,800.
+//!   tree` at 5,000 processes peaks at about 4,100 KiB instead of 5,800.
 //!
 //! Each applies only to native linux-gnu builds, and only when the C
 //! compiler that links Rust programs supports it (a probe program is linked
