@@ -10,10 +10,15 @@ the last run's, and after every run, outside the timing, every thread's
 niceness (`/proc/PID/task/TID/stat` field 19) and `Cpus_allowed_list` are
 checked, for both sides alike.
 
-Where the time goes: listing a process's threads (`/proc/PID/task`) costs
-about a microsecond per thread in the kernel, and ptool lists them twice
-(the second listing catches threads started meanwhile), where taskset
-lists once and renice not at all.
+Where the time goes (1x1000): starting a process (Python's fork and exec
+about 1 ms; ptool starts once, the reference twice); the kernel's work per
+thread, which both sides do: setpriority and sched_setaffinity, plus a
+read of each old value (ptool, for its old -> new report; renice and
+taskset read before and after); listing `/proc/PID/task`, about half a
+microsecond per thread in the kernel, once on each side; ptool then
+checks that no other thread exists (the thread count, and one
+tgkill(PID, TID, 0) per thread, which costs about what a second listing
+did) and lists again only when one may have started meanwhile.
 """
 
 import os

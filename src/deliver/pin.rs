@@ -59,7 +59,9 @@ impl Target {
 }
 
 pub(super) fn check_pin(dir: &ProcDir, start_ticks: u64, reader: &mut Reader) -> Result<(), Miss> {
-    match reader.stat_pinned(dir) {
+    // The main thread's stat: the same start time, read at the same cost
+    // however many threads the process has.
+    match reader.main_thread_stat_pinned(dir) {
         Ok(stat) if stat.start_ticks == start_ticks => Ok(()),
         Ok(_) => Err(Miss::Gone),
         Err(e) => Err(Miss::from_io(&e)),

@@ -463,8 +463,14 @@ impl Reader {
     /// process has been reaped ([`crate::sys::is_gone`]), and anything else
     /// (`EMFILE`, ...) as it is, since a caller acting on the process must
     /// not mistake "could not read" for "gone" or for "does not match".
+    ///
+    /// `stat` is the main thread's ([`Reader::main_thread_stat_pinned`]):
+    /// the process's ids, state, name, start time and thread count, read
+    /// at a cost that does not grow with its threads; its CPU times and
+    /// page faults are the main thread's alone, which nothing that acts on
+    /// a pinned process looks at.
     pub fn read_pinned(&mut self, dir: &ProcDir, need: Need) -> io::Result<Process> {
-        let stat = self.stat_pinned(dir)?;
+        let stat = self.main_thread_stat_pinned(dir)?;
         let owner = if need.owner { Some(dir.owner()?) } else { None };
         let cmdline = if need.cmdline {
             dir.read_into("cmdline", &mut self.buf, false)?;
@@ -516,6 +522,20 @@ impl Reader {
     /// [`Reader::read_pinned`]).
     pub fn stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
         dir.read_into("stat", &mut self.buf, true)?;
+        stat::parse(&self.buf)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
+    }
+
+    /// The `stat` of the pinned process's main thread (`task/PID/stat`),
+    /// errors as for [`Reader::stat_pinned`]. Its start time (field 22)
+    /// and thread count (field 20) are the process's: both files show the
+    /// main thread's start time, and both count the process's threads
+    /// (`signal->nr_threads`). But this one costs the same for one thread
+    /// or thousands, where the process's own `stat` walks every thread to
+    /// sum their CPU times and page faults.
+    pub fn main_thread_stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
+        let path = format!("task/{}/stat", dir.pid());
+        dir.read_into(&path, &mut self.buf, true)?;
         stat::parse(&self.buf)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
     }

@@ -36,6 +36,32 @@ pub fn kill_group(pgid: i32, signo: i32) -> io::Result<()> {
     crate::sys::zero_or_errno(ret)
 }
 
+/// Whether thread `tid` exists and belongs to thread group (process)
+/// `tgid`: `tgkill(tgid, tid, 0)`, which sends nothing. The kernel looks
+/// the TID up and fails with `ESRCH` unless the task it finds has `tgid` as
+/// its thread group ID (kernel/signal.c, `do_send_specific`); `EPERM` when
+/// the caller may not signal it, which tells nothing either way.
+pub fn thread_exists(tgid: i32, tid: i32) -> io::Result<()> {
+    if tgid <= 0 || tid <= 0 {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: tgkill takes three integers and touches no memory of ours;
+    // signal 0 only checks.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_tgkill,
+            libc::c_long::from(tgid),
+            libc::c_long::from(tid),
+            0 as libc::c_long,
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +76,35 @@ mod tests {
         for pgid in [0, 1, -5] {
             assert!(kill_group(pgid, 0).is_err(), "{pgid}");
         }
+    }
+
+    #[test]
+    fn a_thread_exists_only_in_its_own_process() -> io::Result<()> {
+        let me = crate::sys::own_pid();
+        let tid = rustix::thread::gettid().as_raw_nonzero().get();
+        assert!(thread_exists(me, tid).is_ok());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let _ = tx.send(rustix::thread::gettid().as_raw_nonzero().get());
+            let _ = stop_rx.recv();
+        });
+        let other = rx.recv().map_err(io::Error::other)?;
+        let found = thread_exists(me, other);
+        let _ = stop_tx.send(());
+        let _ = worker.join();
+        found?;
+        // A child process's thread is not one of ours, nor ours its.
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+        let pid = child.id() as i32;
+        let theirs = thread_exists(me, pid).map_err(|e| e.raw_os_error());
+        let mine = thread_exists(pid, tid).map_err(|e| e.raw_os_error());
+        let _ = child.kill();
+        child.wait()?;
+        assert_eq!(theirs, Err(Some(libc::ESRCH)));
+        assert_eq!(mine, Err(Some(libc::ESRCH)));
+        assert!(thread_exists(0, tid).is_err());
+        Ok(())
     }
 
     #[test]

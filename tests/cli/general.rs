@@ -126,6 +126,27 @@ fn without_pidfds_every_command_falls_back_to_kill_and_proc() {
     );
     assert_eq!(victim.wait().code(), Some(5));
 
+    // set acts by number on every thread, then checks the pin again
+    // through /proc instead of a pidfd.
+    let threaded = Victim::start(&m, &["--threads", "2"]);
+    let tpid = threaded.pid();
+    let out = bare(&["set", "--json", "--nice", "4", &tpid.to_string()]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.lines().all(|l| l.starts_with("ptool: note: ")),
+        "{out:#?}"
+    );
+    let report = row(&out.json(), tpid);
+    assert_eq!(report["result"], "done", "{out:#?}");
+    assert_eq!(report["threads"], 3, "{out:#?}");
+    let tasks = std::fs::read_dir(format!("/proc/{tpid}/task")).expect("task dir");
+    for task in tasks {
+        let stat = std::fs::read_to_string(task.expect("entry").path().join("stat")).expect("stat");
+        let after = &stat[stat.rfind(')').expect(")") + 2..];
+        assert_eq!(after.split_whitespace().nth(19 - 3), Some("4"), "{stat}");
+    }
+    drop(threaded);
+
     let victim = Victim::start(&m, &["--ignore", "TERM"]);
     let out = bare(&["kill", "-f", &m, "--grace", "300ms", "--json"]);
     out.success();

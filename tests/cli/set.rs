@@ -542,6 +542,50 @@ fn hundreds_of_threads_are_changed_on_several_cpus() {
 }
 
 #[test]
+fn threads_that_start_and_end_meanwhile_are_caught_or_counted_as_ended() {
+    let m = marker("set-churn");
+    // 49 threads that stay, 8 of which keep starting short-lived ones.
+    let v = Victim::start(&m, &["--threads", "40", "--churn", "8"]);
+    let pid = v.pid();
+    let pid_s = pid.to_string();
+    // The niceness of each thread that stays, read as they are now; a
+    // short-lived thread may end between the listing and the read.
+    let steady = || -> Vec<(i32, i32)> {
+        tids(pid)
+            .into_iter()
+            .filter_map(|t| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{t}/comm")).ok()?;
+                let raw = std::fs::read(format!("/proc/{pid}/task/{t}/stat")).ok()?;
+                let close = raw.iter().rposition(|&b| b == b')')?;
+                let rest = String::from_utf8_lossy(&raw[close + 2..]).into_owned();
+                let nice = rest.split_whitespace().nth(19 - 3)?.parse().ok()?;
+                (comm.trim() != "churn").then_some((t, nice))
+            })
+            .collect()
+    };
+    for nice in [3, 6, 9, 12, 15] {
+        let out = ptool(["set", "--json", "--nice", &nice.to_string(), &pid_s]);
+        out.expect_code(0);
+        assert!(
+            out.stderr.lines().all(|l| l.starts_with("ptool: note: ")),
+            "{out:#?}"
+        );
+        let row = row_of(&out, pid);
+        assert_eq!(row["result"], "done", "{row:#}");
+        assert!(row["threads"].as_u64() >= Some(49), "{row:#}");
+        let s = setting(&row, "nice");
+        assert_eq!(s["failed"], 0, "{s}");
+        assert!(s["error"].is_null(), "{s}");
+        assert_eq!(s["new"], serde_json::json!([nice.to_string()]), "{s}");
+        let threads = steady();
+        assert!(threads.len() >= 49, "{threads:?}");
+        for (tid, now) in threads {
+            assert_eq!(now, nice, "thread {tid}");
+        }
+    }
+}
+
+#[test]
 fn tops_renice_key_changes_every_thread_through_set() {
     let m = marker("set-top");
     let v = Victim::start(&m, &["--threads", "2"]);

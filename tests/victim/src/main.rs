@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! ptool-victim MARKER [--name NAME] [--ignore SIGS] [--catch SIGS] [--block SIGS] [--report SIGS]
-//!                     [--kids SHAPE] [--threads N] [--zombie] [--forever] [--exit CODE]
+//!                     [--kids SHAPE] [--threads N] [--churn N] [--zombie] [--forever] [--exit CODE]
 //!                     [--open PATH] [--pipe] [--listen] [--connect] [--open-many N]
 //!                     [--bare-env NAME]
 //! ```
@@ -29,6 +29,10 @@
 //! `"listen_fd"`); `--connect` (with `--listen`) also connects to it and
 //! accepts that connection (`"client_fd"`, `"client_port"`,
 //! `"accepted_fd"`); `--open-many N` opens `/dev/null` N more times.
+//!
+//! `--threads N` starts N threads that sleep; `--churn N` starts N threads
+//! that each keep starting a short-lived thread named `churn` and waiting
+//! for it to end, so that threads begin and end all the time.
 //!
 //! `ptool-victim --peak-kib PROGRAM [ARGS...]` (no marker) is another job:
 //! it runs PROGRAM with no input and its output discarded, and prints
@@ -119,6 +123,7 @@ struct Options {
     report: Vec<Signal>,
     kids: String,
     threads: usize,
+    churn: usize,
     zombie: bool,
     forever: bool,
     child: bool,
@@ -151,6 +156,7 @@ fn parse(args: &[OsString]) -> Result<Options, String> {
             "--report" => o.report = signals(&value()?)?,
             "--kids" => o.kids = value()?.to_string_lossy().into_owned(),
             "--threads" => o.threads = number(&value()?)?,
+            "--churn" => o.churn = number(&value()?)?,
             "--exit" => o.exit = Some(number(&value()?)?),
             "--zombie" => o.zombie = true,
             "--forever" => o.forever = true,
@@ -325,6 +331,21 @@ fn run(args: &[OsString]) -> Result<(), String> {
         std::thread::spawn(|| {
             loop {
                 std::thread::park();
+            }
+        });
+    }
+    // `--churn N`: N threads that each start a short-lived thread, wait
+    // for it to end, and start the next, for as long as the process runs:
+    // threads begin and end while someone lists and changes them.
+    for _ in 0..o.churn {
+        std::thread::spawn(|| {
+            loop {
+                let child = std::thread::Builder::new()
+                    .name("churn".into())
+                    .spawn(std::thread::yield_now);
+                if let Ok(child) = child {
+                    let _ = child.join();
+                }
             }
         });
     }
