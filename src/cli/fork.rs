@@ -1,8 +1,9 @@
 //! `ptool fork`'s flags: GNU parallel's job language (the flags people
 //! type every day, with parallel's names and meanings) plus ptool's own
 //! (`--count`, `--grace`, `--retries`, `--json`). Values are parsed here
-//! into plain types ([`JobsSpec`], [`HaltSpec`], [`TimeoutSpec`]), so the
-//! command never sees raw strings.
+//! into plain types (`-j`, `--halt` and `--timeout` by
+//! [`crate::cmd::fork::spec`], which the command shares), so the command
+//! never sees raw strings.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -11,6 +12,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::parse_duration;
+use crate::cmd::fork::spec::{
+    HaltSpec, JobsSpec, TimeoutSpec, parse_halt, parse_jobs, parse_timeout,
+};
 use crate::output::sanitize::escape_str;
 
 /// `ptool fork`: run a command once per input, at most N at a time.
@@ -18,7 +22,7 @@ use crate::output::sanitize::escape_str;
 #[command(after_help = FORK_AFTER_HELP)]
 pub struct ForkArgs {
     /// Run at most N jobs at a time: N, 0 (as many as possible), N% of the CPUs, +N or -N CPUs [default: the number of CPUs]
-    #[arg(short = 'j', long = "jobs", visible_alias = "max-procs", value_name = "N", value_parser = parse_jobs, allow_hyphen_values = true, help_heading = "Scheduling")]
+    #[arg(short = 'j', long = "jobs", visible_short_alias = 'P', visible_alias = "max-procs", value_name = "N", value_parser = parse_jobs, allow_hyphen_values = true, help_heading = "Scheduling")]
     pub jobs: Option<JobsSpec>,
     /// Run the command N times; each job's input is its index, 0 to N-1
     #[arg(long = "count", value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
@@ -71,7 +75,7 @@ pub struct ForkArgs {
     )]
     pub arg_file: Vec<PathBuf>,
     /// Split each input at REGEX into {1} {2} ...
-    #[arg(long, value_name = "REGEX", help_heading = "Inputs")]
+    #[arg(short = 'C', long, value_name = "REGEX", help_heading = "Inputs")]
     pub colsep: Option<String>,
     /// ':' takes each source's first input as the names of its columns, {name}
     #[arg(long, value_name = ":", help_heading = "Inputs")]
@@ -100,12 +104,12 @@ pub struct ForkArgs {
     #[arg(long, value_name = "STR", help_heading = "Output")]
     pub tagstring: Option<String>,
     /// Print each command instead of running it, quoted for a shell
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, visible_alias = "dryrun", help_heading = "Output")]
     pub dry_run: bool,
     /// Keep each job's output in DIR/1/<input>/stdout, stderr and seq, as GNU parallel does
     #[arg(
         long,
-        visible_alias = "res",
+        visible_aliases = ["res", "result"],
         value_name = "DIR",
         help_heading = "Output"
     )]
@@ -152,7 +156,12 @@ pub struct ForkArgs {
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_retries, allow_hyphen_values = true, help_heading = "Scheduling")]
     pub retries: u32,
     /// Write one line per job to FILE, in GNU parallel's joblog layout
-    #[arg(long, value_name = "FILE", help_heading = "Records")]
+    #[arg(
+        long,
+        visible_alias = "jl",
+        value_name = "FILE",
+        help_heading = "Records"
+    )]
     pub joblog: Option<PathBuf>,
     /// Skip the jobs the --joblog lists (by number), append the others
     #[arg(long, requires = "joblog", help_heading = "Records")]
@@ -175,7 +184,7 @@ pub struct ForkArgs {
     #[arg(long, conflicts_with = "pipe", help_heading = "Pipe")]
     pub pipepart: bool,
     /// The size of a --pipe block (1M = 1048576, 1m = 1000000; records are never cut) [default: 1M]
-    #[arg(long, visible_alias = "blocksize", value_name = "SIZE", value_parser = parse_size, help_heading = "Pipe")]
+    #[arg(long, visible_aliases = ["blocksize", "block-size"], value_name = "SIZE", value_parser = parse_size, help_heading = "Pipe")]
     pub block: Option<u64>,
     /// What ends a --pipe record [default: \n]
     #[arg(long, value_name = "STR", help_heading = "Pipe")]
@@ -198,50 +207,6 @@ pub enum Halt {
     Soon,
     /// Start no new jobs and stop the running ones (TERM, then KILL)
     Now,
-}
-
-/// `-j`: how many jobs at once.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum JobsSpec {
-    /// `-j N`.
-    Fixed(usize),
-    /// `-j 0`: as many as the open-files limit allows.
-    Unlimited,
-    /// `-j N%`: that share of the CPUs (at least 1).
-    Percent(f64),
-    /// `-j +N` / `-j -N`: the CPUs plus or minus N (at least 1).
-    Relative(i64),
-}
-
-/// What `--halt` counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HaltOn {
-    Fail,
-    Success,
-    Done,
-}
-
-/// `--halt WHEN,WHAT=N[%]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HaltSpec {
-    /// False: `soon` (let running jobs finish); true: `now` (stop them).
-    pub now: bool,
-    pub on: HaltOn,
-    pub threshold: Threshold,
-}
-
-/// A count of jobs, or a share of them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Threshold {
-    Count(u64),
-    Percent(f64),
-}
-
-/// `--timeout`: a duration, or a share of the median runtime.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TimeoutSpec {
-    Fixed(Duration),
-    PercentOfMedian(f64),
 }
 
 const FORK_AFTER_HELP: &str =
@@ -275,36 +240,6 @@ Examples:
   ptool fork --pipe --block 10M wc -l < big.txt
   ptool fork --count 8 --timeout 5m --joblog jobs.tsv -- ./worker --shard {}";
 
-fn parse_jobs(text: &str) -> Result<JobsSpec, String> {
-    let t = text.trim();
-    let bad = || {
-        format!(
-            "'{}' is not a number of jobs (N, 0, N%, +N or -N)",
-            escape_str(text)
-        )
-    };
-    if let Some(pct) = t.strip_suffix('%') {
-        let pct: f64 = pct.parse().map_err(|_| bad())?;
-        if !pct.is_finite() || pct <= 0.0 || pct > 100_000.0 {
-            return Err("-j N% must be above 0 and at most 100000%".to_string());
-        }
-        return Ok(JobsSpec::Percent(pct));
-    }
-    if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
-        let n: i64 = rest.parse().map_err(|_| bad())?;
-        if n > 100_000 {
-            return Err("-j +N/-N must be at most 100000".to_string());
-        }
-        return Ok(JobsSpec::Relative(if t.starts_with('-') { -n } else { n }));
-    }
-    match t.parse::<u64>() {
-        Ok(0) => Ok(JobsSpec::Unlimited),
-        Ok(n) if n <= 100_000 => Ok(JobsSpec::Fixed(n as usize)),
-        Ok(_) => Err("-j must be at most 100000".to_string()),
-        Err(_) => Err(bad()),
-    }
-}
-
 fn parse_count(text: &str) -> Result<u64, String> {
     text.trim().parse::<u64>().map_err(|_| {
         format!(
@@ -314,8 +249,16 @@ fn parse_count(text: &str) -> Result<u64, String> {
     })
 }
 
+/// `-n`/`-N`: a count, with parallel's size suffixes (`1k` = 1000,
+/// `1K` = 1024).
 fn parse_per_job(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<u64>() {
+    let t = text.trim();
+    let n = if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
+        parse_size(t).ok()
+    } else {
+        t.parse::<u64>().ok()
+    };
+    match n.ok_or(()) {
         Ok(n) if n <= 100_000 => Ok(n as usize),
         Ok(_) => Err("at most 100000 inputs per job".to_string()),
         Err(_) => Err(format!(
@@ -344,24 +287,6 @@ fn parse_retries(text: &str) -> Result<u32, String> {
             escape_str(text)
         )),
     }
-}
-
-fn parse_timeout(text: &str) -> Result<TimeoutSpec, String> {
-    let t = text.trim();
-    if let Some(pct) = t.strip_suffix('%') {
-        return match pct.parse::<f64>() {
-            Ok(p) if p.is_finite() && p > 0.0 && p <= 1e9 => Ok(TimeoutSpec::PercentOfMedian(p)),
-            _ => Err(format!(
-                "'{}' is not a share of the median runtime (like 200%)",
-                escape_str(text)
-            )),
-        };
-    }
-    let d = parse_duration(t)?;
-    if d.is_zero() {
-        return Err("--timeout 0 would stop every job at once; give a positive duration".into());
-    }
-    Ok(TimeoutSpec::Fixed(d))
 }
 
 fn parse_load(text: &str) -> Result<f64, String> {
@@ -429,65 +354,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-fn parse_halt(text: &str) -> Result<HaltSpec, String> {
-    let t = text.trim();
-    let bad = || {
-        format!(
-            "'{}' is not a --halt condition (never, soon,fail=1, now,fail=10%, now,success=1, soon,done=5, 0, 1 or 2)",
-            escape_str(text)
-        )
-    };
-    let count = |n: u64| Threshold::Count(n);
-    match t {
-        "never" | "0" => {
-            return Ok(HaltSpec {
-                now: false,
-                on: HaltOn::Fail,
-                threshold: count(0),
-            });
-        }
-        "1" => {
-            return Ok(HaltSpec {
-                now: false,
-                on: HaltOn::Fail,
-                threshold: count(1),
-            });
-        }
-        "2" => {
-            return Ok(HaltSpec {
-                now: true,
-                on: HaltOn::Fail,
-                threshold: count(1),
-            });
-        }
-        _ => {}
-    }
-    let (when, what) = t.split_once(',').ok_or_else(bad)?;
-    let now = match when {
-        "now" => true,
-        "soon" => false,
-        _ => return Err(bad()),
-    };
-    let (on, n) = what.split_once('=').ok_or_else(bad)?;
-    let on = match on {
-        "fail" => HaltOn::Fail,
-        "success" => HaltOn::Success,
-        "done" => HaltOn::Done,
-        _ => return Err(bad()),
-    };
-    let threshold = match n.strip_suffix('%') {
-        Some(p) => match p.parse::<f64>() {
-            Ok(p) if p > 0.0 && p <= 100.0 => Threshold::Percent(p),
-            _ => return Err(bad()),
-        },
-        None => match n.parse::<u64>() {
-            Ok(n) if n >= 1 => Threshold::Count(n),
-            _ => return Err(bad()),
-        },
-    };
-    Ok(HaltSpec { now, on, threshold })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,46 +413,7 @@ mod tests {
     }
 
     #[test]
-    fn jobs_forms() {
-        assert_eq!(parse_jobs("3"), Ok(JobsSpec::Fixed(3)));
-        assert_eq!(parse_jobs("0"), Ok(JobsSpec::Unlimited));
-        assert_eq!(parse_jobs("50%"), Ok(JobsSpec::Percent(50.0)));
-        assert_eq!(parse_jobs("+2"), Ok(JobsSpec::Relative(2)));
-        assert_eq!(parse_jobs("-1"), Ok(JobsSpec::Relative(-1)));
-        for bad in ["x", "", "-", "0%", "1e9", "200000", "+1000000"] {
-            assert!(parse_jobs(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn halt_grammar() {
-        let h = parse_halt("now,fail=1").expect("parses");
-        assert!(h.now);
-        assert_eq!(h.on, HaltOn::Fail);
-        assert_eq!(h.threshold, Threshold::Count(1));
-        let h = parse_halt("soon,success=30%").expect("parses");
-        assert!(!h.now);
-        assert_eq!(h.on, HaltOn::Success);
-        assert_eq!(h.threshold, Threshold::Percent(30.0));
-        assert!(parse_halt("2").expect("parses").now);
-        assert_eq!(
-            parse_halt("never").expect("parses").threshold,
-            Threshold::Count(0)
-        );
-        for bad in [
-            "later",
-            "now",
-            "now,fail",
-            "now,fail=0",
-            "now,x=1",
-            "soon,fail=101%",
-        ] {
-            assert!(parse_halt(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn sizes_and_timeouts() {
+    fn sizes() {
         assert_eq!(parse_size("1M"), Ok(1 << 20));
         assert_eq!(parse_size("512K"), Ok(512 << 10));
         assert_eq!(parse_size("512Ki"), Ok(512 << 10));
@@ -597,15 +424,5 @@ mod tests {
         for bad in ["", "0", "1X", "-1M", "99999P"] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            parse_timeout("200%"),
-            Ok(TimeoutSpec::PercentOfMedian(200.0))
-        );
-        assert_eq!(
-            parse_timeout("2s"),
-            Ok(TimeoutSpec::Fixed(Duration::from_secs(2)))
-        );
-        assert!(parse_timeout("0").is_err());
-        assert!(parse_timeout("-5%").is_err());
     }
 }

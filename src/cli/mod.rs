@@ -26,7 +26,7 @@ mod tree;
 mod wait;
 
 pub use completions::{CompletePidsArgs, CompletionsArgs, ManArgs, TargetShell};
-pub use fork::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold, TimeoutSpec};
+pub use fork::{ForkArgs, Halt};
 pub use info::InfoArgs;
 pub use kill::KillArgs;
 pub use ls::{ColumnSpec, LsArgs};

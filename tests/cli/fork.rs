@@ -553,7 +553,6 @@ fn bad_arguments_are_refused_with_255() {
         &["fork", "--header", "x", "--", "echo", ":::", "a"],
         &["fork", "-I", "", "--", "echo", ":::", "a"],
         &["fork", "--", "echo", "{=s/a/b/=}", ":::", "a"],
-        &["fork", "-X", "-n", "2", "--", "echo", ":::", "a"],
         &["fork", "--pipepart", "--", "wc"],
         &["fork", "--pipepart", "-a", "/dev/null", "--", "wc"],
         &["fork", "--pipe", "--", "wc", ":::", "a"],
@@ -625,7 +624,7 @@ fn failed_job_counts_and_usage_errors_never_collide() {
 
 /// GNU parallel, if installed. Missing under `CI=true` fails the test
 /// (`.ci/run` installs it); elsewhere the test says why and skips.
-fn gnu_parallel() -> Option<&'static str> {
+pub(crate) fn gnu_parallel() -> Option<&'static str> {
     static FOUND: OnceLock<bool> = OnceLock::new();
     let found = *FOUND.get_or_init(|| {
         std::process::Command::new("parallel")
@@ -645,7 +644,7 @@ fn gnu_parallel() -> Option<&'static str> {
     None
 }
 
-fn parallel_cmd(args: &[&str]) -> std::process::Command {
+pub(crate) fn parallel_cmd(args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new("parallel");
     // parallel runs commands with $SHELL; ptool with /bin/sh.
     cmd.env("PARALLEL_SHELL", "/bin/sh")
@@ -655,7 +654,7 @@ fn parallel_cmd(args: &[&str]) -> std::process::Command {
     cmd
 }
 
-fn ptool_fork_cmd(args: &[&str]) -> std::process::Command {
+pub(crate) fn ptool_fork_cmd(args: &[&str]) -> std::process::Command {
     let mut cmd = ptool_cmd(["fork"]);
     cmd.env("LC_ALL", "C.UTF-8").args(args);
     cmd

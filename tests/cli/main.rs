@@ -7,6 +7,7 @@ mod support;
 
 mod completions;
 mod fork;
+mod fork_suite;
 mod general;
 mod info;
 mod json_fields;

@@ -22,6 +22,7 @@ pub mod records;
 pub mod report;
 pub mod sched;
 pub mod source;
+pub mod spec;
 pub mod template;
 
 use std::collections::HashSet;
@@ -31,7 +32,7 @@ use std::os::unix::ffi::OsStrExt;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{ForkArgs, Halt, HaltOn, HaltSpec, JobsSpec, Threshold};
+use crate::cli::{ForkArgs, Halt};
 use crate::exit::{Exit, ExitError};
 use crate::output::Out;
 use crate::output::sanitize::escape;
@@ -45,6 +46,7 @@ use pipe::{Blocks, Parts};
 use records::Joblog;
 use sched::{Pool, Settings, Tagging, Work};
 use source::{Feed, InputReader, Origin, Record, Records, Shape, Source};
+use spec::{HaltOn, HaltSpec, JobsSpec, Threshold};
 use template::{Mode, Template, TemplateOptions};
 
 /// Open files a job needs at most: its stdin, stdout and stderr pipes and
@@ -74,18 +76,19 @@ pub fn run<W: Write>(args: ForkArgs, out: &Out, w: &mut W) -> Result<Exit> {
     check_combinations(&args, out)?;
     let (command, sources) = source::split_command(&args.command);
     let shape = shape(&args)?;
+    let mut names = source::ColumnNames::new();
     let (work, template) = if args.retry_failed {
         retry_failed_work(&args, &command, &sources)?
     } else if args.pipe || args.pipepart {
         pipe_work(&args, &command, &sources)?
     } else {
-        input_work(&args, &command, sources, &shape)?
+        input_work(&args, &command, sources, &shape, &mut names)?
     };
     if args.dry_run {
         return dry_run(work, &template, w);
     }
     let jobs = job_slots(args.jobs, &work)?;
-    let settings = settings(&args, out, jobs)?;
+    let settings = settings(&args, out, jobs, &names)?;
     let joblog = open_joblog(&args)?;
     run_pool(&args, out, w, &settings, &template, work, joblog)
 }
@@ -119,16 +122,19 @@ fn check_combinations(args: &ForkArgs, out: &Out) -> Result<()> {
             "--pipepart splits by size: use --block, not -N",
         ),
         (
-            batching && per_job,
-            "give -X/-m (as many inputs as fit) or -n/-N (a fixed number), not both",
-        ),
-        (
             args.max_chars.is_some() && !batching,
             "-s only limits the command lines of -X and -m",
         ),
         (
             args.header.as_deref().is_some_and(|h| h != ":"),
             "only --header : is supported (the first input names the columns)",
+        ),
+        (
+            args.results.as_ref().is_some_and(|dir| {
+                let b = dir.as_os_str().as_bytes();
+                b.contains(&b'{') && b.contains(&b'}')
+            }),
+            "replacement strings in the --results directory are not supported",
         ),
         (
             args.replace.as_deref() == Some(""),
@@ -187,9 +193,11 @@ fn shape(args: &ForkArgs) -> Result<Shape> {
         (None, true) => vec![0],
         (None, false) => b"\n".to_vec(),
     };
+    // As GNU parallel: --header without --colsep splits at tabs.
     let colsep = args
         .colsep
         .as_deref()
+        .or(args.header.is_some().then_some("\t"))
         .map(|re| {
             regex::bytes::Regex::new(re).map_err(|e| {
                 refuse(format!(
@@ -219,7 +227,9 @@ fn template_options<'a>(
         names,
         no_shell: args.quote,
         append,
-        context: args.xargs,
+        // parallel repeats a word holding {} once per input with -X, and
+        // with -n/-N too (`-N 2 echo a{}b` gives `a1b a2b`).
+        context: args.xargs || args.max_args.is_some() || args.max_replace_args.is_some(),
     }
 }
 
@@ -230,6 +240,7 @@ fn input_work(
     command: &[std::ffi::OsString],
     mut sources: Vec<Source>,
     shape: &Shape,
+    column_names: &mut source::ColumnNames,
 ) -> Result<(Work, Template)> {
     if let Some(total) = args.count {
         let template = Template::parse(command, &template_options(args, &Vec::new(), false))
@@ -272,6 +283,7 @@ fn input_work(
     let (records, names) = source::open(all, shape, stream_ok).map_err(refuse)?;
     let template =
         Template::parse(command, &template_options(args, &names, true)).map_err(refuse)?;
+    column_names.clone_from(&names);
     let per_job = args.max_replace_args.or(args.max_args).unwrap_or(1);
     let feed = match records {
         Records::Stream(stream) => Feed::from_stream(stream, per_job),
@@ -283,7 +295,11 @@ fn input_work(
                 let limit = args.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
                 let jobs = resolve_jobs(args.jobs.unwrap_or(JobsSpec::Percent(100.0)));
                 let jobs = jobs.unwrap_or(usize::MAX);
-                Feed::from_list(batch(&template, list, limit, jobs), 1)
+                let most = args
+                    .max_replace_args
+                    .or(args.max_args)
+                    .unwrap_or(usize::MAX);
+                Feed::from_list(batch(&template, list, limit, jobs, most), 1)
             } else {
                 Feed::from_list(list, per_job)
             }
@@ -292,28 +308,38 @@ fn input_work(
     Ok((Work::Inputs(feed), template))
 }
 
-/// `-X`/`-m`: as many records per job as fit in `limit` bytes, spread
-/// evenly over the job slots when there are few (as GNU parallel does).
-fn batch(template: &Template, records: Vec<Record>, limit: usize, jobs: usize) -> Vec<Record> {
+/// `-X`/`-m`: as many records per job as fit in `limit` bytes (and at most
+/// `most`, with `-n`), spread evenly over the job slots when there are few
+/// (as GNU parallel does).
+fn batch(
+    template: &Template,
+    records: Vec<Record>,
+    limit: usize,
+    jobs: usize,
+    most: usize,
+) -> Vec<Record> {
     let base = template.expand(&[], 1, 1).size();
-    let target = records.len().div_ceil(jobs.max(1)).max(1);
+    let target = records.len().div_ceil(jobs.max(1)).clamp(1, most.max(1));
     let mut out: Vec<Record> = Vec::new();
     let mut current: Record = Vec::new();
     let (mut count, mut size) = (0, base);
     for record in records {
-        let delta = template
-            .expand(&record, 1, 1)
-            .size()
-            .saturating_sub(base)
-            .max(1);
-        if count > 0 && (count >= target || size + delta > limit) {
+        // What one more record adds: its values, and the blanks that
+        // separate each repeated word (`-X 'echo {} {}'`) from the last.
+        let once = template.expand(&record, 1, 1).size();
+        let twice = template
+            .expand(&[record.clone(), record.clone()].concat(), 1, 1)
+            .size();
+        let first = once.saturating_sub(base).max(1);
+        let more = twice.saturating_sub(once).max(1);
+        if count > 0 && (count >= target || size + more > limit) {
             out.push(std::mem::take(&mut current));
             count = 0;
             size = base;
         }
+        size += if count == 0 { first } else { more };
         current.extend(record);
         count += 1;
-        size += delta;
     }
     if count > 0 {
         out.push(current);
@@ -388,10 +414,8 @@ fn retry_failed_work(
             "--retry-failed runs the failed commands of the --joblog as they were logged: give no command or inputs",
         ));
     }
-    let path = args
-        .joblog
-        .as_deref()
-        .ok_or_else(|| refuse("--retry-failed needs --joblog"))?;
+    let (path, _) = joblog_path(args).ok_or_else(|| refuse("--retry-failed needs --joblog"))?;
+    let path = path.as_path();
     let log = records::read_joblog(path)
         .map_err(|e| refuse(format!("cannot read the joblog {}: {e}", path_text(path))))?;
     let mut failed: Vec<(u64, Vec<u8>)> = log
@@ -491,7 +515,12 @@ fn job_slots(spec: Option<JobsSpec>, work: &Work) -> Result<usize> {
     }
 }
 
-fn settings(args: &ForkArgs, out: &Out, jobs: usize) -> Result<Settings> {
+fn settings(
+    args: &ForkArgs,
+    out: &Out,
+    jobs: usize,
+    names: &source::ColumnNames,
+) -> Result<Settings> {
     let halt = match (args.halt, args.halt_on_error) {
         (Some(h), _) => Some(h),
         (None, Some(when)) => Some(HaltSpec {
@@ -508,6 +537,10 @@ fn settings(args: &ForkArgs, out: &Out, jobs: usize) -> Result<Settings> {
                 &TemplateOptions {
                     replace: args.replace.as_deref().map(str::as_bytes),
                     no_shell: true,
+                    // `-X --tagstring a{}b` tags with `a1b a2b`, as parallel.
+                    context: args.xargs
+                        || args.max_args.is_some()
+                        || args.max_replace_args.is_some(),
                     ..TemplateOptions::default()
                 },
             )
@@ -518,10 +551,8 @@ fn settings(args: &ForkArgs, out: &Out, jobs: usize) -> Result<Settings> {
         None => None,
     };
     let skip = if args.resume || args.resume_failed {
-        let path = args
-            .joblog
-            .as_deref()
-            .ok_or_else(|| refuse("--resume needs --joblog"))?;
+        let (path, _) = joblog_path(args).ok_or_else(|| refuse("--resume needs --joblog"))?;
+        let path = path.as_path();
         let log = records::read_joblog(path)
             .map_err(|e| refuse(format!("cannot read the joblog {}: {e}", path_text(path))))?;
         records::skipped(&log, args.resume)
@@ -547,17 +578,37 @@ fn settings(args: &ForkArgs, out: &Out, jobs: usize) -> Result<Settings> {
         memfree: args.memfree,
         skip,
         results: args.results.clone(),
+        // `--results` names a column's directories by its --header name.
+        result_labels: names.iter().map(|(n, i)| (*i, n.clone())).collect(),
     })
 }
 
+/// The joblog's path, and whether it is to be appended to: GNU parallel's
+/// `--joblog +FILE` appends.
+fn joblog_path(args: &ForkArgs) -> Option<(std::path::PathBuf, bool)> {
+    let path = args.joblog.as_deref()?;
+    match path.as_os_str().as_bytes().strip_prefix(b"+") {
+        Some(rest) if !rest.is_empty() => Some((
+            std::path::PathBuf::from(std::ffi::OsStr::from_bytes(rest)),
+            true,
+        )),
+        _ => Some((path.to_path_buf(), false)),
+    }
+}
+
 fn open_joblog(args: &ForkArgs) -> Result<Option<Joblog>> {
-    let Some(path) = &args.joblog else {
+    let Some((path, plus)) = joblog_path(args) else {
         return Ok(None);
     };
-    let append = args.resume || args.resume_failed || args.retry_failed;
-    Joblog::open(path, append)
+    if path.as_os_str() == "-" {
+        return Err(refuse(
+            "--joblog - (the joblog on stdout) is not supported: give a file",
+        ));
+    }
+    let append = plus || args.resume || args.resume_failed || args.retry_failed;
+    Joblog::open(&path, append)
         .map(Some)
-        .map_err(|e| refuse(format!("cannot open the joblog {}: {e}", path_text(path))))
+        .map_err(|e| refuse(format!("cannot open the joblog {}: {e}", path_text(&path))))
 }
 
 fn run_pool<W: Write>(
@@ -643,10 +694,26 @@ mod tests {
         .expect("parses");
         let records: Vec<Record> = (1..=10).map(|i| vec![i.to_string().into_bytes()]).collect();
         let sizes = |b: Vec<Record>| b.iter().map(Vec::len).collect::<Vec<_>>();
-        assert_eq!(sizes(batch(&t, records.clone(), 12, 2)), [3, 3, 3, 1]);
-        assert_eq!(sizes(batch(&t, records.clone(), 1000, 2)), [5, 5]);
-        assert_eq!(sizes(batch(&t, records.clone(), 1, 1)), [1; 10]);
-        assert!(batch(&t, Vec::new(), 100, 2).is_empty());
+        let all = usize::MAX;
+        assert_eq!(sizes(batch(&t, records.clone(), 12, 2, all)), [3, 3, 3, 1]);
+        assert_eq!(sizes(batch(&t, records.clone(), 1000, 2, all)), [5, 5]);
+        assert_eq!(sizes(batch(&t, records.clone(), 1, 1, all)), [1; 10]);
+        assert!(batch(&t, Vec::new(), 100, 2, all).is_empty());
+        // -X -n 4: at most 4 a line.
+        assert_eq!(sizes(batch(&t, records.clone(), 1000, 1, 4)), [4, 4, 2]);
+        // A word repeated per input costs its separating blank too:
+        // `echo {} {}` with N one-digit inputs is 4N+4 bytes and a NUL.
+        let shell = Template::parse(
+            &["echo {} {}".into()],
+            &TemplateOptions {
+                append: true,
+                context: true,
+                ..TemplateOptions::default()
+            },
+        )
+        .expect("parses");
+        let nine = records[..9].to_vec();
+        assert_eq!(sizes(batch(&shell, nine, 25, 1, all)), [5, 4]);
     }
 
     #[test]

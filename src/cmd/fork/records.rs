@@ -20,7 +20,9 @@ pub const JOBLOG_HEADER: &str =
 /// machine), the start in Unix seconds with milliseconds, the runtime
 /// right-aligned in 10 columns, the bytes sent to the job's stdin and
 /// received from its stdout, the exit value (0 when a signal ended the job)
-/// and the signal, then the command line as a shell would run it.
+/// and the signal, then the command line as a shell would run it, a
+/// newline in it written as a NUL (as parallel does), so that each job
+/// stays one line.
 pub fn joblog_line(job: &JobReport) -> Vec<u8> {
     let exitval = if job.signal.is_some() {
         0
@@ -38,7 +40,7 @@ pub fn joblog_line(job: &JobReport) -> Vec<u8> {
         job.signal.unwrap_or(0),
     )
     .into_bytes();
-    line.extend_from_slice(&job.display);
+    line.extend(job.display.iter().map(|&b| if b == b'\n' { 0 } else { b }));
     line.push(b'\n');
     line
 }
@@ -115,7 +117,10 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<u64, Logged>> {
                     seq,
                     Logged {
                         ok: exitval == 0 && signal == 0,
-                        command: fields[8].to_vec(),
+                        command: fields[8]
+                            .iter()
+                            .map(|&b| if b == 0 { b'\n' } else { b })
+                            .collect(),
                     },
                 );
                 last = Some(seq);
@@ -169,15 +174,36 @@ pub fn results_name(value: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The directory for a job's results.
-pub fn results_dir(root: &Path, values: &[Vec<u8>], seq: u64) -> PathBuf {
+/// The directory for a job's results: `ROOT/1/<value 1>/2/<value 2>/...`,
+/// a column named by `--header` by its name instead of its number.
+pub fn results_dir(
+    root: &Path,
+    values: &[Vec<u8>],
+    labels: &HashMap<usize, Vec<u8>>,
+    seq: u64,
+) -> PathBuf {
     let mut dir = root.to_path_buf();
     if values.is_empty() {
         dir.push("seq");
         dir.push(seq.to_string());
     }
-    for (i, value) in values.iter().enumerate() {
-        dir.push((i + 1).to_string());
+    let mut levels: Vec<(Vec<u8>, &[u8])> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let label = labels
+                .get(&(i + 1))
+                .cloned()
+                .unwrap_or_else(|| (i + 1).to_string().into_bytes());
+            (label, value.as_slice())
+        })
+        .collect();
+    // As parallel: named columns nest in the order of their names.
+    if !labels.is_empty() {
+        levels.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    for (label, value) in levels {
+        dir.push(std::ffi::OsStr::from_bytes(&results_name(&label)));
         dir.push(std::ffi::OsStr::from_bytes(&results_name(value)));
     }
     dir
@@ -187,11 +213,12 @@ pub fn results_dir(root: &Path, values: &[Vec<u8>], seq: u64) -> PathBuf {
 pub fn write_results(
     root: &Path,
     values: &[Vec<u8>],
+    labels: &HashMap<usize, Vec<u8>>,
     seq: u64,
     out: &[u8],
     err: &[u8],
 ) -> io::Result<()> {
-    let dir = results_dir(root, values, seq);
+    let dir = results_dir(root, values, labels, seq);
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("seq"), seq.to_string())?;
     std::fs::write(dir.join("stdout"), out)?;
@@ -268,10 +295,18 @@ mod tests {
 
     #[test]
     fn results_paths_follow_parallel() {
-        let dir = results_dir(Path::new("r"), &[b"a".to_vec(), b"b/c".to_vec()], 1);
+        let dir = results_dir(
+            Path::new("r"),
+            &[b"a".to_vec(), b"b/c".to_vec()],
+            &HashMap::new(),
+            1,
+        );
         assert_eq!(dir, Path::new("r/1/a/2/b\\_c"));
         assert_eq!(results_name(b".."), b"\\.\\.");
         assert_eq!(results_name(b"a\\b"), b"a\\\\b");
-        assert_eq!(results_dir(Path::new("r"), &[], 7), Path::new("r/seq/7"));
+        assert_eq!(
+            results_dir(Path::new("r"), &[], &HashMap::new(), 7),
+            Path::new("r/seq/7")
+        );
     }
 }

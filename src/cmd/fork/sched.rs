@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cli::{HaltOn, HaltSpec, Threshold, TimeoutSpec};
+use super::spec::{HaltOn, HaltSpec, Threshold, TimeoutSpec};
 use crate::exit::Exit;
 use crate::signal::Signal;
 use crate::sys::child::reap_orphans;
@@ -68,6 +68,8 @@ pub struct Settings {
     /// Job numbers not to run (`--resume`, `--resume-failed`).
     pub skip: HashSet<u64>,
     pub results: Option<PathBuf>,
+    /// `--header` names of columns (1-based), for `--results` directories.
+    pub result_labels: std::collections::HashMap<usize, Vec<u8>>,
 }
 
 /// What each output line is prefixed with.
@@ -1060,7 +1062,14 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
             self.single = Some(report.clone());
         }
         if let Some(root) = &self.settings.results {
-            if let Err(e) = write_results(root, &done.values, report.seq, &done.out, &done.err) {
+            if let Err(e) = write_results(
+                root,
+                &done.values,
+                &self.settings.result_labels,
+                report.seq,
+                &done.out,
+                &done.err,
+            ) {
                 self.printer.note(&format!(
                     "job {}: cannot write its results: {e}",
                     report.seq

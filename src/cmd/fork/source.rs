@@ -54,10 +54,11 @@ pub fn split_command(words: &[OsString]) -> (Vec<OsString>, Vec<Source>) {
         let list = &words[i + 1..end];
         let linked = marker.ends_with('+');
         if marker.starts_with("::::") {
-            for (n, file) in list.iter().enumerate() {
+            // As GNU parallel: `::::+ F G` links every file after it.
+            for file in list {
                 sources.push(Source {
                     origin: Origin::File(PathBuf::from(file)),
-                    linked: linked && n == 0,
+                    linked,
                 });
             }
         } else {
@@ -348,7 +349,7 @@ pub fn open(
                 .take_blocking(&mut chunk)
                 .map_err(|e| describe(path, e))?
             {
-                names = head.into_iter().zip(1..).collect();
+                names = head.into_iter().map(header_name).zip(1..).collect();
             }
         }
         return Ok((Records::Stream(stream), names));
@@ -374,7 +375,7 @@ pub fn open(
         let columns = if shape.header && !values.is_empty() {
             let head = values.remove(0);
             let n = head.len();
-            names.extend(head.into_iter().zip(width + 1..));
+            names.extend(head.into_iter().map(header_name).zip(width + 1..));
             n
         } else {
             values.first().map_or(1, Vec::len)
@@ -383,6 +384,14 @@ pub fn open(
         lists.push((values, source.linked));
     }
     Ok((Records::List(combine(lists)), names))
+}
+
+/// A `--header` column name: a DOS line end's `\r` is not part of it.
+fn header_name(mut name: Vec<u8>) -> Vec<u8> {
+    if name.ends_with(b"\r") {
+        name.pop();
+    }
+    name
 }
 
 /// Every combination of the sources, the first varying slowest; a linked

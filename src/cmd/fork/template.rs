@@ -295,6 +295,12 @@ fn repeats(word: &[Piece]) -> bool {
 }
 
 fn positional(values: &[Vec<u8>], n: i64) -> &[u8] {
+    positional_opt(values, n).unwrap_or_default()
+}
+
+/// The value `{n}` stands for, `None` for a column or source that is not
+/// there (`{4}` of `a,b,c`), which parallel replaces with nothing at all.
+fn positional_opt(values: &[Vec<u8>], n: i64) -> Option<&[u8]> {
     let index = if n > 0 {
         usize::try_from(n - 1).ok()
     } else {
@@ -302,9 +308,7 @@ fn positional(values: &[Vec<u8>], n: i64) -> &[u8] {
             .ok()
             .and_then(|back| values.len().checked_sub(back))
     };
-    index
-        .and_then(|i| values.get(i))
-        .map_or(&[][..], Vec::as_slice)
+    index.and_then(|i| values.get(i)).map(Vec::as_slice)
 }
 
 /// Expand one word for the shell: every value quoted, several values
@@ -330,7 +334,12 @@ fn expand_shell(
                     quote_into(m.apply(v), out);
                 }
             }
-            Piece::Value(Which::Pos(n), m) => quote_into(m.apply(positional(values, *n)), out),
+            // A missing column is nothing, not an empty '' argument.
+            Piece::Value(Which::Pos(n), m) => {
+                if let Some(v) = positional_opt(values, *n) {
+                    quote_into(m.apply(v), out);
+                }
+            }
         }
     }
 }
@@ -365,6 +374,8 @@ fn expand_argv(
             }
             Piece::Value(Which::Pos(n), m) => {
                 current.extend_from_slice(m.apply(positional(values, *n)));
+                // `{4}` alone, of three columns, gives no argument at all.
+                split |= word.len() == 1 && positional_opt(values, *n).is_none();
             }
         }
     }
