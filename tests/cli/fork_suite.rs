@@ -647,7 +647,7 @@ fn suite_streams_and_timeouts() {
         c("par_retries_all_fail", &["-k", "-j0", "--retries", "2", "--timeout", "0.1", "echo {}; sleep {}; false"]).stdin(b"1\n2\n3\n").quiet_stderr(),
         c("par_retries_lb_jl", &["--lb", "--jl", "/dev/null", "--timeout", "0.3", "--retries", "3", "echo 3 lines >> out;sleep {}", ":::", "5"]).quiet_stderr(),
         c("par_retries_0", &["--retries", "0", "-u", "printf {} >> out; a=$(stat -c %s out); echo -n \" $a\"; exit $a", ":::", "a"]).diverges(why_retries, 1, " 1"),
-        c("par_exitval_signal", &["kill -6 $$", ":::", "x"]).quiet_stderr(),
+        c("par_exitval_signal", &["ulimit -c 0; kill -6 $$", ":::", "x"]).quiet_stderr(),
         c("par__xargs_compat", &["echo"]).stdin(one_mb).diverges(why_long, 1, ""),
         c("par__xargs_compat", &["-j1", "-km", "-s", "10", "echo"]).stdin(long_in_seq).diverges(why_long, 0, "1 2\n3 4\n5 6\n7 8\n9 10\nzzzzzzzzzzzzzzzzzzzz\n12\n13\n14\n15\n"),
         c("par__xargs_compat", &["-j1", "-kX", "-s", "10", "echo"]).stdin(long_in_seq).diverges(why_long, 0, "1 2\n3 4\n5 6\n7 8\n9 10\nzzzzzzzzzzzzzzzzzzzz\n12\n13\n14\n15\n"),
