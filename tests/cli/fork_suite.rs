@@ -639,6 +639,8 @@ fn suite_streams_and_timeouts() {
         c("par_k_linebuffer", &["--line-buffer", "--tag", "-k", "seq {}", ":::", "3", "4", "5"]),
         c("par_k_linebuffer", &["--line-buffer", "-k", "echo stdout top;sleep 0.1;echo stderr in the middle >&2; sleep 0.1;echo stdout", ":::", "end"]),
         c("par_k", &["-k", "-j0"]).stdin(b"sleep 0.3; echo begin\nsleep 0.1; echo 1\nsleep 0.1; echo 2\nsleep 0.1; echo 3\necho end\n"),
+        // The suite's second run, -j200, is left out: parallel 20221122
+        // hangs in it under --load (the bug the function is about).
         c("par_load_blocks", &["-kj2", "--load", "100000%", "--recend", "\\n", "--spreadstdin", "gzip -1 | gzip -dc | sort -n | md5sum"]).stdin(numbers(1, 1000, "")),
         c("par_dryrun_timeout_ungroup", &["--dry-run", "--timeout", "1.4m", "-u", "--jobs", "10", "echo"]).stdin(numbers(1, 100, "")).words(),
         // Both kill the job's background `sleep` with it (tests/cli/fork.rs
