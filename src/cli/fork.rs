@@ -152,7 +152,7 @@ pub struct ForkArgs {
         help_heading = "Scheduling"
     )]
     pub halt_on_error: Option<Halt>,
-    /// Run a failed job again, up to N more times
+    /// Try a failing job up to N times in all, as GNU parallel does (0 or 1: once)
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_retries, allow_hyphen_values = true, help_heading = "Scheduling")]
     pub retries: u32,
     /// Write one line per job to FILE, in GNU parallel's joblog layout

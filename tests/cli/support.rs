@@ -1060,32 +1060,30 @@ pub fn psutil(script: &str, args: &[&str]) -> Option<String> {
 }
 
 /// Run `ptool ARGS` (stdout to /dev/null) and return its exit code and peak
-/// resident memory in KiB (`ru_maxrss` from wait4, as GNU time reports it).
+/// resident memory in KiB (`ru_maxrss`, as GNU time reports it), measured
+/// by `ptool-victim --peak-kib`: as this process's own child, ptool's
+/// `ru_maxrss` would be at least this test binary's resident size (see the
+/// victim), which grows as other tests run.
 pub fn ptool_peak_kib(args: &[&str]) -> (i32, u64) {
-    let child = ptool_cmd(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start ptool");
-    let pid = child.id() as libc::pid_t;
-    let guard = ChildGuard::new(child);
-    let fd = pidfd(pid).expect("pidfd of ptool");
-    assert!(wait_fd(&fd, BOUND), "ptool did not exit within {BOUND:?}");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own unwaited child, which has exited (its pidfd
-    // said so); status and usage are valid for writes.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
-    std::mem::forget(guard);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    };
-    (code, usage.ru_maxrss as u64)
+    init();
+    let mut cmd = Command::new(victim_path());
+    plain_env(&mut cmd)
+        .arg("--peak-kib")
+        .arg(ptool_path())
+        .args(args);
+    let out = run(cmd, None, BOUND);
+    assert!(
+        out.status.success(),
+        "ptool-victim --peak-kib: {}: {}",
+        out.status,
+        out.stderr
+    );
+    let text = &out.stdout;
+    let mut words = text.split_whitespace().map(|w| w.parse::<u64>().ok());
+    match (words.next().flatten(), words.next().flatten()) {
+        (Some(code), Some(kib)) => (i32::try_from(code).expect("an exit code"), kib),
+        _ => panic!("ptool-victim --peak-kib printed {text:?}"),
+    }
 }
 
 /// A tmux server of its own (a unique socket) running one command in a

@@ -49,6 +49,7 @@ pub struct Settings {
     pub timeout: Option<TimeoutSpec>,
     pub grace: Duration,
     pub halt: Option<HaltSpec>,
+    /// Attempts per job in all, as GNU parallel counts them (0 and 1: once).
     pub retries: u32,
     pub keep_order: bool,
     pub line_buffer: bool,
@@ -773,7 +774,7 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         if finished {
             close_stdin(&mut self.watch, job);
             // A block fully written is not needed again unless for a retry.
-            if !matches!(self.work, Work::Part(_)) && self.settings.retries == 0 {
+            if !matches!(self.work, Work::Part(_)) && self.settings.retries <= 1 {
                 job.feeding = None;
             }
         }
@@ -990,7 +991,8 @@ impl<'a, 'w, W: Write> Pool<'a, 'w, W> {
         let status = done.report.status;
         let retry = !status.is_ok()
             && status != JobStatus::Killed
-            && attempt <= self.settings.retries
+            // GNU parallel's count: N attempts in all, so 0 and 1 mean once.
+            && attempt < self.settings.retries
             && !self.halting;
         if retry {
             self.retries.push_back((done, attempt));

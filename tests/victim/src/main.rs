@@ -34,6 +34,15 @@
 //! that each keep starting a short-lived thread named `churn` and waiting
 //! for it to end, so that threads begin and end all the time.
 //!
+//! `ptool-victim --peak-kib PROGRAM [ARGS...]` (no marker) is another job:
+//! it runs PROGRAM with no input and its output discarded, and prints
+//! `CODE KIB`, its exit code (128+N for signal N) and its peak resident
+//! memory in KiB (wait4's `ru_maxrss`). A test measures ptool this way rather
+//! than as its own child because a child's `ru_maxrss` is at least the
+//! resident size of the process that spawned it: exec(2) keeps the peak of
+//! the memory map it replaces, which for a child spawned by the test binary
+//! is the test binary's, growing while other tests run beside it.
+//!
 //! `--bare-env NAME` first executes itself again (same PID, the other
 //! arguments unchanged) with `NAME`, without `=`, added to its environment:
 //! an entry only execve(2) can make.
@@ -43,17 +52,65 @@
 use std::ffi::{CString, OsString};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, sigaction, sigprocmask};
 
 fn main() {
     let args: Vec<OsString> = std::env::args_os().collect();
-    if let Err(message) = run(&args) {
+    let result = match args.get(1) {
+        Some(job) if job == "--peak-kib" => peak_kib(&args[2..]),
+        _ => run(&args),
+    };
+    if let Err(message) = result {
         eprintln!("ptool-victim: {message}");
         std::process::exit(125);
     }
+}
+
+/// Run `command` (program and arguments) and print its exit code and peak
+/// resident memory in KiB.
+fn peak_kib(command: &[OsString]) -> Result<(), String> {
+    let (program, args) = command.split_first().ok_or("--peak-kib: no program")?;
+    let mut cmd = Command::new(program);
+    // The program dies with this process, so that a test that kills a
+    // hung measurement leaves nothing behind.
+    // SAFETY: prctl is async-signal-safe, so it may run between fork and
+    // exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("--peak-kib: {}: {e}", program.to_string_lossy()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own unwaited child; status and usage are valid
+    // for writes.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if rc != pid {
+        return Err(format!(
+            "--peak-kib: wait4: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    println!("{code} {}", usage.ru_maxrss);
+    Ok(())
 }
 
 #[derive(Default)]
