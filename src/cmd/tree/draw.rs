@@ -26,6 +26,9 @@ pub struct Tree {
     /// Matches are marked (bold, or a `*` gutter without colour) and JSON
     /// nodes carry `matched`.
     pub marking: bool,
+    /// The owners' user names (or UIDs as text), once each, when read: a
+    /// name per node would cost a string per process.
+    pub users: HashMap<u32, String>,
 }
 
 impl Tree {
@@ -44,7 +47,13 @@ impl Tree {
             nodes,
             roots: selection.roots.clone(),
             marking: selection.marking,
+            users: HashMap::new(),
         }
+    }
+
+    /// The owner's user name (or UID as text) of `node`, when read.
+    pub fn user(&self, node: &Node) -> Option<&str> {
+        self.users.get(&node.uid?).map(String::as_str)
     }
 }
 
@@ -89,9 +98,8 @@ pub struct Node {
     pub name: Vec<u8>,
     /// The raw command line (NUL-separated arguments), when it was read.
     pub cmdline: Option<Vec<u8>>,
+    /// The owner; its name is in [`Tree::users`].
     pub uid: Option<u32>,
-    /// The owner's user name (or UID as text), when it was read.
-    pub user: Option<String>,
     pub matched: bool,
     /// Threads other than the main one, with `--threads`.
     pub threads: Vec<Thread>,
@@ -191,28 +199,42 @@ pub fn render_text<W: Write>(tree: &Tree, style: &Style, w: &mut W) -> io::Resul
     // Where a frame's lines start: the shared prefix is cut back to its
     // length, so memory stays linear in the depth of the tree.
     struct Frame {
-        entries: Vec<Entry>,
-        next: usize,
+        below: Below,
+        left: usize,
         prefix_len: usize,
     }
+    let frame = |parent: usize, prefix_len: usize| {
+        let (below, left) = Below::of(tree, parent, style);
+        Frame {
+            below,
+            left,
+            prefix_len,
+        }
+    };
     let mut prefix = String::new();
     for &root in &tree.roots {
         let node = &tree.nodes[root];
-        drawer.line("", "", &label(node, None, style), node.matched, false)?;
+        drawer.line(
+            "",
+            "",
+            &label(tree, node, None, style),
+            node.matched,
+            false,
+        )?;
         prefix.clear();
-        let mut stack = vec![Frame {
-            entries: entries(tree, root, style),
-            next: 0,
-            prefix_len: 0,
-        }];
-        while let Some(frame) = stack.last_mut() {
-            let Some(entry) = frame.entries.get(frame.next) else {
+        let mut stack = vec![frame(root, 0)];
+        while let Some(top) = stack.last_mut() {
+            if top.left == 0 {
+                stack.pop();
+                continue;
+            }
+            top.left -= 1;
+            let last = top.left == 0;
+            let Some(entry) = top.below.next(tree, style) else {
                 stack.pop();
                 continue;
             };
-            frame.next += 1;
-            prefix.truncate(frame.prefix_len);
-            let last = frame.next == frame.entries.len();
+            prefix.truncate(top.prefix_len);
             let connector = if last { lines.last } else { lines.branch };
             drawer.line(
                 &prefix,
@@ -223,16 +245,46 @@ pub fn render_text<W: Write>(tree: &Tree, style: &Style, w: &mut W) -> io::Resul
             )?;
             if let Some(child) = entry.below {
                 prefix.push_str(if last { lines.blank } else { lines.through });
-                let frame = Frame {
-                    entries: entries(tree, child, style),
-                    next: 0,
-                    prefix_len: prefix.len(),
-                };
-                stack.push(frame);
+                stack.push(frame(child, prefix.len()));
             }
         }
     }
     Ok(())
+}
+
+/// The lines below one process still to draw: all made at once when
+/// identical leaves are grouped ([`entries`]), else each as it is drawn,
+/// so a process with thousands of children costs no list of their labels.
+enum Below {
+    Grouped(std::vec::IntoIter<Entry>),
+    Each { parent: usize, next: usize },
+}
+
+impl Below {
+    /// The lines below `parent`, and how many there are.
+    fn of(tree: &Tree, parent: usize, style: &Style) -> (Below, usize) {
+        let node = &tree.nodes[parent];
+        // With --args only threads are grouped ([`entries`]).
+        if style.compact && (!style.args || !node.threads.is_empty()) {
+            let grouped = entries(tree, parent, style);
+            let len = grouped.len();
+            (Below::Grouped(grouped.into_iter()), len)
+        } else {
+            let len = node.threads.len() + node.children.len();
+            (Below::Each { parent, next: 0 }, len)
+        }
+    }
+
+    fn next(&mut self, tree: &Tree, style: &Style) -> Option<Entry> {
+        match self {
+            Below::Grouped(entries) => entries.next(),
+            Below::Each { parent, next } => {
+                let entry = entry(tree, *parent, *next, style);
+                *next += 1;
+                entry
+            }
+        }
+    }
 }
 
 struct Drawer<'a, W> {
@@ -292,7 +344,8 @@ impl<W: Write> Drawer<'_, W> {
 /// compaction, identical leaves are one entry at the place of the first.
 fn entries(tree: &Tree, parent: usize, style: &Style) -> Vec<Entry> {
     let node = &tree.nodes[parent];
-    let mut out: Vec<Entry> = Vec::with_capacity(node.threads.len() + node.children.len());
+    // Not sized for every child: identical leaves make one entry.
+    let mut out: Vec<Entry> = Vec::new();
     let mut groups: HashMap<(String, bool, bool), usize> = HashMap::new();
     let mut add = |entry: Entry, out: &mut Vec<Entry>| {
         // With --args, as with `pstree -a`, processes are never compacted
@@ -307,39 +360,47 @@ fn entries(tree: &Tree, parent: usize, style: &Style) -> Vec<Entry> {
         }
         out.push(entry);
     };
-    for t in &node.threads {
+    for k in 0..node.threads.len() + node.children.len() {
+        if let Some(entry) = entry(tree, parent, k, style) {
+            add(entry, &mut out);
+        }
+    }
+    out
+}
+
+/// The `k`th line below `parent`, ungrouped: its threads first, then its
+/// children.
+fn entry(tree: &Tree, parent: usize, k: usize, style: &Style) -> Option<Entry> {
+    let node = &tree.nodes[parent];
+    if let Some(t) = node.threads.get(k) {
         let mut label = format!("{{{}}}", escape(&t.name));
         if style.pids {
             label.push_str(&format!("({})", t.tid));
         }
-        let entry = Entry {
+        return Some(Entry {
             label,
             count: 1,
             matched: false,
             thread: true,
             below: None,
-        };
-        add(entry, &mut out);
+        });
     }
-    for &c in &node.children {
-        let child = &tree.nodes[c];
-        let leaf = child.children.is_empty() && child.threads.is_empty();
-        let entry = Entry {
-            label: label(child, Some(node), style),
-            count: 1,
-            matched: child.matched,
-            thread: false,
-            below: (!leaf).then_some(c),
-        };
-        add(entry, &mut out);
-    }
-    out
+    let c = *node.children.get(k - node.threads.len())?;
+    let child = &tree.nodes[c];
+    let leaf = child.children.is_empty() && child.threads.is_empty();
+    Some(Entry {
+        label: label(tree, child, Some(node), style),
+        count: 1,
+        matched: child.matched,
+        thread: false,
+        below: (!leaf).then_some(c),
+    })
 }
 
 /// A process's label: `name(pid,user) args`, each part when asked, and
 /// `(name)` with `--args` for a process without a command line. The owner
 /// shows on a root and wherever it differs from the parent's.
-fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
+fn label(tree: &Tree, node: &Node, parent: Option<&Node>, style: &Style) -> String {
     let mut out = escape(&node.name).into_owned();
     if style.args && command_line(node).is_none() {
         // No command line (a kernel thread, a zombie): in parentheses, as
@@ -352,7 +413,7 @@ fn label(node: &Node, parent: Option<&Node>, style: &Style) -> String {
     }
     if style.owner
         && parent.is_none_or(|p| p.uid != node.uid)
-        && let Some(user) = &node.user
+        && let Some(user) = tree.user(node)
     {
         extras.push(escape(user.as_bytes()).into_owned());
     }
@@ -464,7 +525,7 @@ fn open_node<W: Write>(
     j.field("ppid", &node.ppid)?;
     j.field("name", &to_json_string(&node.name))?;
     j.field("cmd", &command_line(node).map(|c| to_json_string(&c)))?;
-    j.field("user", &node.user)?;
+    j.field("user", &tree.user(node))?;
     if tree.marking {
         j.field("matched", &node.matched)?;
     }
@@ -494,7 +555,6 @@ mod tests {
             ppid,
             name: name.as_bytes().to_vec(),
             uid: Some(1000),
-            user: Some("alice".into()),
             children,
             ..Node::default()
         }
@@ -519,13 +579,12 @@ mod tests {
             node(2, 1, "cron", vec![]),
         ];
         nodes[0].uid = Some(0);
-        nodes[0].user = Some("root".into());
         nodes[11].uid = Some(0);
-        nodes[11].user = Some("root".into());
         Tree {
             nodes,
             roots: vec![0],
             marking: false,
+            users: HashMap::from([(0, "root".into()), (1000, "alice".into())]),
         }
     }
 
@@ -596,7 +655,6 @@ mod tests {
     fn owner_where_it_changes() {
         let mut tree = family();
         tree.nodes[4].uid = Some(0);
-        tree.nodes[4].user = Some("root".into());
         let style = Style {
             owner: true,
             ..COMPACT
@@ -705,6 +763,7 @@ mod tests {
             ],
             roots: vec![0],
             marking: false,
+            users: HashMap::new(),
         };
         tree.nodes[0].children.extend([4, 5]);
         let style = Style {
@@ -775,7 +834,7 @@ mod tests {
     fn json_nests_like_serde_json() {
         let mut tree = family();
         tree.nodes[1].cmdline = Some(b"sh\0-c\0x\xff\0".to_vec());
-        tree.nodes[2].user = None;
+        tree.nodes[2].uid = None;
         let style = Style {
             threads: true,
             ..COMPACT
@@ -836,6 +895,7 @@ mod tests {
             nodes,
             roots: vec![0],
             marking: false,
+            users: HashMap::new(),
         };
         let mut sink = io::sink();
         render_json(&tree, &COMPACT, false, &mut sink).expect("json");

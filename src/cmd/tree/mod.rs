@@ -181,10 +181,13 @@ fn add_threads(tree: &mut Tree, threaded: &HashSet<i32>, reader: &mut Reader) {
     }
 }
 
-/// Resolve owners to user names (the UID as text when it has none).
+/// Resolve owners to user names (the UID as text when it has none), once
+/// per owner.
 fn add_users(tree: &mut Tree) {
     let mut names = Names::default();
-    for node in &mut tree.nodes {
-        node.user = node.uid.map(|uid| names.user_or_uid(uid));
+    for uid in tree.nodes.iter().filter_map(|n| n.uid) {
+        tree.users
+            .entry(uid)
+            .or_insert_with(|| names.user_or_uid(uid));
     }
 }
