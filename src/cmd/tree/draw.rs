@@ -214,13 +214,7 @@ pub fn render_text<W: Write>(tree: &Tree, style: &Style, w: &mut W) -> io::Resul
     let mut prefix = String::new();
     for &root in &tree.roots {
         let node = &tree.nodes[root];
-        drawer.line(
-            "",
-            "",
-            &label(tree, node, None, style),
-            node.matched,
-            false,
-        )?;
+        drawer.line("", "", &label(tree, node, None, style), node.matched, false)?;
         prefix.clear();
         let mut stack = vec![frame(root, 0)];
         while let Some(top) = stack.last_mut() {
