@@ -67,11 +67,37 @@ impl Node {
             start_ticks: p.stat.start_ticks,
             thread_count: p.stat.threads,
             uid: p.uid(),
-            name: p.stat.name,
-            cmdline: p.cmdline,
             accepted,
-            ..Node::default()
+            ..Node::named(&p.stat.name, p.cmdline.as_deref())
         }
+    }
+
+    /// A node with this name and raw command line, nothing else set.
+    pub fn named(name: &[u8], cmdline: Option<&[u8]>) -> Node {
+        let mut node = Node::default();
+        node.set_text(name, cmdline);
+        node
+    }
+
+    /// Set the name and the raw command line (`None`: not read).
+    pub fn set_text(&mut self, name: &[u8], cmdline: Option<&[u8]>) {
+        let cmdline_bytes = cmdline.unwrap_or_default();
+        let mut text = Vec::with_capacity(name.len() + cmdline_bytes.len());
+        text.extend_from_slice(name);
+        text.extend_from_slice(cmdline_bytes);
+        self.text = text.into_boxed_slice();
+        self.name_len = name.len();
+        self.has_cmdline = cmdline.is_some();
+    }
+
+    /// The name (`comm`).
+    pub fn name(&self) -> &[u8] {
+        &self.text[..self.name_len]
+    }
+
+    /// The raw command line (NUL-separated arguments), when it was read.
+    pub fn cmdline(&self) -> Option<&[u8]> {
+        self.has_cmdline.then(|| &self.text[self.name_len..])
     }
 }
 
@@ -95,9 +121,11 @@ impl crate::forest::Member for Node {
 pub struct Node {
     pub pid: i32,
     pub ppid: i32,
-    pub name: Vec<u8>,
-    /// The raw command line (NUL-separated arguments), when it was read.
-    pub cmdline: Option<Vec<u8>>,
+    /// The name ([`Node::name`]) and the command line ([`Node::cmdline`])
+    /// in one allocation: two would cost 56 more bytes a process.
+    text: Box<[u8]>,
+    name_len: usize,
+    has_cmdline: bool,
     /// The owner; its name is in [`Tree::users`].
     pub uid: Option<u32>,
     pub matched: bool,
@@ -395,7 +423,7 @@ fn entry(tree: &Tree, parent: usize, k: usize, style: &Style) -> Option<Entry> {
 /// `(name)` with `--args` for a process without a command line. The owner
 /// shows on a root and wherever it differs from the parent's.
 fn label(tree: &Tree, node: &Node, parent: Option<&Node>, style: &Style) -> String {
-    let mut out = escape(&node.name).into_owned();
+    let mut out = escape(node.name()).into_owned();
     if style.args && command_line(node).is_none() {
         // No command line (a kernel thread, a zombie): in parentheses, as
         // `pstree -a` shows it.
@@ -430,7 +458,7 @@ fn label(tree: &Tree, node: &Node, parent: Option<&Node>, style: &Style) -> Stri
 /// `sleep`, `/usr/bin/python3 x.py` after `python3`). A command line
 /// rewritten by its process (`sshd: alice [priv]`) is shown whole.
 fn shown_args(node: &Node) -> Option<Vec<u8>> {
-    let mut args = split_args(node.cmdline.as_deref()?);
+    let mut args = split_args(node.cmdline()?);
     let program = args
         .first()?
         .rsplit(|&b| b == b'/')
@@ -438,8 +466,8 @@ fn shown_args(node: &Node) -> Option<Vec<u8>> {
         .unwrap_or_default();
     // The kernel keeps 15 bytes of a name (TASK_COMM_LEN - 1): a name that
     // long may be the cut-off start of the program's.
-    let same = program == node.name.as_slice()
-        || (node.name.len() == COMM_MAX && program.starts_with(&node.name));
+    let name = node.name();
+    let same = program == name || (name.len() == COMM_MAX && program.starts_with(name));
     if same {
         args.remove(0);
     }
@@ -453,7 +481,7 @@ const COMM_MAX: usize = 15;
 
 /// The command line joined with spaces, as `ptool ls` shows it.
 fn command_line(node: &Node) -> Option<Vec<u8>> {
-    joined_args(node.cmdline.as_deref()?)
+    joined_args(node.cmdline()?)
 }
 
 /// What `tree` prints: the tree drawn in a style, or streamed as JSON.
@@ -517,7 +545,7 @@ fn open_node<W: Write>(
     j.open(b'{')?;
     j.field("pid", &node.pid)?;
     j.field("ppid", &node.ppid)?;
-    j.field("name", &to_json_string(&node.name))?;
+    j.field("name", &to_json_string(node.name()))?;
     j.field("cmd", &command_line(node).map(|c| to_json_string(&c)))?;
     j.field("user", &tree.user(node))?;
     if tree.marking {
@@ -547,10 +575,9 @@ mod tests {
         Node {
             pid,
             ppid,
-            name: name.as_bytes().to_vec(),
             uid: Some(1000),
             children,
-            ..Node::default()
+            ..Node::named(name.as_bytes(), None)
         }
     }
 
@@ -709,8 +736,6 @@ mod tests {
                 Node {
                     pid: 5,
                     ppid: 1,
-                    name: b"python3".to_vec(),
-                    cmdline: Some(b"/usr/bin/python3\0-m\0http.server\0".to_vec()),
                     threads: vec![
                         Thread {
                             tid: 6,
@@ -722,37 +747,27 @@ mod tests {
                         },
                     ],
                     children: vec![1, 2, 3],
-                    ..Node::default()
+                    ..Node::named(b"python3", Some(b"/usr/bin/python3\0-m\0http.server\0"))
                 },
                 Node {
                     pid: 8,
-                    name: b"\x1b]0;pwned\x07".to_vec(),
-                    cmdline: Some(b"evil\0a\nb\0".to_vec()),
-                    ..Node::default()
+                    ..Node::named(b"\x1b]0;pwned\x07", Some(b"evil\0a\nb\0"))
                 },
                 Node {
                     pid: 9,
-                    name: b"sshd".to_vec(),
-                    cmdline: Some(b"sshd: alice [priv]\0".to_vec()),
-                    ..Node::default()
+                    ..Node::named(b"sshd", Some(b"sshd: alice [priv]\0"))
                 },
                 Node {
                     pid: 10,
-                    name: b"kworker/0:1".to_vec(),
-                    cmdline: Some(Vec::new()),
-                    ..Node::default()
+                    ..Node::named(b"kworker/0:1", Some(b""))
                 },
                 Node {
                     pid: 11,
-                    name: b"sleep".to_vec(),
-                    cmdline: Some(b"sleep\x0010\0".to_vec()),
-                    ..Node::default()
+                    ..Node::named(b"sleep", Some(b"sleep\x0010\0"))
                 },
                 Node {
                     pid: 12,
-                    name: b"sleep".to_vec(),
-                    cmdline: Some(b"sleep\x0010\0".to_vec()),
-                    ..Node::default()
+                    ..Node::named(b"sleep", Some(b"sleep\x0010\0"))
                 },
             ],
             roots: vec![0],
@@ -802,7 +817,7 @@ mod tests {
             ..COMPACT
         };
         let mut tree = family();
-        tree.nodes[2].name = b"abcdefghij".to_vec();
+        tree.nodes[2].set_text(b"abcdefghij", None);
         let drawn = text(&tree, style);
         assert!(drawn.contains("\n│ ├─abc…\n│ ├─b\n│ │ └─2…\n"), "{drawn}");
         assert!(drawn.lines().all(|l| l.width() <= 8), "{drawn}");
@@ -827,7 +842,7 @@ mod tests {
     #[test]
     fn json_nests_like_serde_json() {
         let mut tree = family();
-        tree.nodes[1].cmdline = Some(b"sh\0-c\0x\xff\0".to_vec());
+        tree.nodes[1].set_text(b"sh", Some(b"sh\0-c\0x\xff\0"));
         tree.nodes[2].uid = None;
         let style = Style {
             threads: true,
@@ -880,9 +895,8 @@ mod tests {
         let nodes = (0..depth)
             .map(|i| Node {
                 pid: i as i32 + 1,
-                name: b"x".to_vec(),
                 children: if i + 1 < depth { vec![i + 1] } else { vec![] },
-                ..Node::default()
+                ..Node::named(b"x", None)
             })
             .collect();
         let tree = Tree {
