@@ -4,7 +4,7 @@
 //!
 //! The layout is done here, by hand, in one pass: the width of each column
 //! (by display width), the elastic column cut exactly at the terminal's
-//! edge ([`Table::elastic_limit`], [`cut`]), then each row padded and
+//! edge ([`elastic_limit`], [`cut`]), then each row padded and
 //! written. comfy-table did the padding until it was measured: it keeps
 //! about 160 bytes more per cell than the cells themselves (0.8 MiB for
 //! `info`'s table of a process with 1,000 open files, a third of that
@@ -95,131 +95,168 @@ impl Table {
 
     /// Render with a header line (unless `header` is false).
     pub fn render<W: Write>(&self, w: &mut W, out: &Out, header: bool) -> io::Result<()> {
-        match out.width {
-            None => self.render_plain(w, out.color, header),
-            Some(width) => self.render_terminal(w, out, width, header),
-        }
+        render_rows(
+            &self.columns,
+            &|visit: Visit<'_>| self.rows.iter().try_for_each(|row| visit(row)),
+            w,
+            out,
+            header,
+        )
     }
+}
 
-    /// Tab-separated rows; painted only when colour was forced on.
-    fn render_plain<W: Write>(&self, w: &mut W, color: bool, header: bool) -> io::Result<()> {
-        if header {
-            let headers: Vec<String> = self
-                .columns
-                .iter()
-                .map(|c| super::paint(&c.header, Paint::Bold, color))
-                .collect();
-            writeln!(w, "{}", headers.join("\t"))?;
-        }
-        for row in &self.rows {
-            let mut first = true;
-            for cell in row {
-                if !first {
-                    w.write_all(b"\t")?;
-                }
-                first = false;
-                if color && cell.paint != Paint::Plain {
-                    w.write_all(super::paint(&cell.text, cell.paint, true).as_bytes())?;
-                } else {
-                    w.write_all(cell.text.as_bytes())?;
-                }
-            }
-            w.write_all(b"\n")?;
-        }
-        Ok(())
+/// Something that hands each row of a table to a visitor, in order, and
+/// can do so more than once.
+pub type Rows<'a> = &'a dyn Fn(Visit<'_>) -> io::Result<()>;
+/// The visitor a [`Rows`] hands each row to.
+pub type Visit<'v> = &'v mut dyn FnMut(&[Text]) -> io::Result<()>;
+
+/// Render rows made on demand by `rows`, as [`Table::render`] renders its
+/// own: for a table of thousands of rows that is never held whole, its
+/// cells made once to measure the columns and again to write them.
+pub fn render_rows<W: Write>(
+    columns: &[Column],
+    rows: Rows<'_>,
+    w: &mut W,
+    out: &Out,
+    header: bool,
+) -> io::Result<()> {
+    match out.width {
+        None => render_plain(columns, rows, w, out.color, header),
+        Some(width) => render_terminal(columns, rows, w, out, width, header),
     }
+}
 
-    /// Aligned columns, written row by row as they are laid out: the only
-    /// state is one width per column and one line, so a table of thousands
-    /// of rows costs no more than its cells (comfy-table, used before,
-    /// kept about 160 bytes more per cell).
-    fn render_terminal<W: Write>(
-        &self,
-        w: &mut W,
-        out: &Out,
-        width: usize,
-        header: bool,
-    ) -> io::Result<()> {
-        let limit = self.elastic_limit(width, header);
-        let shown = |i: usize, text: &'_ str| -> String {
-            match limit {
-                Some(max) if self.columns.get(i).is_some_and(|c| c.elastic) => cut(text, max),
-                _ => text.to_string(),
-            }
-        };
-        let mut widths: Vec<usize> = self
-            .columns
+/// Tab-separated rows; painted only when colour was forced on.
+fn render_plain<W: Write>(
+    columns: &[Column],
+    rows: Rows<'_>,
+    w: &mut W,
+    color: bool,
+    header: bool,
+) -> io::Result<()> {
+    if header {
+        let headers: Vec<String> = columns
             .iter()
-            .map(|c| if header { c.header.width() } else { 0 })
+            .map(|c| super::paint(&c.header, Paint::Bold, color))
             .collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(widths.len()) {
-                let text = if limit.is_some() && self.columns[i].elastic {
-                    shown(i, &cell.text).width()
-                } else {
-                    cell.text.width()
-                };
-                widths[i] = widths[i].max(text);
+        writeln!(w, "{}", headers.join("\t"))?;
+    }
+    rows(&mut |row| {
+        let mut first = true;
+        for cell in row {
+            if !first {
+                w.write_all(b"\t")?;
+            }
+            first = false;
+            if color && cell.paint != Paint::Plain {
+                w.write_all(super::paint(&cell.text, cell.paint, true).as_bytes())?;
+            } else {
+                w.write_all(cell.text.as_bytes())?;
             }
         }
-        let mut line = String::new();
-        let mut write = |cells: &mut dyn Iterator<Item = (String, Paint)>| -> io::Result<()> {
-            line.clear();
-            for (i, (text, paint)) in cells.enumerate().take(widths.len()) {
-                let pad = " ".repeat(widths[i].saturating_sub(text.width()));
-                let text = super::paint(&text, paint, out.color);
-                match self.columns[i].align {
-                    Align::Left => {
-                        line.push_str(&text);
-                        line.push_str(&pad);
-                    }
-                    Align::Right => {
-                        line.push_str(&pad);
-                        line.push_str(&text);
-                    }
-                }
-                if i + 1 < widths.len() {
-                    line.push_str(&" ".repeat(GAP));
-                }
-            }
-            let end = line.trim_end_matches(' ').len();
-            w.write_all(&line.as_bytes()[..end])?;
-            w.write_all(b"\n")
-        };
-        if header {
-            write(&mut self.columns.iter().map(|c| (c.header.clone(), Paint::Bold)))?;
+        w.write_all(b"\n")
+    })
+}
+
+/// Aligned columns, written row by row as they are laid out: the only
+/// state is one width per column and one line, so a table of thousands
+/// of rows costs no more than its cells (comfy-table, used before,
+/// kept about 160 bytes more per cell).
+fn render_terminal<W: Write>(
+    columns: &[Column],
+    rows: Rows<'_>,
+    w: &mut W,
+    out: &Out,
+    width: usize,
+    header: bool,
+) -> io::Result<()> {
+    let limit = elastic_limit(columns, rows, width, header)?;
+    let shown = |i: usize, text: &'_ str| -> String {
+        match limit {
+            Some(max) if columns.get(i).is_some_and(|c| c.elastic) => cut(text, max),
+            _ => text.to_string(),
         }
-        for row in &self.rows {
-            write(
-                &mut row
-                    .iter()
-                    .enumerate()
-                    .map(|(i, cell)| (shown(i, &cell.text), cell.paint)),
-            )?;
+    };
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .map(|c| if header { c.header.width() } else { 0 })
+        .collect();
+    rows(&mut |row| {
+        for (i, cell) in row.iter().enumerate().take(widths.len()) {
+            let text = if limit.is_some() && columns[i].elastic {
+                shown(i, &cell.text).width()
+            } else {
+                cell.text.width()
+            };
+            widths[i] = widths[i].max(text);
         }
         Ok(())
-    }
-
-    /// How wide the elastic column may be so that a row fits `width`.
-    fn elastic_limit(&self, width: usize, header: bool) -> Option<usize> {
-        let elastic = self.columns.iter().position(|c| c.elastic)?;
-        let mut fixed = 0;
-        for (i, column) in self.columns.iter().enumerate() {
-            if i == elastic {
-                continue;
+    })?;
+    let mut line = String::new();
+    let mut write = |cells: &mut dyn Iterator<Item = (String, Paint)>| -> io::Result<()> {
+        line.clear();
+        for (i, (text, paint)) in cells.enumerate().take(widths.len()) {
+            let pad = " ".repeat(widths[i].saturating_sub(text.width()));
+            let text = super::paint(&text, paint, out.color);
+            match columns[i].align {
+                Align::Left => {
+                    line.push_str(&text);
+                    line.push_str(&pad);
+                }
+                Align::Right => {
+                    line.push_str(&pad);
+                    line.push_str(&text);
+                }
             }
-            let widest = self
-                .rows
-                .iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.text.width())
-                .chain(header.then(|| column.header.width()))
-                .max()
-                .unwrap_or(0);
-            fixed += widest + GAP;
+            if i + 1 < widths.len() {
+                line.push_str(&" ".repeat(GAP));
+            }
         }
-        Some(width.saturating_sub(fixed).max(MIN_ELASTIC))
+        let end = line.trim_end_matches(' ').len();
+        w.write_all(&line.as_bytes()[..end])?;
+        w.write_all(b"\n")
+    };
+    if header {
+        write(&mut columns.iter().map(|c| (c.header.clone(), Paint::Bold)))?;
     }
+    rows(&mut |row| {
+        write(
+            &mut row
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| (shown(i, &cell.text), cell.paint)),
+        )
+    })
+}
+
+/// How wide the elastic column may be so that a row fits `width`.
+fn elastic_limit(
+    columns: &[Column],
+    rows: Rows<'_>,
+    width: usize,
+    header: bool,
+) -> io::Result<Option<usize>> {
+    let Some(elastic) = columns.iter().position(|c| c.elastic) else {
+        return Ok(None);
+    };
+    let mut widest: Vec<usize> = columns
+        .iter()
+        .map(|c| if header { c.header.width() } else { 0 })
+        .collect();
+    rows(&mut |row| {
+        for (i, cell) in row.iter().enumerate().take(widest.len()) {
+            widest[i] = widest[i].max(cell.text.width());
+        }
+        Ok(())
+    })?;
+    let fixed: usize = widest
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != elastic)
+        .map(|(_, w)| w + GAP)
+        .sum();
+    Ok(Some(width.saturating_sub(fixed).max(MIN_ELASTIC)))
 }
 
 /// Cut `text` to at most `max` display columns, ending in `…` when cut.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::super::gather::Info;
 use super::*;
 use crate::output::sanitize::{escape_str, to_json_string};
-use crate::output::table::{Align, Column, Table, Text};
+use crate::output::table::{Align, Column, Table, Text, Visit};
 use crate::output::{Out, Paint, paint};
 use crate::proc::Field;
 use crate::proc::fds::{Kind, OpenFile};
@@ -21,7 +21,14 @@ pub(super) fn files_section<W: Write>(
         Field::Value(files) => {
             p.heading(&format!("Open files ({})", files.len()))?;
             if !files.is_empty() {
-                p.table(&files_table(files.iter().map(|f| (None, f)), false, p.out))?;
+                // Each row made as it is measured and again as it is
+                // written: thousands of open files are not held as cells.
+                let color = p.out.color;
+                p.rows(&file_columns(false), &|visit: Visit<'_>| {
+                    files
+                        .iter()
+                        .try_for_each(|f| visit(&file_row(false, None, f, color)))
+                })?;
             }
             Ok(())
         }
@@ -92,7 +99,15 @@ pub(super) fn files_table<'a>(
     with_pid: bool,
     out: &Out,
 ) -> Table {
-    let rows: Vec<(Option<i32>, &OpenFile)> = rows.collect();
+    let mut table = Table::new(file_columns(with_pid));
+    table.rows = rows
+        .map(|(pid, f)| file_row(with_pid, pid, f, out.color))
+        .collect();
+    table
+}
+
+/// The open-files table's columns; with a PID column for `--files`.
+pub(super) fn file_columns(with_pid: bool) -> Vec<Column> {
     let mut columns = Vec::new();
     if with_pid {
         columns.push(Column::new("PID", Align::Right));
@@ -104,28 +119,27 @@ pub(super) fn files_table<'a>(
         Column::new("OFFSET", Align::Right),
         Column::new("TARGET", Align::Left),
     ]);
-    let mut table = Table::new(columns);
-    table.rows = rows
-        .into_iter()
-        .map(|(pid, f)| {
-            let mut row = Vec::with_capacity(6);
-            if with_pid {
-                row.push(Text::new(pid.map_or_else(String::new, |p| p.to_string())));
-            }
-            row.extend([
-                Text::new(f.fd.to_string()),
-                Text::new(file_type(f)),
-                Text::new(file_mode(f)),
-                Text::new(match f.pos {
-                    Some(pos) if has_offset(f) => pos.to_string(),
-                    _ => "-".to_string(),
-                }),
-                Text::new(file_target(f, out.color)),
-            ]);
-            row
-        })
-        .collect();
-    table
+    columns
+}
+
+/// One row of the open-files table, with a PID cell (empty without `pid`)
+/// when `with_pid`.
+pub(super) fn file_row(with_pid: bool, pid: Option<i32>, f: &OpenFile, color: bool) -> Vec<Text> {
+    let mut row = Vec::with_capacity(6);
+    if with_pid {
+        row.push(Text::new(pid.map_or_else(String::new, |p| p.to_string())));
+    }
+    row.extend([
+        Text::new(f.fd.to_string()),
+        Text::new(file_type(f)),
+        Text::new(file_mode(f)),
+        Text::new(match f.pos {
+            Some(pos) if has_offset(f) => pos.to_string(),
+            _ => "-".to_string(),
+        }),
+        Text::new(file_target(f, color)),
+    ]);
+    row
 }
 
 /// `--files`: one table for every process, like `lsof -p`. Processes whose

@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use super::gather::Info;
 use super::sched;
 use crate::output::sanitize::escape;
-use crate::output::table::Table;
+use crate::output::table::{Column, Rows, Table, Visit, render_rows};
 use crate::output::{Out, Paint, paint};
 use crate::proc::Field;
 
@@ -126,6 +126,14 @@ impl<W: Write> Page<'_, W> {
 
     /// A table, aligned whether or not stdout is a terminal, and indented.
     fn table(&mut self, table: &Table) -> io::Result<()> {
+        self.rows(&table.columns, &|visit: Visit<'_>| {
+            table.rows.iter().try_for_each(|row| visit(row))
+        })
+    }
+
+    /// A table of rows made on demand ([`render_rows`]), laid out as
+    /// [`Page::table`] lays out a table.
+    fn rows(&mut self, columns: &[Column], rows: Rows<'_>) -> io::Result<()> {
         let aligned = Out {
             width: Some(usize::from(u16::MAX)),
             ..*self.out
@@ -136,7 +144,7 @@ impl<W: Write> Page<'_, W> {
             w: &mut *self.w,
             line_start: true,
         };
-        table.render(&mut indented, &aligned, true)
+        render_rows(columns, rows, &mut indented, &aligned, true)
     }
 }
 
