@@ -58,25 +58,18 @@ const HOT_FUNCTIONS: &str = "bench/layout/hot.ld";
 /// Whether a program links with the linker script `script` (it exists, and
 /// the linker takes `INSERT BEFORE`: GNU ld and LLD both do) and runs.
 fn links_with_script(out_dir: &Path, script: &Path) -> bool {
-    let source = out_dir.join("script-probe.c");
-    let program = out_dir.join("script-probe");
-    if !script.is_file() || std::fs::write(&source, "int main(void) { return 0; }\n").is_err() {
-        return false;
-    }
-    let quiet = |cmd: &mut Command| {
-        cmd.stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    quiet(
-        Command::new("cc")
-            .args(["-fPIE", "-pie", "-ffunction-sections"])
-            .arg(format!("-Wl,-T,{}", script.display()))
-            .arg(&source)
-            .arg("-o")
-            .arg(&program),
-    ) && quiet(&mut Command::new(&program))
+    script.is_file()
+        && probe(
+            out_dir,
+            "script-probe",
+            "int main(void) { return 0; }\n",
+            &[
+                "-fPIE".into(),
+                "-pie".into(),
+                "-ffunction-sections".into(),
+                format!("-Wl,-T,{}", script.display()),
+            ],
+        )
 }
 
 /// Where `cc` finds `name`: it prints the bare name when it has none.
@@ -93,10 +86,22 @@ fn gcc_archive(name: &str) -> Option<PathBuf> {
 /// a warning (binutils 2.38 or later, against glibc 2.36 or later) and runs
 /// (the dynamic loader here understands them).
 fn links_packed_relocations(out_dir: &Path) -> bool {
-    let source = out_dir.join("relr-probe.c");
-    let program = out_dir.join("relr-probe");
     // A pointer in static data: one relative relocation to pack.
     let code = "static int x = 7;\nint *p = &x;\nint main(void) { return *p - 7; }\n";
+    let flags = [
+        "-fPIE",
+        "-pie",
+        "-Wl,-z,pack-relative-relocs",
+        "-Wl,--fatal-warnings",
+    ];
+    probe(out_dir, "relr-probe", code, &flags.map(String::from))
+}
+
+/// Whether the C program `code`, linked by `cc` with `flags` in `out_dir`
+/// as `name`, links and runs successfully.
+fn probe(out_dir: &Path, name: &str, code: &str, flags: &[String]) -> bool {
+    let source = out_dir.join(format!("{name}.c"));
+    let program = out_dir.join(name);
     if std::fs::write(&source, code).is_err() {
         return false;
     }
@@ -108,8 +113,7 @@ fn links_packed_relocations(out_dir: &Path) -> bool {
     };
     quiet(
         Command::new("cc")
-            .args(["-fPIE", "-pie", "-Wl,-z,pack-relative-relocs"])
-            .arg("-Wl,--fatal-warnings")
+            .args(flags)
             .arg(&source)
             .arg("-o")
             .arg(&program),
