@@ -428,11 +428,22 @@ fn two_named(name: &str) -> (Victim, Victim, String) {
             .take_while(|(x, y)| x == y)
             .map(|(x, _)| x)
             .collect::<String>();
-        if pa.len() == pb.len() && common.len() + 2 >= pa.len() {
+        if pa.len() == pb.len() && common.len() + 2 >= pa.len() && !prefix_of_another(&pa) {
             return (a, b, common);
         }
     }
     panic!("no two victims in a row got PIDs this close");
+}
+
+/// Whether some other process's PID starts with `pid` (327 and 32743):
+/// then a TAB after the whole of `pid` lists both instead of completing.
+fn prefix_of_another(pid: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .any(|name| {
+            name != pid && name.starts_with(pid) && name.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 #[test]
