@@ -287,6 +287,16 @@ fn complete_pids_answers_only_for_pid_positions() {
     );
 }
 
+/// The sections every man page of ptool has.
+pub const MAN_SECTIONS: [&str; 6] = [
+    "NAME",
+    "SYNOPSIS",
+    "EXIT STATUS",
+    "ENVIRONMENT",
+    "EXAMPLES",
+    "SEE ALSO",
+];
+
 #[test]
 fn every_subcommand_has_a_man_page() {
     let pages = ptool::testing::page_names();
@@ -309,14 +319,7 @@ fn every_subcommand_has_a_man_page() {
             "{page:?}: {}",
             &out.stdout[..120]
         );
-        for section in [
-            "NAME",
-            "SYNOPSIS",
-            "EXIT STATUS",
-            "ENVIRONMENT",
-            "EXAMPLES",
-            "SEE ALSO",
-        ] {
+        for section in MAN_SECTIONS {
             assert!(out.stdout.contains(section), "{page:?} has no {section}");
         }
         if render {
@@ -435,6 +438,19 @@ fn two_named(name: &str) -> (Victim, Victim, String) {
     panic!("no two victims in a row got PIDs this close");
 }
 
+/// One match: a TAB after the whole of `pid` completes it, a space after
+/// it (tmux shows no trailing spaces: an X typed after the TAB shows it);
+/// the line is cleared again.
+fn completes_the_one_pid(tmux: &Tmux, pid: i32) {
+    tmux.literal(&format!("ptool kill {pid}"));
+    tmux.keys(&["Tab"]);
+    tmux.literal("X");
+    tmux.wait_for("the PID completed", |s| {
+        s.contains(&format!("$ ptool kill {pid} X"))
+    });
+    tmux.keys(&["C-u"]);
+}
+
 /// Whether some other process's PID starts with `pid` (327 and 32743):
 /// then a TAB after the whole of `pid` lists both instead of completing.
 fn prefix_of_another(pid: &str) -> bool {
@@ -457,15 +473,7 @@ fn bash_completes_pids_on_tab_in_a_terminal() {
         return;
     };
     let (a, b, common) = two_named("rdm-bash-tab");
-    // One match: the PID is completed, a space after it (tmux shows no
-    // trailing spaces: an X typed after the TAB shows it).
-    tmux.literal(&format!("ptool kill {}", a.pid()));
-    tmux.keys(&["Tab"]);
-    tmux.literal("X");
-    tmux.wait_for("the PID completed", |s| {
-        s.contains(&format!("$ ptool kill {} X", a.pid()))
-    });
-    tmux.keys(&["C-u"]);
+    completes_the_one_pid(&tmux, a.pid());
     // Several: listed with their names, the common prefix inserted.
     tmux.literal(&format!("ptool signal HUP {common}"));
     tmux.keys(&["Tab", "Tab"]);
@@ -501,15 +509,7 @@ fn zsh_completes_pids_on_tab_in_a_terminal() {
         return;
     };
     let (a, b, common) = two_named("rdm-zsh-tab");
-    // One match: the PID is completed, a space after it (tmux shows no
-    // trailing spaces: an X typed after the TAB shows it).
-    tmux.literal(&format!("ptool kill {}", a.pid()));
-    tmux.keys(&["Tab"]);
-    tmux.literal("X");
-    tmux.wait_for("the PID completed", |s| {
-        s.contains(&format!("$ ptool kill {} X", a.pid()))
-    });
-    tmux.keys(&["C-u"]);
+    completes_the_one_pid(&tmux, a.pid());
     tmux.literal(&format!("ptool ls -P {common}"));
     tmux.keys(&["Tab"]);
     let screen = tmux.wait_for("the listed PIDs", |s| {

@@ -882,14 +882,7 @@ const CHECKS: &[(&str, Check)] = &[
             .env("PAGER", "cat")
             .run();
         out.success();
-        for section in [
-            "NAME",
-            "SYNOPSIS",
-            "EXIT STATUS",
-            "ENVIRONMENT",
-            "EXAMPLES",
-            "SEE ALSO",
-        ] {
+        for section in crate::completions::MAN_SECTIONS {
             assert!(
                 out.stdout.contains(section),
                 "no {section} in\n{}",

@@ -399,24 +399,17 @@ mod tests {
         let mut a = App::new(view, std::time::Duration::from_secs(5));
         let mut s = super::super::gather::Snapshot::empty(&a.view.columns);
         for pid in [5, 6, 7] {
-            let mut p = crate::proc::Process {
+            let p = crate::proc::Process {
                 pid,
-                tid: None,
                 stat: crate::proc::Stat {
                     start_ticks: 100,
                     name: b"sleep".to_vec(),
+                    state: b'S',
                     ..Default::default()
                 },
-                owner: None,
                 cmdline: Some(format!("sleep {pid}").replace(' ', "\0").into_bytes()),
-                status: None,
-                statm: None,
-                long_name: None,
-                exe: None,
-                cwd: None,
-                wchan: None,
+                ..Default::default()
             };
-            p.stat.state = b'S';
             s.procs.push(p);
         }
         a.update(s);
