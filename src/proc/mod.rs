@@ -528,9 +528,7 @@ impl Reader {
     /// Only the `stat` behind a pinned directory (errors as for
     /// [`Reader::read_pinned`]).
     pub fn stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
-        dir.read_into("stat", &mut self.buf, true)?;
-        stat::parse(&self.buf)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
+        self.stat_at(dir, "stat")
     }
 
     /// The `stat` of the pinned process's main thread (`task/PID/stat`),
@@ -541,8 +539,12 @@ impl Reader {
     /// or thousands, where the process's own `stat` walks every thread to
     /// sum their CPU times and page faults.
     pub fn main_thread_stat_pinned(&mut self, dir: &ProcDir) -> io::Result<Stat> {
-        let path = format!("task/{}/stat", dir.pid());
-        dir.read_into(&path, &mut self.buf, true)?;
+        self.stat_at(dir, &format!("task/{}/stat", dir.pid()))
+    }
+
+    /// The `stat`-format file `path` below a pinned directory, parsed.
+    fn stat_at(&mut self, dir: &ProcDir, path: &str) -> io::Result<Stat> {
+        dir.read_into(path, &mut self.buf, true)?;
         stat::parse(&self.buf)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed stat"))
     }

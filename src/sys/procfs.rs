@@ -85,13 +85,7 @@ impl ProcFs {
     /// Open `/proc/PID/<file>` (a one-shot file: `stat`, `statm`) to read
     /// it again and again (see [`HeldFile`]).
     pub fn hold(&self, pid: i32, file: &str) -> io::Result<HeldFile> {
-        let fd = rustix::fs::openat(
-            &self.dir,
-            format!("{pid}/{file}").as_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-        )?;
-        Ok(HeldFile { fd })
+        HeldFile::open(self.dir.as_fd(), &format!("{pid}/{file}"))
     }
 
     /// The owner of `/proc/PID` (one `fstatat`, far cheaper than `status`).
@@ -175,13 +169,7 @@ impl ProcDir {
     /// Open `file` of this process (`stat`, `statm`) to read it again and
     /// again (see [`HeldFile`]).
     pub fn hold(&self, file: &str) -> io::Result<HeldFile> {
-        let fd = rustix::fs::openat(
-            &*self.fd,
-            file,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-        )?;
-        Ok(HeldFile { fd })
+        HeldFile::open(self.fd.as_fd(), file)
     }
 
     /// The owner of the directory: the process's effective uid and gid.
@@ -205,6 +193,17 @@ pub struct HeldFile {
 }
 
 impl HeldFile {
+    /// Open `path` below `base` to hold.
+    fn open(base: BorrowedFd<'_>, path: &str) -> io::Result<HeldFile> {
+        let fd = rustix::fs::openat(
+            base,
+            path,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        )?;
+        Ok(HeldFile { fd })
+    }
+
     /// The whole file, in `buf`.
     pub fn read_into(&self, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
