@@ -55,11 +55,7 @@ pub fn thread_exists(tgid: i32, tid: i32) -> io::Result<()> {
             0 as libc::c_long,
         )
     };
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    crate::sys::zero_or_errno(ret)
 }
 
 #[cfg(test)]
