@@ -11,7 +11,9 @@
 //! thread started meanwhile is caught by the next listing, or inherited the
 //! new setting from the thread that started it. The listing again is
 //! skipped when the process provably has no thread but those changed (its
-//! thread count and a membership check of each: `settled`). A thread
+//! thread count and a membership check of each: `settled`), and when no
+//! thread found new in a listing still had an old value: all it could
+//! find after that are threads that inherited the new ones. A thread
 //! in the last listing was the process's own when it was changed; one that
 //! is missing by then ended meanwhile and is counted apart. The report says
 //! what the thread has, not what was asked for: a new value is read back
@@ -463,9 +465,12 @@ pub fn apply(
             restless = true;
             break;
         }
+        // Whether every thread found new had the values already: see below.
+        let mut all_same = true;
         for (tid, result) in change_threads(&fresh, &knobs, changes, dry_run, access, exact_cpus) {
             match result {
                 Some(done) => {
+                    all_same &= done.iter().all(|s| matches!(s, ThreadStep::Same(_)));
                     steps.insert(tid, done);
                     order.push(tid);
                 }
@@ -473,6 +478,14 @@ pub fn apply(
                     ended.insert(tid);
                 }
             }
+        }
+        // No thread of this listing had an old value left: every thread
+        // listed has been changed, so one started since, by any of them,
+        // inherits the new values (clone copies them), as do its own.
+        // Listing again would only find more such threads, as it does
+        // without end in a process that keeps starting short-lived ones.
+        if all_same {
+            break;
         }
         if changes.thread.is_none() && settled(target.pid, dir, &last, &steps, reader) {
             break;
